@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { assertKafkaReachable } from '@skyhook/messaging';
+import { runService } from '@skyhook/service-runtime';
+import { loadDispatcherConfig } from './dispatcher.config';
+import { DispatcherModule } from './dispatcher.module';
+
+void runService({
+  name: 'dispatcher',
+  loadConfig: loadDispatcherConfig,
+  preflight: async ({ config }) => {
+    await assertKafkaReachable(config.kafka);
+  },
+  rootModule: (context) => DispatcherModule.forRoot(context),
+});

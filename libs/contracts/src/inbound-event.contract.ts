@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { eventTypeNameSchema } from './event-type-name';
+import { defineMessageContract } from './message-contract';
+import { KAFKA_TOPICS } from './topics';
+
+/** Identifiers are opaque to Skyhook but bounded and printable, so they are safe in keys, headers and logs. */
+export const identifierSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only');
+
+/** Scope keys the seeds filter on (`centerId`, `operatorId`, `partnerId`, …); values are identifiers. */
+export const eventScopeSchema = z
+  .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'scope keys are identifiers'), identifierSchema)
+  .refine((scope) => Object.keys(scope).length <= 16, 'at most 16 scope keys');
+
+export const inboundEventSchema = z.strictObject({
+  id: identifierSchema,
+  type: eventTypeNameSchema,
+  organisationId: identifierSchema,
+  scope: eventScopeSchema.default({}),
+  occurredAt: z.iso.datetime({ offset: true }),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export type InboundEvent = z.infer<typeof inboundEventSchema>;
+
+/**
+ * A domain event entering Skyhook. Keyed by organisation so one tenant's events are read in
+ * the order they were published.
+ */
+export const inboundEventContract = defineMessageContract<InboundEvent>({
+  topic: KAFKA_TOPICS.inboundEvents,
+  schemaId: 'inbound-event',
+  schemaVersion: 1,
+  schema: inboundEventSchema,
+  keyOf: (event) => event.organisationId,
+});

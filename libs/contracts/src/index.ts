@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './message-contract';
+export * from './contract-violation.error';
+export * from './event-type-name';
+export * from './inbound-event.contract';

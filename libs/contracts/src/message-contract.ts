@@ -1,0 +1,102 @@
+import { type z } from 'zod';
+import { ContractViolationCode, ContractViolationError } from './contract-violation.error';
+import { type TopicDefinition } from './topics';
+
+/** Header names Skyhook sets on every record it produces. */
+export const MESSAGE_HEADERS = {
+  schema: 'skyhook-schema',
+  traceId: 'skyhook-trace-id',
+  contentType: 'content-type',
+} as const;
+
+/**
+ * A topic, the schema of its values and how its key is derived: producers and consumers
+ * share this one object, so they cannot disagree about the wire format.
+ */
+export interface MessageContract<TValue> {
+  readonly topic: TopicDefinition;
+  /** Stable schema id carried in the `skyhook-schema` header, e.g. `inbound-event`. */
+  readonly schemaId: string;
+  readonly schemaVersion: number;
+  readonly schema: z.ZodType<TValue>;
+  /** The partitioning key: records with the same key stay in order. */
+  readonly keyOf: (value: TValue) => string;
+}
+
+export function defineMessageContract<TValue>(contract: MessageContract<TValue>): MessageContract<TValue> {
+  return contract;
+}
+
+export function schemaHeaderOf(
+  contract: Pick<MessageContract<unknown>, 'schemaId' | 'schemaVersion'>,
+): string {
+  return `${contract.schemaId}.v${contract.schemaVersion}`;
+}
+
+export interface EncodedMessage {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+/** Validates before encoding, so an invalid record never reaches the broker. */
+export function encodeMessage<TValue>(contract: MessageContract<TValue>, value: TValue): EncodedMessage {
+  const parsed = contract.schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ContractViolationError(
+      ContractViolationCode.SchemaMismatch,
+      `${contract.schemaId} does not match its schema`,
+      describeIssues(parsed.error),
+    );
+  }
+  return {
+    key: contract.keyOf(parsed.data),
+    value: Buffer.from(JSON.stringify(parsed.data)),
+    headers: {
+      [MESSAGE_HEADERS.schema]: schemaHeaderOf(contract),
+      [MESSAGE_HEADERS.contentType]: 'application/json',
+    },
+  };
+}
+
+/**
+ * Decodes and validates a consumed record. A record without a schema header is read as the
+ * current version: domain services may produce plain JSON to the inbound topic.
+ */
+export function decodeMessage<TValue>(
+  contract: MessageContract<TValue>,
+  value: Buffer | null,
+  schemaHeader: string | undefined,
+): TValue {
+  if (schemaHeader !== undefined && schemaHeader !== schemaHeaderOf(contract)) {
+    throw new ContractViolationError(
+      ContractViolationCode.UnsupportedSchemaVersion,
+      `record declares schema ${schemaHeader}; this consumer reads ${schemaHeaderOf(contract)}`,
+    );
+  }
+  if (value === null || value.length === 0) {
+    throw new ContractViolationError(ContractViolationCode.MalformedJson, 'record has no value');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    throw new ContractViolationError(
+      ContractViolationCode.MalformedJson,
+      `record value is not JSON: ${(error as Error).message}`,
+    );
+  }
+  const parsed = contract.schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ContractViolationError(
+      ContractViolationCode.SchemaMismatch,
+      `record does not match ${schemaHeaderOf(contract)}`,
+      describeIssues(parsed.error),
+    );
+  }
+  return parsed.data;
+}
+
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}

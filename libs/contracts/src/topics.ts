@@ -1,0 +1,57 @@
+/**
+ * Every Kafka topic Skyhook uses, in one place. Apps never spell a topic name: they import
+ * this map, so a rename or a new version is one change here.
+ *
+ * `defaultPartitions` is the fallback when the environment does not set
+ * `KAFKA_PARTITIONS_<KEY>`; partitions bound how far each consumer group can scale out.
+ */
+export interface TopicDefinition {
+  /** Name on the broker, versioned so an incompatible change is a new topic. */
+  readonly name: string;
+  readonly defaultPartitions: number;
+  /** Broker-side topic configuration applied when the topic is created. */
+  readonly config: Readonly<Record<string, string>>;
+  readonly description: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const KAFKA_TOPICS = {
+  inboundEvents: {
+    name: 'skyhook.events.in.v1',
+    defaultPartitions: 12,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    description: 'Domain events published by internal services or POST /v1/events, keyed by organisation.',
+  },
+  inboundEventsDeadLetter: {
+    name: 'skyhook.events.in.dead-letter.v1',
+    defaultPartitions: 3,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    description: 'Inbound records that failed validation, with the reason, for inspection and re-drive.',
+  },
+  subscriptionEvents: {
+    name: 'skyhook.subscriptions.events.v1',
+    defaultPartitions: 6,
+    // The subscription log is the source of truth for every subscription: never deleted.
+    config: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+    description:
+      'Every change to a subscription aggregate, keyed by subscription id, versioned per aggregate.',
+  },
+  deliveryRequests: {
+    name: 'skyhook.deliveries.requests.v1',
+    defaultPartitions: 24,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    description: 'One record per (event, subscription) match, keyed by endpoint so an endpoint is ordered.',
+  },
+  deliveryEvents: {
+    name: 'skyhook.deliveries.events.v1',
+    defaultPartitions: 12,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    description: 'Attempt and outcome events of every delivery, projected into PostgreSQL by history.',
+  },
+} as const satisfies Record<string, TopicDefinition>;
+
+export type TopicKey = keyof typeof KAFKA_TOPICS;
+export type TopicName = (typeof KAFKA_TOPICS)[TopicKey]['name'];
+
+export const ALL_TOPIC_KEYS = Object.keys(KAFKA_TOPICS) as TopicKey[];

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
+import {
+  ContractViolationError,
+  decodeMessage,
+  MESSAGE_HEADERS,
+  type MessageContract,
+  type TopicKey,
+} from '@skyhook/contracts';
+import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
+import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
+import { type MessagingMetrics } from './messaging-metrics';
+
+/** A record that satisfied its contract. */
+export interface ConsumedRecord<TValue = unknown> {
+  readonly topicKey: TopicKey;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: TValue;
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly traceId: string;
+}
+
+/** A record that did not: the raw bytes and why, for a dead-letter topic. */
+export interface RejectedRecord {
+  readonly topicKey: TopicKey;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly violation: ContractViolationError;
+}
+
+export interface ConsumerRoute {
+  readonly topicKey: TopicKey;
+  readonly contract: MessageContract<unknown>;
+}
+
+export interface ContractConsumerOptions {
+  /** Logical group name; the topic prefix is applied, so tests and environments stay apart. */
+  readonly group: string;
+  readonly routes: readonly ConsumerRoute[];
+  /** Resolves once the record's work is durably handed on; a rejection retries the record. */
+  readonly handleRecord: (record: ConsumedRecord) => Promise<void>;
+  /** Must be durable too (e.g. produced to a dead-letter topic) before the offset moves past it. */
+  readonly handleRejected: (record: RejectedRecord) => Promise<void>;
+  /** A new group reads each topic from its start: event-sourced state needs the whole log. */
+  readonly fromBeginning?: boolean;
+  readonly partitionsConsumedConcurrently?: number;
+  /** Long batches commit their done prefix at least this often, bounding re-delivery after a crash. */
+  readonly commitIntervalMs?: number;
+  /** Called when kafkajs gives up on the consumer; the service should exit and be restarted. */
+  readonly onFatalError?: (error: Error) => void;
+}
+
+export type ConsumerState = 'idle' | 'joining' | 'consuming' | 'stopped' | 'crashed';
+
+/**
+ * Runs a kafkajs consumer group with manual commits: an offset is committed only after the
+ * record's handler resolved, so a crash re-delivers (at least once) and never skips. Records
+ * that break their contract are handed to `handleRejected` and never block the partition.
+ */
+export class ContractConsumer {
+  private readonly consumer: Consumer;
+  private readonly routesByTopicName: Map<string, ConsumerRoute>;
+  private currentState: ConsumerState = 'idle';
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: KafkaSettings,
+    private readonly options: ContractConsumerOptions,
+    private readonly logger: ServiceLogger,
+    private readonly metrics?: MessagingMetrics,
+  ) {
+    this.routesByTopicName = new Map(
+      options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
+    );
+    this.consumer = kafka.consumer({
+      groupId: consumerGroupIdOf(settings, options.group),
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: settings.rebalanceTimeoutMs,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.currentState = 'consuming';
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) {
+        this.logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+        this.currentState = 'joining';
+        return;
+      }
+      this.currentState = 'crashed';
+      this.logger.fatal({ err: payload.error }, 'consumer crashed and will not restart');
+      options.onFatalError?.(payload.error);
+    });
+  }
+
+  get state(): ConsumerState {
+    return this.currentState;
+  }
+
+  get groupId(): string {
+    return consumerGroupIdOf(this.settings, this.options.group);
+  }
+
+  async start(): Promise<void> {
+    this.currentState = 'joining';
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [...this.routesByTopicName.keys()],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.consumeBatch(payload),
+    });
+  }
+
+  /** Finishes the record in hand, commits the done prefix and leaves the group. */
+  async stop(): Promise<void> {
+    if (this.currentState === 'stopped') return;
+    await this.consumer.disconnect();
+    this.currentState = 'stopped';
+  }
+
+  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const route = this.routesByTopicName.get(batch.topic);
+    if (route === undefined) {
+      throw new Error(`received a batch for unsubscribed topic ${batch.topic}`);
+    }
+    const commitIntervalMs = this.options.commitIntervalMs ?? 1_000;
+    let uncommittedOffset: string | undefined;
+    let lastCommitAt = Date.now();
+    const commitDonePrefix = async (): Promise<void> => {
+      if (uncommittedOffset === undefined) return;
+      const next = (BigInt(uncommittedOffset) + 1n).toString();
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      uncommittedOffset = undefined;
+      lastCommitAt = Date.now();
+    };
+
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        await this.consumeOne(route, batch.partition, message);
+        resolveOffset(message.offset);
+        uncommittedOffset = message.offset;
+        if (Date.now() - lastCommitAt >= commitIntervalMs) {
+          await commitDonePrefix();
+        }
+        await heartbeat();
+      }
+    } finally {
+      // Also on a handler failure: what is done stays done; kafkajs retries from the failed record.
+      if (!isStale()) {
+        await commitDonePrefix();
+      }
+    }
+  }
+
+  private async consumeOne(route: ConsumerRoute, partition: number, message: KafkaMessage): Promise<void> {
+    const headers = headersOf(message.headers);
+    const traceId = headers[MESSAGE_HEADERS.traceId] ?? randomUUID();
+    const started = performance.now();
+    await runWithTraceId(traceId, async () => {
+      let value: unknown;
+      try {
+        value = decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]);
+      } catch (error) {
+        if (!(error instanceof ContractViolationError)) throw error;
+        this.logger.warn(
+          {
+            topic: route.topicKey,
+            partition,
+            offset: message.offset,
+            code: error.code,
+            details: error.details,
+          },
+          `rejected record: ${error.message}`,
+        );
+        await this.options.handleRejected({
+          topicKey: route.topicKey,
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers,
+          violation: error,
+        });
+        this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'contract_violation' });
+        return;
+      }
+      try {
+        await this.options.handleRecord({
+          topicKey: route.topicKey,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value,
+          timestamp: Number(message.timestamp),
+          headers,
+          traceId,
+        });
+      } catch (error) {
+        this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'failed' });
+        throw error;
+      }
+      this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'handled' });
+    });
+    this.metrics?.recordHandlingSeconds.observe(
+      { topic: route.topicKey },
+      (performance.now() - started) / 1_000,
+    );
+  }
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (headers === undefined) return result;
+  for (const [name, value] of Object.entries(headers)) {
+    const single = Array.isArray(value) ? value[0] : value;
+    if (single !== undefined) {
+      result[name] = single.toString();
+    }
+  }
+  return result;
+}

@@ -1,0 +1,31 @@
+import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import { type ServiceLogger } from '@skyhook/observability';
+import { type KafkaSettings } from './kafka-config';
+
+const KAFKAJS_TO_PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.NOTHING]: 'debug',
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose logs go through the service's structured logger. */
+export function createKafkaClient(settings: KafkaSettings, logger: ServiceLogger): Kafka {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    ssl: settings.ssl,
+    sasl: settings.sasl as SASLOptions | undefined,
+    connectionTimeout: settings.connectTimeoutMs,
+    // kafkajs logs every broker hiccup at ERROR before it retries; WARN and above is signal.
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ namespace, level, log }: LogEntry) => {
+        const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
+        kafkaLogger[KAFKAJS_TO_PINO_LEVEL[level]]({ namespace, ...extra }, message);
+      },
+  });
+}

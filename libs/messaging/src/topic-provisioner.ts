@@ -1,0 +1,68 @@
+import { type Admin } from 'kafkajs';
+import { KAFKA_TOPICS, type TopicKey } from '@skyhook/contracts';
+import { type KafkaSettings, topicNameOf } from './kafka-config';
+
+export interface ProvisionedTopic {
+  readonly key: TopicKey;
+  readonly name: string;
+  readonly partitions: number;
+  readonly action: 'created' | 'partitions-increased' | 'unchanged';
+}
+
+/**
+ * Makes sure every topic a service uses exists with at least the configured partitions.
+ * Idempotent, safe to run from every instance at start-up; partitions are only ever
+ * increased (Kafka cannot shrink a topic, and shrinking would reorder keys anyway).
+ */
+export async function provisionTopics(
+  admin: Admin,
+  settings: KafkaSettings,
+  keys: readonly TopicKey[],
+): Promise<ProvisionedTopic[]> {
+  const wanted = [...new Set(keys)].map((key) => ({
+    key,
+    name: topicNameOf(settings, key),
+    partitions: settings.partitions[key],
+  }));
+  const existing = new Set(await admin.listTopics());
+
+  const missing = wanted.filter((topic) => !existing.has(topic.name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic: topic.name,
+        numPartitions: topic.partitions,
+        replicationFactor: settings.replicationFactor,
+        configEntries: Object.entries(KAFKA_TOPICS[topic.key].config).map(([name, value]) => ({
+          name,
+          value,
+        })),
+      })),
+    });
+  }
+
+  const present = wanted.filter((topic) => existing.has(topic.name));
+  const metadata =
+    present.length === 0
+      ? { topics: [] }
+      : await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
+  const currentPartitions = new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
+  const toGrow = present.filter((topic) => (currentPartitions.get(topic.name) ?? 0) < topic.partitions);
+  if (toGrow.length > 0) {
+    await admin.createPartitions({
+      validateOnly: false,
+      topicPartitions: toGrow.map((topic) => ({ topic: topic.name, count: topic.partitions })),
+    });
+  }
+
+  return wanted.map((topic) => {
+    if (!existing.has(topic.name)) return { ...topic, action: 'created' };
+    if (toGrow.includes(topic)) return { ...topic, action: 'partitions-increased' };
+    return {
+      ...topic,
+      partitions: currentPartitions.get(topic.name) ?? topic.partitions,
+      action: 'unchanged',
+    };
+  });
+}

@@ -1,0 +1,3 @@
+export * from './configuration.error';
+export * from './environment-config';
+export * from './run-service';

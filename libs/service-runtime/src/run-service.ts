@@ -1,0 +1,104 @@
+import { type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { type Registry } from 'prom-client';
+import { createMetricsRegistry, createServiceLogger, type ServiceLogger } from '@skyhook/observability';
+import { type ServiceEnvironment } from './environment-config';
+
+export interface ServiceContext<TConfig> {
+  readonly config: TConfig;
+  readonly logger: ServiceLogger;
+  readonly registry: Registry;
+}
+
+export interface ServiceDefinition<TConfig extends ServiceEnvironment> {
+  readonly name: string;
+  /** Parses and validates the environment; throws a StartupError naming what is wrong. */
+  readonly loadConfig: (environment: NodeJS.ProcessEnv) => TConfig;
+  /** Checks that the dependencies answer before anything is wired, to fail in one clear line. */
+  readonly preflight: (context: ServiceContext<TConfig>) => Promise<void>;
+  readonly rootModule: (context: ServiceContext<TConfig>) => DynamicModule;
+  /** Attaches Kafka consumers once the application's providers exist. */
+  readonly attachConsumers?: (app: INestApplication, context: ServiceContext<TConfig>) => void;
+  /** Largest HTTP request body accepted; larger ones get 413. */
+  readonly bodyLimitBytes?: number;
+}
+
+/** Beyond this, a shutdown that is stuck (a hung socket, a broker gone) is cut short. */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+/**
+ * Starts a service the same way everywhere: validated configuration, reachable
+ * dependencies, structured logs, metrics, graceful shutdown on SIGTERM/SIGINT. Any start-up
+ * failure ends the process with exit code 1 and one line on stderr saying what is wrong.
+ */
+export async function runService<TConfig extends ServiceEnvironment>(
+  definition: ServiceDefinition<TConfig>,
+): Promise<INestApplication | undefined> {
+  try {
+    const app = await startService(definition, process.env);
+    return app;
+  } catch (error) {
+    process.stderr.write(`skyhook ${definition.name}: cannot start: ${oneLine(error)}\n`);
+    process.exit(1);
+  }
+}
+
+export async function startService<TConfig extends ServiceEnvironment>(
+  definition: ServiceDefinition<TConfig>,
+  environment: NodeJS.ProcessEnv,
+): Promise<NestFastifyApplication> {
+  const config = definition.loadConfig(environment);
+  const logger = createServiceLogger({ service: definition.name, level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry(definition.name);
+  const context: ServiceContext<TConfig> = { config, logger, registry };
+
+  await definition.preflight(context);
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    definition.rootModule(context),
+    new FastifyAdapter({ bodyLimit: definition.bodyLimitBytes ?? 1_048_576, trustProxy: true }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(NestPinoLogger));
+  app.flushLogs();
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  installShutdownDeadline(logger);
+  installLastResortHandlers(logger);
+
+  definition.attachConsumers?.(app, context);
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, config.HOST);
+  logger.info({ url: await app.getUrl() }, `${definition.name} started`);
+  return app;
+}
+
+function installShutdownDeadline(logger: ServiceLogger): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
+}
+
+/** A bug that escapes every handler ends the process (to be restarted), never a zombie. */
+function installLastResortHandlers(logger: ServiceLogger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(1);
+  });
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  });
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, ' ').trim();
+}
