@@ -20,13 +20,14 @@ export function loadEnvironmentConfig<TSchema extends z.ZodType>(
   schema: TSchema,
   environment: NodeJS.ProcessEnv = process.env,
 ): z.infer<TSchema> {
-  const parsed = schema.safeParse(withoutEmptyValues(environment));
+  const present = withoutEmptyValues(environment);
+  const parsed = schema.safeParse(present);
   if (parsed.success) {
     return parsed.data;
   }
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join('.') || '(environment)';
-    return issue.code === 'invalid_type' && issue.input === undefined
+    return issue.code === 'invalid_type' && !(variable in present)
       ? `${variable} is required`
       : `${variable}: ${issue.message}`;
   });

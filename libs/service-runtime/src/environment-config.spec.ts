@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { StartupError } from './configuration.error';
+import { loadEnvironmentConfig, serviceEnvironmentSchema } from './environment-config';
+
+const schema = serviceEnvironmentSchema.extend({
+  KAFKA_BROKERS: z.string(),
+  DATABASE_URL: z.string().url(),
+});
+
+function startupErrorOf(environment: NodeJS.ProcessEnv): StartupError {
+  try {
+    loadEnvironmentConfig(schema, environment);
+  } catch (error) {
+    if (error instanceof StartupError) return error;
+    throw error;
+  }
+  throw new Error('expected a StartupError');
+}
+
+describe('loadEnvironmentConfig', () => {
+  it('names every missing variable in one line', () => {
+    const error = startupErrorOf({});
+    expect(error.message).toBe('invalid configuration: PORT is required; KAFKA_BROKERS is required; DATABASE_URL is required');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('treats an empty variable as unset rather than as an empty value', () => {
+    expect(startupErrorOf({ PORT: '1', KAFKA_BROKERS: '  ', DATABASE_URL: 'https://x' }).message).toContain(
+      'KAFKA_BROKERS is required',
+    );
+  });
+
+  it('says what is wrong with a malformed value', () => {
+    expect(startupErrorOf({ PORT: 'eighty', KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'https://x' }).message).toMatch(
+      /^invalid configuration: PORT: /,
+    );
+  });
+
+  it('applies safe local defaults', () => {
+    const config = loadEnvironmentConfig(schema, { PORT: '3000', KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'https://x' });
+    expect(config).toMatchObject({ HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'development', PORT: 3000 });
+  });
+});

@@ -1,0 +1,5 @@
+export * from './test-infrastructure-env';
+export * from './unique-names';
+export * from './poll-until';
+export * from './test-database';
+export * from './test-kafka';
