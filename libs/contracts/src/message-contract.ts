@@ -23,6 +23,9 @@ export interface MessageContract<TValue> {
   readonly keyOf: (value: TValue) => string;
 }
 
+/** What a consumer needs to read a record: its schema and schema version. */
+export type DecodableContract<TValue> = Pick<MessageContract<TValue>, 'schemaId' | 'schemaVersion' | 'schema'>;
+
 export function defineMessageContract<TValue>(contract: MessageContract<TValue>): MessageContract<TValue> {
   return contract;
 }
@@ -64,7 +67,7 @@ export function encodeMessage<TValue>(contract: MessageContract<TValue>, value: 
  * current version: domain services may produce plain JSON to the inbound topic.
  */
 export function decodeMessage<TValue>(
-  contract: MessageContract<TValue>,
+  contract: DecodableContract<TValue>,
   value: Buffer | null,
   schemaHeader: string | undefined,
 ): TValue {

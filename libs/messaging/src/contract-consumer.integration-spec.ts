@@ -1,5 +1,6 @@
 import { type Admin, type Kafka } from 'kafkajs';
 import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
+import { runWithTraceId } from '@skyhook/observability';
 import { pollUntil, testKafkaClient, testKafkaSettings, testLogger } from '@skyhook/testing';
 import { type ConsumedRecord, ContractConsumer, type RejectedRecord } from './contract-consumer';
 import { ContractProducer } from './contract-producer';
@@ -166,7 +167,6 @@ describe('ContractConsumer against a real broker', () => {
   });
 
   it('carries the producer trace id to the consumer', async () => {
-    const { runWithTraceId } = await import('@skyhook/observability');
     await runWithTraceId('trace-abc', () => producer.send(inboundEventContract, 'inboundEvents', [eventNumbered(1)]));
     const handled: ConsumedRecord[] = [];
     const consumer = consumerCollecting(handled);

@@ -4,7 +4,7 @@ import {
   ContractViolationError,
   decodeMessage,
   MESSAGE_HEADERS,
-  type MessageContract,
+  type DecodableContract,
   type TopicKey,
 } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
@@ -36,7 +36,7 @@ export interface RejectedRecord {
 
 export interface ConsumerRoute {
   readonly topicKey: TopicKey;
-  readonly contract: MessageContract<unknown>;
+  readonly contract: DecodableContract<unknown>;
 }
 
 export interface ContractConsumerOptions {
@@ -84,6 +84,9 @@ export class ContractConsumer {
       heartbeatInterval: settings.heartbeatIntervalMs,
       rebalanceTimeout: settings.rebalanceTimeoutMs,
       allowAutoTopicCreation: false,
+      // The broker answers a fetch as soon as data arrives; this only bounds how long an idle
+      // fetch (and so a graceful stop) waits. kafkajs' 5 s default made every stop take 5 s.
+      maxWaitTimeInMs: 500,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {

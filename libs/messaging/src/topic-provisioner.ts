@@ -28,8 +28,10 @@ export async function provisionTopics(
 
   const missing = wanted.filter((topic) => !existing.has(topic.name));
   if (missing.length > 0) {
+    // kafkajs' own leader wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker
+    // answers for a moment after creating a topic; waitForTopicLeaders below tolerates it.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((topic) => ({
         topic: topic.name,
         numPartitions: topic.partitions,
@@ -40,6 +42,7 @@ export async function provisionTopics(
         })),
       })),
     });
+    await waitForTopicLeaders(admin, missing.map((topic) => topic.name));
   }
 
   const present = wanted.filter((topic) => existing.has(topic.name));
@@ -65,4 +68,26 @@ export async function provisionTopics(
       action: 'unchanged',
     };
   });
+}
+
+const LEADER_WAIT_DEADLINE_MS = 30_000;
+
+async function waitForTopicLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const giveUpAt = Date.now() + LEADER_WAIT_DEADLINE_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const allLed = metadata.topics.every(
+        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (allLed && metadata.topics.length === topics.length) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+    }
+    if (Date.now() > giveUpAt) {
+      throw new Error(`topics ${topics.join(', ')} have no leaders after ${LEADER_WAIT_DEADLINE_MS} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

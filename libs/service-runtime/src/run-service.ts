@@ -63,8 +63,7 @@ export async function startService<TConfig extends ServiceEnvironment>(
   );
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  installShutdownDeadline(logger);
+  installGracefulShutdown(app, logger);
   installLastResortHandlers(logger);
 
   definition.attachConsumers?.(app, context);
@@ -75,15 +74,37 @@ export async function startService<TConfig extends ServiceEnvironment>(
   return app;
 }
 
-function installShutdownDeadline(logger: ServiceLogger): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      setTimeout(() => {
-        logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+/**
+ * SIGTERM/SIGINT: consumers finish the records in hand and commit, the HTTP server drains,
+ * producers and pools close (Nest's lifecycle hooks, in that order), then exit code 0. We
+ * own the signals rather than Nest's `enableShutdownHooks`, which re-raises the signal and
+ * so reports a clean stop as a kill.
+ */
+function installGracefulShutdown(app: INestApplication, logger: ServiceLogger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.close().then(
+      () => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
         process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS).unref();
-    });
-  }
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 /** A bug that escapes every handler ends the process (to be restarted), never a zombie. */

@@ -3,3 +3,5 @@ export * from './unique-names';
 export * from './poll-until';
 export * from './test-database';
 export * from './test-kafka';
+export * from './service-process';
+export * from './service-startup-suite';

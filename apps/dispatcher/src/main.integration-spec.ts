@@ -1,0 +1,3 @@
+import { describeServiceStartup } from '@skyhook/testing';
+
+describeServiceStartup('dispatcher', { usesDatabase: false });

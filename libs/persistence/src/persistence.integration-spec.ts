@@ -1,0 +1,91 @@
+import { type DataSource } from 'typeorm';
+import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
+import { createDataSource } from './data-source.factory';
+import { DatabaseUnreachableError, assertDatabaseReachable } from './database-reachability';
+import { ProjectionCheckpointStore } from './projection-checkpoint.store';
+import { runMigrations } from './run-migrations';
+
+function settingsFor(url: string) {
+  return { url, poolSize: 4, ssl: false, connectTimeoutMs: 2_000 };
+}
+
+describe('persistence against a real PostgreSQL', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeEach(async () => {
+    database = await createTestDatabase('persistence');
+    dataSource = await createDataSource(settingsFor(database.url), 'skyhook-test').initialize();
+  });
+
+  afterEach(async () => {
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  it('builds the schema on an empty database with the real migrations, once', async () => {
+    const applied = await runMigrations(dataSource);
+    expect(applied).toEqual(['CreateProjectionCheckpoints1763900000000']);
+    expect(await runMigrations(dataSource)).toEqual([]);
+    const tables = await dataSource.query<{ table_name: string }[]>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(tables.map((row) => row.table_name)).toEqual(['projection_checkpoints', 'schema_migrations']);
+  });
+
+  it('applies each migration exactly once when several services start together', async () => {
+    const others = await Promise.all(
+      [1, 2, 3].map(() => createDataSource(settingsFor(database.url), 'skyhook-test').initialize()),
+    );
+    try {
+      const results = await Promise.all([dataSource, ...others].map((source) => runMigrations(source)));
+      expect(results.flat()).toEqual(['CreateProjectionCheckpoints1763900000000']);
+    } finally {
+      await Promise.all(others.map((source) => source.destroy()));
+    }
+  });
+
+  it('writes and reads projection checkpoints through TypeORM, only ever moving forward', async () => {
+    await runMigrations(dataSource);
+    const store = new ProjectionCheckpointStore('history');
+
+    await dataSource.transaction(async (manager) => {
+      await store.advance(manager, 'skyhook.deliveries.events.v1', 0, '42');
+      await store.advance(manager, 'skyhook.deliveries.events.v1', 1, '7');
+    });
+    await dataSource.transaction((manager) => store.advance(manager, 'skyhook.deliveries.events.v1', 0, '40'));
+
+    const offsets = await store.nextOffsets(dataSource.manager, 'skyhook.deliveries.events.v1');
+    expect(Object.fromEntries(offsets)).toEqual({ 0: '42', 1: '7' });
+    expect((await new ProjectionCheckpointStore('other').nextOffsets(dataSource.manager, 'x')).size).toBe(0);
+  });
+
+  it('rolls a checkpoint back with the transaction that failed', async () => {
+    await runMigrations(dataSource);
+    const store = new ProjectionCheckpointStore('history');
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await store.advance(manager, 'topic', 0, '10');
+        throw new Error('projection write failed');
+      }),
+    ).rejects.toThrow('projection write failed');
+    expect((await store.nextOffsets(dataSource.manager, 'topic')).size).toBe(0);
+  });
+
+  it('rejects a negative offset at the database, whatever the code does', async () => {
+    await runMigrations(dataSource);
+    await expect(
+      dataSource.transaction((manager) => new ProjectionCheckpointStore('history').advance(manager, 'topic', 0, '-1')),
+    ).rejects.toThrow(/CHK_projection_checkpoints_offset/);
+  });
+});
+
+describe('assertDatabaseReachable', () => {
+  it('names the server, never the password, when nothing answers', async () => {
+    const settings = settingsFor('postgres://skyhook:hunter2@127.0.0.1:1/skyhook');
+    const failure = assertDatabaseReachable(settings);
+    await expect(failure).rejects.toBeInstanceOf(DatabaseUnreachableError);
+    await expect(failure).rejects.toThrow(/^PostgreSQL at 127\.0\.0\.1:1\/skyhook unreachable: /);
+    await expect(failure).rejects.not.toThrow(/hunter2/);
+  });
+});

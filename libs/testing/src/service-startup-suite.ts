@@ -1,0 +1,92 @@
+import { createTestDatabase, type TestDatabase } from './test-database';
+import { testKafkaBrokers } from './test-infrastructure-env';
+import { pollUntil } from './poll-until';
+import { type ServiceName, spawnService, startService } from './service-process';
+import { uniqueTopicPrefix } from './unique-names';
+
+/**
+ * What every service promises at start-up: it answers liveness and readiness, serves its
+ * Prometheus metrics, stops cleanly on SIGTERM, and refuses bad configuration in one line.
+ */
+export function describeServiceStartup(name: ServiceName, options: { usesDatabase: boolean }): void {
+  describe(`${name} service process`, () => {
+    let database: TestDatabase | undefined;
+    let environment: Record<string, string>;
+
+    beforeAll(async () => {
+      database = options.usesDatabase ? await createTestDatabase(name) : undefined;
+      environment = {
+        KAFKA_BROKERS: testKafkaBrokers(),
+        KAFKA_TOPIC_PREFIX: uniqueTopicPrefix(),
+        LOG_LEVEL: 'warn',
+        ...(database === undefined ? {} : { DATABASE_URL: database.url }),
+      };
+    });
+
+    afterAll(async () => {
+      await database?.drop();
+    });
+
+    it('answers liveness, readiness and metrics, then stops cleanly on SIGTERM', async () => {
+      const service = await startService(name, environment);
+      try {
+        const ready = await pollUntil(
+          async () => {
+            const response = await fetch(`${service.baseUrl}/health/ready`);
+            return response.status === 200 ? ((await response.json()) as { info: Record<string, unknown> }) : undefined;
+          },
+          { description: `${name} ready` },
+        );
+        expect(Object.keys(ready.info)).toEqual(expect.arrayContaining(options.usesDatabase ? ['kafka', 'postgres'] : ['kafka']));
+
+        const metrics = await fetch(`${service.baseUrl}/metrics`);
+        expect(metrics.headers.get('content-type')).toContain('text/plain');
+        const body = await metrics.text();
+        expect(body).toContain(`process_cpu_user_seconds_total{service="${name}"}`);
+        expect(body).toContain('nodejs_eventloop_lag_p99_seconds');
+      } finally {
+        expect(await service.stop('SIGTERM')).toBe(0);
+      }
+    });
+
+    it('fails fast with one line naming every missing variable', async () => {
+      const service = spawnService(name, { PORT: '0' });
+      expect(await service.exited).toBe(1);
+      const expected = options.usesDatabase
+        ? `skyhook ${name}: cannot start: invalid configuration: KAFKA_BROKERS is required; DATABASE_URL is required\n`
+        : `skyhook ${name}: cannot start: invalid configuration: KAFKA_BROKERS is required\n`;
+      expect(service.stderr()).toBe(expected);
+    });
+
+    it('fails fast with one line when the broker does not answer', async () => {
+      const service = spawnService(name, { ...environment, PORT: '0', KAFKA_BROKERS: '127.0.0.1:1' });
+      expect(await service.exited).toBe(1);
+      expect(service.stderr()).toMatch(
+        new RegExp(`^skyhook ${name}: cannot start: Kafka brokers 127\\.0\\.0\\.1:1 unreachable: .*ECONNREFUSED.*\\n$`),
+      );
+    });
+
+    if (options.usesDatabase) {
+      it('fails fast with one line on a malformed DATABASE_URL', async () => {
+        const service = spawnService(name, { ...environment, PORT: '0', DATABASE_URL: 'mysql://root@localhost/skyhook' });
+        expect(await service.exited).toBe(1);
+        expect(service.stderr()).toBe(
+          `skyhook ${name}: cannot start: invalid configuration: DATABASE_URL: expected postgres://user[:password]@host[:port]/database\n`,
+        );
+      });
+
+      it('fails fast with one line, without the password, when PostgreSQL does not answer', async () => {
+        const service = spawnService(name, {
+          ...environment,
+          PORT: '0',
+          DATABASE_URL: 'postgres://skyhook:hunter2@127.0.0.1:1/skyhook',
+        });
+        expect(await service.exited).toBe(1);
+        expect(service.stderr()).toMatch(
+          new RegExp(`^skyhook ${name}: cannot start: PostgreSQL at 127\\.0\\.0\\.1:1/skyhook unreachable: .*\\n$`),
+        );
+        expect(service.stderr()).not.toContain('hunter2');
+      });
+    }
+  });
+}
