@@ -26,7 +26,9 @@ describe('message contracts', () => {
     const encoded = encodeMessage(inboundEventContract, event);
     expect(encoded.key).toBe('org_1');
     expect(encoded.headers[MESSAGE_HEADERS.schema]).toBe('inbound-event.v1');
-    expect(decodeMessage(inboundEventContract, encoded.value, encoded.headers[MESSAGE_HEADERS.schema])).toEqual(event);
+    expect(
+      decodeMessage(inboundEventContract, encoded.value, encoded.headers[MESSAGE_HEADERS.schema]),
+    ).toEqual(event);
   });
 
   it('reads a record without a schema header as the current version', () => {
@@ -35,13 +37,17 @@ describe('message contracts', () => {
   });
 
   it('refuses to encode an invalid value, naming the field', () => {
-    const violation = violationOf(() => encodeMessage(inboundEventContract, { ...event, occurredAt: 'yesterday' }));
+    const violation = violationOf(() =>
+      encodeMessage(inboundEventContract, { ...event, occurredAt: 'yesterday' }),
+    );
     expect(violation.code).toBe(ContractViolationCode.SchemaMismatch);
     expect(violation.details.join()).toContain('occurredAt');
   });
 
   it('rejects a value that is not JSON', () => {
-    const violation = violationOf(() => decodeMessage(inboundEventContract, Buffer.from('{"id": '), undefined));
+    const violation = violationOf(() =>
+      decodeMessage(inboundEventContract, Buffer.from('{"id": '), undefined),
+    );
     expect(violation.code).toBe(ContractViolationCode.MalformedJson);
   });
 

@@ -24,7 +24,10 @@ export interface MessageContract<TValue> {
 }
 
 /** What a consumer needs to read a record: its schema and schema version. */
-export type DecodableContract<TValue> = Pick<MessageContract<TValue>, 'schemaId' | 'schemaVersion' | 'schema'>;
+export type DecodableContract<TValue> = Pick<
+  MessageContract<TValue>,
+  'schemaId' | 'schemaVersion' | 'schema'
+>;
 
 export function defineMessageContract<TValue>(contract: MessageContract<TValue>): MessageContract<TValue> {
   return contract;

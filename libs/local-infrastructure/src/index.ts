@@ -5,3 +5,4 @@ export * from './kafka-from-maven';
 export * from './kafka-provider';
 export * from './postgres-provider';
 export * from './provision-infrastructure';
+export * from './service-launch';

@@ -51,14 +51,31 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const jvm = jvmOptions();
   await execFileAsync(
     'java',
-    [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${ports.clusterId}`, '-c', propertiesFile, '--standalone', '--ignore-formatted'],
+    [
+      ...jvm,
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      `--cluster-id=${ports.clusterId}`,
+      '-c',
+      propertiesFile,
+      '--standalone',
+      '--ignore-formatted',
+    ],
     { maxBuffer: 4 * 1024 * 1024 },
   );
 
   const logFile = join(options.dataDir, 'broker.log');
   const started = Date.now();
-  const broker = spawnWithParentWatchdog('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propertiesFile], logFile);
-  const exited = new Promise<number | null>((resolveExit) => broker.once('exit', (code) => resolveExit(code)));
+  const broker = spawnWithParentWatchdog(
+    'java',
+    [...jvm, '-cp', classpath, 'kafka.Kafka', propertiesFile],
+    logFile,
+  );
+  const exited = new Promise<number | null>((resolveExit) =>
+    broker.once('exit', (code) => resolveExit(code)),
+  );
   try {
     await Promise.race([
       waitForPort('127.0.0.1', ports.brokerPort, options.startTimeoutMs ?? 60_000),
@@ -81,7 +98,10 @@ export async function resolveKafkaClasspath(log: InfrastructureLog): Promise<str
   const pomFile = join(KAFKA_RUNTIME_DIR, 'pom.xml');
   const pom = await readFile(pomFile);
   const cacheDir = join(homedir(), '.cache', 'skyhook');
-  const cacheFile = join(cacheDir, `kafka-classpath-${createHash('sha256').update(pom).digest('hex').slice(0, 16)}.txt`);
+  const cacheFile = join(
+    cacheDir,
+    `kafka-classpath-${createHash('sha256').update(pom).digest('hex').slice(0, 16)}.txt`,
+  );
   if (existsSync(cacheFile)) {
     const cached = (await readFile(cacheFile, 'utf8')).trim();
     if (cached.split(':').every((jar) => existsSync(jar))) return cached;
@@ -90,7 +110,15 @@ export async function resolveKafkaClasspath(log: InfrastructureLog): Promise<str
   log('resolving the Apache Kafka jars with Maven (first run only)');
   await execFileAsync(
     'mvn',
-    ['-B', '-q', '-f', pomFile, 'dependency:build-classpath', '-Dmdep.includeScope=runtime', `-Dmdep.outputFile=${cacheFile}`],
+    [
+      '-B',
+      '-q',
+      '-f',
+      pomFile,
+      'dependency:build-classpath',
+      '-Dmdep.includeScope=runtime',
+      `-Dmdep.outputFile=${cacheFile}`,
+    ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
   return (await readFile(cacheFile, 'utf8')).trim();
@@ -193,7 +221,11 @@ async function stopBroker(broker: ChildProcess, exited: Promise<number | null>):
  * doing one here keeps that noise (and the retry delay) out of every test and service.
  */
 async function warmUpGroupCoordinator(bootstrapServers: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'skyhook-warm-up', brokers: [bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'skyhook-warm-up',
+    brokers: [bootstrapServers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const giveUpAt = Date.now() + 30_000;

@@ -73,7 +73,11 @@ describe('ContractConsumer against a real broker', () => {
   }
 
   it('delivers every record once, commits, and resumes after a restart without loss or re-delivery', async () => {
-    await producer.send(inboundEventContract, 'inboundEvents', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(eventNumbered));
+    await producer.send(
+      inboundEventContract,
+      'inboundEvents',
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(eventNumbered),
+    );
 
     const firstRun: ConsumedRecord[] = [];
     const first = consumerCollecting(firstRun);
@@ -90,7 +94,9 @@ describe('ContractConsumer against a real broker', () => {
     try {
       await pollUntil(() => secondRun.length === 5, { description: 'five new records consumed' });
       // Give a re-delivery of already committed records the chance to show up before asserting.
-      await pollUntil(async () => (await committedOffsetTotal()) === 15, { description: 'all offsets committed' });
+      await pollUntil(async () => (await committedOffsetTotal()) === 15, {
+        description: 'all offsets committed',
+      });
     } finally {
       await second.stop();
     }
@@ -104,7 +110,10 @@ describe('ContractConsumer against a real broker', () => {
   });
 
   it('keeps per-key order within a partition', async () => {
-    const events = Array.from({ length: 30 }, (_, i) => ({ ...eventNumbered(i), organisationId: 'org-ordered' }));
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      ...eventNumbered(i),
+      organisationId: 'org-ordered',
+    }));
     await producer.send(inboundEventContract, 'inboundEvents', events);
     const handled: ConsumedRecord[] = [];
     const consumer = consumerCollecting(handled);
@@ -114,7 +123,9 @@ describe('ContractConsumer against a real broker', () => {
     } finally {
       await consumer.stop();
     }
-    expect(handled.map((record) => (record.value as InboundEvent).id)).toEqual(events.map((event) => event.id));
+    expect(handled.map((record) => (record.value as InboundEvent).id)).toEqual(
+      events.map((event) => event.id),
+    );
   });
 
   it('re-delivers a record whose handler failed instead of skipping it', async () => {
@@ -150,14 +161,18 @@ describe('ContractConsumer against a real broker', () => {
       ],
     });
     await rawProducer.disconnect();
-    await producer.send(inboundEventContract, 'inboundEvents', [{ ...eventNumbered(3), organisationId: 'org-x' }]);
+    await producer.send(inboundEventContract, 'inboundEvents', [
+      { ...eventNumbered(3), organisationId: 'org-x' },
+    ]);
 
     const handled: ConsumedRecord[] = [];
     const rejected: RejectedRecord[] = [];
     const consumer = consumerCollecting(handled, rejected);
     await consumer.start();
     try {
-      await pollUntil(() => handled.length === 1 && rejected.length === 2, { description: 'valid handled, two rejected' });
+      await pollUntil(() => handled.length === 1 && rejected.length === 2, {
+        description: 'valid handled, two rejected',
+      });
     } finally {
       await consumer.stop();
     }
@@ -167,7 +182,9 @@ describe('ContractConsumer against a real broker', () => {
   });
 
   it('carries the producer trace id to the consumer', async () => {
-    await runWithTraceId('trace-abc', () => producer.send(inboundEventContract, 'inboundEvents', [eventNumbered(1)]));
+    await runWithTraceId('trace-abc', () =>
+      producer.send(inboundEventContract, 'inboundEvents', [eventNumbered(1)]),
+    );
     const handled: ConsumedRecord[] = [];
     const consumer = consumerCollecting(handled);
     await consumer.start();

@@ -135,7 +135,7 @@ export class ContractConsumer {
   }
 
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch } = payload;
     const route = this.routesByTopicName.get(batch.topic);
     if (route === undefined) {
       throw new Error(`received a batch for unsubscribed topic ${batch.topic}`);
@@ -153,18 +153,18 @@ export class ContractConsumer {
 
     try {
       for (const message of batch.messages) {
-        if (!isRunning() || isStale()) break;
+        if (!payload.isRunning() || payload.isStale()) break;
         await this.consumeOne(route, batch.partition, message);
-        resolveOffset(message.offset);
+        payload.resolveOffset(message.offset);
         uncommittedOffset = message.offset;
         if (Date.now() - lastCommitAt >= commitIntervalMs) {
           await commitDonePrefix();
         }
-        await heartbeat();
+        await payload.heartbeat();
       }
     } finally {
       // Also on a handler failure: what is done stays done; kafkajs retries from the failed record.
-      if (!isStale()) {
+      if (!payload.isStale()) {
         await commitDonePrefix();
       }
     }

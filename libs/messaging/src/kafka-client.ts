@@ -10,6 +10,17 @@ const KAFKAJS_TO_PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs logs every error response a broker sends ("coordinator loading", "unknown topic"
+ * right after creation) at ERROR from its connection layer, even when the layer above
+ * retries it. Failures that matter surface from that layer (as rejected calls or consumer
+ * crashes), so these per-response lines are kept at debug.
+ */
+function levelFor(namespace: string, level: logLevel, message: string): 'error' | 'warn' | 'info' | 'debug' {
+  if (namespace === 'Connection' && message.startsWith('Response ')) return 'debug';
+  return KAFKAJS_TO_PINO_LEVEL[level];
+}
+
 /** A kafkajs client whose logs go through the service's structured logger. */
 export function createKafkaClient(settings: KafkaSettings, logger: ServiceLogger): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
@@ -25,7 +36,7 @@ export function createKafkaClient(settings: KafkaSettings, logger: ServiceLogger
       () =>
       ({ namespace, level, log }: LogEntry) => {
         const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
-        kafkaLogger[KAFKAJS_TO_PINO_LEVEL[level]]({ namespace, ...extra }, message);
+        kafkaLogger[levelFor(namespace, level, message)]({ namespace, ...extra }, message);
       },
   });
 }

@@ -16,7 +16,9 @@ function settingsFor(environment: NodeJS.ProcessEnv) {
 describe('Kafka settings from the environment', () => {
   it('derives one partition variable per topic key', () => {
     expect(partitionVariableFor('deliveryRequests')).toBe('KAFKA_PARTITIONS_DELIVERY_REQUESTS');
-    expect(partitionVariableFor('inboundEventsDeadLetter')).toBe('KAFKA_PARTITIONS_INBOUND_EVENTS_DEAD_LETTER');
+    expect(partitionVariableFor('inboundEventsDeadLetter')).toBe(
+      'KAFKA_PARTITIONS_INBOUND_EVENTS_DEAD_LETTER',
+    );
   });
 
   it('uses each topic default unless the environment overrides it', () => {
@@ -40,7 +42,9 @@ describe('Kafka settings from the environment', () => {
   });
 
   it('requires credentials when a SASL mechanism is chosen', () => {
-    expect(() => settingsFor({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'plain' })).toThrow(KafkaSettingsError);
+    expect(() => settingsFor({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'plain' })).toThrow(
+      KafkaSettingsError,
+    );
   });
 
   it('prefixes topics and consumer groups alike, isolating environments', () => {

@@ -8,7 +8,10 @@ describe('provisionTopics against a real broker', () => {
   let settings: KafkaSettings;
 
   beforeEach(async () => {
-    settings = testKafkaSettings({ KAFKA_PARTITIONS_INBOUND_EVENTS: '2', KAFKA_PARTITIONS_DELIVERY_EVENTS: '3' });
+    settings = testKafkaSettings({
+      KAFKA_PARTITIONS_INBOUND_EVENTS: '2',
+      KAFKA_PARTITIONS_DELIVERY_EVENTS: '3',
+    });
     admin = testKafkaClient(settings).admin();
     await admin.connect();
   });
@@ -40,15 +43,19 @@ describe('provisionTopics against a real broker', () => {
     const again = await provisionTopics(admin, settings, ['inboundEvents']);
     expect(again[0]?.action).toBe('unchanged');
 
-    const grown = await provisionTopics(admin, { ...settings, partitions: { ...settings.partitions, inboundEvents: 4 } }, [
-      'inboundEvents',
-    ]);
+    const grown = await provisionTopics(
+      admin,
+      { ...settings, partitions: { ...settings.partitions, inboundEvents: 4 } },
+      ['inboundEvents'],
+    );
     expect(grown[0]?.action).toBe('partitions-increased');
     expect(await partitionsOf(topicNameOf(settings, 'inboundEvents'))).toBe(4);
 
-    const fewer = await provisionTopics(admin, { ...settings, partitions: { ...settings.partitions, inboundEvents: 1 } }, [
-      'inboundEvents',
-    ]);
+    const fewer = await provisionTopics(
+      admin,
+      { ...settings, partitions: { ...settings.partitions, inboundEvents: 1 } },
+      ['inboundEvents'],
+    );
     expect(fewer[0]).toMatchObject({ action: 'unchanged', partitions: 4 });
   });
 });

@@ -42,7 +42,10 @@ export async function provisionTopics(
         })),
       })),
     });
-    await waitForTopicLeaders(admin, missing.map((topic) => topic.name));
+    await waitForTopicLeaders(
+      admin,
+      missing.map((topic) => topic.name),
+    );
   }
 
   const present = wanted.filter((topic) => existing.has(topic.name));
@@ -78,7 +81,8 @@ async function waitForTopicLeaders(admin: Admin, topics: string[]): Promise<void
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
       const allLed = metadata.topics.every(
-        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
       );
       if (allLed && metadata.topics.length === topics.length) return;
     } catch (error) {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
@@ -32,10 +31,17 @@ export class ObservabilityModule {
         LoggerModule.forRoot({
           pinoHttp: {
             logger: options.logger,
-            genReqId: (request) => traceIdFrom(request.headers['x-request-id'] ?? randomUUID()),
+            // The HTTP adapter has already assigned the request id; reuse it as the trace id.
+            genReqId: (request) => traceIdFrom(request.id ?? request.headers['x-request-id']),
             customProps: (request) => ({ traceId: request.id }),
             // Probes and scrapes every few seconds would drown the useful lines.
-            autoLogging: { ignore: (request) => /^\/(health|metrics)/.test(request.url ?? '') },
+            autoLogging: {
+              // Fastify's middleware layer rewrites `url` relative to the mount point; `originalUrl` is the path.
+              ignore: (request) => {
+                const path = (request as { originalUrl?: string }).originalUrl ?? request.url ?? '';
+                return /^\/(health|metrics)(\/|\?|$)/.test(path);
+              },
+            },
           },
         }),
       ],

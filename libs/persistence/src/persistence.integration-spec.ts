@@ -53,7 +53,9 @@ describe('persistence against a real PostgreSQL', () => {
       await store.advance(manager, 'skyhook.deliveries.events.v1', 0, '42');
       await store.advance(manager, 'skyhook.deliveries.events.v1', 1, '7');
     });
-    await dataSource.transaction((manager) => store.advance(manager, 'skyhook.deliveries.events.v1', 0, '40'));
+    await dataSource.transaction((manager) =>
+      store.advance(manager, 'skyhook.deliveries.events.v1', 0, '40'),
+    );
 
     const offsets = await store.nextOffsets(dataSource.manager, 'skyhook.deliveries.events.v1');
     expect(Object.fromEntries(offsets)).toEqual({ 0: '42', 1: '7' });
@@ -75,7 +77,9 @@ describe('persistence against a real PostgreSQL', () => {
   it('rejects a negative offset at the database, whatever the code does', async () => {
     await runMigrations(dataSource);
     await expect(
-      dataSource.transaction((manager) => new ProjectionCheckpointStore('history').advance(manager, 'topic', 0, '-1')),
+      dataSource.transaction((manager) =>
+        new ProjectionCheckpointStore('history').advance(manager, 'topic', 0, '-1'),
+      ),
     ).rejects.toThrow(/CHK_projection_checkpoints_offset/);
   });
 });

@@ -20,7 +20,9 @@ function startupErrorOf(environment: NodeJS.ProcessEnv): StartupError {
 describe('loadEnvironmentConfig', () => {
   it('names every missing variable in one line', () => {
     const error = startupErrorOf({});
-    expect(error.message).toBe('invalid configuration: PORT is required; KAFKA_BROKERS is required; DATABASE_URL is required');
+    expect(error.message).toBe(
+      'invalid configuration: PORT is required; KAFKA_BROKERS is required; DATABASE_URL is required',
+    );
     expect(error.message).not.toContain('\n');
   });
 
@@ -31,13 +33,22 @@ describe('loadEnvironmentConfig', () => {
   });
 
   it('says what is wrong with a malformed value', () => {
-    expect(startupErrorOf({ PORT: 'eighty', KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'https://x' }).message).toMatch(
-      /^invalid configuration: PORT: /,
-    );
+    expect(
+      startupErrorOf({ PORT: 'eighty', KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'https://x' }).message,
+    ).toMatch(/^invalid configuration: PORT: /);
   });
 
   it('applies safe local defaults', () => {
-    const config = loadEnvironmentConfig(schema, { PORT: '3000', KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'https://x' });
-    expect(config).toMatchObject({ HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'development', PORT: 3000 });
+    const config = loadEnvironmentConfig(schema, {
+      PORT: '3000',
+      KAFKA_BROKERS: 'k:9092',
+      DATABASE_URL: 'https://x',
+    });
+    expect(config).toMatchObject({
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'development',
+      PORT: 3000,
+    });
   });
 });

@@ -1,9 +1,16 @@
+import { type IncomingMessage } from 'node:http';
+import { type Http2ServerRequest } from 'node:http2';
 import { type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { type Registry } from 'prom-client';
-import { createMetricsRegistry, createServiceLogger, type ServiceLogger } from '@skyhook/observability';
+import {
+  createMetricsRegistry,
+  createServiceLogger,
+  type ServiceLogger,
+  traceIdFrom,
+} from '@skyhook/observability';
 import { type ServiceEnvironment } from './environment-config';
 
 export interface ServiceContext<TConfig> {
@@ -58,7 +65,15 @@ export async function startService<TConfig extends ServiceEnvironment>(
 
   const app = await NestFactory.create<NestFastifyApplication>(
     definition.rootModule(context),
-    new FastifyAdapter({ bodyLimit: definition.bodyLimitBytes ?? 1_048_576, trustProxy: true }),
+    new FastifyAdapter({
+      bodyLimit: definition.bodyLimitBytes ?? 1_048_576,
+      trustProxy: true,
+      // The request id is the trace id: a caller's well-formed X-Request-Id is kept, anything
+      // else (absent, oversized, log-forging) is replaced by a fresh UUID.
+      requestIdHeader: false,
+      genReqId: (request: IncomingMessage | Http2ServerRequest) =>
+        traceIdFrom(request.headers['x-request-id']),
+    }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(NestPinoLogger));

@@ -1,17 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { findFreeLoopbackPort, workspaceRoot } from '@skyhook/local-infrastructure';
+import {
+  findFreeLoopbackPort,
+  SERVICE_NODE_OPTIONS,
+  serviceEntryPoint,
+  serviceLaunchEnvironment,
+  type ServiceName,
+  workspaceRoot,
+} from '@skyhook/local-infrastructure';
 import { pollUntil } from './poll-until';
-
-/**
- * How every service is launched (dev stack, tests, container images): `@skyhook/*` imports
- * resolved against dist/, and kafkajs 2.2.4's harmless negative-timeout warning (Node 23+
- * warns where older Node silently clamped to 1 ms) kept off stderr, which is for errors.
- */
-export const SERVICE_NODE_OPTIONS = ['--disable-warning=TimeoutNegativeWarning', '-r', 'tsconfig-paths/register'];
-
-export type ServiceName = 'api' | 'fanout' | 'dispatcher' | 'history';
 
 /** A service running as its own process from the build output, exactly as it runs in production. */
 export interface ServiceProcess {
@@ -22,25 +18,14 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function serviceEntryPoint(name: ServiceName): string {
-  const entry = join(workspaceRoot(), 'dist', 'apps', name, 'src', 'main.js');
-  if (!existsSync(entry)) {
-    throw new Error(`${entry} is missing: run \`npm run build\` before the integration tests`);
-  }
-  return entry;
-}
-
 /** Spawns the built service with exactly the given environment (plus PATH), and collects its output. */
-export function spawnService(name: ServiceName, environment: Record<string, string>): ServiceProcess & { child: ChildProcess } {
-  const root = workspaceRoot();
+export function spawnService(
+  name: ServiceName,
+  environment: Record<string, string>,
+): ServiceProcess & { child: ChildProcess } {
   const child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint(name)], {
-    cwd: root,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TS_NODE_BASEURL: join(root, 'dist'),
-      TS_NODE_PROJECT: join(root, 'tsconfig.base.json'),
-      ...environment,
-    },
+    cwd: workspaceRoot(),
+    env: { PATH: process.env['PATH'] ?? '', ...serviceLaunchEnvironment(), ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -63,7 +48,10 @@ export function spawnService(name: ServiceName, environment: Record<string, stri
 }
 
 /** Starts the service on a free port and waits until it answers its liveness probe. */
-export async function startService(name: ServiceName, environment: Record<string, string>): Promise<ServiceProcess> {
+export async function startService(
+  name: ServiceName,
+  environment: Record<string, string>,
+): Promise<ServiceProcess> {
   const port = await findFreeLoopbackPort();
   const service = spawnService(name, { ...environment, PORT: String(port), HOST: '127.0.0.1' });
   let exitCode: number | null | undefined;
@@ -81,7 +69,9 @@ export async function startService(name: ServiceName, environment: Record<string
     );
   } catch (error) {
     await service.stop('SIGKILL');
-    throw new Error(`${(error as Error).message}\nstdout:\n${service.stdout()}\nstderr:\n${service.stderr()}`);
+    throw new Error(
+      `${(error as Error).message}\nstdout:\n${service.stdout()}\nstderr:\n${service.stderr()}`,
+    );
   }
   return service;
 }

@@ -1,7 +1,8 @@
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { testKafkaBrokers } from './test-infrastructure-env';
 import { pollUntil } from './poll-until';
-import { type ServiceName, spawnService, startService } from './service-process';
+import { type ServiceName } from '@skyhook/local-infrastructure';
+import { spawnService, startService } from './service-process';
 import { uniqueTopicPrefix } from './unique-names';
 
 /**
@@ -33,11 +34,15 @@ export function describeServiceStartup(name: ServiceName, options: { usesDatabas
         const ready = await pollUntil(
           async () => {
             const response = await fetch(`${service.baseUrl}/health/ready`);
-            return response.status === 200 ? ((await response.json()) as { info: Record<string, unknown> }) : undefined;
+            return response.status === 200
+              ? ((await response.json()) as { info: Record<string, unknown> })
+              : undefined;
           },
           { description: `${name} ready` },
         );
-        expect(Object.keys(ready.info)).toEqual(expect.arrayContaining(options.usesDatabase ? ['kafka', 'postgres'] : ['kafka']));
+        expect(Object.keys(ready.info)).toEqual(
+          expect.arrayContaining(options.usesDatabase ? ['kafka', 'postgres'] : ['kafka']),
+        );
 
         const metrics = await fetch(`${service.baseUrl}/metrics`);
         expect(metrics.headers.get('content-type')).toContain('text/plain');
@@ -62,13 +67,19 @@ export function describeServiceStartup(name: ServiceName, options: { usesDatabas
       const service = spawnService(name, { ...environment, PORT: '0', KAFKA_BROKERS: '127.0.0.1:1' });
       expect(await service.exited).toBe(1);
       expect(service.stderr()).toMatch(
-        new RegExp(`^skyhook ${name}: cannot start: Kafka brokers 127\\.0\\.0\\.1:1 unreachable: .*ECONNREFUSED.*\\n$`),
+        new RegExp(
+          `^skyhook ${name}: cannot start: Kafka brokers 127\\.0\\.0\\.1:1 unreachable: .*ECONNREFUSED.*\\n$`,
+        ),
       );
     });
 
     if (options.usesDatabase) {
       it('fails fast with one line on a malformed DATABASE_URL', async () => {
-        const service = spawnService(name, { ...environment, PORT: '0', DATABASE_URL: 'mysql://root@localhost/skyhook' });
+        const service = spawnService(name, {
+          ...environment,
+          PORT: '0',
+          DATABASE_URL: 'mysql://root@localhost/skyhook',
+        });
         expect(await service.exited).toBe(1);
         expect(service.stderr()).toBe(
           `skyhook ${name}: cannot start: invalid configuration: DATABASE_URL: expected postgres://user[:password]@host[:port]/database\n`,
@@ -83,7 +94,9 @@ export function describeServiceStartup(name: ServiceName, options: { usesDatabas
         });
         expect(await service.exited).toBe(1);
         expect(service.stderr()).toMatch(
-          new RegExp(`^skyhook ${name}: cannot start: PostgreSQL at 127\\.0\\.0\\.1:1/skyhook unreachable: .*\\n$`),
+          new RegExp(
+            `^skyhook ${name}: cannot start: PostgreSQL at 127\\.0\\.0\\.1:1/skyhook unreachable: .*\\n$`,
+          ),
         );
         expect(service.stderr()).not.toContain('hunter2');
       });

@@ -20,11 +20,17 @@ export function testKafkaSettings(overrides: NodeJS.ProcessEnv = {}): KafkaSetti
 }
 
 export function testKafkaClient(settings: KafkaSettings): Kafka {
-  return new Kafka({ clientId: settings.clientId, brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 /** Quiet unless a test is being debugged with LOG_LEVEL set. */
 export function testLogger(): ServiceLogger {
   const level = process.env['LOG_LEVEL'];
-  return level === undefined ? pino({ level: 'silent' }) : createServiceLogger({ service: 'test', level: level as 'debug' });
+  return level === undefined
+    ? pino({ level: 'silent' })
+    : createServiceLogger({ service: 'test', level: level as 'debug' });
 }

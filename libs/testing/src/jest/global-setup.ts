@@ -20,5 +20,6 @@ export default async function globalSetup(): Promise<void> {
   process.stderr.write(
     `[test infrastructure] ready in ${Date.now() - started} ms: Kafka ${infrastructure.kafkaBrokers} (${infrastructure.kafkaOrigin}), PostgreSQL (${infrastructure.postgresOrigin})\n`,
   );
-  (globalThis as { skyhookTestInfrastructure?: typeof infrastructure }).skyhookTestInfrastructure = infrastructure;
+  (globalThis as { skyhookTestInfrastructure?: typeof infrastructure }).skyhookTestInfrastructure =
+    infrastructure;
 }

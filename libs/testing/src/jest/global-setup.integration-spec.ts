@@ -1,10 +1,14 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { testKafkaBrokers, testPostgresAdminUrl } from '@skyhook/testing';
+import { testKafkaBrokers, testPostgresAdminUrl } from '../test-infrastructure-env';
 
 describe('provisioned test infrastructure', () => {
   it('gives the test run a Kafka broker that answers cluster requests', async () => {
-    const admin = new Kafka({ clientId: 'probe', brokers: testKafkaBrokers().split(','), logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      clientId: 'probe',
+      brokers: testKafkaBrokers().split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     try {
       const cluster = await admin.describeCluster();

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { workspaceRoot } from './workspace-root';
+
+export const SERVICE_NAMES = ['api', 'fanout', 'dispatcher', 'history'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * How every service is launched from the build output (dev stack, tests, container images):
+ * `@skyhook/*` imports resolved against dist/, and kafkajs 2.2.4's harmless negative-timeout
+ * warning (Node 23+ warns where older Node silently clamped to 1 ms) kept off stderr.
+ */
+export const SERVICE_NODE_OPTIONS = [
+  '--disable-warning=TimeoutNegativeWarning',
+  '-r',
+  'tsconfig-paths/register',
+];
+
+export function serviceEntryPoint(name: ServiceName): string {
+  const entry = join(workspaceRoot(), 'dist', 'apps', name, 'src', 'main.js');
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  }
+  return entry;
+}
+
+/** The environment tsconfig-paths needs to find the compiled libraries. */
+export function serviceLaunchEnvironment(): Record<string, string> {
+  const root = workspaceRoot();
+  return { TS_NODE_BASEURL: join(root, 'dist'), TS_NODE_PROJECT: join(root, 'tsconfig.base.json') };
+}
