@@ -1,7 +1,8 @@
 import { type Admin, type Kafka } from 'kafkajs';
 import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
 import { runWithTraceId } from '@skyhook/observability';
-import { pollUntil, testKafkaClient, testKafkaSettings, testLogger } from '@skyhook/testing';
+import { pollUntil, testLogger } from '@skyhook/testing';
+import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
 import { type ConsumedRecord, ContractConsumer, type RejectedRecord } from './contract-consumer';
 import { ContractProducer } from './contract-producer';
 import { type KafkaSettings, consumerGroupIdOf, topicNameOf } from './kafka-config';

@@ -1,5 +1,5 @@
 import { type Admin } from 'kafkajs';
-import { testKafkaClient, testKafkaSettings } from '@skyhook/testing';
+import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { provisionTopics } from './topic-provisioner';
 

@@ -1,30 +1,20 @@
-import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-import { type KafkaSettings, kafkaEnvironmentSchema, kafkaSettingsFrom } from '@skyhook/messaging';
 import { createServiceLogger, type ServiceLogger } from '@skyhook/observability';
 import { testKafkaBrokers } from './test-infrastructure-env';
 import { uniqueTopicPrefix } from './unique-names';
 
 /**
- * Kafka settings for one test: the run's broker and a topic/group prefix no other test uses,
- * built through the same environment parsing the services use.
+ * The Kafka part of a service environment for one test: the run's broker and a topic/group
+ * prefix no other test uses. Parse it with the service's own schema, like a service would.
  */
-export function testKafkaSettings(overrides: NodeJS.ProcessEnv = {}): KafkaSettings {
-  const environment = kafkaEnvironmentSchema.parse({
+export function testKafkaEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     KAFKA_BROKERS: testKafkaBrokers(),
     KAFKA_TOPIC_PREFIX: uniqueTopicPrefix(),
+    // The broker's minimum: a consumer that died mid-test hands its partitions over quickly.
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...overrides,
-  });
-  return kafkaSettingsFrom(environment, 'skyhook-test');
-}
-
-export function testKafkaClient(settings: KafkaSettings): Kafka {
-  return new Kafka({
-    clientId: settings.clientId,
-    brokers: [...settings.brokers],
-    logLevel: logLevel.NOTHING,
-  });
+  };
 }
 
 /** Quiet unless a test is being debugged with LOG_LEVEL set. */
