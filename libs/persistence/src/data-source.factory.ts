@@ -1,9 +1,15 @@
 import { DataSource } from 'typeorm';
+import { type ServiceLogger } from '@skyhook/observability';
 import { type DatabaseSettings } from './database-config';
 import { ENTITIES, MIGRATIONS } from './schema';
+import { TypeOrmPinoLogger } from './typeorm-pino.logger';
 
 /** The schema is owned by migrations: `synchronize` stays off everywhere, tests included. */
-export function createDataSource(settings: DatabaseSettings, applicationName: string): DataSource {
+export function createDataSource(
+  settings: DatabaseSettings,
+  applicationName: string,
+  logger?: ServiceLogger,
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url: settings.url,
@@ -16,6 +22,9 @@ export function createDataSource(settings: DatabaseSettings, applicationName: st
     applicationName,
     connectTimeoutMS: settings.connectTimeoutMs,
     extra: { max: settings.poolSize },
-    logging: ['error', 'warn', 'migration'],
+    // Without a service logger (tools, tests) TypeORM stays quiet; errors still reject.
+    logging: logger === undefined ? false : ['error', 'warn', 'migration'],
+    logger: logger === undefined ? undefined : new TypeOrmPinoLogger(logger),
+    maxQueryExecutionTime: 1_000,
   });
 }

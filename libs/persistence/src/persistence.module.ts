@@ -57,7 +57,9 @@ export class PersistenceModule {
       providers: [
         {
           provide: DataSource,
-          useFactory: async () => createDataSource(options.settings, options.applicationName).initialize(),
+          useFactory: async (logger: ServiceLogger) =>
+            createDataSource(options.settings, options.applicationName, logger).initialize(),
+          inject: [SERVICE_LOGGER],
         },
         PersistenceLifecycle,
       ],

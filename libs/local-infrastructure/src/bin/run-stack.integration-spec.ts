@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { findFreeLoopbackPort } from '../free-port';
+import { ensureDatabase, dropDatabase } from '../postgres-provider';
+import { SERVICE_NAMES } from '../service-launch';
+import { workspaceRoot } from '../workspace-root';
+
+// This library sits below the shared test helpers, so this test reads the run's
+// infrastructure from the environment the global setup filled, without importing them.
+const brokers = process.env['SKYHOOK_TEST_KAFKA_BROKERS'] ?? '';
+const adminUrl = process.env['SKYHOOK_TEST_POSTGRES_ADMIN_URL'] ?? '';
+
+async function eventually(
+  probe: () => Promise<boolean>,
+  description: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > giveUpAt) throw new Error(`${description} did not hold within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('npm start (the dev stack runner)', () => {
+  const database = `skyhook_test_stack_${randomBytes(4).toString('hex')}`;
+
+  afterAll(async () => {
+    await dropDatabase(adminUrl, database);
+  });
+
+  it('starts all four services ready with metrics, and Ctrl-C stops every one of them', async () => {
+    const databaseUrl = await ensureDatabase(adminUrl, database);
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICE_NAMES.map(async (name) => [name, await findFreeLoopbackPort()] as const)),
+    );
+    const runner = spawn(
+      process.execPath,
+      [join(workspaceRoot(), 'dist', 'libs', 'local-infrastructure', 'src', 'bin', 'run-stack.js')],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          KAFKA_BROKERS: brokers,
+          DATABASE_URL: databaseUrl,
+          KAFKA_TOPIC_PREFIX: `stack-${randomBytes(4).toString('hex')}.`,
+          LOG_LEVEL: 'warn',
+          ...Object.fromEntries(
+            SERVICE_NAMES.map((name) => [`SKYHOOK_${name.toUpperCase()}_PORT`, String(ports[name])]),
+          ),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    runner.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    runner.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
+
+    try {
+      await eventually(
+        async () => output.includes('Skyhook is running'),
+        'the stack reporting itself running',
+      );
+      for (const name of SERVICE_NAMES) {
+        const ready = await fetch(`http://127.0.0.1:${ports[name]}/health/ready`);
+        expect(ready.status).toBe(200);
+        const metrics = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
+        expect(metrics).toContain(`service="${name}"`);
+      }
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      const migrated = await client.query('SELECT name FROM schema_migrations');
+      await client.end();
+      expect(migrated.rowCount).toBeGreaterThan(0);
+    } finally {
+      runner.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    for (const name of SERVICE_NAMES) {
+      await expect(fetch(`http://127.0.0.1:${ports[name]}/health/live`)).rejects.toThrow();
+    }
+  });
+});
