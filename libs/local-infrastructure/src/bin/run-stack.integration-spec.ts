@@ -60,7 +60,7 @@ describe('npm start (the dev stack runner)', () => {
 
     try {
       await eventually(
-        async () => output.includes('Skyhook is running'),
+        () => Promise.resolve(output.includes('Skyhook is running')),
         'the stack reporting itself running',
       );
       for (const name of SERVICE_NAMES) {
