@@ -3,3 +3,4 @@ export * from './message-contract';
 export * from './contract-violation.error';
 export * from './event-type-name';
 export * from './inbound-event.contract';
+export * from './subscription-event.contract';

@@ -1,0 +1,5 @@
+export * from './clock';
+export * from './subscription.error';
+export * from './subscription-state';
+export * from './subscription-decisions';
+export * from './event-type-filter';

@@ -1,0 +1,174 @@
+import { type StoredSecret, type SubscriptionEvent } from '@skyhook/contracts';
+import {
+  decideCreate,
+  decideDelete,
+  decideDisable,
+  decideEnable,
+  decideExpire,
+  decideRenew,
+  decideRevoke,
+  decideRotateSecret,
+  decideUpdate,
+  type SubscriptionLifetime,
+} from './subscription-decisions';
+import { SubscriptionError, SubscriptionErrorCode } from './subscription.error';
+import { evolveSubscription, type SubscriptionState } from './subscription-state';
+
+const DAY = 24 * 60 * 60 * 1000;
+const created = new Date('2026-01-01T00:00:00.000Z');
+const monthly: SubscriptionLifetime = { lifetimeDays: 30, renewalWindowDays: 5 };
+
+function secret(id: string, retiresAt: string | null = null): StoredSecret {
+  return { id, encrypted: `enc-${id}`, hint: `whsec_…${id}`, createdAt: created.toISOString(), retiresAt };
+}
+
+function subscription(lifetime: SubscriptionLifetime = monthly): SubscriptionState {
+  return evolveSubscription(
+    undefined,
+    decideCreate({
+      subscriptionId: 'sub_1',
+      organisationId: 'org_1',
+      fields: {
+        url: 'https://example.com/hook',
+        description: '',
+        eventTypes: ['*'],
+        scopeFilter: {},
+        policy: {},
+      },
+      secret: secret('s1'),
+      lifetime,
+      now: created,
+    }),
+  );
+}
+
+function apply(state: SubscriptionState, event: SubscriptionEvent | null): SubscriptionState {
+  if (event === null) throw new Error('expected an event');
+  return evolveSubscription(state, event);
+}
+
+function errorOf(work: () => unknown): SubscriptionError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof SubscriptionError) return error;
+    throw error;
+  }
+  throw new Error('expected a SubscriptionError');
+}
+
+describe('subscription lifetime', () => {
+  it('expires one lifetime after creation, or never without a lifetime', () => {
+    expect(subscription().expiresAt).toBe('2026-01-31T00:00:00.000Z');
+    expect(subscription({ lifetimeDays: null, renewalWindowDays: 5 }).expiresAt).toBeNull();
+  });
+
+  it('refuses renewal one millisecond before the window opens, naming the opening time', () => {
+    const error = errorOf(() =>
+      decideRenew(subscription(), monthly, new Date(Date.parse('2026-01-26T00:00:00.000Z') - 1)),
+    );
+    expect(error.code).toBe(SubscriptionErrorCode.RenewalNotOpen);
+    expect(error.details['opensAt']).toBe('2026-01-26T00:00:00.000Z');
+    expect(error.message).toContain('2026-01-26T00:00:00.000Z');
+  });
+
+  it('renews at the exact opening of the window by one lifetime from the current expiry', () => {
+    const renewed = apply(
+      subscription(),
+      decideRenew(subscription(), monthly, new Date('2026-01-26T00:00:00.000Z')),
+    );
+    expect(renewed.expiresAt).toBe('2026-03-02T00:00:00.000Z');
+    expect(renewed.version).toBe(2);
+  });
+
+  it('renews one millisecond before expiry', () => {
+    const event = decideRenew(subscription(), monthly, new Date(Date.parse('2026-01-31T00:00:00.000Z') - 1));
+    expect(event.type).toBe('SubscriptionRenewed');
+  });
+
+  it('does not expire before expiresAt and expires at it', () => {
+    const state = subscription();
+    expect(decideExpire(state, new Date(Date.parse(state.expiresAt ?? '') - 1))).toBeNull();
+    const expired = apply(state, decideExpire(state, new Date(state.expiresAt ?? '')));
+    expect(expired.status).toBe('expired');
+  });
+
+  it('refuses to renew an expired subscription', () => {
+    const state = subscription();
+    const expired = apply(state, decideExpire(state, new Date(state.expiresAt ?? '')));
+    expect(errorOf(() => decideRenew(expired, monthly, new Date(state.expiresAt ?? ''))).code).toBe(
+      SubscriptionErrorCode.InvalidTransition,
+    );
+  });
+
+  it('refuses to renew a subscription that never expires', () => {
+    const forever = subscription({ lifetimeDays: null, renewalWindowDays: 5 });
+    expect(errorOf(() => decideRenew(forever, monthly, created)).code).toBe(
+      SubscriptionErrorCode.RenewalNotApplicable,
+    );
+  });
+});
+
+describe('subscription status transitions', () => {
+  it('disables, re-enables, and treats repeats as no-ops', () => {
+    const disabled = apply(
+      subscription(),
+      decideDisable(subscription(), 'circuit-breaker', '5 consecutive failures', created),
+    );
+    expect(disabled).toMatchObject({ status: 'disabled', disabledReason: 'circuit-breaker' });
+    expect(decideDisable(disabled, 'partner', null, created)).toBeNull();
+    const enabled = apply(disabled, decideEnable(disabled, created));
+    expect(enabled).toMatchObject({ status: 'active', disabledReason: null, version: 3 });
+    expect(decideEnable(enabled, created)).toBeNull();
+  });
+
+  it('makes revocation permanent', () => {
+    const revoked = apply(subscription(), decideRevoke(subscription(), created));
+    expect(errorOf(() => decideEnable(revoked, created)).code).toBe(SubscriptionErrorCode.InvalidTransition);
+    expect(errorOf(() => decideUpdate(revoked, { description: 'x' }, created)).code).toBe(
+      SubscriptionErrorCode.InvalidTransition,
+    );
+    expect(decideRevoke(revoked, created)).toBeNull();
+  });
+
+  it('answers not found for anything after deletion', () => {
+    const deleted = apply(subscription(), decideDelete(subscription(), created));
+    expect(errorOf(() => decideDelete(deleted, created)).code).toBe(SubscriptionErrorCode.NotFound);
+    expect(errorOf(() => decideEnable(deleted, created)).code).toBe(SubscriptionErrorCode.NotFound);
+  });
+
+  it('records only the fields that really change', () => {
+    const state = subscription();
+    expect(decideUpdate(state, { url: state.url, eventTypes: ['*'] }, created)).toBeNull();
+    const event = decideUpdate(state, { url: 'https://example.com/v2', eventTypes: ['*'] }, created);
+    expect(event).toMatchObject({ type: 'SubscriptionUpdated', changes: { url: 'https://example.com/v2' } });
+  });
+});
+
+describe('secret rotation', () => {
+  it('keeps the old secret signing until the grace period ends', () => {
+    const rotatedAt = new Date(created.getTime() + DAY);
+    const rotated = apply(subscription(), decideRotateSecret(subscription(), secret('s2'), DAY, rotatedAt));
+    expect(rotated.secrets.map((s) => [s.id, s.retiresAt])).toEqual([
+      ['s2', null],
+      ['s1', new Date(rotatedAt.getTime() + DAY).toISOString()],
+    ]);
+  });
+
+  it('drops secrets already retired and can retire the old one at once', () => {
+    const first = apply(subscription(), decideRotateSecret(subscription(), secret('s2'), 1_000, created));
+    const later = new Date(created.getTime() + 2_000);
+    const second = apply(first, decideRotateSecret(first, secret('s3'), DAY, later));
+    expect(second.secrets.map((s) => s.id)).toEqual(['s3', 's2']);
+    const immediate = apply(second, decideRotateSecret(second, secret('s4'), 0, later));
+    expect(immediate.secrets.map((s) => s.id)).toEqual(['s4']);
+  });
+
+  it('bounds how many secrets sign at once', () => {
+    const a = apply(subscription(), decideRotateSecret(subscription(), secret('s2'), DAY, created));
+    const b = apply(a, decideRotateSecret(a, secret('s3'), DAY, created));
+    expect(errorOf(() => decideRotateSecret(b, secret('s4'), DAY, created)).code).toBe(
+      SubscriptionErrorCode.TooManySecrets,
+    );
+  });
+});

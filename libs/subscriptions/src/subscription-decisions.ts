@@ -1,0 +1,200 @@
+import { type StoredSecret, type SubscriptionEvent, type SubscriptionFields } from '@skyhook/contracts';
+import { SubscriptionError, SubscriptionErrorCode } from './subscription.error';
+import { type SubscriptionState } from './subscription-state';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Per organisation: how long a subscription lives, and how early it may be renewed. */
+export interface SubscriptionLifetime {
+  /** null: subscriptions never expire. One month in the FL3XX contract. */
+  readonly lifetimeDays: number | null;
+  /** Renewal opens this long before expiry (5 days in the FL3XX contract). */
+  readonly renewalWindowDays: number;
+}
+
+/** At most this many secrets sign at once: the current one and those rotated out but not yet retired. */
+export const MAX_ACTIVE_SECRETS = 3;
+
+type Decision = SubscriptionEvent | null;
+
+function nextEventBase(state: SubscriptionState, now: Date) {
+  return {
+    subscriptionId: state.id,
+    organisationId: state.organisationId,
+    version: state.version + 1,
+    occurredAt: now.toISOString(),
+  };
+}
+
+function refuseUnlessLive(state: SubscriptionState, action: string): void {
+  if (state.deleted) {
+    throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${state.id} not found`);
+  }
+  if (state.status === 'revoked') {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.InvalidTransition,
+      `subscription ${state.id} is revoked (permanent); it cannot be ${action}`,
+      { status: state.status },
+    );
+  }
+}
+
+export function decideCreate(input: {
+  subscriptionId: string;
+  organisationId: string;
+  fields: SubscriptionFields;
+  secret: StoredSecret;
+  lifetime: SubscriptionLifetime;
+  now: Date;
+}): SubscriptionEvent {
+  const { lifetimeDays } = input.lifetime;
+  return {
+    type: 'SubscriptionCreated',
+    subscriptionId: input.subscriptionId,
+    organisationId: input.organisationId,
+    version: 1,
+    occurredAt: input.now.toISOString(),
+    fields: input.fields,
+    secrets: [input.secret],
+    expiresAt:
+      lifetimeDays === null ? null : new Date(input.now.getTime() + lifetimeDays * DAY_MS).toISOString(),
+  };
+}
+
+export function decideUpdate(
+  state: SubscriptionState,
+  changes: Partial<SubscriptionFields>,
+  now: Date,
+): Decision {
+  refuseUnlessLive(state, 'updated');
+  const effective = Object.fromEntries(
+    Object.entries(changes).filter(
+      ([key, value]) =>
+        value !== undefined &&
+        JSON.stringify(value) !== JSON.stringify(state[key as keyof SubscriptionFields]),
+    ),
+  ) as Partial<SubscriptionFields>;
+  if (Object.keys(effective).length === 0) return null;
+  return { ...nextEventBase(state, now), type: 'SubscriptionUpdated', changes: effective };
+}
+
+/** Disabling twice is a no-op, not an error: partners and the breaker both retry. */
+export function decideDisable(
+  state: SubscriptionState,
+  reason: 'partner' | 'circuit-breaker',
+  detail: string | null,
+  now: Date,
+): Decision {
+  refuseUnlessLive(state, 'disabled');
+  if (state.status === 'disabled') return null;
+  if (state.status === 'expired') {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.InvalidTransition,
+      `subscription ${state.id} has expired; renew it instead`,
+      { status: state.status },
+    );
+  }
+  return { ...nextEventBase(state, now), type: 'SubscriptionDisabled', reason, detail };
+}
+
+export function decideEnable(state: SubscriptionState, now: Date): Decision {
+  refuseUnlessLive(state, 'enabled');
+  if (state.status === 'active') return null;
+  if (state.status === 'expired') {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.InvalidTransition,
+      `subscription ${state.id} has expired; expired subscriptions cannot be re-enabled`,
+      { status: state.status },
+    );
+  }
+  return { ...nextEventBase(state, now), type: 'SubscriptionEnabled' };
+}
+
+export function decideRevoke(state: SubscriptionState, now: Date): Decision {
+  if (state.deleted) {
+    throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${state.id} not found`);
+  }
+  if (state.status === 'revoked') return null;
+  return { ...nextEventBase(state, now), type: 'SubscriptionRevoked' };
+}
+
+export function decideDelete(state: SubscriptionState, now: Date): SubscriptionEvent {
+  if (state.deleted) {
+    throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${state.id} not found`);
+  }
+  return { ...nextEventBase(state, now), type: 'SubscriptionDeleted' };
+}
+
+/**
+ * The new secret signs from now on; every secret still signing keeps signing until the grace
+ * period ends, so receivers can switch without dropping a delivery.
+ */
+export function decideRotateSecret(
+  state: SubscriptionState,
+  newSecret: StoredSecret,
+  graceMs: number,
+  now: Date,
+): SubscriptionEvent {
+  refuseUnlessLive(state, 'rotated');
+  const retiresAt = new Date(now.getTime() + graceMs).toISOString();
+  const stillSigning = state.secrets
+    .filter((secret) => secret.retiresAt === null || Date.parse(secret.retiresAt) > now.getTime())
+    .map((secret) => ({
+      ...secret,
+      retiresAt: secret.retiresAt !== null && secret.retiresAt < retiresAt ? secret.retiresAt : retiresAt,
+    }));
+  const secrets = graceMs === 0 ? [newSecret] : [newSecret, ...stillSigning];
+  if (secrets.length > MAX_ACTIVE_SECRETS) {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.TooManySecrets,
+      `at most ${MAX_ACTIVE_SECRETS} secrets may sign at once; wait for a rotated secret to retire or rotate with graceSeconds 0`,
+    );
+  }
+  return { ...nextEventBase(state, now), type: 'SubscriptionSecretRotated', secrets };
+}
+
+/**
+ * Renewal extends by one lifetime from the current expiry, and only inside the window before
+ * it: a 409 otherwise, saying when the window opens.
+ */
+export function decideRenew(
+  state: SubscriptionState,
+  lifetime: SubscriptionLifetime,
+  now: Date,
+): SubscriptionEvent {
+  refuseUnlessLive(state, 'renewed');
+  if (state.expiresAt === null || lifetime.lifetimeDays === null) {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.RenewalNotApplicable,
+      `subscription ${state.id} does not expire, so it cannot be renewed`,
+    );
+  }
+  if (state.status === 'expired') {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.InvalidTransition,
+      `subscription ${state.id} expired at ${state.expiresAt}; create a new subscription`,
+      { status: state.status, expiresAt: state.expiresAt },
+    );
+  }
+  const expiresAt = Date.parse(state.expiresAt);
+  const opensAt = new Date(expiresAt - lifetime.renewalWindowDays * DAY_MS);
+  if (now.getTime() < opensAt.getTime()) {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.RenewalNotOpen,
+      `renewal opens at ${opensAt.toISOString()}, ${lifetime.renewalWindowDays} days before the expiry at ${state.expiresAt}`,
+      { opensAt: opensAt.toISOString(), expiresAt: state.expiresAt },
+    );
+  }
+  return {
+    ...nextEventBase(state, now),
+    type: 'SubscriptionRenewed',
+    expiresAt: new Date(expiresAt + lifetime.lifetimeDays * DAY_MS).toISOString(),
+  };
+}
+
+/** Emitted by the expiry scheduler once `expiresAt` has passed; a no-op for anything already over. */
+export function decideExpire(state: SubscriptionState, now: Date): Decision {
+  if (state.deleted || state.status === 'revoked' || state.status === 'expired') return null;
+  if (state.expiresAt === null || Date.parse(state.expiresAt) > now.getTime()) return null;
+  return { ...nextEventBase(state, now), type: 'SubscriptionExpired' };
+}

@@ -1,0 +1,21 @@
+export enum SubscriptionErrorCode {
+  NotFound = 'SUBSCRIPTION_NOT_FOUND',
+  VersionConflict = 'SUBSCRIPTION_VERSION_CONFLICT',
+  InvalidTransition = 'SUBSCRIPTION_INVALID_TRANSITION',
+  RenewalNotOpen = 'SUBSCRIPTION_RENEWAL_NOT_OPEN',
+  RenewalNotApplicable = 'SUBSCRIPTION_RENEWAL_NOT_APPLICABLE',
+  UnknownEventTypes = 'SUBSCRIPTION_UNKNOWN_EVENT_TYPES',
+  TooManySecrets = 'SUBSCRIPTION_TOO_MANY_SECRETS',
+}
+
+/** A command the aggregate refuses; the API maps each code to one HTTP status at its edge. */
+export class SubscriptionError extends Error {
+  constructor(
+    readonly code: SubscriptionErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'SubscriptionError';
+  }
+}
