@@ -1,26 +1,74 @@
+import { z } from 'zod';
 import { kafkaEnvironmentSchema, kafkaSettingsFrom, type KafkaSettings } from '@skyhook/messaging';
 import { databaseEnvironmentSchema, databaseSettingsFrom, type DatabaseSettings } from '@skyhook/persistence';
+import { type SecretCipher, secretCipherFromEnvironment } from '@skyhook/secrets';
 import {
   loadEnvironmentConfig,
   serviceEnvironmentSchema,
   type ServiceEnvironment,
+  StartupError,
 } from '@skyhook/service-runtime';
+
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 const apiEnvironmentSchema = serviceEnvironmentSchema
   .extend({ PORT: serviceEnvironmentSchema.shape.PORT.default(3000) })
   .extend(kafkaEnvironmentSchema.shape)
-  .extend(databaseEnvironmentSchema.shape);
+  .extend(databaseEnvironmentSchema.shape)
+  .extend({
+    /** Encrypts signing secrets at rest: 32 bytes, base64 or hex. */
+    SECRETS_MASTER_KEY: z.string().min(1),
+    SECRETS_PREVIOUS_MASTER_KEYS: z.string().optional(),
+    /** Enables the operators' API (/admin/v1); absent, that API answers 401. */
+    SKYHOOK_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    /** Development and tests only: lets subscriptions point at http(s)://localhost. Refused in production. */
+    SKYHOOK_ALLOW_HTTP_LOOPBACK: booleanFlag.default(false),
+    /** How long a rotated-out signing secret keeps signing, unless the rotation request says otherwise. */
+    SECRET_ROTATION_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600),
+    /** How often the scheduler looks for subscriptions whose expiry has passed. */
+    EXPIRY_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+    /** The read model's consumer group; a rebuilt database starts a new one. */
+    SUBSCRIPTION_READ_MODEL_GROUP: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/)
+      .default('subscriptions-read-model'),
+  });
 
-export interface ApiConfig extends ServiceEnvironment {
+type ApiEnvironment = z.infer<typeof apiEnvironmentSchema>;
+
+export interface ApiConfig extends ServiceEnvironment, ApiEnvironment {
   readonly kafka: KafkaSettings;
   readonly database: DatabaseSettings;
+  readonly secretCipher: SecretCipher;
 }
+
+export const API_CONFIG = Symbol('API_CONFIG');
 
 export function loadApiConfig(environment: NodeJS.ProcessEnv): ApiConfig {
   const parsed = loadEnvironmentConfig(apiEnvironmentSchema, environment);
+  if (parsed.SKYHOOK_ALLOW_HTTP_LOOPBACK && parsed.NODE_ENV === 'production') {
+    throw new StartupError(
+      'invalid configuration: SKYHOOK_ALLOW_HTTP_LOOPBACK must not be true in production',
+    );
+  }
+  let secretCipher: SecretCipher;
+  try {
+    secretCipher = secretCipherFromEnvironment({
+      SECRETS_MASTER_KEY: parsed.SECRETS_MASTER_KEY,
+      SECRETS_PREVIOUS_MASTER_KEYS: parsed.SECRETS_PREVIOUS_MASTER_KEYS,
+    });
+  } catch (error) {
+    throw new StartupError(`invalid configuration: ${(error as Error).message}`);
+  }
   return {
     ...parsed,
     kafka: kafkaSettingsFrom(parsed, 'skyhook-api'),
     database: databaseSettingsFrom(parsed),
+    secretCipher,
   };
 }

@@ -1,9 +1,25 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { MessagingModule } from '@skyhook/messaging';
 import { ObservabilityModule } from '@skyhook/observability';
 import { PersistenceModule } from '@skyhook/persistence';
 import { type ServiceContext } from '@skyhook/service-runtime';
-import { type ApiConfig } from './api.config';
+import { systemClock } from '@skyhook/subscriptions';
+import { API_CONFIG, type ApiConfig } from './api.config';
+import { CLOCK } from './clock.provider';
+import { EventTypeRepository } from './event-types/event-type.repository';
+import { EventTypesController } from './event-types/event-types.controller';
+import { AdminTokenGuard } from './http/admin-token.guard';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { ApiKeyGuard } from './http/api-key.guard';
+import { AdminOrganisationsController } from './organisations/admin-organisations.controller';
+import { OrganisationRepository } from './organisations/organisation.repository';
+import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
+import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
+import { SubscriptionOutbox } from './subscriptions/subscription-outbox';
+import { SubscriptionReadModelProjector } from './subscriptions/subscription-read-model.projector';
+import { SubscriptionReadModelRepository } from './subscriptions/subscription-read-model.repository';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
 /** The partner-facing REST API; publishes commands and events to Kafka, reads projections from Postgres. */
 @Module({})
@@ -15,6 +31,25 @@ export class ApiModule {
         ObservabilityModule.forRoot({ registry, logger }),
         MessagingModule.forRoot({ settings: config.kafka, topics: ['inboundEvents', 'subscriptionEvents'] }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-api' }),
+      ],
+      controllers: [
+        AdminOrganisationsController,
+        EventTypesController,
+        SubscriptionsController,
+        SubscriptionReadModelProjector,
+      ],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: systemClock },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        ApiKeyGuard,
+        AdminTokenGuard,
+        OrganisationRepository,
+        EventTypeRepository,
+        SubscriptionReadModelRepository,
+        SubscriptionOutbox,
+        SubscriptionCommandsService,
+        SubscriptionExpiryScheduler,
       ],
     };
   }

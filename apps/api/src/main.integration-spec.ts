@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { describeServiceStartup } from '@skyhook/testing';
 
-describeServiceStartup('api', { usesDatabase: true });
+describeServiceStartup('api', {
+  usesDatabase: true,
+  requiredEnvironment: { SECRETS_MASTER_KEY: randomBytes(32).toString('base64') },
+});

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { assertKafkaReachable } from '@skyhook/messaging';
+import { subscriptionEventContract } from '@skyhook/contracts';
+import { assertKafkaReachable, createKafkaConsumerServer } from '@skyhook/messaging';
 import { assertDatabaseReachable } from '@skyhook/persistence';
 import { runService } from '@skyhook/service-runtime';
 import { loadApiConfig } from './api.config';
@@ -13,4 +14,18 @@ void runService({
     await assertDatabaseReachable(config.database);
   },
   rootModule: (context) => ApiModule.forRoot(context),
+  attachConsumers: (app, { config }) => {
+    app.connectMicroservice(
+      {
+        strategy: createKafkaConsumerServer(app, {
+          group: config.SUBSCRIPTION_READ_MODEL_GROUP,
+          routes: [{ topicKey: 'subscriptionEvents', contract: subscriptionEventContract }],
+          // The subscription log is written only by Skyhook itself; a record that breaks its
+          // contract is a bug to surface, and is logged and skipped rather than blocking.
+          handleRejected: () => Promise.resolve(),
+        }),
+      },
+      { inheritAppConfig: true },
+    );
+  },
 });

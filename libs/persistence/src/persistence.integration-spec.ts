@@ -25,12 +25,23 @@ describe('persistence against a real PostgreSQL', () => {
 
   it('builds the schema on an empty database with the real migrations, once', async () => {
     const applied = await runMigrations(dataSource);
-    expect(applied).toEqual(['CreateProjectionCheckpoints1763900000000']);
+    expect(applied).toEqual([
+      'CreateProjectionCheckpoints1763900000000',
+      'CreateTenancyAndSubscriptions1763910000000',
+    ]);
     expect(await runMigrations(dataSource)).toEqual([]);
     const tables = await dataSource.query<{ table_name: string }[]>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
-    expect(tables.map((row) => row.table_name)).toEqual(['projection_checkpoints', 'schema_migrations']);
+    expect(tables.map((row) => row.table_name)).toEqual([
+      'api_keys',
+      'event_types',
+      'organisations',
+      'projection_checkpoints',
+      'schema_migrations',
+      'subscription_outbox',
+      'subscriptions',
+    ]);
   });
 
   it('applies each migration exactly once when several services start together', async () => {
@@ -39,7 +50,10 @@ describe('persistence against a real PostgreSQL', () => {
     );
     try {
       const results = await Promise.all([dataSource, ...others].map((source) => runMigrations(source)));
-      expect(results.flat()).toEqual(['CreateProjectionCheckpoints1763900000000']);
+      expect(results.flat().sort()).toEqual([
+        'CreateProjectionCheckpoints1763900000000',
+        'CreateTenancyAndSubscriptions1763910000000',
+      ]);
     } finally {
       await Promise.all(others.map((source) => source.destroy()));
     }

@@ -65,15 +65,7 @@ export async function startService<TConfig extends ServiceEnvironment>(
 
   const app = await NestFactory.create<NestFastifyApplication>(
     definition.rootModule(context),
-    new FastifyAdapter({
-      bodyLimit: definition.bodyLimitBytes ?? 1_048_576,
-      trustProxy: true,
-      // The request id is the trace id: a caller's well-formed X-Request-Id is kept, anything
-      // else (absent, oversized, log-forging) is replaced by a fresh UUID.
-      requestIdHeader: false,
-      genReqId: (request: IncomingMessage | Http2ServerRequest) =>
-        traceIdFrom(request.headers['x-request-id']),
-    }),
+    createHttpAdapter(definition.bodyLimitBytes),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(NestPinoLogger));
@@ -95,6 +87,18 @@ export async function startService<TConfig extends ServiceEnvironment>(
  * own the signals rather than Nest's `enableShutdownHooks`, which re-raises the signal and
  * so reports a clean stop as a kill.
  */
+/** Fastify, configured the same way for services and for tests that host a service in-process. */
+export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: bodyLimitBytes,
+    trustProxy: true,
+    // The request id is the trace id: a caller's well-formed X-Request-Id is kept, anything
+    // else (absent, oversized, log-forging) is replaced by a fresh UUID.
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage | Http2ServerRequest) => traceIdFrom(request.headers['x-request-id']),
+  });
+}
+
 function installGracefulShutdown(app: INestApplication, logger: ServiceLogger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

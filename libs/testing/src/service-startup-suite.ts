@@ -9,7 +9,15 @@ import { uniqueTopicPrefix } from './unique-names';
  * What every service promises at start-up: it answers liveness and readiness, serves its
  * Prometheus metrics, stops cleanly on SIGTERM, and refuses bad configuration in one line.
  */
-export function describeServiceStartup(name: ServiceName, options: { usesDatabase: boolean }): void {
+export function describeServiceStartup(
+  name: ServiceName,
+  options: {
+    usesDatabase: boolean;
+    /** Further variables the service requires, with valid values, in the order it reports them missing. */
+    requiredEnvironment?: Record<string, string>;
+  },
+): void {
+  const required = options.requiredEnvironment ?? {};
   describe(`${name} service process`, () => {
     let database: TestDatabase | undefined;
     let environment: Record<string, string>;
@@ -21,6 +29,7 @@ export function describeServiceStartup(name: ServiceName, options: { usesDatabas
         KAFKA_TOPIC_PREFIX: uniqueTopicPrefix(),
         LOG_LEVEL: 'warn',
         ...(database === undefined ? {} : { DATABASE_URL: database.url }),
+        ...required,
       };
     });
 
@@ -57,10 +66,14 @@ export function describeServiceStartup(name: ServiceName, options: { usesDatabas
     it('fails fast with one line naming every missing variable', async () => {
       const service = spawnService(name, { PORT: '0' });
       expect(await service.exited).toBe(1);
-      const expected = options.usesDatabase
-        ? `skyhook ${name}: cannot start: invalid configuration: KAFKA_BROKERS is required; DATABASE_URL is required\n`
-        : `skyhook ${name}: cannot start: invalid configuration: KAFKA_BROKERS is required\n`;
-      expect(service.stderr()).toBe(expected);
+      const missing = [
+        'KAFKA_BROKERS',
+        ...(options.usesDatabase ? ['DATABASE_URL'] : []),
+        ...Object.keys(required),
+      ];
+      expect(service.stderr()).toBe(
+        `skyhook ${name}: cannot start: invalid configuration: ${missing.map((v) => `${v} is required`).join('; ')}\n`,
+      );
     });
 
     it('fails fast with one line when the broker does not answer', async () => {

@@ -4,6 +4,8 @@
  * Ctrl-C stops the services gracefully, then whatever infrastructure this command started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDatabase } from '../postgres-provider';
@@ -57,6 +59,18 @@ function launch(name: ServiceName, environment: Record<string, string>): Running
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { name, port, child, exited };
+}
+
+async function persistedSecret(stateDir: string, name: string, bytes: number): Promise<string> {
+  const file = join(stateDir, name);
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const value = randomBytes(bytes).toString('base64url');
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(file, value, { mode: 0o600 });
+    return value;
+  }
 }
 
 async function waitUntilReady(service: RunningService): Promise<void> {
@@ -114,7 +128,18 @@ async function main(): Promise<void> {
     });
     const databaseUrl =
       process.env['DATABASE_URL'] ?? (await ensureDatabase(infrastructure.postgresAdminUrl, 'skyhook'));
-    const environment = { KAFKA_BROKERS: infrastructure.kafkaBrokers, DATABASE_URL: databaseUrl };
+    const stateDir = join(workspaceRoot(), '.skyhook');
+    const environment = {
+      KAFKA_BROKERS: infrastructure.kafkaBrokers,
+      DATABASE_URL: databaseUrl,
+      // Local use: generated once and kept in .skyhook/, so secrets stored earlier still decrypt.
+      SECRETS_MASTER_KEY:
+        process.env['SECRETS_MASTER_KEY'] ?? (await persistedSecret(stateDir, 'master-key', 32)),
+      SKYHOOK_ADMIN_TOKEN:
+        process.env['SKYHOOK_ADMIN_TOKEN'] ?? (await persistedSecret(stateDir, 'admin-token', 24)),
+      // Receivers on this machine (http://localhost:…) are the common case when running locally.
+      SKYHOOK_ALLOW_HTTP_LOOPBACK: process.env['SKYHOOK_ALLOW_HTTP_LOOPBACK'] ?? 'true',
+    };
     for (const name of SERVICE_NAMES) {
       const service = launch(name, environment);
       services.push(service);
@@ -127,6 +152,7 @@ async function main(): Promise<void> {
     }
     await Promise.all(services.map((service) => waitUntilReady(service)));
     say('Skyhook is running (Ctrl-C stops it):');
+    say(`  admin token (Authorization: Bearer …) ${environment.SKYHOOK_ADMIN_TOKEN}`);
     for (const service of services) {
       say(`  ${service.name.padEnd(10)} http://127.0.0.1:${service.port}  (/health/ready, /metrics)`);
     }

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface EventType {
+  readonly name: string;
+  readonly domain: string;
+  readonly description: string;
+  readonly createdAt: string;
+}
+
+/**
+ * `booking.created` belongs to the domain `booking`, `mel.deferral.expiring` to `mel`, and
+ * `FLIGHT_TIME_UPDATE` to `FLIGHT`: the first dotted or underscored segment.
+ */
+export function domainOf(eventType: string): string {
+  return eventType.includes('.')
+    ? (eventType.split('.')[0] ?? eventType)
+    : (eventType.split('_')[0] ?? eventType);
+}
+
+@Injectable()
+export class EventTypeRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async list(organisationId: string): Promise<EventType[]> {
+    const rows = await this.dataSource.query<
+      { name: string; domain: string; description: string; created_at: Date }[]
+    >(
+      'SELECT name, domain, description, created_at FROM event_types WHERE organisation_id = $1 ORDER BY domain, name',
+      [organisationId],
+    );
+    return rows
+      .map((row) => ({ ...row, createdAt: row.created_at.toISOString(), created_at: undefined }))
+      .map(({ name, domain, description, createdAt }) => ({ name, domain, description, createdAt }));
+  }
+
+  async names(organisationId: string): Promise<Set<string>> {
+    const rows = await this.dataSource.query<{ name: string }[]>(
+      'SELECT name FROM event_types WHERE organisation_id = $1',
+      [organisationId],
+    );
+    return new Set(rows.map((row) => row.name));
+  }
+
+  /** Registers types; registering an existing type again updates its description. */
+  async register(
+    organisationId: string,
+    types: readonly { name: string; description: string }[],
+  ): Promise<void> {
+    if (types.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO event_types (organisation_id, name, domain, description)
+       SELECT $1, t.name, t.domain, t.description
+       FROM jsonb_to_recordset($2::jsonb) AS t(name text, domain text, description text)
+       ON CONFLICT (organisation_id, name) DO UPDATE SET description = EXCLUDED.description`,
+      [organisationId, JSON.stringify(types.map((type) => ({ ...type, domain: domainOf(type.name) })))],
+    );
+  }
+}

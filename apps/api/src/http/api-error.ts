@@ -1,0 +1,44 @@
+/**
+ * Errors the API answers with, each bound to one status. Domain errors are mapped onto these
+ * once, in ApiExceptionFilter; every code is listed in the OpenAPI document.
+ */
+export enum ApiErrorCode {
+  ValidationFailed = 'VALIDATION_FAILED',
+  MalformedJson = 'MALFORMED_JSON',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  Unauthenticated = 'UNAUTHENTICATED',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  UnknownEventType = 'UNKNOWN_EVENT_TYPE',
+  Internal = 'INTERNAL',
+}
+
+export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
+  [ApiErrorCode.ValidationFailed]: 400,
+  [ApiErrorCode.MalformedJson]: 400,
+  [ApiErrorCode.PayloadTooLarge]: 413,
+  [ApiErrorCode.UnsupportedMediaType]: 415,
+  [ApiErrorCode.Unauthenticated]: 401,
+  [ApiErrorCode.NotFound]: 404,
+  [ApiErrorCode.Conflict]: 409,
+  [ApiErrorCode.UnknownEventType]: 422,
+  [ApiErrorCode.Internal]: 500,
+};
+
+export interface ApiErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    /** A finer code (e.g. SUBSCRIPTION_RENEWAL_NOT_OPEN) for clients that branch on it. */
+    readonly reason?: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}

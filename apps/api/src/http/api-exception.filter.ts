@@ -1,0 +1,75 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { type FastifyReply } from 'fastify';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { API_ERROR_STATUS, ApiError, ApiErrorCode, type ApiErrorBody } from './api-error';
+import { domainErrorToApiError } from './domain-error-mapping';
+
+const SUBSCRIPTION_ERROR_CODES: Record<SubscriptionErrorCode, ApiErrorCode> = {
+  [SubscriptionErrorCode.NotFound]: ApiErrorCode.NotFound,
+  [SubscriptionErrorCode.VersionConflict]: ApiErrorCode.Conflict,
+  [SubscriptionErrorCode.InvalidTransition]: ApiErrorCode.Conflict,
+  [SubscriptionErrorCode.RenewalNotOpen]: ApiErrorCode.Conflict,
+  [SubscriptionErrorCode.RenewalNotApplicable]: ApiErrorCode.Conflict,
+  [SubscriptionErrorCode.TooManySecrets]: ApiErrorCode.Conflict,
+  [SubscriptionErrorCode.UnknownEventTypes]: ApiErrorCode.UnknownEventType,
+};
+
+const HTTP_STATUS_CODES: Record<number, ApiErrorCode> = {
+  400: ApiErrorCode.ValidationFailed,
+  401: ApiErrorCode.Unauthenticated,
+  404: ApiErrorCode.NotFound,
+  409: ApiErrorCode.Conflict,
+  413: ApiErrorCode.PayloadTooLarge,
+  415: ApiErrorCode.UnsupportedMediaType,
+};
+
+/** The one place errors become HTTP: a status and `{ error: { code, message, details } }`. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const apiError = this.toApiError(exception);
+    const status = API_ERROR_STATUS[apiError.code];
+    if (status >= 500) {
+      this.logger.error({ err: exception }, 'request failed');
+    }
+    const body: ApiErrorBody = {
+      error: {
+        code: apiError.reason ?? apiError.code,
+        message: apiError.message,
+        ...(apiError.details === undefined ? {} : { details: apiError.details }),
+      },
+    };
+    void reply.status(status).send(body);
+  }
+
+  private toApiError(exception: unknown): ApiError {
+    if (exception instanceof ApiError) return exception;
+    if (exception instanceof SubscriptionError) {
+      return new ApiError(
+        SUBSCRIPTION_ERROR_CODES[exception.code],
+        exception.message,
+        exception.code,
+        exception.details,
+      );
+    }
+    const mapped = domainErrorToApiError(exception);
+    if (mapped !== undefined) return mapped;
+    // Body parsing (JSON syntax, size, media type) fails in Fastify before any handler runs;
+    // those errors carry a status code, some wrapped by Nest as HttpExceptions.
+    const parsingError = exception as { statusCode?: number; code?: string; message?: string };
+    const status = exception instanceof HttpException ? exception.getStatus() : parsingError.statusCode;
+    if (typeof status === 'number' && status < 500) {
+      const message = parsingError.message ?? 'bad request';
+      const code =
+        status === 400 && /JSON/i.test(`${parsingError.code ?? ''} ${message}`)
+          ? ApiErrorCode.MalformedJson
+          : (HTTP_STATUS_CODES[status] ?? ApiErrorCode.ValidationFailed);
+      return new ApiError(code, message);
+    }
+    return new ApiError(ApiErrorCode.Internal, 'internal error');
+  }
+}

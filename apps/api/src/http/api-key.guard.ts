@@ -1,0 +1,45 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { apiKeyMatches, parseApiKey, SecretsError } from '@skyhook/secrets';
+import { OrganisationRepository } from '../organisations/organisation.repository';
+import { ApiError, ApiErrorCode } from './api-error';
+import { type AuthenticatedRequest } from './organisation-context';
+
+/**
+ * `Authorization: Bearer <organisation API key>`. Every failure answers the same 401, so a
+ * caller learns nothing about which keys exist.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(private readonly organisations: OrganisationRepository) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context
+      .switchToHttp()
+      .getRequest<AuthenticatedRequest & { headers: Record<string, unknown> }>();
+    const presented = bearerTokenOf(request.headers['authorization']);
+    const unauthenticated = new ApiError(
+      ApiErrorCode.Unauthenticated,
+      'missing or invalid API key: send Authorization: Bearer <key>',
+    );
+    if (presented === undefined) throw unauthenticated;
+    let publicId: string;
+    try {
+      publicId = parseApiKey(presented).publicId;
+    } catch (error) {
+      if (error instanceof SecretsError) throw unauthenticated;
+      throw error;
+    }
+    const record = await this.organisations.findActiveApiKey(publicId);
+    if (record === undefined || !apiKeyMatches(presented, record.keyHash)) throw unauthenticated;
+    const organisation = await this.organisations.findById(record.organisationId);
+    if (organisation === undefined) throw unauthenticated;
+    request.organisation = organisation;
+    return true;
+  }
+}
+
+export function bearerTokenOf(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

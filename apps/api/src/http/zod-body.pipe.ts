@@ -1,0 +1,25 @@
+import { type PipeTransform } from '@nestjs/common';
+import { type z } from 'zod';
+import { ApiError, ApiErrorCode } from './api-error';
+
+/** Validates a request body (or query) against a zod schema; every issue is reported with its path. */
+export class ZodValidationPipe<TSchema extends z.ZodType> implements PipeTransform<
+  unknown,
+  z.infer<TSchema>
+> {
+  constructor(
+    private readonly schema: TSchema,
+    private readonly what = 'request body',
+  ) {}
+
+  transform(value: unknown): z.infer<TSchema> {
+    const parsed = this.schema.safeParse(value ?? {});
+    if (parsed.success) return parsed.data;
+    throw new ApiError(
+      ApiErrorCode.ValidationFailed,
+      `invalid ${this.what}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`,
+      undefined,
+      parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+}

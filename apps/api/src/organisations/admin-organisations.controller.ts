@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { parseDeliveryPolicyOverride } from '@skyhook/delivery-policy';
+import { generateApiKey } from '@skyhook/secrets';
+import { AdminTokenGuard } from '../http/admin-token.guard';
+import { ApiError, ApiErrorCode } from '../http/api-error';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { type Organisation, OrganisationRepository } from './organisation.repository';
+
+const organisationSettingsSchema = {
+  name: z.string().min(1).max(200),
+  /** null: subscriptions never expire (the default). */
+  subscriptionLifetimeDays: z.number().int().min(1).max(3650).nullable(),
+  renewalWindowDays: z.number().int().min(0).max(365),
+  defaultPolicy: z.record(z.string(), z.unknown()),
+};
+
+const createOrganisationSchema = z.strictObject({
+  name: organisationSettingsSchema.name,
+  subscriptionLifetimeDays: organisationSettingsSchema.subscriptionLifetimeDays.default(null),
+  renewalWindowDays: organisationSettingsSchema.renewalWindowDays.default(5),
+  defaultPolicy: organisationSettingsSchema.defaultPolicy.default({}),
+});
+type CreateOrganisationRequest = z.infer<typeof createOrganisationSchema>;
+
+const updateOrganisationSchema = z.strictObject({
+  name: organisationSettingsSchema.name.optional(),
+  subscriptionLifetimeDays: organisationSettingsSchema.subscriptionLifetimeDays.optional(),
+  renewalWindowDays: organisationSettingsSchema.renewalWindowDays.optional(),
+  defaultPolicy: organisationSettingsSchema.defaultPolicy.optional(),
+});
+type UpdateOrganisationRequest = z.infer<typeof updateOrganisationSchema>;
+
+const createApiKeySchema = z.strictObject({ label: z.string().max(200).default('') });
+
+interface IssuedApiKey {
+  readonly id: string;
+  /** Shown once; only its hash is stored. */
+  readonly apiKey: string;
+}
+
+/** Operators create organisations and their API keys here (Authorization: Bearer <SKYHOOK_ADMIN_TOKEN>). */
+@Controller('admin/v1/organisations')
+@UseGuards(AdminTokenGuard)
+export class AdminOrganisationsController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly organisations: OrganisationRepository,
+  ) {}
+
+  @Post()
+  async create(
+    @Body(new ZodValidationPipe(createOrganisationSchema)) body: CreateOrganisationRequest,
+  ): Promise<{ organisation: Organisation } & IssuedApiKey> {
+    const defaultPolicy = parseDeliveryPolicyOverride(body.defaultPolicy) as Record<string, unknown>;
+    const generated = generateApiKey();
+    const organisation = await this.dataSource.transaction(async (manager) => {
+      const created = await this.organisations.insert(manager, {
+        id: `org_${randomBytes(12).toString('hex')}`,
+        name: body.name,
+        subscriptionLifetimeDays: body.subscriptionLifetimeDays,
+        renewalWindowDays: body.renewalWindowDays,
+        defaultPolicy,
+      });
+      await this.organisations.insertApiKey(manager, {
+        id: generated.publicId,
+        organisationId: created.id,
+        keyHash: generated.hash,
+        label: 'initial',
+      });
+      return created;
+    });
+    return { organisation, id: generated.publicId, apiKey: generated.key };
+  }
+
+  @Get()
+  async list(): Promise<{ data: Organisation[] }> {
+    return { data: await this.organisations.list() };
+  }
+
+  @Patch(':id')
+  async update(
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(updateOrganisationSchema)) body: UpdateOrganisationRequest,
+  ): Promise<Organisation> {
+    const defaultPolicy =
+      body.defaultPolicy === undefined
+        ? undefined
+        : (parseDeliveryPolicyOverride(body.defaultPolicy) as Record<string, unknown>);
+    const updated = await this.organisations.update(id, { ...body, defaultPolicy });
+    if (updated === undefined) throw new ApiError(ApiErrorCode.NotFound, `organisation ${id} not found`);
+    return updated;
+  }
+
+  @Post(':id/api-keys')
+  async createApiKey(
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(createApiKeySchema)) body: z.infer<typeof createApiKeySchema>,
+  ): Promise<IssuedApiKey> {
+    if ((await this.organisations.findById(id)) === undefined) {
+      throw new ApiError(ApiErrorCode.NotFound, `organisation ${id} not found`);
+    }
+    const generated = generateApiKey();
+    await this.organisations.insertApiKey(this.dataSource.manager, {
+      id: generated.publicId,
+      organisationId: id,
+      keyHash: generated.hash,
+      label: body.label,
+    });
+    return { id: generated.publicId, apiKey: generated.key };
+  }
+
+  @Delete(':id/api-keys/:keyId')
+  @HttpCode(204)
+  async revokeApiKey(@Param('id') id: string, @Param('keyId') keyId: string): Promise<void> {
+    if (!(await this.organisations.revokeApiKey(id, keyId))) {
+      throw new ApiError(ApiErrorCode.NotFound, `API key ${keyId} of organisation ${id} not found`);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+export interface Organisation {
+  readonly id: string;
+  readonly name: string;
+  readonly subscriptionLifetimeDays: number | null;
+  readonly renewalWindowDays: number;
+  readonly defaultPolicy: Record<string, unknown>;
+  readonly createdAt: string;
+}
+
+interface OrganisationRow {
+  id: string;
+  name: string;
+  subscription_lifetime_days: number | null;
+  renewal_window_days: number;
+  default_policy: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly organisationId: string;
+  readonly keyHash: string;
+}
+
+@Injectable()
+export class OrganisationRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(manager: EntityManager, organisation: Omit<Organisation, 'createdAt'>): Promise<Organisation> {
+    const rows = await manager.query<OrganisationRow[]>(
+      `INSERT INTO organisations (id, name, subscription_lifetime_days, renewal_window_days, default_policy)
+       VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [
+        organisation.id,
+        organisation.name,
+        organisation.subscriptionLifetimeDays,
+        organisation.renewalWindowDays,
+        JSON.stringify(organisation.defaultPolicy),
+      ],
+    );
+    return organisationOf(rows[0] as OrganisationRow);
+  }
+
+  async update(
+    id: string,
+    changes: Partial<
+      Pick<Organisation, 'name' | 'subscriptionLifetimeDays' | 'renewalWindowDays' | 'defaultPolicy'>
+    >,
+  ): Promise<Organisation | undefined> {
+    const rows = await this.dataSource.query<[OrganisationRow[], number]>(
+      `UPDATE organisations SET
+         name = COALESCE($2, name),
+         subscription_lifetime_days = CASE WHEN $3::boolean THEN $4::integer ELSE subscription_lifetime_days END,
+         renewal_window_days = COALESCE($5, renewal_window_days),
+         default_policy = COALESCE($6::jsonb, default_policy)
+       WHERE id = $1 RETURNING *`,
+      [
+        id,
+        changes.name ?? null,
+        changes.subscriptionLifetimeDays !== undefined,
+        changes.subscriptionLifetimeDays ?? null,
+        changes.renewalWindowDays ?? null,
+        changes.defaultPolicy === undefined ? null : JSON.stringify(changes.defaultPolicy),
+      ],
+    );
+    const row = rows[0][0];
+    return row === undefined ? undefined : organisationOf(row);
+  }
+
+  async findById(id: string): Promise<Organisation | undefined> {
+    const rows = await this.dataSource.query<OrganisationRow[]>('SELECT * FROM organisations WHERE id = $1', [
+      id,
+    ]);
+    return rows[0] === undefined ? undefined : organisationOf(rows[0]);
+  }
+
+  async list(): Promise<Organisation[]> {
+    const rows = await this.dataSource.query<OrganisationRow[]>(
+      'SELECT * FROM organisations ORDER BY created_at, id',
+    );
+    return rows.map(organisationOf);
+  }
+
+  async insertApiKey(manager: EntityManager, key: ApiKeyRecord & { label: string }): Promise<void> {
+    await manager.query(
+      'INSERT INTO api_keys (id, organisation_id, key_hash, label) VALUES ($1, $2, $3, $4)',
+      [key.id, key.organisationId, key.keyHash, key.label],
+    );
+  }
+
+  async findActiveApiKey(publicId: string): Promise<ApiKeyRecord | undefined> {
+    const rows = await this.dataSource.query<{ id: string; organisation_id: string; key_hash: string }[]>(
+      'SELECT id, organisation_id, key_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL',
+      [publicId],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : { id: row.id, organisationId: row.organisation_id, keyHash: row.key_hash };
+  }
+
+  async revokeApiKey(organisationId: string, keyId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<[unknown[], number]>(
+      'UPDATE api_keys SET revoked_at = now() WHERE organisation_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id',
+      [organisationId, keyId],
+    );
+    return rows[1] > 0;
+  }
+}
+
+function organisationOf(row: OrganisationRow): Organisation {
+  return {
+    id: row.id,
+    name: row.name,
+    subscriptionLifetimeDays: row.subscription_lifetime_days,
+    renewalWindowDays: row.renewal_window_days,
+    defaultPolicy: row.default_policy,
+    createdAt: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type StoredSecret, type SubscriptionEvent, type SubscriptionFields } from '@skyhook/contracts';
+import { parseDeliveryPolicyOverride, resolveEffectivePolicy } from '@skyhook/delivery-policy';
+import { generateSigningSecret, secretHint, validateCallerSecret } from '@skyhook/secrets';
+import {
+  type Clock,
+  decideCreate,
+  decideDelete,
+  decideDisable,
+  decideEnable,
+  decideExpire,
+  decideRenew,
+  decideRevoke,
+  decideRotateSecret,
+  decideUpdate,
+  evolveSubscription,
+  filtersOutsideCatalogue,
+  SubscriptionError,
+  SubscriptionErrorCode,
+  type SubscriptionLifetime,
+  type SubscriptionState,
+} from '@skyhook/subscriptions';
+import { checkWebhookUrlAndResolve } from '@skyhook/url-policy';
+import { API_CONFIG, type ApiConfig } from '../api.config';
+import { EventTypeRepository } from '../event-types/event-type.repository';
+import { type Organisation } from '../organisations/organisation.repository';
+import { CLOCK } from '../clock.provider';
+import { SubscriptionOutbox } from './subscription-outbox';
+import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
+import {
+  type CreateSubscriptionRequest,
+  type RotateSecretRequest,
+  type UpdateSubscriptionRequest,
+} from './subscription.schemas';
+
+export interface SubscriptionWithSecret {
+  readonly subscription: SubscriptionState;
+  /** Shown once, at creation and rotation; only a hint is ever shown again. */
+  readonly signingSecret: string;
+}
+
+type Decide = (state: SubscriptionState, now: Date) => (SubscriptionEvent | null)[];
+
+function lifetimeOf(organisation: Organisation): SubscriptionLifetime {
+  return {
+    lifetimeDays: organisation.subscriptionLifetimeDays,
+    renewalWindowDays: organisation.renewalWindowDays,
+  };
+}
+
+/**
+ * Runs subscription commands: validates input against the organisation (URL policy,
+ * catalogue, delivery policy), lets the aggregate decide, and commits the new state and its
+ * events in one transaction, under the row lock, before handing the events to Kafka.
+ */
+@Injectable()
+export class SubscriptionCommandsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly readModel: SubscriptionReadModelRepository,
+    private readonly outbox: SubscriptionOutbox,
+    private readonly eventTypes: EventTypeRepository,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async create(
+    organisation: Organisation,
+    request: CreateSubscriptionRequest,
+  ): Promise<SubscriptionWithSecret> {
+    const url = await this.checkUrl(request.url);
+    await this.checkEventTypes(organisation, request.eventTypes);
+    const policy = this.checkPolicy(organisation, request.policy);
+    const signingSecret =
+      request.secret === undefined ? generateSigningSecret() : validateCallerSecret(request.secret);
+    const subscriptionId = `sub_${randomBytes(16).toString('hex')}`;
+    const now = this.clock.now();
+    const fields: SubscriptionFields = {
+      url,
+      description: request.description,
+      eventTypes: request.eventTypes,
+      scopeFilter: request.scopeFilter,
+      policy,
+    };
+    const event = decideCreate({
+      subscriptionId,
+      organisationId: organisation.id,
+      fields,
+      secret: this.sealSecret(subscriptionId, signingSecret, now),
+      lifetime: lifetimeOf(organisation),
+      now,
+    });
+    const subscription = evolveSubscription(undefined, event);
+    await this.dataSource.transaction(async (manager) => {
+      await this.readModel.saveIfNewer(manager, subscription);
+      await this.outbox.enqueue(manager, event);
+    });
+    await this.outbox.nudge();
+    return { subscription, signingSecret };
+  }
+
+  async update(
+    organisation: Organisation,
+    id: string,
+    request: UpdateSubscriptionRequest,
+    expectedVersion?: number,
+  ): Promise<SubscriptionState> {
+    const changes: Partial<SubscriptionFields> = {};
+    if (request.url !== undefined) changes.url = await this.checkUrl(request.url);
+    if (request.eventTypes !== undefined) {
+      await this.checkEventTypes(organisation, request.eventTypes);
+      changes.eventTypes = request.eventTypes;
+    }
+    if (request.policy !== undefined) changes.policy = this.checkPolicy(organisation, request.policy);
+    if (request.description !== undefined) changes.description = request.description;
+    if (request.scopeFilter !== undefined) changes.scopeFilter = request.scopeFilter;
+    return this.execute(organisation.id, id, expectedVersion, (state, now) => {
+      const updated = decideUpdate(state, changes, now);
+      const afterUpdate = updated === null ? state : evolveSubscription(state, updated);
+      const statusChange =
+        request.status === 'disabled'
+          ? decideDisable(afterUpdate, 'partner', null, now)
+          : request.status === 'active'
+            ? decideEnable(afterUpdate, now)
+            : null;
+      return [updated, statusChange];
+    });
+  }
+
+  disable(organisation: Organisation, id: string, expectedVersion?: number): Promise<SubscriptionState> {
+    return this.execute(organisation.id, id, expectedVersion, (state, now) => [
+      decideDisable(state, 'partner', null, now),
+    ]);
+  }
+
+  enable(organisation: Organisation, id: string, expectedVersion?: number): Promise<SubscriptionState> {
+    return this.execute(organisation.id, id, expectedVersion, (state, now) => [decideEnable(state, now)]);
+  }
+
+  revoke(organisation: Organisation, id: string, expectedVersion?: number): Promise<SubscriptionState> {
+    return this.execute(organisation.id, id, expectedVersion, (state, now) => [decideRevoke(state, now)]);
+  }
+
+  async remove(organisation: Organisation, id: string, expectedVersion?: number): Promise<void> {
+    await this.execute(organisation.id, id, expectedVersion, (state, now) => [decideDelete(state, now)]);
+  }
+
+  renew(organisation: Organisation, id: string, expectedVersion?: number): Promise<SubscriptionState> {
+    return this.execute(organisation.id, id, expectedVersion, (state, now) => [
+      decideRenew(state, lifetimeOf(organisation), now),
+    ]);
+  }
+
+  async rotateSecret(
+    organisation: Organisation,
+    id: string,
+    request: RotateSecretRequest,
+    expectedVersion?: number,
+  ): Promise<SubscriptionWithSecret> {
+    const signingSecret =
+      request.secret === undefined ? generateSigningSecret() : validateCallerSecret(request.secret);
+    const graceMs = (request.graceSeconds ?? this.config.SECRET_ROTATION_GRACE_SECONDS) * 1_000;
+    const subscription = await this.execute(organisation.id, id, expectedVersion, (state, now) => [
+      decideRotateSecret(state, this.sealSecret(state.id, signingSecret, now), graceMs, now),
+    ]);
+    return { subscription, signingSecret };
+  }
+
+  /** The expiry scheduler's command: no tenant context, the subscription's own organisation applies. */
+  async expire(organisationId: string, id: string): Promise<void> {
+    await this.execute(organisationId, id, undefined, (state, now) => [decideExpire(state, now)]);
+  }
+
+  /** Disabling on the dispatcher's behalf, when an endpoint's circuit breaker trips. */
+  disableByCircuitBreaker(organisationId: string, id: string, detail: string): Promise<SubscriptionState> {
+    return this.execute(organisationId, id, undefined, (state, now) => [
+      decideDisable(state, 'circuit-breaker', detail, now),
+    ]);
+  }
+
+  private async execute(
+    organisationId: string,
+    id: string,
+    expectedVersion: number | undefined,
+    decide: Decide,
+  ): Promise<SubscriptionState> {
+    let appended = false;
+    const state = await this.dataSource.transaction(async (manager) => {
+      const current = await this.readModel.lockLive(manager, organisationId, id);
+      if (current === undefined) {
+        throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
+      }
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw new SubscriptionError(
+          SubscriptionErrorCode.VersionConflict,
+          `subscription ${id} is at version ${current.version}, not ${expectedVersion}: re-read it and retry`,
+          { currentVersion: current.version },
+        );
+      }
+      const now = this.clock.now();
+      let next = current;
+      for (const event of decide(current, now)) {
+        if (event === null) continue;
+        // Later decisions in one command see the earlier ones' effects and versions.
+        const renumbered = { ...event, version: next.version + 1 };
+        next = evolveSubscription(next, renumbered);
+        await this.outbox.enqueue(manager, renumbered);
+        appended = true;
+      }
+      if (appended) await this.readModel.saveIfNewer(manager, next);
+      return next;
+    });
+    if (appended) await this.outbox.nudge();
+    return state;
+  }
+
+  private async checkUrl(rawUrl: string): Promise<string> {
+    const { url } = await checkWebhookUrlAndResolve(rawUrl, {
+      allowHttpLoopback: this.config.SKYHOOK_ALLOW_HTTP_LOOPBACK,
+    });
+    return url.href;
+  }
+
+  private async checkEventTypes(organisation: Organisation, filters: readonly string[]): Promise<void> {
+    const unknown = filtersOutsideCatalogue(filters, await this.eventTypes.names(organisation.id));
+    if (unknown.length > 0) {
+      throw new SubscriptionError(
+        SubscriptionErrorCode.UnknownEventTypes,
+        `unknown event types: ${unknown.join(', ')}; register them in the catalogue first (GET /v1/event-types lists it)`,
+        { unknownEventTypes: unknown },
+      );
+    }
+  }
+
+  /** Validates the override and that it combines with the organisation's default into a complete policy. */
+  private checkPolicy(organisation: Organisation, input: Record<string, unknown>): Record<string, unknown> {
+    const override = parseDeliveryPolicyOverride(input);
+    resolveEffectivePolicy(parseDeliveryPolicyOverride(organisation.defaultPolicy), override);
+    return override;
+  }
+
+  private sealSecret(subscriptionId: string, signingSecret: string, now: Date): StoredSecret {
+    const id = `sec_${randomBytes(8).toString('hex')}`;
+    return {
+      id,
+      encrypted: this.config.secretCipher.encrypt(signingSecret, `${subscriptionId}:${id}`),
+      hint: secretHint(signingSecret),
+      createdAt: now.toISOString(),
+      retiresAt: null,
+    };
+  }
+}

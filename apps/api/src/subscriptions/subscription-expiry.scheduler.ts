@@ -1,0 +1,67 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { type Clock } from '@skyhook/subscriptions';
+import { API_CONFIG, type ApiConfig } from '../api.config';
+import { CLOCK } from '../clock.provider';
+import { SubscriptionCommandsService } from './subscription-commands.service';
+import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
+
+const EXPIRY_BATCH = 200;
+
+/**
+ * Emits SubscriptionExpired once `expiresAt` has passed, so expiry is an event every service
+ * sees (fan-out stops matching), not a check each reader must remember. The command is a
+ * no-op if another replica got there first.
+ */
+@Injectable()
+export class SubscriptionExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly readModel: SubscriptionReadModelRepository,
+    private readonly commands: SubscriptionCommandsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+  ) {}
+
+  onModuleInit(): void {
+    this.schedule();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One scan: expires everything due now. Returns how many subscriptions expired. */
+  async expireDue(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due = await this.readModel.findDueForExpiry(this.clock.now(), EXPIRY_BATCH);
+      for (const subscription of due) {
+        await this.commands.expire(subscription.organisationId, subscription.id);
+        expired += 1;
+      }
+      if (due.length < EXPIRY_BATCH) return expired;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.expireDue()
+        .then((count) => {
+          if (count > 0) this.logger.info({ count }, 'subscriptions expired');
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'expiry scan failed; retrying'))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule();
+        });
+    }, this.config.EXPIRY_SCAN_INTERVAL_MS);
+  }
+}

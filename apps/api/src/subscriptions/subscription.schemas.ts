@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { eventScopeSchema, eventTypeFilterSchema, SUBSCRIPTION_STATUSES } from '@skyhook/contracts';
+
+export const createSubscriptionSchema = z.strictObject({
+  url: z.string().min(1).max(2_048),
+  description: z.string().max(500).default(''),
+  eventTypes: z.array(eventTypeFilterSchema).min(1).max(200),
+  scopeFilter: eventScopeSchema.default({}),
+  /** Overrides of the organisation's default delivery policy; validated by the delivery-policy library. */
+  policy: z.record(z.string(), z.unknown()).default({}),
+  /** Bring your own signing secret (e.g. to keep a receiver's existing one); otherwise one is generated. */
+  secret: z.string().optional(),
+});
+export type CreateSubscriptionRequest = z.infer<typeof createSubscriptionSchema>;
+
+export const updateSubscriptionSchema = z
+  .strictObject({
+    url: z.string().min(1).max(2_048).optional(),
+    description: z.string().max(500).optional(),
+    eventTypes: z.array(eventTypeFilterSchema).min(1).max(200).optional(),
+    scopeFilter: eventScopeSchema.optional(),
+    policy: z.record(z.string(), z.unknown()).optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'nothing to update');
+export type UpdateSubscriptionRequest = z.infer<typeof updateSubscriptionSchema>;
+
+export const rotateSecretSchema = z.strictObject({
+  secret: z.string().optional(),
+  /** How long the current secret keeps signing beside the new one (0 retires it at once). */
+  graceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .optional(),
+});
+export type RotateSecretRequest = z.infer<typeof rotateSecretSchema>;
+
+export const listSubscriptionsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(500).optional(),
+  status: z.enum(SUBSCRIPTION_STATUSES).optional(),
+});
+export type ListSubscriptionsQuery = z.infer<typeof listSubscriptionsQuerySchema>;

@@ -1,0 +1,501 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { type SubscriptionEvent, subscriptionEventSchema } from '@skyhook/contracts';
+import { topicNameOf } from '@skyhook/messaging';
+import { pollUntil } from '@skyhook/testing';
+import { type ApiTestApp, createOrganisation, startApiTestApp, TEST_ADMIN_TOKEN } from '../test/api-test-app';
+
+const RECEIVER = 'http://127.0.0.1:9/hooks/skyhook';
+const DAY = 24 * 60 * 60 * 1000;
+
+describe('subscriptions REST API against real Kafka and Postgres', () => {
+  let api: ApiTestApp;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    api = await startApiTestApp();
+    ({ apiKey } = await createOrganisation(api));
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  async function createSubscription(body: Record<string, unknown> = {}, key = apiKey) {
+    return api.request({
+      method: 'POST',
+      url: '/v1/subscriptions',
+      key,
+      body: { url: RECEIVER, eventTypes: ['booking.*'], ...body },
+    });
+  }
+
+  async function subscriptionEventsOnTopic(
+    subscriptionId: string,
+    count: number,
+  ): Promise<SubscriptionEvent[]> {
+    const kafka = new Kafka({
+      clientId: 'reader',
+      brokers: [...api.config.kafka.brokers],
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = kafka.consumer({
+      groupId: `${api.config.kafka.topicPrefix}reader-${subscriptionId}`,
+      maxWaitTimeInMs: 200,
+    });
+    const events: SubscriptionEvent[] = [];
+    await consumer.connect();
+    await consumer.subscribe({
+      topic: topicNameOf(api.config.kafka, 'subscriptionEvents'),
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const event = subscriptionEventSchema.parse(JSON.parse(message.value?.toString() ?? 'null'));
+        if (event.subscriptionId === subscriptionId) events.push(event);
+        return Promise.resolve();
+      },
+    });
+    try {
+      await pollUntil(() => events.length >= count, {
+        description: `${count} events of ${subscriptionId} on the topic`,
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return events;
+  }
+
+  describe('authentication', () => {
+    it.each([
+      ['no Authorization header', undefined],
+      ['a malformed key', 'not-a-key'],
+      ['a well-formed but unknown key', 'sk_AAAAAAAAAAAA_0000000000000000000000000000000000000000000'],
+    ])('answers 401 to %s', async (_, key) => {
+      const response = await api.request({ method: 'GET', url: '/v1/subscriptions', key });
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({
+        error: { code: 'UNAUTHENTICATED', message: expect.any(String) as string },
+      });
+    });
+
+    it('answers 401 to a revoked key and accepts a new one', async () => {
+      const { organisationId } = await createOrganisation(api);
+      const issued = await api.request({
+        method: 'POST',
+        url: `/admin/v1/organisations/${organisationId}/api-keys`,
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        body: { label: 'rotation' },
+      });
+      expect(issued.status).toBe(201);
+      const key = issued.body['apiKey'] as string;
+      expect((await api.request({ method: 'GET', url: '/v1/subscriptions', key })).status).toBe(200);
+      const revoked = await api.request({
+        method: 'DELETE',
+        url: `/admin/v1/organisations/${organisationId}/api-keys/${String(issued.body['id'])}`,
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
+      expect(revoked.status).toBe(204);
+      expect((await api.request({ method: 'GET', url: '/v1/subscriptions', key })).status).toBe(401);
+    });
+
+    it('keeps the admin API behind the admin token', async () => {
+      expect((await api.request({ method: 'GET', url: '/admin/v1/organisations' })).status).toBe(401);
+      expect((await api.request({ method: 'GET', url: '/admin/v1/organisations', key: apiKey })).status).toBe(
+        401,
+      );
+    });
+  });
+
+  describe('create, read, list', () => {
+    it('returns the signing secret once, then only a hint', async () => {
+      const created = await createSubscription({ description: 'prod', scopeFilter: { centerId: 'ctr-1' } });
+      expect(created.status).toBe(201);
+      expect(created.headers['etag']).toBe('"1"');
+      const secret = created.body['signingSecret'] as string;
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+      expect(created.body).toMatchObject({
+        url: RECEIVER,
+        description: 'prod',
+        eventTypes: ['booking.*'],
+        scopeFilter: { centerId: 'ctr-1' },
+        status: 'active',
+        version: 1,
+        expiresAt: null,
+        secretHint: `whsec_…${secret.slice(-4)}`,
+      });
+
+      const read = await api.request({
+        method: 'GET',
+        url: `/v1/subscriptions/${String(created.body['id'])}`,
+        key: apiKey,
+      });
+      expect(read.status).toBe(200);
+      expect(read.body['signingSecret']).toBeUndefined();
+      expect(JSON.stringify(read.body)).not.toContain(secret.slice(6, 20));
+      expect(read.body['secretHint']).toBe(created.body['secretHint']);
+    });
+
+    it('stores the signing secret encrypted, never in clear', async () => {
+      const created = await createSubscription();
+      const secret = created.body['signingSecret'] as string;
+      const client = new Client({ connectionString: api.database.url });
+      await client.connect();
+      try {
+        const rows = await client.query<{ secrets: unknown }>(
+          'SELECT secrets FROM subscriptions WHERE id = $1',
+          [created.body['id']],
+        );
+        const stored = JSON.stringify(rows.rows[0]?.secrets);
+        expect(stored).not.toContain(secret);
+        expect(stored).not.toContain(secret.slice(6));
+        const [stored0] = rows.rows[0]?.secrets as { id: string; encrypted: string }[];
+        expect(
+          api.config.secretCipher.decrypt(
+            stored0?.encrypted ?? '',
+            `${String(created.body['id'])}:${stored0?.id ?? ''}`,
+          ),
+        ).toBe(secret);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('accepts a caller-supplied secret and refuses a weak one', async () => {
+      const own = 'my-own-signing-secret-of-sufficient-length';
+      const created = await createSubscription({ secret: own });
+      expect(created.status).toBe(201);
+      expect(created.body['signingSecret']).toBe(own);
+      const weak = await createSubscription({ secret: 'short' });
+      expect(weak.status).toBe(400);
+      expect((weak.body['error'] as { message: string }).message).toMatch(/secret/i);
+    });
+
+    it('pages newest first with a cursor, every subscription exactly once', async () => {
+      const other = await createOrganisation(api);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        ids.push((await createSubscription({ description: `n${i}` }, other.apiKey)).body['id'] as string);
+        api.clock.advance(1_000);
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await api.request({
+          method: 'GET',
+          url: `/v1/subscriptions?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
+          key: other.apiKey,
+        });
+        expect(page.status).toBe(200);
+        seen.push(...(page.body['data'] as { id: string }[]).map((subscription) => subscription.id));
+        cursor = page.body['nextCursor'] as string | null;
+      } while (cursor !== null);
+      expect(seen).toEqual([...ids].reverse());
+      expect(
+        (await api.request({ method: 'GET', url: '/v1/subscriptions?cursor=garbage', key: other.apiKey }))
+          .status,
+      ).toBe(400);
+    });
+  });
+
+  describe('bad input', () => {
+    it.each([
+      ['no url', { eventTypes: ['*'] }],
+      ['no event types', { url: RECEIVER }],
+      ['an empty event type list', { url: RECEIVER, eventTypes: [] }],
+      ['a malformed event type', { url: RECEIVER, eventTypes: ['booking created'] }],
+      ['an unknown field', { url: RECEIVER, eventTypes: ['*'], tenant: 'other' }],
+      ['a description of 501 characters', { url: RECEIVER, eventTypes: ['*'], description: 'x'.repeat(501) }],
+      [
+        'a scope value with a newline',
+        { url: RECEIVER, eventTypes: ['*'], scopeFilter: { centerId: 'a\nb' } },
+      ],
+      ['a timeout above 30 s', { url: RECEIVER, eventTypes: ['*'], policy: { timeoutMs: 31_000 } }],
+      [
+        'a reserved signature header',
+        {
+          url: RECEIVER,
+          eventTypes: ['*'],
+          policy: { signature: { scheme: 'hmac-hex', header: 'Content-Type' } },
+        },
+      ],
+    ])('answers 400 to %s', async (_, body) => {
+      const response = await api.request({ method: 'POST', url: '/v1/subscriptions', key: apiKey, body });
+      expect(response.status).toBe(400);
+      expect((response.body['error'] as { message: string }).message.length).toBeGreaterThan(10);
+    });
+
+    const ssrfUrls = [
+      'https://10.0.0.5/hook',
+      'https://172.16.0.1/hook',
+      'https://192.168.1.10/hook',
+      'https://100.64.0.1/hook',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://169.254.10.10/',
+      'https://0.0.0.0/',
+      'https://224.0.0.1/',
+      'https://255.255.255.255/',
+      'https://240.0.0.1/',
+      'https://192.0.2.10/',
+      'https://198.18.0.1/',
+      'https://[fd00:ec2::254]/',
+      'https://[fc00::1]/',
+      'https://[fe80::1]/',
+      'https://[ff02::1]/',
+      'https://[::ffff:10.0.0.1]/',
+      'https://[::ffff:a00:1]/',
+      'https://[64:ff9b::a00:1]/',
+      'https://[2002:a00:1::]/',
+      'https://167772161/',
+      'https://012.0.0.1/',
+      'https://0x0a.0.0.1/',
+      'https://0x0a000001/',
+      'https://10.1/',
+      'https://metadata.google.internal/computeMetadata/v1/',
+      'https://intranet/',
+      'https://printer.local/',
+      'https://user:pass@93.184.216.34/',
+      'ftp://93.184.216.34/',
+      'http://93.184.216.34/hook',
+      'https://93.184.216.34/hook#fragment',
+      'https://93.184.216.34:0/',
+      'javascript:alert(1)',
+      'not a url',
+    ];
+
+    it.each(ssrfUrls)('refuses to register %s with 400', async (url) => {
+      const response = await api.request({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        key: apiKey,
+        body: { url, eventTypes: ['*'] },
+      });
+      expect(response.status).toBe(400);
+      expect((response.body['error'] as { code: string }).code).toMatch(
+        /^(INVALID_URL|SCHEME_NOT_ALLOWED|CREDENTIALS_NOT_ALLOWED|FRAGMENT_NOT_ALLOWED|PORT_NOT_ALLOWED|HOST_NOT_ALLOWED|ADDRESS_NOT_ALLOWED|RESOLUTION_FAILED|URL_TOO_LONG)$/,
+      );
+    });
+
+    it('lists at least 25 distinct SSRF URLs', () => {
+      expect(new Set(ssrfUrls).size).toBeGreaterThanOrEqual(25);
+    });
+
+    it('accepts a public https address', async () => {
+      expect((await createSubscription({ url: 'https://93.184.216.34/hook' })).status).toBe(201);
+    });
+
+    it('answers 422 naming the event types missing from the catalogue', async () => {
+      const response = await createSubscription({
+        eventTypes: ['booking.created', 'invoice.paid', 'crew.*'],
+      });
+      expect(response.status).toBe(422);
+      expect(response.body['error']).toMatchObject({
+        code: 'SUBSCRIPTION_UNKNOWN_EVENT_TYPES',
+        details: { unknownEventTypes: ['invoice.paid', 'crew.*'] },
+      });
+    });
+
+    it('answers 400 to malformed JSON and 413 to an oversized body', async () => {
+      const malformed = await api.request({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        key: apiKey,
+        rawBody: '{"url": ',
+      });
+      expect(malformed.status).toBe(400);
+      expect((malformed.body['error'] as { code: string }).code).toBe('MALFORMED_JSON');
+      const huge = await api.request({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        key: apiKey,
+        rawBody: JSON.stringify({
+          url: RECEIVER,
+          eventTypes: ['*'],
+          description: 'x'.repeat(2 * 1024 * 1024),
+        }),
+      });
+      expect(huge.status).toBe(413);
+      expect((huge.body['error'] as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');
+    });
+  });
+
+  describe('tenancy', () => {
+    it("answers 404 for another organisation's subscription, whatever the verb", async () => {
+      const id = (await createSubscription()).body['id'] as string;
+      const stranger = await createOrganisation(api);
+      for (const [method, url, body] of [
+        ['GET', `/v1/subscriptions/${id}`, undefined],
+        ['PATCH', `/v1/subscriptions/${id}`, { description: 'mine now' }],
+        ['DELETE', `/v1/subscriptions/${id}`, undefined],
+        ['POST', `/v1/subscriptions/${id}/disable`, undefined],
+        ['POST', `/v1/subscriptions/${id}/secret-rotations`, {}],
+        ['POST', `/v1/subscriptions/${id}/renewals`, undefined],
+      ] as const) {
+        const response = await api.request({ method, url, key: stranger.apiKey, body });
+        expect([method, url, response.status]).toEqual([method, url, 404]);
+      }
+      expect(
+        (await api.request({ method: 'GET', url: `/v1/subscriptions/${id}`, key: apiKey })).body[
+          'description'
+        ],
+      ).toBe('');
+    });
+  });
+
+  describe('lifecycle commands', () => {
+    it('updates, disables, re-enables, revokes, deletes, each an event with the next version', async () => {
+      const id = (await createSubscription()).body['id'] as string;
+      const path = `/v1/subscriptions/${id}`;
+      const updated = await api.request({
+        method: 'PATCH',
+        url: path,
+        key: apiKey,
+        body: {
+          url: 'http://127.0.0.1:9/v2',
+          eventTypes: ['booking.created', 'FLIGHT_TIME_UPDATE'],
+          status: 'disabled',
+        },
+      });
+      expect(updated.status).toBe(200);
+      expect(updated.body).toMatchObject({
+        url: 'http://127.0.0.1:9/v2',
+        status: 'disabled',
+        disabledReason: 'partner',
+        version: 3,
+      });
+      expect((await api.request({ method: 'POST', url: `${path}/enable`, key: apiKey })).body['status']).toBe(
+        'active',
+      );
+      expect((await api.request({ method: 'POST', url: `${path}/revoke`, key: apiKey })).body['status']).toBe(
+        'revoked',
+      );
+      const enableRevoked = await api.request({ method: 'POST', url: `${path}/enable`, key: apiKey });
+      expect(enableRevoked.status).toBe(409);
+      expect((enableRevoked.body['error'] as { code: string }).code).toBe('SUBSCRIPTION_INVALID_TRANSITION');
+      expect((await api.request({ method: 'DELETE', url: path, key: apiKey })).status).toBe(204);
+      expect((await api.request({ method: 'GET', url: path, key: apiKey })).status).toBe(404);
+
+      const events = await subscriptionEventsOnTopic(id, 6);
+      expect(events.map((event) => [event.version, event.type])).toEqual([
+        [1, 'SubscriptionCreated'],
+        [2, 'SubscriptionUpdated'],
+        [3, 'SubscriptionDisabled'],
+        [4, 'SubscriptionEnabled'],
+        [5, 'SubscriptionRevoked'],
+        [6, 'SubscriptionDeleted'],
+      ]);
+    });
+
+    it('answers 409 to a command conditioned on a stale version, losing nothing', async () => {
+      const id = (await createSubscription()).body['id'] as string;
+      const path = `/v1/subscriptions/${id}`;
+      const first = await api.request({
+        method: 'PATCH',
+        url: path,
+        key: apiKey,
+        headers: { 'if-match': '"1"' },
+        body: { description: 'a' },
+      });
+      expect(first.status).toBe(200);
+      const stale = await api.request({
+        method: 'PATCH',
+        url: path,
+        key: apiKey,
+        headers: { 'if-match': '"1"' },
+        body: { description: 'b' },
+      });
+      expect(stale.status).toBe(409);
+      expect(stale.body['error']).toMatchObject({
+        code: 'SUBSCRIPTION_VERSION_CONFLICT',
+        details: { currentVersion: 2 },
+      });
+      expect((await api.request({ method: 'GET', url: path, key: apiKey })).body['description']).toBe('a');
+    });
+
+    it('serialises concurrent commands on one subscription: every change lands, versions never collide', async () => {
+      const id = (await createSubscription()).body['id'] as string;
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          api.request({
+            method: 'PATCH',
+            url: `/v1/subscriptions/${id}`,
+            key: apiKey,
+            body: { description: `writer ${i}` },
+          }),
+        ),
+      );
+      expect(responses.map((response) => response.status)).toEqual(Array(8).fill(200));
+      const versions = responses.map((response) => response.body['version'] as number).sort((a, b) => a - b);
+      expect(versions).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+      const events = await subscriptionEventsOnTopic(id, 9);
+      expect(events.map((event) => event.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+
+    it('rotates the secret: a new one returned once, the old one keeps signing during the grace period', async () => {
+      const created = await createSubscription();
+      const rotated = await api.request({
+        method: 'POST',
+        url: `/v1/subscriptions/${String(created.body['id'])}/secret-rotations`,
+        key: apiKey,
+        body: { graceSeconds: 3600 },
+      });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body['signingSecret']).toMatch(/^whsec_/);
+      expect(rotated.body['signingSecret']).not.toBe(created.body['signingSecret']);
+      expect(rotated.body).toMatchObject({ secretsSigning: 2, version: 2 });
+    });
+  });
+
+  describe('expiry and renewal', () => {
+    it('expires on time, renews only inside the window, and says when the window opens', async () => {
+      const fl3xx = await createOrganisation(api, { subscriptionLifetimeDays: 30, renewalWindowDays: 5 }, [
+        'FLIGHT_TIME_UPDATE',
+      ]);
+      api.clock.set('2026-03-01T00:00:00.000Z');
+      const created = await api.request({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        key: fl3xx.apiKey,
+        body: { url: RECEIVER, eventTypes: ['FLIGHT_TIME_UPDATE'] },
+      });
+      expect(created.body['expiresAt']).toBe('2026-03-31T00:00:00.000Z');
+      const path = `/v1/subscriptions/${String(created.body['id'])}`;
+
+      api.clock.set(Date.parse('2026-03-26T00:00:00.000Z') - 1);
+      const early = await api.request({ method: 'POST', url: `${path}/renewals`, key: fl3xx.apiKey });
+      expect(early.status).toBe(409);
+      expect(early.body['error']).toMatchObject({
+        code: 'SUBSCRIPTION_RENEWAL_NOT_OPEN',
+        details: { opensAt: '2026-03-26T00:00:00.000Z' },
+      });
+
+      api.clock.set('2026-03-26T00:00:00.000Z');
+      const renewed = await api.request({ method: 'POST', url: `${path}/renewals`, key: fl3xx.apiKey });
+      expect(renewed.status).toBe(200);
+      expect(renewed.body['expiresAt']).toBe('2026-04-30T00:00:00.000Z');
+
+      api.clock.set(Date.parse('2026-04-30T00:00:00.000Z') - 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await api.request({ method: 'GET', url: path, key: fl3xx.apiKey })).body['status']).toBe(
+        'active',
+      );
+
+      api.clock.set('2026-04-30T00:00:00.000Z');
+      await pollUntil(
+        async () =>
+          (await api.request({ method: 'GET', url: path, key: fl3xx.apiKey })).body['status'] === 'expired',
+        { description: 'scheduler expired the subscription' },
+      );
+      const events = await subscriptionEventsOnTopic(created.body['id'] as string, 3);
+      expect(events.map((event) => event.type)).toEqual([
+        'SubscriptionCreated',
+        'SubscriptionRenewed',
+        'SubscriptionExpired',
+      ]);
+      expect((await api.request({ method: 'POST', url: `${path}/renewals`, key: fl3xx.apiKey })).status).toBe(
+        409,
+      );
+      api.clock.set(Date.now() + DAY);
+    });
+  });
+});

@@ -1,0 +1,195 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { type FastifyReply } from 'fastify';
+import { identifierSchema } from '@skyhook/contracts';
+import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { expectedVersionOf } from '../http/if-match';
+import { CurrentOrganisation } from '../http/organisation-context';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { type Organisation } from '../organisations/organisation.repository';
+import { SubscriptionCommandsService } from './subscription-commands.service';
+import { decodeCursor, encodeCursor } from './subscription-page-cursor';
+import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
+import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
+import {
+  createSubscriptionSchema,
+  type CreateSubscriptionRequest,
+  listSubscriptionsQuerySchema,
+  type ListSubscriptionsQuery,
+  rotateSecretSchema,
+  type RotateSecretRequest,
+  updateSubscriptionSchema,
+  type UpdateSubscriptionRequest,
+} from './subscription.schemas';
+
+/** A malformed id cannot name a subscription: 404, like any id the caller does not own. */
+function subscriptionIdOf(raw: string): string {
+  if (!identifierSchema.safeParse(raw).success) {
+    throw new SubscriptionError(SubscriptionErrorCode.NotFound, 'subscription not found');
+  }
+  return raw;
+}
+
+@Controller('v1/subscriptions')
+@UseGuards(ApiKeyGuard)
+export class SubscriptionsController {
+  constructor(
+    private readonly commands: SubscriptionCommandsService,
+    private readonly readModel: SubscriptionReadModelRepository,
+  ) {}
+
+  @Post()
+  async create(
+    @CurrentOrganisation() organisation: Organisation,
+    @Body(new ZodValidationPipe(createSubscriptionSchema)) body: CreateSubscriptionRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SubscriptionResponse & { signingSecret: string }> {
+    const { subscription, signingSecret } = await this.commands.create(organisation, body);
+    void reply
+      .status(201)
+      .header('etag', `"${subscription.version}"`)
+      .header('location', `/v1/subscriptions/${subscription.id}`);
+    return { ...subscriptionResponseOf(subscription), signingSecret };
+  }
+
+  @Get()
+  async list(
+    @CurrentOrganisation() organisation: Organisation,
+    @Query(new ZodValidationPipe(listSubscriptionsQuerySchema, 'query')) query: ListSubscriptionsQuery,
+  ): Promise<{ data: SubscriptionResponse[]; nextCursor: string | null }> {
+    const rows = await this.readModel.list(organisation.id, {
+      limit: query.limit + 1,
+      cursor: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      status: query.status,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(subscriptionResponseOf),
+      nextCursor:
+        rows.length > query.limit && last !== undefined
+          ? encodeCursor({ createdAt: last.createdAt, id: last.id })
+          : null,
+    };
+  }
+
+  @Get(':id')
+  async get(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SubscriptionResponse> {
+    const subscription = await this.readModel.findLive(organisation.id, subscriptionIdOf(id));
+    if (subscription === undefined) {
+      throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
+    }
+    void reply.header('etag', `"${subscription.version}"`);
+    return subscriptionResponseOf(subscription);
+  }
+
+  @Patch(':id')
+  async update(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(updateSubscriptionSchema)) body: UpdateSubscriptionRequest,
+    @Headers('if-match') ifMatch: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SubscriptionResponse> {
+    const subscription = await this.commands.update(
+      organisation,
+      subscriptionIdOf(id),
+      body,
+      expectedVersionOf(ifMatch),
+    );
+    void reply.header('etag', `"${subscription.version}"`);
+    return subscriptionResponseOf(subscription);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<void> {
+    await this.commands.remove(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  async disable(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<SubscriptionResponse> {
+    return subscriptionResponseOf(
+      await this.commands.disable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+    );
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  async enable(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<SubscriptionResponse> {
+    return subscriptionResponseOf(
+      await this.commands.enable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+    );
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  async revoke(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<SubscriptionResponse> {
+    return subscriptionResponseOf(
+      await this.commands.revoke(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+    );
+  }
+
+  @Post(':id/renewals')
+  @HttpCode(200)
+  async renew(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<SubscriptionResponse> {
+    return subscriptionResponseOf(
+      await this.commands.renew(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+    );
+  }
+
+  @Post(':id/secret-rotations')
+  @HttpCode(200)
+  async rotateSecret(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(rotateSecretSchema)) body: RotateSecretRequest,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<SubscriptionResponse & { signingSecret: string }> {
+    const { subscription, signingSecret } = await this.commands.rotateSecret(
+      organisation,
+      subscriptionIdOf(id),
+      body,
+      expectedVersionOf(ifMatch),
+    );
+    return { ...subscriptionResponseOf(subscription), signingSecret };
+  }
+}

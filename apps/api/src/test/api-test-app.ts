@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { Registry } from 'prom-client';
+import { subscriptionEventContract } from '@skyhook/contracts';
+import { createKafkaConsumerServer } from '@skyhook/messaging';
+import { createHttpAdapter } from '@skyhook/service-runtime';
+import { type Clock } from '@skyhook/subscriptions';
+import { createTestDatabase, type TestDatabase, testKafkaEnvironment, testLogger } from '@skyhook/testing';
+import { type ApiConfig, loadApiConfig } from '../api.config';
+import { ApiModule } from '../api.module';
+import { CLOCK } from '../clock.provider';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** A clock tests move by hand, to reach expiry and renewal-window edges exactly. */
+export class ControllableClock implements Clock {
+  constructor(private current: Date) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  set(at: Date | string | number): void {
+    this.current = new Date(at);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export interface ApiTestApp {
+  readonly app: NestFastifyApplication;
+  readonly config: ApiConfig;
+  readonly database: TestDatabase;
+  readonly clock: ControllableClock;
+  request(options: {
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+    url: string;
+    key?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  }): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The api module hosted in-process with the production HTTP adapter, real Kafka (unique
+ * topics) and a fresh Postgres database migrated by the real migrations; only the clock is
+ * the test's.
+ */
+export async function startApiTestApp(
+  options: { environment?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<ApiTestApp> {
+  const database = options.database ?? (await createTestDatabase('api'));
+  const config = loadApiConfig({
+    ...testKafkaEnvironment(),
+    DATABASE_URL: database.url,
+    PORT: '0',
+    SECRETS_MASTER_KEY: randomBytes(32).toString('base64'),
+    SKYHOOK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    EXPIRY_SCAN_INTERVAL_MS: '100',
+    ...options.environment,
+  });
+  const clock = new ControllableClock(new Date('2026-01-01T00:00:00.000Z'));
+  const moduleRef = await Test.createTestingModule({
+    imports: [ApiModule.forRoot({ config, logger: testLogger(), registry: new Registry() })],
+  })
+    .overrideProvider(CLOCK)
+    .useValue(clock)
+    .compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { logger: false });
+  app.connectMicroservice(
+    {
+      strategy: createKafkaConsumerServer(app, {
+        group: config.SUBSCRIPTION_READ_MODEL_GROUP,
+        routes: [{ topicKey: 'subscriptionEvents', contract: subscriptionEventContract }],
+        handleRejected: () => Promise.resolve(),
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.init();
+  await app.startAllMicroservices();
+  await app.getHttpAdapter().getInstance().ready();
+
+  return {
+    app,
+    config,
+    database,
+    clock,
+    request: async ({ method, url, key, body, rawBody, headers }) => {
+      const response = await app.inject({
+        method,
+        url,
+        headers: {
+          ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+          ...(body === undefined && rawBody === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        payload: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = response.body;
+      return {
+        status: response.statusCode,
+        body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+        headers: response.headers,
+      };
+    },
+    close: async () => {
+      await app.close();
+      if (options.database === undefined) await database.drop();
+    },
+  };
+}
+
+/** Creates an organisation through the admin API and registers its catalogue; returns its API key. */
+export async function createOrganisation(
+  api: ApiTestApp,
+  settings: Record<string, unknown> = {},
+  eventTypes: string[] = [
+    'booking.created',
+    'booking.cancelled',
+    'mel.deferral.expiring',
+    'FLIGHT_TIME_UPDATE',
+  ],
+): Promise<{ organisationId: string; apiKey: string }> {
+  const created = await api.request({
+    method: 'POST',
+    url: '/admin/v1/organisations',
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    body: { name: 'Test Aviation', ...settings },
+  });
+  if (created.status !== 201) throw new Error(`organisation not created: ${JSON.stringify(created.body)}`);
+  const apiKey = created.body['apiKey'] as string;
+  const organisationId = (created.body['organisation'] as { id: string }).id;
+  const registered = await api.request({
+    method: 'POST',
+    url: '/v1/event-types',
+    key: apiKey,
+    body: { eventTypes: eventTypes.map((name) => ({ name })) },
+  });
+  if (registered.status !== 200)
+    throw new Error(`catalogue not registered: ${JSON.stringify(registered.body)}`);
+  return { organisationId, apiKey };
+}
