@@ -18,13 +18,7 @@ import {
   evolveSubscription,
   type SubscriptionState,
 } from '@skyhook/subscriptions';
-import {
-  createTestDatabase,
-  pollUntil,
-  spawnService,
-  testKafkaEnvironment,
-  testLogger,
-} from '@skyhook/testing';
+import { createTestDatabase, pollUntil, spawnService, testKafkaEnvironment } from '@skyhook/testing';
 import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
 import { SubscriptionOutbox } from './subscription-outbox';
 import { rebuildSubscriptionReadModel } from './subscription-read-model.rebuild';
@@ -36,7 +30,9 @@ async function readModelRows(databaseUrl: string): Promise<unknown[]> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    return (await client.query(`SELECT ${ROW_COLUMNS} FROM subscriptions ORDER BY id`)).rows;
+    return (
+      await client.query<Record<string, unknown>>(`SELECT ${ROW_COLUMNS} FROM subscriptions ORDER BY id`)
+    ).rows;
   } finally {
     await client.end();
   }
