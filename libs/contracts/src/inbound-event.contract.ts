@@ -22,7 +22,15 @@ export const inboundEventSchema = z.strictObject({
   scope: eventScopeSchema.default({}),
   occurredAt: z.iso.datetime({ offset: true }),
   data: z.record(z.string(), z.unknown()),
+  /**
+   * Set only on `webhook.test` events sent through POST /v1/subscriptions/{id}/test: that one
+   * subscription receives it, whatever its filters, through the normal delivery path.
+   */
+  deliverTo: identifierSchema.optional(),
 });
+
+/** The event type of test deliveries; it needs no catalogue entry. */
+export const TEST_EVENT_TYPE = 'webhook.test';
 
 export type InboundEvent = z.infer<typeof inboundEventSchema>;
 

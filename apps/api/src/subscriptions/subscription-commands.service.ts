@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type StoredSecret, type SubscriptionEvent, type SubscriptionFields } from '@skyhook/contracts';
+import {
+  type InboundEvent,
+  inboundEventContract,
+  type StoredSecret,
+  type SubscriptionEvent,
+  type SubscriptionFields,
+  TEST_EVENT_TYPE,
+} from '@skyhook/contracts';
+import { ContractProducer } from '@skyhook/messaging';
 import { parseDeliveryPolicyOverride, resolveEffectivePolicy } from '@skyhook/delivery-policy';
 import { generateSigningSecret, secretHint, validateCallerSecret } from '@skyhook/secrets';
 import {
@@ -64,6 +72,7 @@ export class SubscriptionCommandsService {
     private readonly eventTypes: EventTypeRepository,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly producer: ContractProducer,
   ) {}
 
   async create(
@@ -166,6 +175,35 @@ export class SubscriptionCommandsService {
       decideRotateSecret(state, this.sealSecret(state.id, signingSecret, now), graceMs, now),
     ]);
     return { subscription, signingSecret };
+  }
+
+  /**
+   * Publishes a signed-like-production `webhook.test` event for this one subscription; it goes
+   * through fan-out and the dispatcher like any other event, and shows in history as a test.
+   */
+  async sendTestEvent(organisation: Organisation, id: string): Promise<{ eventId: string; type: string }> {
+    const subscription = await this.readModel.findLive(organisation.id, id);
+    if (subscription === undefined) {
+      throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
+    }
+    if (subscription.status !== 'active') {
+      throw new SubscriptionError(
+        SubscriptionErrorCode.InvalidTransition,
+        `subscription ${id} is ${subscription.status}; only active subscriptions receive test events`,
+        { status: subscription.status },
+      );
+    }
+    const event: InboundEvent = {
+      id: `evt_test_${randomBytes(12).toString('hex')}`,
+      type: TEST_EVENT_TYPE,
+      organisationId: organisation.id,
+      scope: {},
+      occurredAt: this.clock.now().toISOString(),
+      data: { subscriptionId: id, message: 'This is a test delivery from Skyhook.' },
+      deliverTo: id,
+    };
+    await this.producer.send(inboundEventContract, 'inboundEvents', [event]);
+    return { eventId: event.id, type: event.type };
   }
 
   /** The expiry scheduler's command: no tenant context, the subscription's own organisation applies. */

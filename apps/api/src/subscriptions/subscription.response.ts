@@ -1,4 +1,10 @@
+import {
+  type DeliveryPolicy,
+  parseDeliveryPolicyOverride,
+  resolveEffectivePolicy,
+} from '@skyhook/delivery-policy';
 import { type SubscriptionState } from '@skyhook/subscriptions';
+import { type Organisation } from '../organisations/organisation.repository';
 
 /** What partners see of a subscription: secrets only as a hint, the version as the ETag. */
 export interface SubscriptionResponse {
@@ -13,13 +19,19 @@ export interface SubscriptionResponse {
   readonly expiresAt: string | null;
   readonly secretHint: string;
   readonly secretsSigning: number;
+  /** The subscription's own overrides, as given. */
   readonly policy: Readonly<Record<string, unknown>>;
+  /** Defaults ← organisation default ← subscription override: what deliveries actually use. */
+  readonly effectivePolicy: DeliveryPolicy;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-export function subscriptionResponseOf(state: SubscriptionState): SubscriptionResponse {
+export function subscriptionResponseOf(
+  state: SubscriptionState,
+  organisation: Organisation,
+): SubscriptionResponse {
   const current = state.secrets.find((secret) => secret.retiresAt === null) ?? state.secrets[0];
   return {
     id: state.id,
@@ -34,6 +46,10 @@ export function subscriptionResponseOf(state: SubscriptionState): SubscriptionRe
     secretHint: current?.hint ?? '',
     secretsSigning: state.secrets.length,
     policy: state.policy,
+    effectivePolicy: resolveEffectivePolicy(
+      parseDeliveryPolicyOverride(organisation.defaultPolicy),
+      parseDeliveryPolicyOverride(state.policy),
+    ),
     version: state.version,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

@@ -446,6 +446,93 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     });
   });
 
+  describe('delivery policy and test events', () => {
+    it('shows the effective policy: defaults, then the organisation default, then the subscription override', async () => {
+      const aviationAlley = await createOrganisation(
+        api,
+        {
+          defaultPolicy: {
+            signature: { scheme: 'hmac-hex', header: 'X-AviationAlley-Signature' },
+            headers: { eventType: 'X-AviationAlley-Event', deliveryId: 'X-AviationAlley-Delivery' },
+            timeoutMs: 5_000,
+            retry: { delaysMs: [300_000, 1_800_000, 7_200_000, 28_800_000] },
+          },
+        },
+        ['booking.created'],
+      );
+      const inherited = await createSubscription({ eventTypes: ['booking.created'] }, aviationAlley.apiKey);
+      expect(inherited.status).toBe(201);
+      expect(inherited.body['effectivePolicy']).toMatchObject({
+        signature: { scheme: 'hmac-hex', header: 'X-AviationAlley-Signature' },
+        timeoutMs: 5_000,
+        retry: { delaysMs: [300_000, 1_800_000, 7_200_000, 28_800_000] },
+      });
+      const overridden = await createSubscription(
+        { eventTypes: ['booking.created'], policy: { timeoutMs: 30_000 } },
+        aviationAlley.apiKey,
+      );
+      expect(overridden.body).toMatchObject({
+        policy: { timeoutMs: 30_000 },
+        effectivePolicy: { timeoutMs: 30_000, signature: { scheme: 'hmac-hex' } },
+      });
+    });
+
+    it('rejects an organisation default policy that is not a valid policy', async () => {
+      const response = await api.request({
+        method: 'POST',
+        url: '/admin/v1/organisations',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        body: { name: 'Broken', defaultPolicy: { timeoutMs: 0 } },
+      });
+      expect(response.status).toBe(400);
+    });
+
+    it('sends a webhook.test event for one active subscription through the inbound topic', async () => {
+      const id = (await createSubscription()).body['id'] as string;
+      const sent = await api.request({ method: 'POST', url: `/v1/subscriptions/${id}/test`, key: apiKey });
+      expect(sent.status).toBe(202);
+      expect(sent.body['type']).toBe('webhook.test');
+
+      const kafka = new Kafka({
+        clientId: 'reader',
+        brokers: [...api.config.kafka.brokers],
+        logLevel: logLevel.NOTHING,
+      });
+      const consumer = kafka.consumer({
+        groupId: `${api.config.kafka.topicPrefix}test-event-reader`,
+        maxWaitTimeInMs: 200,
+      });
+      const seen: Record<string, unknown>[] = [];
+      await consumer.connect();
+      await consumer.subscribe({
+        topic: topicNameOf(api.config.kafka, 'inboundEvents'),
+        fromBeginning: true,
+      });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          seen.push(JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>);
+          return Promise.resolve();
+        },
+      });
+      try {
+        await pollUntil(() => seen.some((event) => event['id'] === sent.body['eventId']), {
+          description: 'test event on the topic',
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      expect(seen.find((event) => event['id'] === sent.body['eventId'])).toMatchObject({
+        type: 'webhook.test',
+        deliverTo: id,
+      });
+
+      await api.request({ method: 'POST', url: `/v1/subscriptions/${id}/disable`, key: apiKey });
+      expect(
+        (await api.request({ method: 'POST', url: `/v1/subscriptions/${id}/test`, key: apiKey })).status,
+      ).toBe(409);
+    });
+  });
+
   describe('expiry and renewal', () => {
     it('expires on time, renews only inside the window, and says when the window opens', async () => {
       const fl3xx = await createOrganisation(api, { subscriptionLifetimeDays: 30, renewalWindowDays: 5 }, [

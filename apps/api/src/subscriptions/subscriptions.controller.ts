@@ -62,7 +62,7 @@ export class SubscriptionsController {
       .status(201)
       .header('etag', `"${subscription.version}"`)
       .header('location', `/v1/subscriptions/${subscription.id}`);
-    return { ...subscriptionResponseOf(subscription), signingSecret };
+    return { ...subscriptionResponseOf(subscription, organisation), signingSecret };
   }
 
   @Get()
@@ -78,7 +78,7 @@ export class SubscriptionsController {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      data: page.map(subscriptionResponseOf),
+      data: page.map((subscription) => subscriptionResponseOf(subscription, organisation)),
       nextCursor:
         rows.length > query.limit && last !== undefined
           ? encodeCursor({ createdAt: last.createdAt, id: last.id })
@@ -97,7 +97,7 @@ export class SubscriptionsController {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
     }
     void reply.header('etag', `"${subscription.version}"`);
-    return subscriptionResponseOf(subscription);
+    return subscriptionResponseOf(subscription, organisation);
   }
 
   @Patch(':id')
@@ -115,7 +115,7 @@ export class SubscriptionsController {
       expectedVersionOf(ifMatch),
     );
     void reply.header('etag', `"${subscription.version}"`);
-    return subscriptionResponseOf(subscription);
+    return subscriptionResponseOf(subscription, organisation);
   }
 
   @Delete(':id')
@@ -137,6 +137,7 @@ export class SubscriptionsController {
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
       await this.commands.disable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      organisation,
     );
   }
 
@@ -149,6 +150,7 @@ export class SubscriptionsController {
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
       await this.commands.enable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      organisation,
     );
   }
 
@@ -161,6 +163,7 @@ export class SubscriptionsController {
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
       await this.commands.revoke(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      organisation,
     );
   }
 
@@ -173,7 +176,17 @@ export class SubscriptionsController {
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
       await this.commands.renew(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      organisation,
     );
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  async sendTestEvent(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+  ): Promise<{ eventId: string; type: string }> {
+    return this.commands.sendTestEvent(organisation, subscriptionIdOf(id));
   }
 
   @Post(':id/secret-rotations')
@@ -190,6 +203,6 @@ export class SubscriptionsController {
       body,
       expectedVersionOf(ifMatch),
     );
-    return { ...subscriptionResponseOf(subscription), signingSecret };
+    return { ...subscriptionResponseOf(subscription, organisation), signingSecret };
   }
 }
