@@ -14,6 +14,7 @@ import { ApiExceptionFilter } from './http/api-exception.filter';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { AdminOrganisationsController } from './organisations/admin-organisations.controller';
 import { OrganisationRepository } from './organisations/organisation.repository';
+import { DocsController } from './openapi/docs.controller';
 import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
 import { SubscriptionOutbox } from './subscriptions/subscription-outbox';
@@ -34,6 +35,7 @@ export class ApiModule {
       ],
       controllers: [
         AdminOrganisationsController,
+        DocsController,
         EventTypesController,
         SubscriptionsController,
         SubscriptionReadModelProjector,

@@ -1,19 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { z } from 'zod';
-import { eventTypeNameSchema } from '@skyhook/contracts';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import { type EventType, EventTypeRepository } from './event-type.repository';
-
-const registerEventTypesSchema = z.strictObject({
-  eventTypes: z
-    .array(z.strictObject({ name: eventTypeNameSchema, description: z.string().max(500).default('') }))
-    .min(1)
-    .max(500),
-});
-type RegisterEventTypesRequest = z.infer<typeof registerEventTypesSchema>;
+import { type RegisterEventTypesRequest, registerEventTypesSchema } from './event-types.schemas';
 
 /** The organisation's event-type catalogue: subscriptions and published events are checked against it. */
 @Controller('v1/event-types')

@@ -1,39 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { parseDeliveryPolicyOverride } from '@skyhook/delivery-policy';
 import { generateApiKey } from '@skyhook/secrets';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
+import {
+  apiKeyCreationSchema,
+  type CreateApiKeyRequest,
+  type CreateOrganisationRequest,
+  organisationCreationSchema,
+  organisationUpdateSchema,
+  type UpdateOrganisationRequest,
+} from './admin-organisations.schemas';
 import { type Organisation, OrganisationRepository } from './organisation.repository';
-
-const organisationSettingsSchema = {
-  name: z.string().min(1).max(200),
-  /** null: subscriptions never expire (the default). */
-  subscriptionLifetimeDays: z.number().int().min(1).max(3650).nullable(),
-  renewalWindowDays: z.number().int().min(0).max(365),
-  defaultPolicy: z.record(z.string(), z.unknown()),
-};
-
-const createOrganisationSchema = z.strictObject({
-  name: organisationSettingsSchema.name,
-  subscriptionLifetimeDays: organisationSettingsSchema.subscriptionLifetimeDays.default(null),
-  renewalWindowDays: organisationSettingsSchema.renewalWindowDays.default(5),
-  defaultPolicy: organisationSettingsSchema.defaultPolicy.default({}),
-});
-type CreateOrganisationRequest = z.infer<typeof createOrganisationSchema>;
-
-const updateOrganisationSchema = z.strictObject({
-  name: organisationSettingsSchema.name.optional(),
-  subscriptionLifetimeDays: organisationSettingsSchema.subscriptionLifetimeDays.optional(),
-  renewalWindowDays: organisationSettingsSchema.renewalWindowDays.optional(),
-  defaultPolicy: organisationSettingsSchema.defaultPolicy.optional(),
-});
-type UpdateOrganisationRequest = z.infer<typeof updateOrganisationSchema>;
-
-const createApiKeySchema = z.strictObject({ label: z.string().max(200).default('') });
 
 interface IssuedApiKey {
   readonly id: string;
@@ -52,7 +33,7 @@ export class AdminOrganisationsController {
 
   @Post()
   async create(
-    @Body(new ZodValidationPipe(createOrganisationSchema)) body: CreateOrganisationRequest,
+    @Body(new ZodValidationPipe(organisationCreationSchema)) body: CreateOrganisationRequest,
   ): Promise<{ organisation: Organisation } & IssuedApiKey> {
     const defaultPolicy = parseDeliveryPolicyOverride(body.defaultPolicy) as Record<string, unknown>;
     const generated = generateApiKey();
@@ -83,7 +64,7 @@ export class AdminOrganisationsController {
   @Patch(':id')
   async update(
     @Param('id') id: string,
-    @Body(new ZodValidationPipe(updateOrganisationSchema)) body: UpdateOrganisationRequest,
+    @Body(new ZodValidationPipe(organisationUpdateSchema)) body: UpdateOrganisationRequest,
   ): Promise<Organisation> {
     const defaultPolicy =
       body.defaultPolicy === undefined
@@ -97,7 +78,7 @@ export class AdminOrganisationsController {
   @Post(':id/api-keys')
   async createApiKey(
     @Param('id') id: string,
-    @Body(new ZodValidationPipe(createApiKeySchema)) body: z.infer<typeof createApiKeySchema>,
+    @Body(new ZodValidationPipe(apiKeyCreationSchema)) body: CreateApiKeyRequest,
   ): Promise<IssuedApiKey> {
     if ((await this.organisations.findById(id)) === undefined) {
       throw new ApiError(ApiErrorCode.NotFound, `organisation ${id} not found`);

@@ -66,6 +66,13 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     return events;
   }
 
+  it('serves its OpenAPI document at /docs without a key', async () => {
+    const docs = await api.request({ method: 'GET', url: '/docs' });
+    expect(docs.status).toBe(200);
+    expect(docs.body['openapi']).toBe('3.1.0');
+    expect(Object.keys(docs.body['paths'] as object)).toContain('/v1/subscriptions/{id}/renewals');
+  });
+
   describe('authentication', () => {
     it.each([
       ['no Authorization header', undefined],

@@ -1,0 +1,57 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { EventTypesController } from '../event-types/event-types.controller';
+import { ApiErrorCode } from '../http/api-error';
+import { AdminOrganisationsController } from '../organisations/admin-organisations.controller';
+import { SubscriptionsController } from '../subscriptions/subscriptions.controller';
+import { API_ROUTES, buildOpenApiDocument } from './openapi-document';
+
+/** Every route the controllers declare, as "METHOD /path/{param}". */
+function declaredRoutes(): string[] {
+  const routes: string[] = [];
+  for (const controller of [SubscriptionsController, EventTypesController, AdminOrganisationsController]) {
+    const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
+    const prototype = controller.prototype as unknown as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const handler = prototype[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      if (method === undefined) continue;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string;
+      const full = `/${[base, path].filter((part) => part !== '/' && part !== '').join('/')}`.replace(
+        /:(\w+)/g,
+        '{$1}',
+      );
+      routes.push(`${RequestMethod[method]} ${full}`);
+    }
+  }
+  return routes.sort();
+}
+
+describe('OpenAPI document', () => {
+  it('documents exactly the routes the controllers serve', () => {
+    const documented = API_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort();
+    expect(documented).toEqual(declaredRoutes());
+  });
+
+  it('lists every client-facing error code somewhere', () => {
+    const listed = new Set(API_ROUTES.flatMap((route) => route.errors));
+    const clientFacing = Object.values(ApiErrorCode).filter(
+      (code) => code !== ApiErrorCode.Internal && code !== ApiErrorCode.UnsupportedMediaType,
+    );
+    expect(clientFacing.filter((code) => !listed.has(code))).toEqual([]);
+  });
+
+  it('builds a serialisable OpenAPI 3.1 document with request schemas from the validators', () => {
+    const document = JSON.parse(JSON.stringify(buildOpenApiDocument())) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>
+      >;
+    };
+    expect(document.openapi).toBe('3.1.0');
+    const create = document.paths['/v1/subscriptions']?.['post'];
+    expect(create?.requestBody?.content['application/json']?.schema.required).toEqual(['url', 'eventTypes']);
+  });
+});
