@@ -13,6 +13,7 @@ import { AdminTokenGuard } from './http/admin-token.guard';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { AdminOrganisationsController } from './organisations/admin-organisations.controller';
+import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
 import { DocsController } from './openapi/docs.controller';
 import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
@@ -30,7 +31,10 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ObservabilityModule.forRoot({ registry, logger }),
-        MessagingModule.forRoot({ settings: config.kafka, topics: ['inboundEvents', 'subscriptionEvents'] }),
+        MessagingModule.forRoot({
+          settings: config.kafka,
+          topics: ['inboundEvents', 'subscriptionEvents', 'organisationSnapshots'],
+        }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-api' }),
       ],
       controllers: [
@@ -47,6 +51,7 @@ export class ApiModule {
         ApiKeyGuard,
         AdminTokenGuard,
         OrganisationRepository,
+        OrganisationOutbox,
         EventTypeRepository,
         SubscriptionReadModelRepository,
         SubscriptionOutbox,

@@ -4,3 +4,5 @@ export * from './contract-violation.error';
 export * from './event-type-name';
 export * from './inbound-event.contract';
 export * from './subscription-event.contract';
+export * from './organisation-snapshot.contract';
+export * from './delivery-request.contract';

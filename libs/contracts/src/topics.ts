@@ -37,6 +37,13 @@ export const KAFKA_TOPICS = {
     description:
       'Every change to a subscription aggregate, keyed by subscription id, versioned per aggregate.',
   },
+  organisationSnapshots: {
+    name: 'skyhook.organisations.snapshots.v1',
+    defaultPartitions: 3,
+    // Each record is an organisation's whole current configuration: compaction keeps the latest.
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
+    description: "Each organisation's event-type catalogue and delivery defaults, keyed by organisation.",
+  },
   deliveryRequests: {
     name: 'skyhook.deliveries.requests.v1',
     defaultPartitions: 24,

@@ -5,6 +5,13 @@ import { DatabaseUnreachableError, assertDatabaseReachable } from './database-re
 import { ProjectionCheckpointStore } from './projection-checkpoint.store';
 import { runMigrations } from './run-migrations';
 
+/** The migrations in the order they apply; a new one is appended in schema.ts and here. */
+const MIGRATION_NAMES = [
+  'CreateProjectionCheckpoints1763900000000',
+  'CreateTenancyAndSubscriptions1763910000000',
+  'CreateOrganisationOutboxAndEventIngestion1763920000000',
+];
+
 function settingsFor(url: string) {
   return { url, poolSize: 4, ssl: false, connectTimeoutMs: 2_000 };
 }
@@ -25,10 +32,7 @@ describe('persistence against a real PostgreSQL', () => {
 
   it('builds the schema on an empty database with the real migrations, once', async () => {
     const applied = await runMigrations(dataSource);
-    expect(applied).toEqual([
-      'CreateProjectionCheckpoints1763900000000',
-      'CreateTenancyAndSubscriptions1763910000000',
-    ]);
+    expect(applied).toEqual(MIGRATION_NAMES);
     expect(await runMigrations(dataSource)).toEqual([]);
     const tables = await dataSource.query<{ table_name: string }[]>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
@@ -36,8 +40,11 @@ describe('persistence against a real PostgreSQL', () => {
     expect(tables.map((row) => row.table_name)).toEqual([
       'api_keys',
       'event_types',
+      'idempotency_keys',
+      'organisation_outbox',
       'organisations',
       'projection_checkpoints',
+      'published_events',
       'schema_migrations',
       'subscription_outbox',
       'subscriptions',
@@ -50,10 +57,7 @@ describe('persistence against a real PostgreSQL', () => {
     );
     try {
       const results = await Promise.all([dataSource, ...others].map((source) => runMigrations(source)));
-      expect(results.flat().sort()).toEqual([
-        'CreateProjectionCheckpoints1763900000000',
-        'CreateTenancyAndSubscriptions1763910000000',
-      ]);
+      expect(results.flat().sort()).toEqual([...MIGRATION_NAMES].sort());
     } finally {
       await Promise.all(others.map((source) => source.destroy()));
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export interface EventType {
   readonly name: string;
@@ -44,11 +44,12 @@ export class EventTypeRepository {
 
   /** Registers types; registering an existing type again updates its description. */
   async register(
+    manager: EntityManager,
     organisationId: string,
     types: readonly { name: string; description: string }[],
   ): Promise<void> {
     if (types.length === 0) return;
-    await this.dataSource.query(
+    await manager.query(
       `INSERT INTO event_types (organisation_id, name, domain, description)
        SELECT $1, t.name, t.domain, t.description
        FROM jsonb_to_recordset($2::jsonb) AS t(name text, domain text, description text)

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { OrganisationOutbox } from '../organisations/organisation-outbox';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
@@ -10,7 +12,11 @@ import { type RegisterEventTypesRequest, registerEventTypesSchema } from './even
 @Controller('v1/event-types')
 @UseGuards(ApiKeyGuard)
 export class EventTypesController {
-  constructor(private readonly eventTypes: EventTypeRepository) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly eventTypes: EventTypeRepository,
+    private readonly organisationOutbox: OrganisationOutbox,
+  ) {}
 
   @Get()
   async list(
@@ -26,7 +32,11 @@ export class EventTypesController {
     @CurrentOrganisation() organisation: Organisation,
     @Body(new ZodValidationPipe(registerEventTypesSchema)) body: RegisterEventTypesRequest,
   ): Promise<{ data: EventType[] }> {
-    await this.eventTypes.register(organisation.id, body.eventTypes);
+    await this.dataSource.transaction(async (manager) => {
+      await this.eventTypes.register(manager, organisation.id, body.eventTypes);
+      await this.organisationOutbox.enqueueCurrent(manager, organisation.id);
+    });
+    await this.organisationOutbox.nudge();
     return { data: await this.eventTypes.list(organisation.id) };
   }
 }

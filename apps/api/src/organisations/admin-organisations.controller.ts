@@ -14,6 +14,7 @@ import {
   organisationUpdateSchema,
   type UpdateOrganisationRequest,
 } from './admin-organisations.schemas';
+import { OrganisationOutbox } from './organisation-outbox';
 import { type Organisation, OrganisationRepository } from './organisation.repository';
 
 interface IssuedApiKey {
@@ -29,6 +30,7 @@ export class AdminOrganisationsController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly organisations: OrganisationRepository,
+    private readonly organisationOutbox: OrganisationOutbox,
   ) {}
 
   @Post()
@@ -51,8 +53,10 @@ export class AdminOrganisationsController {
         keyHash: generated.hash,
         label: 'initial',
       });
+      await this.organisationOutbox.enqueueCurrent(manager, created.id);
       return created;
     });
+    await this.organisationOutbox.nudge();
     return { organisation, id: generated.publicId, apiKey: generated.key };
   }
 
@@ -70,8 +74,13 @@ export class AdminOrganisationsController {
       body.defaultPolicy === undefined
         ? undefined
         : (parseDeliveryPolicyOverride(body.defaultPolicy) as Record<string, unknown>);
-    const updated = await this.organisations.update(id, { ...body, defaultPolicy });
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const changed = await this.organisations.update(manager, id, { ...body, defaultPolicy });
+      if (changed !== undefined) await this.organisationOutbox.enqueueCurrent(manager, id);
+      return changed;
+    });
     if (updated === undefined) throw new ApiError(ApiErrorCode.NotFound, `organisation ${id} not found`);
+    await this.organisationOutbox.nudge();
     return updated;
   }
 

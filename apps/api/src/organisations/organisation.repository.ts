@@ -45,12 +45,13 @@ export class OrganisationRepository {
   }
 
   async update(
+    manager: EntityManager,
     id: string,
     changes: Partial<
       Pick<Organisation, 'name' | 'subscriptionLifetimeDays' | 'renewalWindowDays' | 'defaultPolicy'>
     >,
   ): Promise<Organisation | undefined> {
-    const rows = await this.dataSource.query<[OrganisationRow[], number]>(
+    const rows = await manager.query<[OrganisationRow[], number]>(
       `UPDATE organisations SET
          name = COALESCE($2, name),
          subscription_lifetime_days = CASE WHEN $3::boolean THEN $4::integer ELSE subscription_lifetime_days END,

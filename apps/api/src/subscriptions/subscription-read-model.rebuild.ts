@@ -34,10 +34,10 @@ export async function rebuildSubscriptionReadModel(
 
     const logEvents = await readWholeTopic(kafka, settings);
     logEvents.forEach(apply);
-    const pending = await manager.query<{ event: SubscriptionEvent }[]>(
-      'SELECT event FROM subscription_outbox ORDER BY id',
+    const pending = await manager.query<{ payload: SubscriptionEvent }[]>(
+      'SELECT payload FROM subscription_outbox ORDER BY id',
     );
-    pending.forEach((row) => apply(row.event));
+    pending.forEach((row) => apply(row.payload));
 
     await manager.query('DELETE FROM subscriptions');
     const readModel = new SubscriptionReadModelRepository(dataSource);

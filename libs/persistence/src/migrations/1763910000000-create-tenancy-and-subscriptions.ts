@@ -68,7 +68,7 @@ export class CreateTenancyAndSubscriptions1763910000000 implements MigrationInte
         "id" bigserial PRIMARY KEY,
         "subscription_id" text NOT NULL,
         "version" integer NOT NULL,
-        "event" jsonb NOT NULL,
+        "payload" jsonb NOT NULL,
         "created_at" timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT "UQ_subscription_outbox_version" UNIQUE ("subscription_id", "version")
       )`);

@@ -1,0 +1,133 @@
+import { type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { type MessageContract, type TopicKey } from '@skyhook/contracts';
+import { type ContractProducer } from '@skyhook/messaging';
+import { type ServiceLogger } from '@skyhook/observability';
+
+const RELAY_BATCH = 500;
+const RELAY_POLL_MS = 250;
+
+export interface OutboxDefinition<TPayload> {
+  /** Table with `id bigserial` and a jsonb `payload`; rows are deleted once Kafka acknowledged them. */
+  readonly table: 'subscription_outbox' | 'organisation_outbox';
+  readonly contract: MessageContract<TPayload>;
+  readonly topicKey: TopicKey;
+  /** Only one relay per outbox publishes at a time across every replica: commit order is kept. */
+  readonly lockKey: number;
+}
+
+/**
+ * Transactional outbox: a change and the record announcing it commit together in Postgres;
+ * the relay then hands records to Kafka in commit order and deletes them once acknowledged. A
+ * crash in between republishes, which consumers tolerate (they are idempotent).
+ */
+export abstract class OutboxRelay<TPayload> implements OnModuleInit, OnApplicationShutdown {
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  protected constructor(
+    private readonly definition: OutboxDefinition<TPayload>,
+    protected readonly dataSource: DataSource,
+    private readonly producer: ContractProducer,
+    private readonly logger: ServiceLogger,
+  ) {}
+
+  protected async insert(
+    manager: EntityManager,
+    columns: Record<string, unknown>,
+    payload: TPayload,
+  ): Promise<void> {
+    const names = [...Object.keys(columns), 'payload'];
+    const values = [...Object.values(columns), JSON.stringify(payload)];
+    await manager.query(
+      `INSERT INTO ${this.definition.table} (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
+      values,
+    );
+  }
+
+  onModuleInit(): void {
+    this.schedule();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Publishes now (right after a commit) instead of waiting for the next poll. */
+  nudge(): Promise<void> {
+    if (this.running !== undefined) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, outbox: this.definition.table }, 'outbox relay failed; retrying'),
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (this.rerun && !this.stopped) {
+          this.rerun = false;
+          void this.nudge();
+        }
+      });
+    return this.running;
+  }
+
+  /** Resolves once everything enqueued so far has been acknowledged by Kafka. */
+  async flush(): Promise<void> {
+    for (;;) {
+      await this.nudge();
+      const [row] = await this.dataSource.query<{ pending: string }[]>(
+        `SELECT count(*) AS pending FROM ${this.definition.table}`,
+      );
+      if (row?.pending === '0') return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Records accepted but not yet acknowledged by Kafka, oldest first. */
+  async pending(manager: EntityManager): Promise<TPayload[]> {
+    const rows = await manager.query<{ payload: TPayload }[]>(
+      `SELECT payload FROM ${this.definition.table} ORDER BY id`,
+    );
+    return rows.map((row) => row.payload);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.nudge().finally(() => this.schedule());
+    }, RELAY_POLL_MS);
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const published = await this.dataSource.transaction(async (manager) => {
+        const [lock] = await manager.query<{ locked: boolean }[]>(
+          'SELECT pg_try_advisory_xact_lock($1) AS locked',
+          [this.definition.lockKey],
+        );
+        if (lock?.locked !== true) return 0;
+        const rows = await manager.query<{ id: string; payload: TPayload }[]>(
+          `SELECT id, payload FROM ${this.definition.table} ORDER BY id LIMIT $1`,
+          [RELAY_BATCH],
+        );
+        if (rows.length === 0) return 0;
+        await this.producer.send(
+          this.definition.contract,
+          this.definition.topicKey,
+          rows.map((row) => row.payload),
+        );
+        await manager.query(`DELETE FROM ${this.definition.table} WHERE id = ANY($1::bigint[])`, [
+          rows.map((row) => row.id),
+        ]);
+        return rows.length;
+      });
+      if (published < RELAY_BATCH) return;
+    }
+  }
+}
