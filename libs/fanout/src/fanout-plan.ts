@@ -1,0 +1,77 @@
+import { deliveryIdOf, type DeliveryRequest, type InboundEvent, TEST_EVENT_TYPE } from '@skyhook/contracts';
+import { type OrganisationDirectory } from './organisation-directory';
+import { type IndexedSubscription, type SubscriptionIndex } from './subscription-index';
+
+export enum FanoutRejection {
+  UnknownOrganisation = 'UNKNOWN_ORGANISATION',
+  UnknownEventType = 'UNKNOWN_EVENT_TYPE',
+}
+
+export type FanoutPlan =
+  | { readonly kind: 'deliver'; readonly requests: DeliveryRequest[] }
+  | { readonly kind: 'reject'; readonly reason: FanoutRejection; readonly message: string };
+
+/**
+ * Decides what one inbound event becomes: a delivery request per matching active subscription
+ * (and per disabled one whose policy holds deliveries), or a rejection to dead-letter.
+ */
+export function planFanout(
+  event: InboundEvent,
+  publishedAt: string,
+  index: SubscriptionIndex,
+  directory: OrganisationDirectory,
+): FanoutPlan {
+  if (!directory.knows(event.organisationId)) {
+    return {
+      kind: 'reject',
+      reason: FanoutRejection.UnknownOrganisation,
+      message: `organisation ${event.organisationId} is not known to Skyhook`,
+    };
+  }
+  const test = event.type === TEST_EVENT_TYPE && event.deliverTo !== undefined;
+  if (!test && !directory.hasEventType(event.organisationId, event.type)) {
+    return {
+      kind: 'reject',
+      reason: FanoutRejection.UnknownEventType,
+      message: `event type ${event.type} is not in the catalogue of organisation ${event.organisationId}`,
+    };
+  }
+  const candidates = test
+    ? targetOf(event, index)
+    : index.matching(event.organisationId, event.type, event.scope);
+  const requests: DeliveryRequest[] = [];
+  for (const subscription of candidates) {
+    const held = subscription.status === 'disabled' && holdsWhileDisabled(subscription, directory);
+    if (subscription.status !== 'active' && !held) continue;
+    requests.push({
+      deliveryId: deliveryIdOf(event.organisationId, event.id, subscription.id),
+      subscriptionId: subscription.id,
+      organisationId: event.organisationId,
+      event: {
+        id: event.id,
+        type: event.type,
+        scope: event.scope,
+        occurredAt: event.occurredAt,
+        data: event.data,
+      },
+      publishedAt,
+      held,
+      test,
+    });
+  }
+  return { kind: 'deliver', requests };
+}
+
+function targetOf(event: InboundEvent, index: SubscriptionIndex): IndexedSubscription[] {
+  const target = event.deliverTo === undefined ? undefined : index.get(event.deliverTo);
+  // A test event never crosses organisations, whatever id it names.
+  return target !== undefined && target.organisationId === event.organisationId && target.status === 'active'
+    ? [target]
+    : [];
+}
+
+function holdsWhileDisabled(subscription: IndexedSubscription, directory: OrganisationDirectory): boolean {
+  return (
+    (subscription.whileDisabled ?? directory.defaultWhileDisabled(subscription.organisationId)) === 'hold'
+  );
+}

@@ -1,0 +1,3 @@
+export * from './subscription-index';
+export * from './organisation-directory';
+export * from './fanout-plan';
