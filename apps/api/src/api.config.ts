@@ -30,6 +30,13 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
       .min(0)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /** Largest `data` of an event published over HTTP (JSON bytes); larger answers 413. */
+    EVENT_MAX_DATA_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1_024)
+      .max(900 * 1024)
+      .default(256 * 1024),
     /** How often the scheduler looks for subscriptions whose expiry has passed. */
     EXPIRY_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     /** The read model's consumer group; a rebuilt database starts a new one. */

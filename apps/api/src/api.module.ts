@@ -7,6 +7,8 @@ import { type ServiceContext } from '@skyhook/service-runtime';
 import { systemClock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from './api.config';
 import { CLOCK } from './clock.provider';
+import { EventsController } from './events/events.controller';
+import { PublishEventService } from './events/publish-event.service';
 import { EventTypeRepository } from './event-types/event-type.repository';
 import { EventTypesController } from './event-types/event-types.controller';
 import { AdminTokenGuard } from './http/admin-token.guard';
@@ -41,6 +43,7 @@ export class ApiModule {
         AdminOrganisationsController,
         DocsController,
         EventTypesController,
+        EventsController,
         SubscriptionsController,
         SubscriptionReadModelProjector,
       ],
@@ -57,6 +60,7 @@ export class ApiModule {
         SubscriptionOutbox,
         SubscriptionCommandsService,
         SubscriptionExpiryScheduler,
+        PublishEventService,
       ],
     };
   }

@@ -1,8 +1,14 @@
 import 'reflect-metadata';
-import { assertKafkaReachable } from '@skyhook/messaging';
+import {
+  assertKafkaReachable,
+  ContractProducer,
+  createKafkaConsumerServer,
+  deadLetterTo,
+} from '@skyhook/messaging';
 import { runService } from '@skyhook/service-runtime';
 import { loadFanoutConfig } from './fanout.config';
 import { FanoutModule } from './fanout.module';
+import { INBOUND_ROUTE } from './inbound-events.controller';
 
 void runService({
   name: 'fanout',
@@ -11,4 +17,16 @@ void runService({
     await assertKafkaReachable(config.kafka);
   },
   rootModule: (context) => FanoutModule.forRoot(context),
+  attachConsumers: (app) => {
+    app.connectMicroservice(
+      {
+        strategy: createKafkaConsumerServer(app, {
+          group: 'fanout',
+          routes: [INBOUND_ROUTE],
+          handleRejected: deadLetterTo(app.get(ContractProducer), 'inboundEventsDeadLetter'),
+        }),
+      },
+      { inheritAppConfig: true },
+    );
+  },
 });

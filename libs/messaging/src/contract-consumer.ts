@@ -67,6 +67,7 @@ export class ContractConsumer {
   private readonly consumer: Consumer;
   private readonly routesByTopicName: Map<string, ConsumerRoute>;
   private currentState: ConsumerState = 'idle';
+  private readonly stopListeners: (() => Promise<void>)[] = [];
 
   constructor(
     kafka: Kafka,
@@ -132,6 +133,12 @@ export class ContractConsumer {
     if (this.currentState === 'stopped') return;
     await this.consumer.disconnect();
     this.currentState = 'stopped';
+    await Promise.all(this.stopListeners.map((listener) => listener()));
+  }
+
+  /** Work to finish when the consumer stops (e.g. a lag monitor of this group). */
+  onStopped(listener: () => Promise<void>): void {
+    this.stopListeners.push(listener);
   }
 
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {

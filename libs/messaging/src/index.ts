@@ -10,3 +10,5 @@ export * from './kafka-consumer.server';
 export * from './kafka-consumer.server.factory';
 export * from './messaging.tokens';
 export * from './messaging.module';
+export * from './topic-follower';
+export * from './consumer-lag-monitor';

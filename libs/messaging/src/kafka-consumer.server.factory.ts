@@ -1,6 +1,13 @@
 import { type INestApplicationContext } from '@nestjs/common';
 import { type Kafka } from 'kafkajs';
-import { ReadinessRegistry, SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import {
+  METRICS_REGISTRY,
+  ReadinessRegistry,
+  SERVICE_LOGGER,
+  type ServiceLogger,
+} from '@skyhook/observability';
+import { type Registry } from 'prom-client';
+import { ConsumerLagMonitor } from './consumer-lag-monitor';
 import { ContractConsumer, type ContractConsumerOptions } from './contract-consumer';
 import { type KafkaSettings } from './kafka-config';
 import { KafkaConsumerServer } from './kafka-consumer.server';
@@ -22,6 +29,7 @@ export function createKafkaConsumerServer(
   const logger = app.get<ServiceLogger>(SERVICE_LOGGER);
   const metrics = app.get<MessagingMetrics>(MESSAGING_METRICS);
   const readiness = app.get(ReadinessRegistry);
+  const registry = app.get<Registry>(METRICS_REGISTRY);
   return new KafkaConsumerServer((handleRecord) => {
     const consumer = new ContractConsumer(
       kafka,
@@ -37,6 +45,16 @@ export function createKafkaConsumerServer(
           ? Promise.resolve()
           : Promise.reject(new Error(`consumer group ${consumer.groupId} is ${consumer.state}`)),
     });
+    const lag = new ConsumerLagMonitor(
+      kafka,
+      settings,
+      consumer.groupId,
+      options.routes.map((route) => route.topicKey),
+      registry,
+      logger,
+    );
+    lag.start();
+    consumer.onStopped(() => lag.stop());
     return consumer;
   });
 }

@@ -5,3 +5,4 @@ export * from './test-database';
 export * from './test-kafka';
 export * from './service-process';
 export * from './service-startup-suite';
+export * from './topic-reader';

@@ -11,6 +11,7 @@ export enum ApiErrorCode {
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   UnknownEventType = 'UNKNOWN_EVENT_TYPE',
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   Internal = 'INTERNAL',
 }
 
@@ -23,6 +24,7 @@ export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   [ApiErrorCode.NotFound]: 404,
   [ApiErrorCode.Conflict]: 409,
   [ApiErrorCode.UnknownEventType]: 422,
+  [ApiErrorCode.IdempotencyKeyReused]: 422,
   [ApiErrorCode.Internal]: 500,
 };
 

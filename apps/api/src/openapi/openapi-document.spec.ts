@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { EventTypesController } from '../event-types/event-types.controller';
+import { EventsController } from '../events/events.controller';
 import { ApiErrorCode } from '../http/api-error';
 import { AdminOrganisationsController } from '../organisations/admin-organisations.controller';
 import { SubscriptionsController } from '../subscriptions/subscriptions.controller';
@@ -9,7 +10,12 @@ import { API_ROUTES, buildOpenApiDocument } from './openapi-document';
 /** Every route the controllers declare, as "METHOD /path/{param}". */
 function declaredRoutes(): string[] {
   const routes: string[] = [];
-  for (const controller of [SubscriptionsController, EventTypesController, AdminOrganisationsController]) {
+  for (const controller of [
+    SubscriptionsController,
+    EventTypesController,
+    EventsController,
+    AdminOrganisationsController,
+  ]) {
     const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
     const prototype = controller.prototype as unknown as Record<string, unknown>;
     for (const name of Object.getOwnPropertyNames(prototype)) {

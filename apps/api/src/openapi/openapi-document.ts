@@ -13,6 +13,7 @@ import {
   organisationUpdateSchema,
 } from '../organisations/admin-organisations.schemas';
 import { registerEventTypesSchema } from '../event-types/event-types.schemas';
+import { publishEventSchema } from '../events/publish-event.schema';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -157,6 +158,25 @@ export const API_ROUTES: readonly RouteDescription[] = [
       example: { eventId: 'evt_test_…', type: 'webhook.test' },
     },
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  },
+  {
+    method: 'post',
+    path: '/v1/events',
+    summary:
+      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published is a no-op (200).',
+    security: 'apiKey',
+    body: publishEventSchema,
+    success: {
+      status: 202,
+      description: 'accepted (200: duplicate event id)',
+      example: { id: 'evt_…', status: 'accepted' },
+    },
+    errors: [
+      ...BAD_INPUT,
+      ApiErrorCode.Unauthenticated,
+      ApiErrorCode.UnknownEventType,
+      ApiErrorCode.IdempotencyKeyReused,
+    ],
   },
   {
     method: 'get',

@@ -1,0 +1,109 @@
+import { type InboundEvent } from '@skyhook/contracts';
+import { topicNameOf } from '@skyhook/messaging';
+import { pollUntil, readTopic } from '@skyhook/testing';
+import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
+
+describe('POST /v1/events against real Kafka and Postgres', () => {
+  let api: ApiTestApp;
+  let apiKey: string;
+  let organisationId: string;
+  let inbound: Awaited<ReturnType<typeof readTopic>>;
+
+  beforeAll(async () => {
+    api = await startApiTestApp();
+    ({ apiKey, organisationId } = await createOrganisation(api));
+    inbound = await readTopic(api.config.kafka.brokers, topicNameOf(api.config.kafka, 'inboundEvents'));
+  });
+
+  afterAll(async () => {
+    await inbound.stop();
+    await api.close();
+  });
+
+  const publish = (body: unknown, headers: Record<string, string> = {}) =>
+    api.request({ method: 'POST', url: '/v1/events', key: apiKey, body, headers });
+
+  const onTopic = (id: string): InboundEvent[] =>
+    inbound.records
+      .map((record) => JSON.parse(record.value) as InboundEvent)
+      .filter((event) => event.id === id);
+
+  it('publishes a valid event to the inbound topic, keyed by organisation', async () => {
+    const response = await publish({
+      id: 'evt-a1',
+      type: 'booking.created',
+      scope: { centerId: 'c1' },
+      data: { bookingId: 'b1' },
+    });
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ id: 'evt-a1', status: 'accepted' });
+    await pollUntil(() => onTopic('evt-a1').length === 1, { description: 'event on the inbound topic' });
+    expect(onTopic('evt-a1')[0]).toMatchObject({
+      organisationId,
+      type: 'booking.created',
+      scope: { centerId: 'c1' },
+    });
+    expect(inbound.records.find((record) => record.value.includes('evt-a1'))?.key).toBe(organisationId);
+  });
+
+  it('answers the same for the same Idempotency-Key and body, with one event only', async () => {
+    const body = { type: 'booking.cancelled', data: { bookingId: 'b2' } };
+    const first = await publish(body, { 'idempotency-key': 'key-1' });
+    const again = await publish(body, { 'idempotency-key': 'key-1' });
+    expect(first.status).toBe(202);
+    expect(again).toMatchObject({ status: 202, body: first.body });
+    const id = first.body['id'] as string;
+    await pollUntil(() => onTopic(id).length === 1, { description: 'event on the topic' });
+    await publish({ id: 'evt-marker-1', type: 'booking.created', data: {} });
+    await pollUntil(() => onTopic('evt-marker-1').length === 1, {
+      description: 'a later event on the topic',
+    });
+    expect(onTopic(id)).toHaveLength(1);
+  });
+
+  it('answers 422 to an Idempotency-Key reused with another body', async () => {
+    await publish({ type: 'booking.created', data: { n: 1 } }, { 'idempotency-key': 'key-2' });
+    const reused = await publish({ type: 'booking.created', data: { n: 2 } }, { 'idempotency-key': 'key-2' });
+    expect(reused.status).toBe(422);
+    expect((reused.body['error'] as { code: string }).code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('treats a second publish of the same event id as a no-op', async () => {
+    expect((await publish({ id: 'evt-dup', type: 'booking.created', data: {} })).status).toBe(202);
+    const second = await publish({ id: 'evt-dup', type: 'booking.created', data: { different: true } });
+    expect(second).toMatchObject({ status: 200, body: { id: 'evt-dup', status: 'duplicate' } });
+    await publish({ id: 'evt-marker-2', type: 'booking.created', data: {} });
+    await pollUntil(() => onTopic('evt-marker-2').length === 1, {
+      description: 'a later event on the topic',
+    });
+    expect(onTopic('evt-dup')).toHaveLength(1);
+  });
+
+  it.each([
+    ['no type', { data: {} }, 400],
+    ['no data', { type: 'booking.created' }, 400],
+    [
+      'an organisationId in the body',
+      { type: 'booking.created', data: {}, organisationId: 'org_other' },
+      400,
+    ],
+    ['a malformed occurredAt', { type: 'booking.created', data: {}, occurredAt: 'yesterday' }, 400],
+    ['an event type outside the catalogue', { type: 'invoice.paid', data: {} }, 422],
+    ['data over the size limit', { type: 'booking.created', data: { blob: 'x'.repeat(300 * 1024) } }, 413],
+  ])('answers %s with %i and publishes nothing', async (_, body, status) => {
+    const before = inbound.records.length;
+    const response = await publish(body);
+    expect(response.status).toBe(status);
+    expect(inbound.records.length).toBe(before);
+  });
+
+  it('answers 401 without a key and 400 to a malformed Idempotency-Key', async () => {
+    expect(
+      (await api.request({ method: 'POST', url: '/v1/events', body: { type: 'booking.created', data: {} } }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await publish({ type: 'booking.created', data: {} }, { 'idempotency-key': 'has space' })).status,
+    ).toBe(400);
+  });
+});

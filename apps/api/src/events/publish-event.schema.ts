@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { eventScopeSchema, eventTypeNameSchema, identifierSchema } from '@skyhook/contracts';
+
+/** POST /v1/events: the organisation comes from the API key, never from the body. */
+export const publishEventSchema = z.strictObject({
+  /** Unique per organisation; publishing the same id again is a no-op. Generated when absent. */
+  id: identifierSchema.optional(),
+  type: eventTypeNameSchema,
+  scope: eventScopeSchema.default({}),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type PublishEventRequest = z.infer<typeof publishEventSchema>;
+
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');

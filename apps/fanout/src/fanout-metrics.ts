@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type OrganisationDirectory, type SubscriptionIndex } from '@skyhook/fanout';
+
+export const FANOUT_METRICS = Symbol('FANOUT_METRICS');
+
+export interface FanoutMetrics {
+  readonly events: Counter<'outcome'>;
+  readonly matchesPerEvent: Histogram;
+  readonly deliveryRequests: Counter<'kind'>;
+}
+
+export function createFanoutMetrics(
+  registry: Registry,
+  index: SubscriptionIndex,
+  directory: OrganisationDirectory,
+): FanoutMetrics {
+  new Gauge({
+    name: 'skyhook_fanout_index_subscriptions',
+    help: 'Subscriptions in the in-memory index (all statuses but deleted).',
+    registers: [registry],
+    collect() {
+      this.set(index.size);
+    },
+  });
+  new Gauge({
+    name: 'skyhook_fanout_index_organisations',
+    help: 'Organisations known to fan-out (from organisation snapshots).',
+    registers: [registry],
+    collect() {
+      this.set(directory.size);
+    },
+  });
+  return {
+    events: new Counter({
+      name: 'skyhook_fanout_events_total',
+      help: 'Inbound events by outcome: matched, no_match, unknown_event_type, unknown_organisation.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    matchesPerEvent: new Histogram({
+      name: 'skyhook_fanout_matches_per_event',
+      help: 'Delivery requests produced per inbound event.',
+      buckets: [0, 1, 2, 5, 10, 50, 100, 500, 1_000, 5_000],
+      registers: [registry],
+    }),
+    deliveryRequests: new Counter({
+      name: 'skyhook_fanout_delivery_requests_total',
+      help: 'Delivery requests produced, by kind (send, held, test).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}

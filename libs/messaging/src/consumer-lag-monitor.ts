@@ -1,0 +1,83 @@
+import { type Admin, type Kafka } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
+import { type TopicKey } from '@skyhook/contracts';
+import { type ServiceLogger } from '@skyhook/observability';
+import { type KafkaSettings, topicNameOf } from './kafka-config';
+
+const gauges = new WeakMap<Registry, Gauge<'group' | 'topic'>>();
+
+function lagGauge(registry: Registry): Gauge<'group' | 'topic'> {
+  let gauge = gauges.get(registry);
+  if (gauge === undefined) {
+    gauge = new Gauge({
+      name: 'skyhook_kafka_consumer_lag',
+      help: 'Records on the topic not yet committed by the consumer group (sum over partitions).',
+      labelNames: ['group', 'topic'],
+      registers: [registry],
+    });
+    gauges.set(registry, gauge);
+  }
+  return gauge;
+}
+
+/** Measures a consumer group's lag every few seconds: log end offsets minus committed offsets. */
+export class ConsumerLagMonitor {
+  private readonly admin: Admin;
+  private timer: NodeJS.Timeout | undefined;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: KafkaSettings,
+    private readonly groupId: string,
+    private readonly topics: readonly TopicKey[],
+    private readonly registry: Registry,
+    private readonly logger: ServiceLogger,
+    private readonly intervalMs = 5_000,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  start(): void {
+    const tick = (): void => {
+      this.measure()
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'consumer lag measurement failed'))
+        .finally(() => {
+          if (this.timer !== undefined) this.timer = setTimeout(tick, this.intervalMs).unref();
+        });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.connected) await this.admin.disconnect();
+  }
+
+  async measure(): Promise<void> {
+    if (!this.connected) {
+      await this.admin.connect();
+      this.connected = true;
+    }
+    const gauge = lagGauge(this.registry);
+    for (const topicKey of this.topics) {
+      const topic = topicNameOf(this.settings, topicKey);
+      const [ends, committed] = await Promise.all([
+        this.admin.fetchTopicOffsets(topic),
+        this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] }),
+      ]);
+      const committedByPartition = new Map(
+        (committed[0]?.partitions ?? []).map((partition) => [partition.partition, BigInt(partition.offset)]),
+      );
+      let lag = 0n;
+      for (const end of ends) {
+        const high = BigInt(end.high);
+        const done = committedByPartition.get(end.partition) ?? -1n;
+        // -1: nothing committed yet, so everything from the log start is still to do.
+        lag += done < 0n ? high - BigInt(end.low) : high - done;
+      }
+      gauge.set({ group: this.groupId, topic: topicKey }, Number(lag));
+    }
+  }
+}
