@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Consumer, type Kafka } from 'kafkajs';
+import { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import {
   ContractViolationError,
   decodeMessage,
@@ -62,7 +62,7 @@ export class TopicFollower<TValue> {
     await admin.connect();
     let ends: Map<number, bigint>;
     try {
-      ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+      ends = new Map((await endOffsetsOf(admin, topic)).map((p) => [p.partition, BigInt(p.high)]));
     } finally {
       await admin.disconnect();
     }
@@ -134,6 +134,22 @@ export class TopicFollower<TValue> {
         { follower: this.options.name, partition, offset, code: error.code, details: error.details },
         `skipped a record that breaks its contract: ${error.message}`,
       );
+    }
+  }
+}
+
+/**
+ * A topic created moments ago (by this very service at start-up) may answer "not the leader"
+ * until its metadata has spread; such errors are retriable and retried here for a while.
+ */
+async function endOffsetsOf(admin: Admin, topic: string): Promise<{ partition: number; high: string }[]> {
+  const giveUpAt = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || Date.now() > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
