@@ -1,14 +1,23 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { deliveryRequestContract, type InboundEvent, inboundEventContract } from '@skyhook/contracts';
+import {
+  type DeliveryRequest,
+  deliveryRequestContract,
+  type InboundEvent,
+  inboundEventContract,
+} from '@skyhook/contracts';
 import { OrganisationDirectory, planFanout, SubscriptionIndex } from '@skyhook/fanout';
 import { type ConsumedRecord, ContractProducer, sendToDeadLetter } from '@skyhook/messaging';
 import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
 
+/** Bounds one produce request (kafkajs builds it in memory). */
+const PRODUCE_CHUNK = 5_000;
+
 /**
- * One inbound event in, one delivery request per match out. The handler resolves only after
- * the requests are acknowledged by Kafka, so the offset is committed after they are durable:
- * a crash in between re-fans the event, with the same delivery ids.
+ * Inbound events in, one delivery request per match out. The handler takes a run of
+ * consecutive records of one partition and resolves only after their requests are
+ * acknowledged by Kafka, so offsets are committed after the requests are durable: a crash in
+ * between re-fans those events, with the same delivery ids.
  */
 @Controller()
 export class InboundEventsController {
@@ -20,31 +29,45 @@ export class InboundEventsController {
   ) {}
 
   @EventPattern('inboundEvents')
-  async fanOut(@Payload() record: ConsumedRecord<InboundEvent>): Promise<void> {
-    const plan = planFanout(
-      record.value,
-      new Date(record.timestamp).toISOString(),
-      this.index,
-      this.directory,
-    );
-    if (plan.kind === 'reject') {
-      await sendToDeadLetter(this.producer, 'inboundEventsDeadLetter', {
-        topicKey: record.topicKey,
-        partition: record.partition,
-        offset: record.offset,
-        key: record.key,
-        value: JSON.stringify(record.value),
-        headers: record.headers,
-        code: plan.reason,
-        reason: plan.message,
-      });
-      this.metrics.events.inc({ outcome: plan.reason.toLowerCase() });
-      return;
+  async fanOut(@Payload() records: ConsumedRecord<InboundEvent>[]): Promise<void> {
+    const requests: DeliveryRequest[] = [];
+    for (const record of records) {
+      const plan = planFanout(
+        record.value,
+        new Date(record.timestamp).toISOString(),
+        this.index,
+        this.directory,
+      );
+      if (plan.kind === 'reject') {
+        await sendToDeadLetter(this.producer, 'inboundEventsDeadLetter', {
+          topicKey: record.topicKey,
+          partition: record.partition,
+          offset: record.offset,
+          key: record.key,
+          value: JSON.stringify(record.value),
+          headers: record.headers,
+          code: plan.reason,
+          reason: plan.message,
+        });
+        this.metrics.events.inc({ outcome: plan.reason.toLowerCase() });
+        continue;
+      }
+      requests.push(...plan.requests);
+      this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
+      this.metrics.matchesPerEvent.observe(plan.requests.length);
     }
-    await this.producer.send(deliveryRequestContract, 'deliveryRequests', plan.requests);
-    this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
-    this.metrics.matchesPerEvent.observe(plan.requests.length);
-    for (const request of plan.requests) {
+    for (let start = 0; start < requests.length; start += PRODUCE_CHUNK) {
+      // Built here from validated events and the index: the consumers validate them on receipt.
+      await this.producer.send(
+        deliveryRequestContract,
+        'deliveryRequests',
+        requests.slice(start, start + PRODUCE_CHUNK),
+        {
+          trusted: true,
+        },
+      );
+    }
+    for (const request of requests) {
       this.metrics.deliveryRequests.inc({ kind: request.test ? 'test' : request.held ? 'held' : 'send' });
     }
   }

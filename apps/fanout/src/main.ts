@@ -23,6 +23,8 @@ void runService({
         strategy: createKafkaConsumerServer(app, {
           group: 'fanout',
           routes: [INBOUND_ROUTE],
+          batched: true,
+          maxRecordsPerCall: 200,
           handleRejected: deadLetterTo(app.get(ContractProducer), 'inboundEventsDeadLetter'),
         }),
       },

@@ -65,6 +65,21 @@ export function encodeMessage<TValue>(contract: MessageContract<TValue>, value: 
   };
 }
 
+/** Encodes without validating: for values built in process from input already validated. */
+export function encodeTrustedMessage<TValue>(
+  contract: MessageContract<TValue>,
+  value: TValue,
+): EncodedMessage {
+  return {
+    key: contract.keyOf(value),
+    value: Buffer.from(JSON.stringify(value)),
+    headers: {
+      [MESSAGE_HEADERS.schema]: schemaHeaderOf(contract),
+      [MESSAGE_HEADERS.contentType]: 'application/json',
+    },
+  };
+}
+
 /**
  * Decodes and validates a consumed record. A record without a schema header is read as the
  * current version: domain services may produce plain JSON to the inbound topic.

@@ -14,7 +14,10 @@ import { KafkaConsumerServer } from './kafka-consumer.server';
 import { type MessagingMetrics } from './messaging-metrics';
 import { KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS } from './messaging.tokens';
 
-export type KafkaConsumerServerOptions = Omit<ContractConsumerOptions, 'handleRecord'>;
+export type KafkaConsumerServerOptions = Omit<ContractConsumerOptions, 'handleRecord' | 'handleRecords'> & {
+  /** Hand the `@EventPattern` handler arrays of consecutive records instead of one at a time. */
+  readonly batched?: boolean;
+};
 
 /**
  * Builds the consumer transport from the application's own Kafka client, settings, logger
@@ -30,11 +33,11 @@ export function createKafkaConsumerServer(
   const metrics = app.get<MessagingMetrics>(MESSAGING_METRICS);
   const readiness = app.get(ReadinessRegistry);
   const registry = app.get<Registry>(METRICS_REGISTRY);
-  return new KafkaConsumerServer((handleRecord) => {
+  return new KafkaConsumerServer(({ handleRecord, handleRecords }) => {
     const consumer = new ContractConsumer(
       kafka,
       settings,
-      { ...options, handleRecord },
+      { ...options, handleRecord, handleRecords: options.batched === true ? handleRecords : undefined },
       logger.child({ consumerGroup: options.group }),
       metrics,
     );

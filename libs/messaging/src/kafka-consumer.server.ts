@@ -6,6 +6,8 @@ import {
   type ContractConsumerOptions,
 } from './contract-consumer';
 
+export type ConsumerHandlers = Required<Pick<ContractConsumerOptions, 'handleRecord' | 'handleRecords'>>;
+
 /**
  * Adapts a ContractConsumer to Nest's microservice layer: a record of topic `inboundEvents`
  * is handled by the controller method decorated `@EventPattern('inboundEvents')`. Offsets
@@ -14,16 +16,15 @@ import {
 export class KafkaConsumerServer extends Server implements CustomTransportStrategy {
   private consumer: ContractConsumer | undefined;
 
-  constructor(
-    private readonly createConsumer: (
-      handleRecord: ContractConsumerOptions['handleRecord'],
-    ) => ContractConsumer,
-  ) {
+  constructor(private readonly createConsumer: (handlers: ConsumerHandlers) => ContractConsumer) {
     super();
   }
 
   listen(callback: (error?: unknown) => void): void {
-    const consumer = this.createConsumer((record) => this.dispatch(record));
+    const consumer = this.createConsumer({
+      handleRecord: (record) => this.dispatch(record.topicKey, record),
+      handleRecords: (records) => this.dispatch(records[0]?.topicKey ?? '', records),
+    });
     this.consumer = consumer;
     consumer.start().then(
       () => callback(),
@@ -43,13 +44,13 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 
-  private async dispatch(record: ConsumedRecord): Promise<void> {
-    const handler = this.getHandlerByPattern(record.topicKey);
+  private async dispatch(topicKey: string, payload: ConsumedRecord | ConsumedRecord[]): Promise<void> {
+    const handler = this.getHandlerByPattern(topicKey);
     if (handler === null) {
       // A route without a handler is a wiring bug; failing keeps the record uncommitted.
-      throw new Error(`no @EventPattern('${record.topicKey}') handler is registered`);
+      throw new Error(`no @EventPattern('${topicKey}') handler is registered`);
     }
-    const result: unknown = await handler(record);
+    const result: unknown = await handler(payload);
     if (isObservable(result)) {
       await lastValueFrom(result, { defaultValue: undefined });
     }

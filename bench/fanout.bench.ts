@@ -1,0 +1,264 @@
+/**
+ * Fan-out benchmark (`npm run bench:fanout`): one run, figures printed as JSON and a table.
+ *  1. index memory per subscription: 10,000 subscriptions across 100 organisations;
+ *  2. matching in process (no Kafka): events/s and matches/s through planFanout;
+ *  3. the whole fanout service, Kafka in and out: 10,000 subscriptions / 100 organisations;
+ *  4. the whole service, one event to 5,000 subscribers.
+ * Kafka and PostgreSQL come from the same provisioning as the tests (KAFKA_BROKERS, containers,
+ * or a local broker from Maven Central).
+ */
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  type InboundEvent,
+  inboundEventContract,
+  organisationSnapshotContract,
+  type SubscriptionEvent,
+  subscriptionEventContract,
+} from '@skyhook/contracts';
+import { OrganisationDirectory, planFanout, SubscriptionIndex } from '@skyhook/fanout';
+import {
+  provisionInfrastructure,
+  SERVICE_NODE_OPTIONS,
+  serviceEntryPoint,
+  serviceLaunchEnvironment,
+  workspaceRoot,
+  findFreeLoopbackPort,
+} from '@skyhook/local-infrastructure';
+import {
+  ContractProducer,
+  kafkaEnvironmentSchema,
+  kafkaSettingsFrom,
+  type KafkaSettings,
+  provisionTopics,
+  topicNameOf,
+} from '@skyhook/messaging';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+const at = '2026-06-01T10:00:00.000Z';
+const TYPES = [
+  'booking.created',
+  'booking.updated',
+  'booking.cancelled',
+  'invoice.paid',
+  'mel.deferral.expiring',
+];
+
+function subscriptionCreated(id: string, organisationId: string, eventTypes: string[]): SubscriptionEvent {
+  return {
+    type: 'SubscriptionCreated',
+    subscriptionId: id,
+    organisationId,
+    version: 1,
+    occurredAt: at,
+    fields: { url: `https://93.184.216.34/${id}`, description: '', eventTypes, scopeFilter: {}, policy: {} },
+    secrets: [{ id: 'sec_1', encrypted: 'v1.bench', hint: 'whsec_…abcd', createdAt: at, retiresAt: null }],
+    expiresAt: null,
+  };
+}
+
+/** 100 organisations × 100 subscriptions; filters mixed so an event matches ~50 of its organisation's. */
+function tenThousandSubscriptions(): SubscriptionEvent[] {
+  const events: SubscriptionEvent[] = [];
+  for (let o = 0; o < 100; o += 1) {
+    for (let s = 0; s < 100; s += 1) {
+      const filters = [['*'], ['booking.*'], ['booking.created'], ['invoice.paid', 'mel.*']][s % 4] ?? ['*'];
+      events.push(subscriptionCreated(`sub_${o}_${s}`, `org_${o}`, filters));
+    }
+  }
+  return events;
+}
+
+function inboundEvents(count: number, organisations: number): InboundEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `evt_${i}`,
+    type: i % 2 === 0 ? 'booking.created' : 'booking.updated',
+    organisationId: `org_${i % organisations}`,
+    scope: {},
+    occurredAt: at,
+    data: { bookingId: `b-${i}`, seats: 2, centre: 'LGW' },
+  }));
+}
+
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+function measureIndexMemory(): { bytesPerSubscription: number } {
+  const before = heapUsed();
+  const index = new SubscriptionIndex();
+  for (const event of tenThousandSubscriptions()) index.apply(event);
+  const after = heapUsed();
+  if (index.size !== 10_000) throw new Error('index incomplete');
+  return { bytesPerSubscription: Math.round((after - before) / index.size) };
+}
+
+function measureMatchingInProcess(): { eventsPerSecond: number; matchesPerSecond: number } {
+  const index = new SubscriptionIndex();
+  const directory = new OrganisationDirectory();
+  for (let o = 0; o < 100; o += 1)
+    directory.apply({ organisationId: `org_${o}`, eventTypes: TYPES, defaultPolicy: {}, updatedAt: at });
+  for (const event of tenThousandSubscriptions()) index.apply(event);
+  const events = inboundEvents(20_000, 100);
+  const started = performance.now();
+  let matches = 0;
+  for (const event of events) {
+    const plan = planFanout(event, at, index, directory);
+    if (plan.kind === 'deliver') matches += plan.requests.length;
+  }
+  const seconds = (performance.now() - started) / 1_000;
+  return {
+    eventsPerSecond: Math.round(events.length / seconds),
+    matchesPerSecond: Math.round(matches / seconds),
+  };
+}
+
+async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function measureService(
+  brokers: string,
+  scenario: {
+    subscriptions: SubscriptionEvent[];
+    organisations: number;
+    events: InboundEvent[];
+    expectedMatches: number;
+  },
+): Promise<{ indexLoadMs: number; eventsPerSecond: number; matchesPerSecond: number; seconds: number }> {
+  const environment = {
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC_PREFIX: `bench-${randomBytes(4).toString('hex')}.`,
+    KAFKA_PARTITIONS_INBOUND_EVENTS: '12',
+    KAFKA_PARTITIONS_DELIVERY_REQUESTS: '24',
+    LOG_LEVEL: 'warn',
+  };
+  const settings: KafkaSettings = kafkaSettingsFrom(kafkaEnvironmentSchema.parse(environment), 'bench');
+  const kafka = new Kafka({ clientId: 'bench', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await provisionTopics(admin, settings, [
+    'inboundEvents',
+    'inboundEventsDeadLetter',
+    'subscriptionEvents',
+    'organisationSnapshots',
+    'deliveryRequests',
+  ]);
+  await admin.disconnect();
+  const producer = new ContractProducer(kafka, settings);
+  await producer.connect();
+  const organisations = Array.from({ length: scenario.organisations }, (_, o) => ({
+    organisationId: `org_${o}`,
+    eventTypes: TYPES,
+    defaultPolicy: {},
+    updatedAt: at,
+  }));
+  await producer.send(organisationSnapshotContract, 'organisationSnapshots', organisations);
+  for (let start = 0; start < scenario.subscriptions.length; start += 1_000) {
+    await producer.send(
+      subscriptionEventContract,
+      'subscriptionEvents',
+      scenario.subscriptions.slice(start, start + 1_000),
+    );
+  }
+  for (let start = 0; start < scenario.events.length; start += 1_000) {
+    await producer.send(inboundEventContract, 'inboundEvents', scenario.events.slice(start, start + 1_000));
+  }
+  await producer.disconnect();
+
+  const port = await findFreeLoopbackPort();
+  const launched = Date.now();
+  const fanout = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint('fanout')], {
+    cwd: workspaceRoot(),
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      ...serviceLaunchEnvironment(),
+      ...environment,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    let readyAt = 0;
+    const requestsTopic = topicNameOf(settings, 'deliveryRequests');
+    for (;;) {
+      if (readyAt === 0) {
+        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) readyAt = Date.now();
+      }
+      const produced = await topicEnd(kafka, requestsTopic);
+      if (produced >= scenario.expectedMatches) {
+        const finishedAt = Date.now();
+        // Matching starts when the consumer joins, right after the index is loaded.
+        const start = readyAt === 0 ? launched : readyAt;
+        const seconds = (finishedAt - start) / 1_000;
+        return {
+          indexLoadMs: (readyAt === 0 ? finishedAt : readyAt) - launched,
+          eventsPerSecond: Math.round(scenario.events.length / seconds),
+          matchesPerSecond: Math.round(scenario.expectedMatches / seconds),
+          seconds: Math.round(seconds * 100) / 100,
+        };
+      }
+      if (Date.now() - launched > 300_000)
+        throw new Error(`only ${produced} of ${scenario.expectedMatches} requests after 300 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    fanout.kill('SIGTERM');
+    await new Promise((resolve) => fanout.once('exit', resolve));
+  }
+}
+
+async function main(): Promise<void> {
+  const infrastructure = await provisionInfrastructure({
+    stateDir: join(workspaceRoot(), 'tmp', 'bench-infrastructure'),
+    log: (m) => process.stderr.write(`[bench] ${m}\n`),
+  });
+  try {
+    const memory = measureIndexMemory();
+    const inProcess = measureMatchingInProcess();
+    // 4,000 events over 100 organisations; 50 of each organisation's 100 subscriptions match each event.
+    const tenThousand = await measureService(infrastructure.kafkaBrokers, {
+      subscriptions: tenThousandSubscriptions(),
+      organisations: 100,
+      events: inboundEvents(4_000, 100),
+      expectedMatches: 4_000 * 50,
+    });
+    const fiveThousand = Array.from({ length: 5_000 }, (_, s) =>
+      subscriptionCreated(`sub_big_${s}`, 'org_0', ['*']),
+    );
+    const wide = await measureService(infrastructure.kafkaBrokers, {
+      subscriptions: fiveThousand,
+      organisations: 1,
+      events: inboundEvents(20, 1),
+      expectedMatches: 20 * 5_000,
+    });
+    const results = {
+      memory,
+      inProcess,
+      service10kSubscriptions: tenThousand,
+      service5kSubscribersOneEvent: wide,
+    };
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    await infrastructure.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
