@@ -257,59 +257,13 @@ export class ContractConsumer {
     this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'contract_violation' });
   }
 
-  private async consumeOne(route: ConsumerRoute, partition: number, message: KafkaMessage): Promise<void> {
-    const headers = headersOf(message.headers);
-    const traceId = headers[MESSAGE_HEADERS.traceId] ?? randomUUID();
-    const started = performance.now();
-    await runWithTraceId(traceId, async () => {
-      let value: unknown;
-      try {
-        value = decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]);
-      } catch (error) {
-        if (!(error instanceof ContractViolationError)) throw error;
-        this.logger.warn(
-          {
-            topic: route.topicKey,
-            partition,
-            offset: message.offset,
-            code: error.code,
-            details: error.details,
-          },
-          `rejected record: ${error.message}`,
-        );
-        await this.options.handleRejected({
-          topicKey: route.topicKey,
-          partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers,
-          violation: error,
-        });
-        this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'contract_violation' });
-        return;
+  /** One record at a time, inside the record's trace: every log line of its handling carries it. */
+  private consumeOne(route: ConsumerRoute, partition: number, message: KafkaMessage): Promise<void> {
+    return this.consumeChunk(route, partition, [message], async (records) => {
+      for (const record of records) {
+        await runWithTraceId(record.traceId, () => this.options.handleRecord(record));
       }
-      try {
-        await this.options.handleRecord({
-          topicKey: route.topicKey,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString('utf8') ?? null,
-          value,
-          timestamp: Number(message.timestamp),
-          headers,
-          traceId,
-        });
-      } catch (error) {
-        this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'failed' });
-        throw error;
-      }
-      this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'handled' });
     });
-    this.metrics?.recordHandlingSeconds.observe(
-      { topic: route.topicKey },
-      (performance.now() - started) / 1_000,
-    );
   }
 }
 
