@@ -86,24 +86,22 @@ export class SubscriptionIndex {
     const knownVersion = current?.version ?? this.deletedVersions.get(event.subscriptionId) ?? 0;
     if (event.version <= knownVersion) return;
 
-    switch (event.type) {
-      case 'SubscriptionCreated':
-        this.insert({
-          id: event.subscriptionId,
-          organisationId: event.organisationId,
-          version: event.version,
-          status: 'active',
-          filters: event.fields.eventTypes,
-          scope: Object.entries(event.fields.scopeFilter),
-          whileDisabled: whileDisabledOf(event.fields.policy),
-        });
-        return;
-      case 'SubscriptionDeleted':
-        if (current !== undefined) this.removeEntry(current);
-        this.deletedVersions.set(event.subscriptionId, event.version);
-        return;
-      default:
-        break;
+    if (event.type === 'SubscriptionCreated') {
+      this.insert({
+        id: event.subscriptionId,
+        organisationId: event.organisationId,
+        version: event.version,
+        status: 'active',
+        filters: event.fields.eventTypes,
+        scope: Object.entries(event.fields.scopeFilter),
+        whileDisabled: whileDisabledOf(event.fields.policy),
+      });
+      return;
+    }
+    if (event.type === 'SubscriptionDeleted') {
+      if (current !== undefined) this.removeEntry(current);
+      this.deletedVersions.set(event.subscriptionId, event.version);
+      return;
     }
     if (current === undefined) return;
     current.version = event.version;
