@@ -7,6 +7,7 @@ import { type ServiceContext } from '@skyhook/service-runtime';
 import { type FanoutConfig } from './fanout.config';
 import { FanoutIndexLoader } from './fanout-index.loader';
 import { createFanoutMetrics, FANOUT_METRICS } from './fanout-metrics';
+import { DeliveryRequestProducers } from './delivery-request-producers';
 import { InboundEventsController } from './inbound-events.controller';
 
 /** Matches inbound events against active subscriptions and emits one delivery request per match. */
@@ -42,6 +43,7 @@ export class FanoutModule {
           inject: [METRICS_REGISTRY, SubscriptionIndex, OrganisationDirectory],
         },
         FanoutIndexLoader,
+        DeliveryRequestProducers,
       ],
     };
   }

@@ -8,6 +8,7 @@ import {
 } from '@skyhook/contracts';
 import { OrganisationDirectory, planFanout, SubscriptionIndex } from '@skyhook/fanout';
 import { type ConsumedRecord, ContractProducer, sendToDeadLetter } from '@skyhook/messaging';
+import { DeliveryRequestProducers } from './delivery-request-producers';
 import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
 
 /** Bounds one produce request (kafkajs builds it in memory). */
@@ -25,6 +26,7 @@ export class InboundEventsController {
     private readonly index: SubscriptionIndex,
     private readonly directory: OrganisationDirectory,
     private readonly producer: ContractProducer,
+    private readonly requestProducers: DeliveryRequestProducers,
     @Inject(FANOUT_METRICS) private readonly metrics: FanoutMetrics,
   ) {}
 
@@ -56,9 +58,10 @@ export class InboundEventsController {
       this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
       this.metrics.matchesPerEvent.observe(plan.requests.length);
     }
+    const producer = this.requestProducers.forInboundPartition(records[0]?.partition ?? 0);
     for (let start = 0; start < requests.length; start += PRODUCE_CHUNK) {
       // Built here from validated events and the index: the consumers validate them on receipt.
-      await this.producer.send(
+      await producer.send(
         deliveryRequestContract,
         'deliveryRequests',
         requests.slice(start, start + PRODUCE_CHUNK),
