@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Kafka } from 'kafkajs';
+import { type DeliveryRequest, deliveryRequestContract } from '@skyhook/contracts';
 import {
   ContractProducer,
   KAFKA_CLIENT,
@@ -9,14 +10,13 @@ import {
   type MessagingMetrics,
 } from '@skyhook/messaging';
 
-/** One producer per concurrently consumed inbound partition (see main.ts). */
 const PRODUCERS = 3;
 
 /**
  * An idempotent kafkajs producer keeps one request in flight per broker connection, so one
- * producer serialises every partition's produce. Each inbound partition always uses the same
- * producer (partition modulo the pool): one organisation's events are on one partition, so a
- * subscription's requests still leave in order.
+ * producer serialises every produce. Requests are spread over a small pool by subscription:
+ * a subscription always leaves through the same producer, so its requests stay in order,
+ * while one wide event's requests go out over all of them at once.
  */
 @Injectable()
 export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShutdown {
@@ -30,8 +30,24 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     this.producers = Array.from({ length: PRODUCERS }, () => new ContractProducer(kafka, settings, metrics));
   }
 
-  forInboundPartition(partition: number): ContractProducer {
-    return this.producers[partition % this.producers.length] as ContractProducer;
+  /** Sends every request, each through its subscription's producer, the producers in parallel. */
+  async send(requests: readonly DeliveryRequest[]): Promise<void> {
+    const lanes: DeliveryRequest[][] = this.producers.map(() => []);
+    for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
+    await Promise.all(
+      lanes.map((lane, index) =>
+        lane.length === 0
+          ? undefined
+          : (this.producers[index] as ContractProducer).send(
+              deliveryRequestContract,
+              'deliveryRequests',
+              lane,
+              {
+                trusted: true,
+              },
+            ),
+      ),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -41,4 +57,13 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.producers.map((producer) => producer.disconnect()));
   }
+}
+
+/** A cheap, stable hash (FNV-1a) of the subscription id onto a lane. */
+function laneOf(subscriptionId: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < subscriptionId.length; i += 1) {
+    hash = Math.imul(hash ^ subscriptionId.charCodeAt(i), 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
 }

@@ -1,11 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import {
-  type DeliveryRequest,
-  deliveryRequestContract,
-  type InboundEvent,
-  inboundEventContract,
-} from '@skyhook/contracts';
+import { type DeliveryRequest, type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import { OrganisationDirectory, planFanout, SubscriptionIndex } from '@skyhook/fanout';
 import { type ConsumedRecord, ContractProducer, sendToDeadLetter } from '@skyhook/messaging';
 import { DeliveryRequestProducers } from './delivery-request-producers';
@@ -58,17 +53,9 @@ export class InboundEventsController {
       this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
       this.metrics.matchesPerEvent.observe(plan.requests.length);
     }
-    const producer = this.requestProducers.forInboundPartition(records[0]?.partition ?? 0);
     for (let start = 0; start < requests.length; start += PRODUCE_CHUNK) {
       // Built here from validated events and the index: the consumers validate them on receipt.
-      await producer.send(
-        deliveryRequestContract,
-        'deliveryRequests',
-        requests.slice(start, start + PRODUCE_CHUNK),
-        {
-          trusted: true,
-        },
-      );
+      await this.requestProducers.send(requests.slice(start, start + PRODUCE_CHUNK));
     }
     for (const request of requests) {
       this.metrics.deliveryRequests.inc({ kind: request.test ? 'test' : request.held ? 'held' : 'send' });
