@@ -35,18 +35,12 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     const lanes: DeliveryRequest[][] = this.producers.map(() => []);
     for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
     await Promise.all(
-      lanes.map((lane, index) =>
-        lane.length === 0
-          ? undefined
-          : (this.producers[index] as ContractProducer).send(
-              deliveryRequestContract,
-              'deliveryRequests',
-              lane,
-              {
-                trusted: true,
-              },
-            ),
-      ),
+      lanes
+        .map((lane, index) => ({ lane, producer: this.producers[index] as ContractProducer }))
+        .filter(({ lane }) => lane.length > 0)
+        .map(({ lane, producer }) =>
+          producer.send(deliveryRequestContract, 'deliveryRequests', lane, { trusted: true }),
+        ),
     );
   }
 
