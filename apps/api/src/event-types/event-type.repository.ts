@@ -29,9 +29,21 @@ export class EventTypeRepository {
       'SELECT name, domain, description, created_at FROM event_types WHERE organisation_id = $1 ORDER BY domain, name',
       [organisationId],
     );
-    return rows
-      .map((row) => ({ ...row, createdAt: row.created_at.toISOString(), created_at: undefined }))
-      .map(({ name, domain, description, createdAt }) => ({ name, domain, description, createdAt }));
+    return rows.map((row) => ({
+      name: row.name,
+      domain: row.domain,
+      description: row.description,
+      createdAt: row.created_at.toISOString(),
+    }));
+  }
+
+  /** One indexed lookup: the publish path checks a single type, not the whole catalogue. */
+  async has(organisationId: string, name: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      'SELECT 1 FROM event_types WHERE organisation_id = $1 AND name = $2',
+      [organisationId, name],
+    );
+    return rows.length > 0;
   }
 
   async names(organisationId: string): Promise<Set<string>> {

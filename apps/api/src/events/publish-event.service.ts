@@ -43,7 +43,7 @@ export class PublishEventService {
         `event data is ${size} bytes; the limit is ${this.config.EVENT_MAX_DATA_BYTES}`,
       );
     }
-    if (!(await this.eventTypes.names(organisation.id)).has(request.type)) {
+    if (!(await this.eventTypes.has(organisation.id, request.type))) {
       throw new ApiError(
         ApiErrorCode.UnknownEventType,
         `event type ${request.type} is not in the catalogue; register it with POST /v1/event-types`,

@@ -29,11 +29,9 @@ export class ApiKeyGuard implements CanActivate {
       if (error instanceof SecretsError) throw unauthenticated;
       throw error;
     }
-    const record = await this.organisations.findActiveApiKey(publicId);
-    if (record === undefined || !apiKeyMatches(presented, record.keyHash)) throw unauthenticated;
-    const organisation = await this.organisations.findById(record.organisationId);
-    if (organisation === undefined) throw unauthenticated;
-    request.organisation = organisation;
+    const found = await this.organisations.findActiveApiKeyWithOrganisation(publicId);
+    if (found === undefined || !apiKeyMatches(presented, found.keyHash)) throw unauthenticated;
+    request.organisation = found.organisation;
     return true;
   }
 }

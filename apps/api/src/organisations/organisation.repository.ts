@@ -92,15 +92,20 @@ export class OrganisationRepository {
     );
   }
 
-  async findActiveApiKey(publicId: string): Promise<ApiKeyRecord | undefined> {
-    const rows = await this.dataSource.query<{ id: string; organisation_id: string; key_hash: string }[]>(
-      'SELECT id, organisation_id, key_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL',
+  /**
+   * The key's hash and its organisation in one round trip: this runs on every authenticated
+   * request.
+   */
+  async findActiveApiKeyWithOrganisation(
+    publicId: string,
+  ): Promise<{ keyHash: string; organisation: Organisation } | undefined> {
+    const rows = await this.dataSource.query<(OrganisationRow & { key_hash: string })[]>(
+      `SELECT o.*, k.key_hash FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
+       WHERE k.id = $1 AND k.revoked_at IS NULL`,
       [publicId],
     );
     const row = rows[0];
-    return row === undefined
-      ? undefined
-      : { id: row.id, organisationId: row.organisation_id, keyHash: row.key_hash };
+    return row === undefined ? undefined : { keyHash: row.key_hash, organisation: organisationOf(row) };
   }
 
   async revokeApiKey(organisationId: string, keyId: string): Promise<boolean> {
