@@ -37,16 +37,26 @@ export class SubscriptionExpiryScheduler implements OnModuleInit, OnApplicationS
     await this.running;
   }
 
-  /** One scan: expires everything due now. Returns how many subscriptions expired. */
+  /**
+   * One scan: expires everything due now. Returns how many subscriptions expired. One that
+   * fails is logged and skipped, so it cannot hold back the expiry of all the others.
+   */
   async expireDue(): Promise<number> {
     let expired = 0;
     for (;;) {
       const due = await this.readModel.findDueForExpiry(this.clock.now(), EXPIRY_BATCH);
+      let failed = 0;
       for (const subscription of due) {
-        await this.commands.expire(subscription.organisationId, subscription.id);
-        expired += 1;
+        try {
+          await this.commands.expire(subscription.organisationId, subscription.id);
+          expired += 1;
+        } catch (error) {
+          failed += 1;
+          this.logger.error({ err: error, subscriptionId: subscription.id }, 'could not expire subscription');
+        }
       }
-      if (due.length < EXPIRY_BATCH) return expired;
+      // A short batch means nothing else is due; a batch of nothing but failures would repeat forever.
+      if (due.length < EXPIRY_BATCH || failed === due.length) return expired;
     }
   }
 

@@ -484,6 +484,48 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       });
     });
 
+    it('lets an operator change an organisation default policy; its subscriptions inherit it, strangers get 404', async () => {
+      const operator = await createOrganisation(api, {}, ['booking.created']);
+      const subscription = await createSubscription({ eventTypes: ['booking.created'] }, operator.apiKey);
+      const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+      const updated = await api.request({
+        method: 'PATCH',
+        url: `/admin/v1/organisations/${operator.organisationId}`,
+        headers: admin,
+        body: { defaultPolicy: { timeoutMs: 7_000 }, renewalWindowDays: 3 },
+      });
+      expect(updated.status).toBe(200);
+      expect(updated.body).toMatchObject({
+        defaultPolicy: { timeoutMs: 7_000 },
+        renewalWindowDays: 3,
+        name: 'Test Aviation',
+      });
+      const read = await api.request({
+        method: 'GET',
+        url: `/v1/subscriptions/${String(subscription.body['id'])}`,
+        key: operator.apiKey,
+      });
+      expect(read.body['effectivePolicy']).toMatchObject({ timeoutMs: 7_000 });
+
+      const missing = await api.request({
+        method: 'PATCH',
+        url: '/admin/v1/organisations/org_nope',
+        headers: admin,
+        body: { name: 'x' },
+      });
+      expect(missing.status).toBe(404);
+      const invalid = await api.request({
+        method: 'PATCH',
+        url: `/admin/v1/organisations/${operator.organisationId}`,
+        headers: admin,
+        body: { defaultPolicy: { signature: { scheme: 'hmac-hex' } } },
+      });
+      expect(invalid.status).toBe(400);
+      expect(
+        (await api.request({ method: 'GET', url: '/admin/v1/organisations', headers: admin })).status,
+      ).toBe(200);
+    });
+
     it('rejects an organisation default policy that is not a valid policy', async () => {
       const response = await api.request({
         method: 'POST',
