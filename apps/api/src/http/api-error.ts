@@ -12,6 +12,7 @@ export enum ApiErrorCode {
   Conflict = 'CONFLICT',
   UnknownEventType = 'UNKNOWN_EVENT_TYPE',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL',
 }
 
@@ -25,6 +26,7 @@ export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   [ApiErrorCode.Conflict]: 409,
   [ApiErrorCode.UnknownEventType]: 422,
   [ApiErrorCode.IdempotencyKeyReused]: 422,
+  [ApiErrorCode.ServiceUnavailable]: 503,
   [ApiErrorCode.Internal]: 500,
 };
 

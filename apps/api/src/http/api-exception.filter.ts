@@ -58,6 +58,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const mapped = domainErrorToApiError(exception);
     if (mapped !== undefined) return mapped;
+    // The broker (or its connection) failed: the request's transaction rolled back, nothing was
+    // recorded, and the same request may simply be retried.
+    if (exception instanceof Error && exception.name.startsWith('KafkaJS')) {
+      return new ApiError(
+        ApiErrorCode.ServiceUnavailable,
+        'the event log is unavailable; nothing was recorded, retry later',
+      );
+    }
     // Body parsing (JSON syntax, size, media type) fails in Fastify before any handler runs;
     // those errors carry a status code, some wrapped by Nest as HttpExceptions.
     const parsingError = exception as { statusCode?: number; code?: string; message?: string };

@@ -157,7 +157,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
       description: 'accepted',
       example: { eventId: 'evt_test_…', type: 'webhook.test' },
     },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.ServiceUnavailable],
   },
   {
     method: 'post',
@@ -176,6 +176,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
       ApiErrorCode.Unauthenticated,
       ApiErrorCode.UnknownEventType,
       ApiErrorCode.IdempotencyKeyReused,
+      ApiErrorCode.ServiceUnavailable,
     ],
   },
   {
