@@ -6,3 +6,6 @@ export * from './inbound-event.contract';
 export * from './subscription-event.contract';
 export * from './organisation-snapshot.contract';
 export * from './delivery-request.contract';
+export * from './delivery-event.contract';
+export * from './delivery-retry.contract';
+export * from './subscription-command.contract';

@@ -4,7 +4,7 @@ describe('topic catalogue', () => {
   it('gives every topic a distinct, versioned name', () => {
     const names = ALL_TOPIC_KEYS.map((key) => KAFKA_TOPICS[key].name);
     expect(new Set(names).size).toBe(names.length);
-    for (const name of names) expect(name).toMatch(/^skyhook\.[a-z.-]+\.v\d+$/);
+    for (const name of names) expect(name).toMatch(/^skyhook\.[a-z0-9.-]+\.v\d+$/);
   });
 
   it('never lets the subscription log expire: it is the source of truth', () => {

@@ -56,7 +56,34 @@ export const KAFKA_TOPICS = {
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
     description: 'Attempt and outcome events of every delivery, projected into PostgreSQL by history.',
   },
+  deliveryRetries1s: retryTier('1s', 'under 10 seconds'),
+  deliveryRetries10s: retryTier('10s', '10 seconds to a minute'),
+  deliveryRetries1m: retryTier('1m', '1 to 10 minutes'),
+  deliveryRetries10m: retryTier('10m', '10 minutes to an hour'),
+  deliveryRetries1h: retryTier('1h', '1 to 6 hours'),
+  deliveryRetries6h: retryTier('6h', '6 hours and more'),
+  subscriptionCommands: {
+    name: 'skyhook.subscriptions.commands.v1',
+    defaultPartitions: 3,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    description:
+      'Commands other services ask the subscription owner (api) to run, e.g. the dispatcher disabling a failing endpoint.',
+  },
 } as const satisfies Record<string, TopicDefinition>;
+
+/**
+ * A delay tier: retries wait in Kafka, not in a process, so a crash loses none. A record sits in
+ * the tier at most its tier's delay, then is sent or moved to the tier of what remains.
+ */
+function retryTier(tier: string, holds: string) {
+  return {
+    name: `skyhook.deliveries.retry-${tier}.v1`,
+    defaultPartitions: 6,
+    // Longer than any record's stay in a tier plus an outage of the dispatcher.
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    description: `Scheduled delivery retries due in ${holds}, keyed by endpoint.`,
+  } as const;
+}
 
 export type TopicKey = keyof typeof KAFKA_TOPICS;
 export type TopicName = (typeof KAFKA_TOPICS)[TopicKey]['name'];
