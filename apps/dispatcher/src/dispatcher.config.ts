@@ -1,19 +1,63 @@
+import { z } from 'zod';
 import { kafkaEnvironmentSchema, kafkaSettingsFrom, type KafkaSettings } from '@skyhook/messaging';
+import { type SecretCipher, secretCipherFromEnvironment } from '@skyhook/secrets';
 import {
   loadEnvironmentConfig,
   serviceEnvironmentSchema,
   type ServiceEnvironment,
+  StartupError,
 } from '@skyhook/service-runtime';
+
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 const dispatcherEnvironmentSchema = serviceEnvironmentSchema
   .extend({ PORT: serviceEnvironmentSchema.shape.PORT.default(3002) })
-  .extend(kafkaEnvironmentSchema.shape);
+  .extend(kafkaEnvironmentSchema.shape)
+  .extend({
+    /** Decrypts the subscriptions' signing secrets: the same key(s) the api encrypts with. */
+    SECRETS_MASTER_KEY: z.string().min(1),
+    SECRETS_PREVIOUS_MASTER_KEYS: z.string().optional(),
+    /** Development and tests only: lets deliveries connect to loopback addresses. Refused in production. */
+    SKYHOOK_ALLOW_HTTP_LOOPBACK: booleanFlag.default(false),
+    /** HTTP requests in flight in this process, over all endpoints. */
+    DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(20_000).default(1_000),
+    /** HTTP requests in flight to one endpoint: a slow endpoint holds at most this many slots. */
+    DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(16),
+    /** Unfinished records per partition before the partition is paused (back-pressure). */
+    DISPATCH_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(2_000),
+    /** Keep-alive connections kept per endpoint origin. */
+    DISPATCH_CONNECTIONS_PER_ORIGIN: z.coerce.number().int().min(1).max(1_000).default(32),
+    /**
+     * A request for a subscription this process has not seen yet (its creation still on the
+     * way through the log) waits this long for it before being recorded as unknown.
+     */
+    DISPATCH_UNKNOWN_SUBSCRIPTION_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  });
 
-export interface DispatcherConfig extends ServiceEnvironment {
+type DispatcherEnvironment = z.infer<typeof dispatcherEnvironmentSchema>;
+
+export interface DispatcherConfig extends ServiceEnvironment, DispatcherEnvironment {
   readonly kafka: KafkaSettings;
+  readonly secretCipher: SecretCipher;
 }
+
+export const DISPATCHER_CONFIG = Symbol('DISPATCHER_CONFIG');
 
 export function loadDispatcherConfig(environment: NodeJS.ProcessEnv): DispatcherConfig {
   const parsed = loadEnvironmentConfig(dispatcherEnvironmentSchema, environment);
-  return { ...parsed, kafka: kafkaSettingsFrom(parsed, 'skyhook-dispatcher') };
+  if (parsed.SKYHOOK_ALLOW_HTTP_LOOPBACK && parsed.NODE_ENV === 'production') {
+    throw new StartupError(
+      'invalid configuration: SKYHOOK_ALLOW_HTTP_LOOPBACK must not be true in production',
+    );
+  }
+  let secretCipher: SecretCipher;
+  try {
+    secretCipher = secretCipherFromEnvironment({
+      SECRETS_MASTER_KEY: parsed.SECRETS_MASTER_KEY,
+      SECRETS_PREVIOUS_MASTER_KEYS: parsed.SECRETS_PREVIOUS_MASTER_KEYS,
+    });
+  } catch (error) {
+    throw new StartupError(`invalid configuration: ${(error as Error).message}`);
+  }
+  return { ...parsed, kafka: kafkaSettingsFrom(parsed, 'skyhook-dispatcher'), secretCipher };
 }

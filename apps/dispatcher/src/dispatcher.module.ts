@@ -1,21 +1,84 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingModule } from '@skyhook/messaging';
-import { ObservabilityModule } from '@skyhook/observability';
+import { type Kafka } from 'kafkajs';
+import { type Registry } from 'prom-client';
+import {
+  BatchingProducer,
+  KAFKA_CLIENT,
+  KAFKA_SETTINGS,
+  type KafkaSettings,
+  MESSAGING_METRICS,
+  type MessagingMetrics,
+  MessagingModule,
+} from '@skyhook/messaging';
+import { METRICS_REGISTRY, ObservabilityModule } from '@skyhook/observability';
 import { type ServiceContext } from '@skyhook/service-runtime';
-import { type DispatcherConfig } from './dispatcher.config';
+import { ALL_RETRY_TIER_TOPIC_KEYS } from './retry-tier-topics';
+import { ConcurrencyGate } from './concurrency-gate';
+import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
+import { createDispatcherMetrics, DISPATCHER_METRICS } from './dispatcher-metrics';
+import { DispatcherRuntime } from './dispatcher-runtime';
+import {
+  CONCURRENCY_GATE,
+  DELIVERY_PRODUCER,
+  DeliveryDispatcher,
+  ENDPOINT_BREAKERS,
+  WEBHOOK_HTTP_CLIENT,
+} from './delivery-dispatcher';
+import { EndpointBreakers } from './endpoint-breakers';
+import { EndpointDirectory } from './endpoint-directory';
+import { WebhookHttpClient } from './webhook-http-client';
 
 /** Signs and sends webhook deliveries, schedules retries and trips per-endpoint circuit breakers. */
 @Module({})
 export class DispatcherModule {
   static forRoot({ config, logger, registry }: ServiceContext<DispatcherConfig>): DynamicModule {
+    const breakers = new EndpointBreakers();
+    const gate = new ConcurrencyGate(
+      config.DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT,
+      config.DISPATCH_MAX_IN_FLIGHT,
+    );
     return {
       module: DispatcherModule,
       imports: [
         ObservabilityModule.forRoot({ registry, logger }),
         MessagingModule.forRoot({
           settings: config.kafka,
-          topics: ['deliveryRequests', 'deliveryEvents', 'subscriptionEvents'],
+          topics: [
+            'deliveryRequests',
+            'deliveryEvents',
+            'subscriptionEvents',
+            'organisationSnapshots',
+            'subscriptionCommands',
+            ...ALL_RETRY_TIER_TOPIC_KEYS,
+          ],
         }),
+      ],
+      providers: [
+        { provide: DISPATCHER_CONFIG, useValue: config },
+        { provide: ENDPOINT_BREAKERS, useValue: breakers },
+        { provide: CONCURRENCY_GATE, useValue: gate },
+        {
+          provide: WEBHOOK_HTTP_CLIENT,
+          useValue: new WebhookHttpClient({
+            connectionsPerOrigin: config.DISPATCH_CONNECTIONS_PER_ORIGIN,
+            allowLoopback: config.SKYHOOK_ALLOW_HTTP_LOOPBACK,
+          }),
+        },
+        {
+          provide: DELIVERY_PRODUCER,
+          useFactory: (kafka: Kafka, settings: KafkaSettings, metrics: MessagingMetrics) =>
+            new BatchingProducer(kafka, settings, metrics),
+          inject: [KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS],
+        },
+        {
+          provide: DISPATCHER_METRICS,
+          useFactory: (metricsRegistry: Registry) =>
+            createDispatcherMetrics(metricsRegistry, breakers, () => gate.inFlight),
+          inject: [METRICS_REGISTRY],
+        },
+        EndpointDirectory,
+        DeliveryDispatcher,
+        DispatcherRuntime,
       ],
     };
   }

@@ -267,7 +267,8 @@ export class ContractConsumer {
   }
 }
 
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
+/** Kafka record headers as strings (the first value of a repeated header). */
+export function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   if (headers === undefined) return result;
   for (const [name, value] of Object.entries(headers)) {

@@ -12,3 +12,6 @@ export * from './messaging.tokens';
 export * from './messaging.module';
 export * from './topic-follower';
 export * from './consumer-lag-monitor';
+export * from './partition-progress';
+export * from './concurrent-consumer';
+export * from './batching-producer';

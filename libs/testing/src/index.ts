@@ -6,3 +6,5 @@ export * from './test-kafka';
 export * from './service-process';
 export * from './service-startup-suite';
 export * from './topic-reader';
+export * from './test-tls';
+export * from './webhook-receiver';

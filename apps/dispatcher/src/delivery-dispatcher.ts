@@ -1,0 +1,302 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type AttemptOutcomeClass,
+  type DeliveryAttempted,
+  deliveryEventContract,
+  type DeliveryRequest,
+  type DeliverySkipped,
+  deliveryRetryContracts,
+  retryTierFor,
+  type SkipReason,
+  type SubscriptionCommand,
+  subscriptionCommandContract,
+} from '@skyhook/contracts';
+import {
+  type AttemptOutcome,
+  type DeliveryPolicy,
+  type NextAttemptPlan,
+  parseRetryAfterMs,
+  planNextAttempt,
+} from '@skyhook/delivery-policy';
+import { type BatchingProducer } from '@skyhook/messaging';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { prepareWebhook } from '@skyhook/webhook-signing';
+import { type ConcurrencyGate } from './concurrency-gate';
+import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
+import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
+import { type EndpointBreakers, FailedAttemptError } from './endpoint-breakers';
+import { type Endpoint, EndpointDirectory } from './endpoint-directory';
+import { type HttpAttemptReport, type WebhookHttpClient } from './webhook-http-client';
+
+export const DELIVERY_PRODUCER = Symbol('DELIVERY_PRODUCER');
+export const WEBHOOK_HTTP_CLIENT = Symbol('WEBHOOK_HTTP_CLIENT');
+export const ENDPOINT_BREAKERS = Symbol('ENDPOINT_BREAKERS');
+export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
+
+const UNKNOWN_SUBSCRIPTION_POLL_MS = 100;
+
+type Skip = { readonly reason: SkipReason; readonly disposition: 'dropped' | 'held' };
+
+/**
+ * Makes one delivery attempt (and any immediate retries) for a request that is due, and hands
+ * its outcome on durably before resolving: the attempt event, the scheduled retry in its delay
+ * tier, and, when the endpoint's breaker trips, the disable command. The caller commits the
+ * source record only after that, so a crash at any point repeats work, never loses it.
+ */
+@Injectable()
+export class DeliveryDispatcher {
+  constructor(
+    private readonly directory: EndpointDirectory,
+    @Inject(DELIVERY_PRODUCER) private readonly producer: BatchingProducer,
+    @Inject(WEBHOOK_HTTP_CLIENT) private readonly client: WebhookHttpClient,
+    @Inject(ENDPOINT_BREAKERS) private readonly breakers: EndpointBreakers,
+    @Inject(CONCURRENCY_GATE) private readonly gate: ConcurrencyGate,
+    @Inject(DISPATCHER_METRICS) private readonly metrics: DispatcherMetrics,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+  ) {}
+
+  async deliver(request: DeliveryRequest, firstAttemptNumber: number, stopping: AbortSignal): Promise<void> {
+    for (let attemptNumber = firstAttemptNumber; ;) {
+      const endpoint = await this.endpointFor(request.subscriptionId, stopping);
+      const skip = this.skipFor(request, endpoint);
+      if (skip !== undefined || endpoint === undefined) {
+        await this.recordSkip(
+          request,
+          attemptNumber,
+          skip ?? { reason: 'subscription-unknown', disposition: 'dropped' },
+        );
+        return;
+      }
+      const next = await this.attempt(request, attemptNumber, endpoint, stopping);
+      if (next === 'breaker-open') {
+        await this.recordSkip(request, attemptNumber, {
+          reason: 'subscription-disabled',
+          disposition: endpoint.policy.whileDisabled === 'hold' ? 'held' : 'dropped',
+        });
+        return;
+      }
+      // A zero delay ("retry at once") is made here; the source record stays uncommitted meanwhile.
+      if (next.kind !== 'retry' || next.delayMs > 0) return;
+      attemptNumber = next.attemptNumber;
+    }
+  }
+
+  private async attempt(
+    request: DeliveryRequest,
+    attemptNumber: number,
+    endpoint: Endpoint,
+    stopping: AbortSignal,
+  ): Promise<NextAttemptPlan | 'breaker-open'> {
+    const { policy } = endpoint;
+    const release = await this.gate.acquire(request.subscriptionId, stopping);
+    const attemptAt = new Date();
+    const webhook = prepareWebhook(policy, endpoint.signer, request, attemptAt);
+    let report: HttpAttemptReport;
+    try {
+      const send = async () => {
+        const sent = await this.client.post(endpoint.url, webhook.headers, webhook.body, policy.timeoutMs);
+        if (!isSuccess(sent)) throw new FailedAttemptError(sent);
+        return sent;
+      };
+      // Test deliveries go out whatever the breaker says and never move it: they are how a partner checks a fix.
+      const delivered = request.test ? await send() : await this.breakers.run(request.subscriptionId, send);
+      if (delivered === undefined) return 'breaker-open';
+      report = delivered;
+    } catch (error) {
+      if (!(error instanceof FailedAttemptError)) throw error;
+      report = error.report as HttpAttemptReport;
+    } finally {
+      release();
+    }
+
+    const outcome = outcomeClassOf(report);
+    const next = nextAttemptAfter(policy, attemptNumber, report, attemptAt);
+    const tripped = !request.test && this.countForBreaker(request.subscriptionId, outcome, policy);
+    const nextAttemptAt = next.kind === 'retry' ? new Date(Date.now() + next.delayMs) : undefined;
+
+    const handedOn: Promise<void>[] = [
+      this.producer.send(
+        deliveryEventContract,
+        'deliveryEvents',
+        [attemptEvent(request, attemptNumber, attemptAt, endpoint.url, webhook, report, next, nextAttemptAt)],
+        { trusted: true },
+      ),
+    ];
+    if (next.kind === 'retry' && next.delayMs > 0 && nextAttemptAt !== undefined) {
+      const tier = retryTierFor(next.delayMs);
+      handedOn.push(
+        this.producer.send(
+          deliveryRetryContracts[tier.topicKey],
+          tier.topicKey,
+          [{ request, attemptNumber: next.attemptNumber, dueAt: nextAttemptAt.toISOString() }],
+          { trusted: true },
+        ),
+      );
+      this.metrics.retriesScheduled.inc({ tier: tier.topicKey });
+    } else if (next.kind === 'retry') {
+      this.metrics.retriesScheduled.inc({ tier: 'immediate' });
+    }
+    if (tripped) handedOn.push(this.disableEndpoint(request, policy));
+    await Promise.all(handedOn);
+
+    const result =
+      next.kind === 'delivered' ? 'delivered' : next.kind === 'retry' ? 'retry-scheduled' : 'failed';
+    this.metrics.attempts.inc({ outcome, result });
+    this.metrics.attemptSeconds.observe({ outcome }, report.durationMs / 1_000);
+    if (next.kind === 'delivered') {
+      this.metrics.publishToDeliverySeconds.observe((Date.now() - Date.parse(request.publishedAt)) / 1_000);
+    }
+    return next;
+  }
+
+  /** Counts the attempt for the endpoint's breaker; true when it trips. */
+  private countForBreaker(
+    subscriptionId: string,
+    outcome: AttemptOutcomeClass,
+    policy: DeliveryPolicy,
+  ): boolean {
+    if (outcome === 'success') {
+      this.breakers.recordSuccess(subscriptionId);
+      return false;
+    }
+    return this.breakers.recordFailure(subscriptionId, policy.circuitBreaker.consecutiveFailuresToDisable);
+  }
+
+  private async disableEndpoint(request: DeliveryRequest, policy: DeliveryPolicy): Promise<void> {
+    const threshold = policy.circuitBreaker.consecutiveFailuresToDisable;
+    this.metrics.endpointsDisabled.inc();
+    this.logger.warn(
+      { subscriptionId: request.subscriptionId, organisationId: request.organisationId, threshold },
+      'endpoint breaker tripped: asking the api to disable the subscription',
+    );
+    const command: SubscriptionCommand = {
+      type: 'DisableSubscription',
+      subscriptionId: request.subscriptionId,
+      organisationId: request.organisationId,
+      reason: 'circuit-breaker',
+      detail: `${threshold} consecutive failed delivery attempts`,
+      issuedAt: new Date().toISOString(),
+    };
+    await this.producer.send(subscriptionCommandContract, 'subscriptionCommands', [command]);
+  }
+
+  /**
+   * A request may arrive before this process has read its subscription's creation from the
+   * log (the two topics are read independently): wait a bounded time for it.
+   */
+  private async endpointFor(subscriptionId: string, stopping: AbortSignal): Promise<Endpoint | undefined> {
+    const giveUpAt = Date.now() + this.config.DISPATCH_UNKNOWN_SUBSCRIPTION_WAIT_MS;
+    for (;;) {
+      const endpoint = this.directory.endpoint(subscriptionId, Date.now());
+      if (endpoint !== undefined || Date.now() >= giveUpAt) return endpoint;
+      await sleep(UNKNOWN_SUBSCRIPTION_POLL_MS, undefined, { signal: stopping });
+    }
+  }
+
+  private skipFor(request: DeliveryRequest, endpoint: Endpoint | undefined): Skip | undefined {
+    if (endpoint === undefined) return { reason: 'subscription-unknown', disposition: 'dropped' };
+    const { subscription, policy } = endpoint;
+    if (subscription.deleted) return { reason: 'subscription-deleted', disposition: 'dropped' };
+    switch (subscription.status) {
+      case 'revoked':
+        return { reason: 'subscription-revoked', disposition: 'dropped' };
+      case 'expired':
+        return { reason: 'subscription-expired', disposition: 'dropped' };
+      case 'disabled':
+        if (request.test) return undefined;
+        return {
+          reason: 'subscription-disabled',
+          disposition: policy.whileDisabled === 'hold' ? 'held' : 'dropped',
+        };
+      case 'active':
+        // Held by fan-out while the subscription was disabled, and enabled again since: send it.
+        return undefined;
+    }
+  }
+
+  private async recordSkip(request: DeliveryRequest, attemptNumber: number, skip: Skip): Promise<void> {
+    const event: DeliverySkipped = {
+      type: 'DeliverySkipped',
+      ...deliveryIdentity(request),
+      request,
+      skippedAt: new Date().toISOString(),
+      reason: skip.reason,
+      disposition: skip.disposition,
+      attemptNumber,
+    };
+    await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true });
+    this.metrics.deliveriesSkipped.inc({ reason: skip.reason, disposition: skip.disposition });
+  }
+}
+
+function isSuccess(report: HttpAttemptReport): boolean {
+  return report.kind === 'response' && report.status >= 200 && report.status <= 299;
+}
+
+function outcomeClassOf(report: HttpAttemptReport): AttemptOutcomeClass {
+  if (report.kind !== 'response') return report.kind;
+  return isSuccess(report) ? 'success' : 'http-error';
+}
+
+function nextAttemptAfter(
+  policy: DeliveryPolicy,
+  attemptNumber: number,
+  report: HttpAttemptReport,
+  attemptAt: Date,
+): NextAttemptPlan {
+  // A refused address is a configuration problem, not a passing one: retrying cannot help.
+  if (report.kind === 'address-refused') return { kind: 'give-up', reason: 'not-retryable' };
+  const outcome: AttemptOutcome =
+    report.kind === 'response'
+      ? {
+          kind: 'response',
+          status: report.status,
+          retryAfterMs: parseRetryAfterMs(report.retryAfter, attemptAt),
+        }
+      : { kind: report.kind };
+  return planNextAttempt(policy.retry, attemptNumber, outcome);
+}
+
+function deliveryIdentity(request: DeliveryRequest) {
+  return {
+    deliveryId: request.deliveryId,
+    subscriptionId: request.subscriptionId,
+    organisationId: request.organisationId,
+    eventId: request.event.id,
+    eventType: request.event.type,
+    test: request.test,
+    publishedAt: request.publishedAt,
+  };
+}
+
+function attemptEvent(
+  request: DeliveryRequest,
+  attemptNumber: number,
+  attemptAt: Date,
+  url: string,
+  webhook: { readonly headers: Record<string, string>; readonly body: Buffer },
+  report: HttpAttemptReport,
+  next: NextAttemptPlan,
+  nextAttemptAt: Date | undefined,
+): DeliveryAttempted {
+  return {
+    type: 'DeliveryAttempted',
+    ...deliveryIdentity(request),
+    request: attemptNumber === 1 ? request : null,
+    attemptNumber,
+    attemptedAt: attemptAt.toISOString(),
+    durationMs: report.durationMs,
+    url,
+    requestHeaders: webhook.headers,
+    requestBodyBytes: webhook.body.length,
+    outcome: outcomeClassOf(report),
+    responseStatus: report.kind === 'response' ? report.status : null,
+    responseBody: report.kind === 'response' ? report.bodyExcerpt : null,
+    errorCode: report.kind === 'response' ? null : report.errorCode,
+    errorMessage: report.kind === 'response' ? null : report.errorMessage,
+    result: next.kind === 'delivered' ? 'delivered' : next.kind === 'retry' ? 'retry-scheduled' : 'failed',
+    nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type EndpointBreakers } from './endpoint-breakers';
+
+export const DISPATCHER_METRICS = Symbol('DISPATCHER_METRICS');
+
+/** Labels are outcome classes, results, tiers and reasons only: bounded whatever the traffic. */
+export interface DispatcherMetrics {
+  readonly attempts: Counter<'outcome' | 'result'>;
+  readonly attemptSeconds: Histogram<'outcome'>;
+  readonly publishToDeliverySeconds: Histogram;
+  readonly retriesScheduled: Counter<'tier'>;
+  readonly deliveriesSkipped: Counter<'reason' | 'disposition'>;
+  readonly endpointsDisabled: Counter;
+}
+
+export function createDispatcherMetrics(
+  registry: Registry,
+  breakers: EndpointBreakers,
+  inFlight: () => number,
+): DispatcherMetrics {
+  new Gauge({
+    name: 'skyhook_dispatcher_in_flight_requests',
+    help: 'Webhook HTTP requests in flight in this process.',
+    registers: [registry],
+    collect() {
+      this.set(inFlight());
+    },
+  });
+  new Gauge({
+    name: 'skyhook_dispatcher_breakers',
+    help: 'Endpoint circuit breakers in this process, by state (closed, open, half-open).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      for (const [state, count] of Object.entries(breakers.countsByState())) this.set({ state }, count);
+    },
+  });
+  return {
+    attempts: new Counter({
+      name: 'skyhook_dispatcher_attempts_total',
+      help: 'Delivery attempts by outcome class (success, http-error, timeout, network-error, address-refused) and result (delivered, retry-scheduled, failed).',
+      labelNames: ['outcome', 'result'],
+      registers: [registry],
+    }),
+    attemptSeconds: new Histogram({
+      name: 'skyhook_dispatcher_attempt_duration_seconds',
+      help: 'Duration of one delivery attempt (connect to last response byte), by outcome class.',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    publishToDeliverySeconds: new Histogram({
+      name: 'skyhook_dispatcher_publish_to_delivery_seconds',
+      help: 'From the event entering Skyhook to its successful delivery (includes retries).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3_600, 86_400],
+      registers: [registry],
+    }),
+    retriesScheduled: new Counter({
+      name: 'skyhook_dispatcher_retries_scheduled_total',
+      help: 'Retries handed to a delay tier (or made at once: tier "immediate").',
+      labelNames: ['tier'],
+      registers: [registry],
+    }),
+    deliveriesSkipped: new Counter({
+      name: 'skyhook_dispatcher_deliveries_skipped_total',
+      help: 'Deliveries not attempted, by reason and disposition (dropped, held).',
+      labelNames: ['reason', 'disposition'],
+      registers: [registry],
+    }),
+    endpointsDisabled: new Counter({
+      name: 'skyhook_dispatcher_endpoints_disabled_total',
+      help: 'Endpoints whose breaker tripped, each followed by a disable command to the api.',
+      registers: [registry],
+    }),
+  };
+}

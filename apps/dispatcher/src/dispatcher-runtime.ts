@@ -1,0 +1,246 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { type Kafka } from 'kafkajs';
+import { type Registry } from 'prom-client';
+import {
+  deliveryRequestContract,
+  type DeliveryRequest,
+  type DeliveryRetry,
+  deliveryRetryContracts,
+  deliveryRetryDecoder,
+  organisationSnapshotContract,
+  RETRY_TIERS,
+  retryTierFor,
+  subscriptionEventContract,
+  type TopicKey,
+} from '@skyhook/contracts';
+import {
+  type BatchingProducer,
+  ConcurrentConsumer,
+  type ConsumedRecord,
+  ConsumerLagMonitor,
+  KAFKA_CLIENT,
+  KAFKA_SETTINGS,
+  type KafkaSettings,
+  MESSAGING_METRICS,
+  type MessagingMetrics,
+  type RejectedRecord,
+  TopicFollower,
+} from '@skyhook/messaging';
+import {
+  METRICS_REGISTRY,
+  ReadinessRegistry,
+  SERVICE_LOGGER,
+  type ServiceLogger,
+} from '@skyhook/observability';
+import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
+import {
+  DELIVERY_PRODUCER,
+  DeliveryDispatcher,
+  ENDPOINT_BREAKERS,
+  WEBHOOK_HTTP_CLIENT,
+} from './delivery-dispatcher';
+import { type EndpointBreakers } from './endpoint-breakers';
+import { EndpointDirectory } from './endpoint-directory';
+import { type WebhookHttpClient } from './webhook-http-client';
+
+/** A retry is sent when it is due within this much; sooner than that, waiting costs more than it saves. */
+const DUE_TOLERANCE_MS = 5;
+/** Graceful stop: in-flight attempts may take up to the longest timeout (30 s); Nest's deadline is 30 s. */
+const DRAIN_TIMEOUT_MS = 25_000;
+
+/**
+ * Starts the dispatcher in the only safe order: the endpoint directory (subscriptions and
+ * organisation defaults) is read to the end of the log first, then the request and retry
+ * consumers join their groups. Stops in reverse: consumers drain (or hand back) their work,
+ * then the followers, the HTTP pool and the producer close.
+ */
+@Injectable()
+export class DispatcherRuntime
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly followers: TopicFollower<unknown>[] = [];
+  private readonly consumers: ConcurrentConsumer[] = [];
+  private readonly lagMonitors: ConsumerLagMonitor[] = [];
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(KAFKA_SETTINGS) private readonly settings: KafkaSettings,
+    @Inject(MESSAGING_METRICS) private readonly messagingMetrics: MessagingMetrics,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    @Inject(DELIVERY_PRODUCER) private readonly producer: BatchingProducer,
+    @Inject(WEBHOOK_HTTP_CLIENT) private readonly client: WebhookHttpClient,
+    @Inject(ENDPOINT_BREAKERS) private readonly breakers: EndpointBreakers,
+    private readonly directory: EndpointDirectory,
+    private readonly dispatcher: DeliveryDispatcher,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.producer.connect();
+    this.directory.onSubscriptionChange((previous, current) => {
+      if (current.deleted) this.breakers.forget(current.id);
+      // Enabled again (by the partner or an operator): the breaker starts from a clean slate.
+      else if (previous?.status !== 'active' && current.status === 'active') this.breakers.reset(current.id);
+    });
+    await this.startFollowers();
+    const requests = this.consumer(
+      'dispatcher',
+      [{ topicKey: 'deliveryRequests', contract: deliveryRequestContract }],
+      (record, stopping) => this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping),
+    );
+    const retries = this.consumer(
+      'dispatcher-retries',
+      RETRY_TIERS.map(({ topicKey }) => ({ topicKey, contract: deliveryRetryDecoder })),
+      (record, stopping) => this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping),
+    );
+    this.readiness.register({
+      name: 'delivery-consumers',
+      check: () =>
+        this.consumers.every((consumer) => consumer.state === 'consuming')
+          ? Promise.resolve()
+          : Promise.reject(new Error(this.consumers.map((c) => `${c.groupId}: ${c.state}`).join(', '))),
+    });
+    await Promise.all([requests.start(), retries.start()]);
+    this.lagMonitors.push(
+      new ConsumerLagMonitor(
+        this.kafka,
+        this.settings,
+        requests.groupId,
+        ['deliveryRequests'],
+        this.registry,
+        this.logger,
+      ),
+      new ConsumerLagMonitor(
+        this.kafka,
+        this.settings,
+        retries.groupId,
+        RETRY_TIERS.map(({ topicKey }) => topicKey),
+        this.registry,
+        this.logger,
+      ),
+    );
+    for (const monitor of this.lagMonitors) monitor.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.lagMonitors.map((monitor) => monitor.stop()));
+    await Promise.all(this.consumers.map((consumer) => consumer.stop(DRAIN_TIMEOUT_MS)));
+    await Promise.all(this.followers.map((follower) => follower.stop()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+    this.breakers.shutdown();
+    await this.producer.disconnect();
+  }
+
+  /**
+   * A retry waits in its tier until the tier's delay has passed since it was written, or until
+   * it is due if that is sooner; then it is attempted, or moved to the tier of what remains.
+   * The wait is a timer over an uncommitted record: a crash re-reads the record, so the retry
+   * is never lost, and each record waits on its own, so no retry waits behind another.
+   */
+  private async retryWhenDue(record: ConsumedRecord<DeliveryRetry>, stopping: AbortSignal): Promise<void> {
+    const retry = record.value;
+    const tier = RETRY_TIERS.find(({ topicKey }) => topicKey === record.topicKey) ?? RETRY_TIERS[0];
+    const dueAt = Date.parse(retry.dueAt);
+    const wakeAt = Math.min(record.timestamp + tier.delayMs, dueAt);
+    if (wakeAt > Date.now()) await sleep(wakeAt - Date.now(), undefined, { signal: stopping });
+    const remainingMs = dueAt - Date.now();
+    if (remainingMs > DUE_TOLERANCE_MS) {
+      const next = retryTierFor(remainingMs);
+      await this.producer.send(deliveryRetryContracts[next.topicKey], next.topicKey, [retry], {
+        trusted: true,
+      });
+      return;
+    }
+    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping);
+  }
+
+  private consumer(
+    group: string,
+    routes: { topicKey: TopicKey; contract: typeof deliveryRetryDecoder | typeof deliveryRequestContract }[],
+    handleRecord: (record: ConsumedRecord, stopping: AbortSignal) => Promise<void>,
+  ): ConcurrentConsumer {
+    const consumer = new ConcurrentConsumer(
+      this.kafka,
+      this.settings,
+      {
+        group,
+        routes,
+        handleRecord,
+        handleRejected: (record) => this.reject(record),
+        maxPendingPerPartition: this.config.DISPATCH_MAX_PENDING_PER_PARTITION,
+        onFatalError: () => {
+          process.exitCode = 1;
+          process.kill(process.pid, 'SIGTERM');
+        },
+      },
+      this.logger,
+      this.messagingMetrics,
+    );
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  /**
+   * Only Skyhook's own services write these topics, through the same contracts, so a record
+   * that breaks one is a bug to look into, not partner input: it is logged with its position
+   * (and counted as a contract violation) and skipped, never retried forever.
+   */
+  private reject(record: RejectedRecord): Promise<void> {
+    this.logger.error(
+      {
+        topic: record.topicKey,
+        partition: record.partition,
+        offset: record.offset,
+        code: record.violation.code,
+      },
+      'skipped a delivery record that breaks its contract',
+    );
+    return Promise.resolve();
+  }
+
+  private async startFollowers(): Promise<void> {
+    const organisations = new TopicFollower(
+      this.kafka,
+      this.settings,
+      {
+        name: 'dispatcher-organisations',
+        topicKey: 'organisationSnapshots',
+        contract: organisationSnapshotContract,
+        apply: (snapshot) => this.directory.applyOrganisationSnapshot(snapshot),
+      },
+      this.logger,
+    );
+    const subscriptions = new TopicFollower(
+      this.kafka,
+      this.settings,
+      {
+        name: 'dispatcher-subscriptions',
+        topicKey: 'subscriptionEvents',
+        contract: subscriptionEventContract,
+        apply: (event) => this.directory.applySubscriptionEvent(event),
+      },
+      this.logger,
+    );
+    this.followers.push(organisations as TopicFollower<unknown>, subscriptions as TopicFollower<unknown>);
+    this.readiness.register({
+      name: 'endpoint-directory',
+      check: () =>
+        this.followers.every((follower) => follower.caughtUp)
+          ? Promise.resolve()
+          : Promise.reject(new Error('still reading the subscription log')),
+    });
+    await Promise.all([organisations.start(), subscriptions.start()]);
+  }
+}

@@ -1,0 +1,151 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type OrganisationSnapshot, type SubscriptionEvent } from '@skyhook/contracts';
+import {
+  type DeliveryPolicy,
+  type DeliveryPolicyOverride,
+  parseDeliveryPolicyOverride,
+  resolveEffectivePolicy,
+} from '@skyhook/delivery-policy';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { evolveSubscription, SubscriptionFoldError, type SubscriptionState } from '@skyhook/subscriptions';
+import { compileSigner, type WebhookSigner } from '@skyhook/webhook-signing';
+import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
+
+/** Everything a delivery to one subscription needs, compiled once per change of the subscription. */
+export interface Endpoint {
+  readonly subscription: SubscriptionState;
+  readonly url: string;
+  readonly policy: DeliveryPolicy;
+  readonly signer: WebhookSigner;
+}
+
+interface CompiledEndpoint {
+  readonly endpoint: Endpoint;
+  readonly subscriptionVersion: number;
+  readonly organisationUpdatedAt: string | undefined;
+  /** When the next rotated-out secret stops signing: the signer must be compiled again then. */
+  readonly validUntil: number;
+}
+
+type SubscriptionListener = (previous: SubscriptionState | undefined, current: SubscriptionState) => void;
+
+/**
+ * The dispatcher's view of every subscription (URL, secrets, policy, status) and of each
+ * organisation's default policy, folded from the subscription log and the organisation
+ * snapshots with the same code the api uses. Endpoints are compiled lazily (policy resolved,
+ * secrets decrypted, HMAC keys derived) and cached until the subscription, its organisation's
+ * default or its set of signing secrets changes.
+ */
+@Injectable()
+export class EndpointDirectory {
+  private readonly subscriptions = new Map<string, SubscriptionState>();
+  private readonly organisationDefaults = new Map<
+    string,
+    { policy: DeliveryPolicyOverride; updatedAt: string }
+  >();
+  private readonly compiled = new Map<string, CompiledEndpoint>();
+  private readonly listeners: SubscriptionListener[] = [];
+
+  constructor(
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+  ) {}
+
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  applySubscriptionEvent(event: SubscriptionEvent): void {
+    const previous = this.subscriptions.get(event.subscriptionId);
+    // The log may repeat records (at-least-once): a version already folded is ignored.
+    if (previous !== undefined && event.version <= previous.version) return;
+    let current: SubscriptionState;
+    try {
+      current = evolveSubscription(previous, event);
+    } catch (error) {
+      if (!(error instanceof SubscriptionFoldError)) throw error;
+      this.logger.error(
+        { err: error, subscriptionId: event.subscriptionId },
+        'skipped an event that does not fold',
+      );
+      return;
+    }
+    this.subscriptions.set(event.subscriptionId, current);
+    this.compiled.delete(event.subscriptionId);
+    for (const listener of this.listeners) listener(previous, current);
+  }
+
+  applyOrganisationSnapshot(snapshot: OrganisationSnapshot): void {
+    let policy: DeliveryPolicyOverride;
+    try {
+      policy = parseDeliveryPolicyOverride(snapshot.defaultPolicy);
+    } catch (error) {
+      // The api validates defaults before publishing them; an invalid one keeps the previous.
+      this.logger.error(
+        { err: error, organisationId: snapshot.organisationId },
+        'ignored an invalid default policy',
+      );
+      return;
+    }
+    this.organisationDefaults.set(snapshot.organisationId, { policy, updatedAt: snapshot.updatedAt });
+  }
+
+  /** Called on every change of a subscription (e.g. to close its breaker when it is enabled again). */
+  onSubscriptionChange(listener: SubscriptionListener): void {
+    this.listeners.push(listener);
+  }
+
+  subscription(subscriptionId: string): SubscriptionState | undefined {
+    return this.subscriptions.get(subscriptionId);
+  }
+
+  /** The compiled endpoint, or undefined for a subscription never seen (or deleted and forgotten). */
+  endpoint(subscriptionId: string, now: number): Endpoint | undefined {
+    const subscription = this.subscriptions.get(subscriptionId);
+    if (subscription === undefined) return undefined;
+    const organisationDefault = this.organisationDefaults.get(subscription.organisationId);
+    const cached = this.compiled.get(subscriptionId);
+    if (
+      cached !== undefined &&
+      cached.subscriptionVersion === subscription.version &&
+      cached.organisationUpdatedAt === organisationDefault?.updatedAt &&
+      now < cached.validUntil
+    ) {
+      return cached.endpoint;
+    }
+    const compiled = this.compile(subscription, organisationDefault, now);
+    this.compiled.set(subscriptionId, compiled);
+    return compiled.endpoint;
+  }
+
+  private compile(
+    subscription: SubscriptionState,
+    organisationDefault: { policy: DeliveryPolicyOverride; updatedAt: string } | undefined,
+    now: number,
+  ): CompiledEndpoint {
+    const policy = resolveEffectivePolicy(
+      organisationDefault?.policy,
+      parseDeliveryPolicyOverride(subscription.policy),
+    );
+    const signing = subscription.secrets
+      .filter((secret) => secret.retiresAt === null || Date.parse(secret.retiresAt) > now)
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+    const secrets = signing.map((secret) =>
+      this.config.secretCipher.decrypt(secret.encrypted, `${subscription.id}:${secret.id}`),
+    );
+    const retirements = signing
+      .map((secret) => (secret.retiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(secret.retiresAt)))
+      .filter((retiresAt) => retiresAt > now);
+    return {
+      endpoint: {
+        subscription,
+        url: subscription.url,
+        policy,
+        signer: compileSigner(policy.signature, secrets),
+      },
+      subscriptionVersion: subscription.version,
+      organisationUpdatedAt: organisationDefault?.updatedAt,
+      validUntil: Math.min(Number.POSITIVE_INFINITY, ...retirements),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { type DeliveryRequest } from '@skyhook/contracts';
+import { type DeliveryPolicy } from '@skyhook/delivery-policy';
+import { deliveryHeaders } from './delivery-headers';
+import { renderPayload } from './webhook-payload';
+import { type WebhookSigner } from './webhook-signer';
+
+/** Exactly what to POST for one attempt. */
+export interface PreparedWebhook {
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * Body and headers for one attempt. `signer` must be compiled from `policy.signature`. The
+ * message id is the delivery id, so it is stable across retries as Standard Webhooks asks
+ * (receivers de-duplicate on it); the timestamp is the attempt time, so each retry carries a
+ * fresh one and passes receivers' replay windows.
+ */
+export function prepareWebhook(
+  policy: DeliveryPolicy,
+  signer: WebhookSigner,
+  request: DeliveryRequest,
+  attemptAt: Date,
+): PreparedWebhook {
+  const body = renderPayload(policy.payload, request);
+  const headers = deliveryHeaders(policy, request);
+  Object.assign(headers, signer.sign(request.deliveryId, unixSecondsOf(attemptAt), body));
+  return { body, headers };
+}
+
+function unixSecondsOf(instant: Date): number {
+  return Math.floor(instant.getTime() / 1000);
+}

@@ -1,0 +1,20 @@
+export enum WebhookSigningErrorCode {
+  /** A signer was asked for with no signing secret: every delivery must be signed. */
+  NoSigningSecret = 'NO_SIGNING_SECRET',
+  /** A signature timestamp that is not a whole, non-negative number of Unix seconds. */
+  InvalidTimestamp = 'INVALID_SIGNATURE_TIMESTAMP',
+}
+
+/**
+ * A delivery that cannot be signed. These are the dispatcher's own faults (bad subscription
+ * data, a bad clock value), never caller input. Messages never contain secret material.
+ */
+export class WebhookSigningError extends Error {
+  constructor(
+    readonly code: WebhookSigningErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebhookSigningError';
+  }
+}
