@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { describeServiceStartup } from '@skyhook/testing';
 
-describeServiceStartup('dispatcher', { usesDatabase: false });
+describeServiceStartup('dispatcher', {
+  usesDatabase: false,
+  requiredEnvironment: { SECRETS_MASTER_KEY: randomBytes(32).toString('base64') },
+});
