@@ -264,9 +264,9 @@ describe('dispatcher: signed deliveries to a real HTTPS receiver', () => {
 });
 
 async function harnessCommands(harness: DispatcherHarness, subscriptionId: string) {
-  return pollUntil(async () => {
+  return pollUntil(() => {
     const commands = harness.commands().filter((command) => command.subscriptionId === subscriptionId);
-    return commands.length > 0 ? commands : undefined;
+    return Promise.resolve(commands.length > 0 ? commands : undefined);
   }, 'the disable command');
 }
 
