@@ -1,11 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { type Registry } from 'prom-client';
 import { MessagingModule } from '@skyhook/messaging';
-import { ObservabilityModule } from '@skyhook/observability';
+import { METRICS_REGISTRY, ObservabilityModule } from '@skyhook/observability';
 import { PersistenceModule } from '@skyhook/persistence';
 import { type ServiceContext } from '@skyhook/service-runtime';
 import { systemClock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from './api.config';
+import { API_METRICS, createApiMetrics } from './api-metrics';
 import { CLOCK } from './clock.provider';
 import { EventsController } from './events/events.controller';
 import { PublishEventService } from './events/publish-event.service';
@@ -18,6 +20,7 @@ import { AdminOrganisationsController } from './organisations/admin-organisation
 import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
 import { DocsController } from './openapi/docs.controller';
+import { SubscriptionCommandsConsumer } from './subscriptions/subscription-commands.consumer';
 import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
 import { SubscriptionOutbox } from './subscriptions/subscription-outbox';
@@ -35,7 +38,7 @@ export class ApiModule {
         ObservabilityModule.forRoot({ registry, logger }),
         MessagingModule.forRoot({
           settings: config.kafka,
-          topics: ['inboundEvents', 'subscriptionEvents', 'organisationSnapshots'],
+          topics: ['inboundEvents', 'subscriptionEvents', 'organisationSnapshots', 'subscriptionCommands'],
         }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-api' }),
       ],
@@ -46,10 +49,16 @@ export class ApiModule {
         EventsController,
         SubscriptionsController,
         SubscriptionReadModelProjector,
+        SubscriptionCommandsConsumer,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: CLOCK, useValue: systemClock },
+        {
+          provide: API_METRICS,
+          useFactory: (metricsRegistry: Registry) => createApiMetrics(metricsRegistry),
+          inject: [METRICS_REGISTRY],
+        },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         ApiKeyGuard,
         AdminTokenGuard,

@@ -5,6 +5,7 @@ import { assertDatabaseReachable } from '@skyhook/persistence';
 import { runService } from '@skyhook/service-runtime';
 import { loadApiConfig } from './api.config';
 import { ApiModule } from './api.module';
+import { subscriptionCommandsConsumerOptions } from './subscriptions/subscription-commands.consumer';
 
 void runService({
   name: 'api',
@@ -25,6 +26,11 @@ void runService({
           handleRejected: () => Promise.resolve(),
         }),
       },
+      { inheritAppConfig: true },
+    );
+    // The dispatcher's commands (circuit breaker): a group of their own, see the consumer.
+    app.connectMicroservice(
+      { strategy: createKafkaConsumerServer(app, subscriptionCommandsConsumerOptions(app)) },
       { inheritAppConfig: true },
     );
   },

@@ -211,11 +211,19 @@ export class SubscriptionCommandsService {
     await this.execute(organisationId, id, undefined, (state, now) => [decideExpire(state, now)]);
   }
 
-  /** Disabling on the dispatcher's behalf, when an endpoint's circuit breaker trips. */
-  disableByCircuitBreaker(organisationId: string, id: string, detail: string): Promise<SubscriptionState> {
-    return this.execute(organisationId, id, undefined, (state, now) => [
+  /**
+   * Disabling on the dispatcher's behalf, when an endpoint's circuit breaker trips. `applied` is
+   * false when the subscription was already disabled (by the breaker or its partner): no event.
+   */
+  async disableByCircuitBreaker(
+    organisationId: string,
+    id: string,
+    detail: string,
+  ): Promise<{ subscription: SubscriptionState; applied: boolean }> {
+    const { state, appended } = await this.executeAndReport(organisationId, id, undefined, (state, now) => [
       decideDisable(state, 'circuit-breaker', detail, now),
     ]);
+    return { subscription: state, applied: appended };
   }
 
   private async execute(
@@ -224,6 +232,16 @@ export class SubscriptionCommandsService {
     expectedVersion: number | undefined,
     decide: Decide,
   ): Promise<SubscriptionState> {
+    return (await this.executeAndReport(organisationId, id, expectedVersion, decide)).state;
+  }
+
+  /** Runs a command; `appended` says whether it changed anything (false: a no-op decision). */
+  private async executeAndReport(
+    organisationId: string,
+    id: string,
+    expectedVersion: number | undefined,
+    decide: Decide,
+  ): Promise<{ state: SubscriptionState; appended: boolean }> {
     let appended = false;
     const state = await this.dataSource.transaction(async (manager) => {
       const current = await this.readModel.lockLive(manager, organisationId, id);
@@ -251,7 +269,7 @@ export class SubscriptionCommandsService {
       return next;
     });
     if (appended) await this.outbox.nudge();
-    return state;
+    return { state, appended };
   }
 
   private async checkUrl(rawUrl: string): Promise<string> {

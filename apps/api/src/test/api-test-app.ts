@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase, testKafkaEnvironment, testLogger
 import { type ApiConfig, loadApiConfig } from '../api.config';
 import { ApiModule } from '../api.module';
 import { CLOCK } from '../clock.provider';
+import { subscriptionCommandsConsumerOptions } from '../subscriptions/subscription-commands.consumer';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -78,6 +79,10 @@ export async function startApiTestApp(
         handleRejected: () => Promise.resolve(),
       }),
     },
+    { inheritAppConfig: true },
+  );
+  app.connectMicroservice(
+    { strategy: createKafkaConsumerServer(app, subscriptionCommandsConsumerOptions(app)) },
     { inheritAppConfig: true },
   );
   await app.init();
