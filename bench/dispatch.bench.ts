@@ -1,0 +1,828 @@
+/**
+ * Dispatcher benchmark (`npm run bench:dispatch`): one run, three systems against the same
+ * HTTPS receiver (a child process on loopback, 100 endpoint paths, the test CA's `localhost`
+ * certificate), the same signing (`prepareWebhook`, Standard Webhooks, one secret per
+ * subscription) and the same HTTP client (undici Agent configured like the dispatcher's:
+ * keep-alive, 32 connections per origin, certificate verified, SSRF-guarded lookup):
+ *  (a) Skyhook end to end: the real fanout and dispatcher services from dist/, inbound events
+ *      published to Kafka by this process, each matching exactly one of 100 subscriptions;
+ *  (b) raw ceiling: this process signs and POSTs directly, at most 1,000 requests in flight;
+ *  (c) BullMQ + Redis (127.0.0.1:6379): this process adds jobs, a Worker in a child process
+ *      (concurrency 1,000) signs and POSTs.
+ * For each: max deliveries/s (20,000 offered at once), CPU per delivery (/proc utime+stime of
+ * every process involved) and publish→arrival latency at a steady 1,000/s for 10 s.
+ *
+ * The same compiled file is also the receiver (`receiver` argument) and the BullMQ worker
+ * (`bullmq-worker` argument) when forked by the benchmark.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, Worker } from 'bullmq';
+import { Kafka, logLevel } from 'kafkajs';
+import { Agent, request as undiciRequest } from 'undici';
+import {
+  ALL_TOPIC_KEYS,
+  deliveryIdOf,
+  type DeliveryRequest,
+  type InboundEvent,
+  inboundEventContract,
+  organisationSnapshotContract,
+  type SubscriptionEvent,
+  subscriptionEventContract,
+} from '@skyhook/contracts';
+import {
+  type DeliveryPolicy,
+  parseDeliveryPolicyOverride,
+  resolveEffectivePolicy,
+} from '@skyhook/delivery-policy';
+import {
+  findFreeLoopbackPort,
+  provisionInfrastructure,
+  SERVICE_NODE_OPTIONS,
+  serviceEntryPoint,
+  serviceLaunchEnvironment,
+  workspaceRoot,
+} from '@skyhook/local-infrastructure';
+import {
+  ContractProducer,
+  kafkaEnvironmentSchema,
+  kafkaSettingsFrom,
+  provisionTopics,
+} from '@skyhook/messaging';
+import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
+import { createGuardedLookup } from '@skyhook/url-policy';
+import { compileSigner, prepareWebhook, type WebhookSigner } from '@skyhook/webhook-signing';
+
+const ENDPOINTS = 100;
+const ORGANISATIONS = 10;
+const THROUGHPUT_DELIVERIES = 20_000;
+const WARMUP_DELIVERIES = 1_000;
+const LATENCY_RATE_PER_SECOND = 1_000;
+const LATENCY_SECONDS = 10;
+/** The dispatcher's defaults: DISPATCH_CONNECTIONS_PER_ORIGIN and DISPATCH_MAX_IN_FLIGHT. */
+const CONNECTIONS_PER_ORIGIN = 32;
+const MAX_IN_FLIGHT = 1_000;
+const EVENT_TYPE = 'booking.created';
+const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null } as const;
+const TLS_FIXTURES = join(workspaceRoot(), 'libs', 'testing', 'fixtures', 'tls');
+const TEST_CA_PATH = join(TLS_FIXTURES, 'ca.pem');
+/** USER_HZ: utime and stime in /proc/<pid>/stat are in 1/100 s on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface BenchSubscription {
+  readonly id: string;
+  readonly organisationId: string;
+  readonly path: string;
+  readonly secret: string;
+}
+
+function subscriptions(): BenchSubscription[] {
+  return Array.from({ length: ENDPOINTS }, (_, i) => ({
+    id: `sub_bench_${i}`,
+    organisationId: `org_${i % ORGANISATIONS}`,
+    path: `/e${i}`,
+    secret: generateSigningSecret(),
+  }));
+}
+
+/** The policy the dispatcher resolves for these subscriptions (empty organisation default and override). */
+function benchPolicy(): DeliveryPolicy {
+  return resolveEffectivePolicy(parseDeliveryPolicyOverride({}), parseDeliveryPolicyOverride({}));
+}
+
+/** The dispatcher's undici Agent (apps/dispatcher/src/webhook-http-client.ts), trusting the test CA. */
+function dispatcherLikeAgent(): Agent {
+  return new Agent({
+    connections: CONNECTIONS_PER_ORIGIN,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+    connect: {
+      lookup: createGuardedLookup({ allowHttpLoopback: true }),
+      rejectUnauthorized: true,
+      ca: readFileSync(TEST_CA_PATH, 'utf8'),
+    },
+  });
+}
+
+/** Signs and POSTs one delivery as the dispatcher does; throws unless the answer is 2xx. */
+async function signAndPost(
+  agent: Agent,
+  policy: DeliveryPolicy,
+  signer: WebhookSigner,
+  url: string,
+  request: DeliveryRequest,
+): Promise<void> {
+  const webhook = prepareWebhook(policy, signer, request, new Date());
+  const response = await undiciRequest(url, {
+    method: 'POST',
+    headers: webhook.headers,
+    body: webhook.body,
+    dispatcher: agent,
+    headersTimeout: policy.timeoutMs,
+    bodyTimeout: policy.timeoutMs,
+  });
+  await response.body.text();
+  if (response.statusCode < 200 || response.statusCode > 299) {
+    throw new Error(`receiver answered ${response.statusCode}`);
+  }
+}
+
+/** A delivery request as fan-out builds it for the event numbered `n` (it goes to endpoint n % 100). */
+function deliveryRequest(subscription: BenchSubscription, eventId: string, sentAt: number): DeliveryRequest {
+  return {
+    deliveryId: deliveryIdOf(subscription.organisationId, eventId, subscription.id),
+    subscriptionId: subscription.id,
+    organisationId: subscription.organisationId,
+    event: {
+      id: eventId,
+      type: EVENT_TYPE,
+      scope: { endpoint: subscription.path.slice(1) },
+      occurredAt: new Date(sentAt).toISOString(),
+      data: { bookingId: `bk_${eventId}`, seats: 2, centre: 'LGW', sentAt },
+    },
+    publishedAt: new Date(sentAt).toISOString(),
+    held: false,
+    test: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiver (child process)
+
+interface ReceiverStats {
+  readonly count: number;
+  readonly unsigned: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+type ReceiverCommand = { id: number; cmd: 'reset' } | { id: number; cmd: 'wait'; count: number };
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function runReceiver(): void {
+  let latencies: number[] = [];
+  let unsigned = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  let waiting: { id: number; count: number } | undefined;
+  const stats = (): ReceiverStats => {
+    const sorted = latencies.slice().sort((a, b) => a - b);
+    return {
+      count: latencies.length,
+      unsigned,
+      firstAt,
+      lastAt,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? Number.NaN,
+    };
+  };
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const now = Date.now();
+      const body = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('latin1');
+      const sentAt = /"sentAt":(\d+)/.exec(body)?.[1];
+      if (request.headers['webhook-signature'] === undefined) unsigned += 1;
+      if (firstAt === 0) firstAt = now;
+      lastAt = now;
+      latencies.push(sentAt === undefined ? Number.NaN : now - Number(sentAt));
+      response.writeHead(200);
+      response.end();
+      if (waiting !== undefined && latencies.length >= waiting.count) {
+        process.send?.({ id: waiting.id, stats: stats() });
+        waiting = undefined;
+      }
+    });
+  };
+  const server = createServer(
+    {
+      keepAlive: true,
+      cert: readFileSync(join(TLS_FIXTURES, 'localhost.pem')),
+      key: readFileSync(join(TLS_FIXTURES, 'localhost-key.pem')),
+    },
+    onRequest,
+  );
+  process.on('message', (message: ReceiverCommand) => {
+    if (message.cmd === 'reset') {
+      latencies = [];
+      unsigned = 0;
+      firstAt = 0;
+      lastAt = 0;
+      process.send?.({ id: message.id });
+    } else if (latencies.length >= message.count) {
+      process.send?.({ id: message.id, stats: stats() });
+    } else {
+      waiting = { id: message.id, count: message.count };
+    }
+  });
+  process.on('disconnect', () => {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  });
+  server.listen(0, '127.0.0.1', () => {
+    process.send?.({ port: (server.address() as AddressInfo).port });
+  });
+}
+
+class ReceiverClient {
+  private nextId = 0;
+  private readonly pending = new Map<number, (stats: ReceiverStats | undefined) => void>();
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly origin: string,
+  ) {
+    child.on('message', (message: { id?: number; stats?: ReceiverStats }) => {
+      if (message.id === undefined) return;
+      this.pending.get(message.id)?.(message.stats);
+      this.pending.delete(message.id);
+    });
+  }
+
+  static async start(): Promise<ReceiverClient> {
+    const child = forkSelf('receiver', {});
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (message: { port: number }) => resolve(message.port));
+      child.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+    });
+    return new ReceiverClient(child, `https://localhost:${port}`);
+  }
+
+  private call(
+    command: { cmd: 'reset' } | { cmd: 'wait'; count: number },
+  ): Promise<ReceiverStats | undefined> {
+    const id = (this.nextId += 1);
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.child.send({ ...command, id });
+    });
+  }
+
+  async reset(): Promise<void> {
+    await this.call({ cmd: 'reset' });
+  }
+
+  async waitFor(count: number, timeoutMs: number): Promise<ReceiverStats> {
+    const timeout = sleep(timeoutMs).then(() => undefined);
+    const stats = await Promise.race([this.call({ cmd: 'wait', count }), timeout]);
+    if (stats === undefined)
+      throw new Error(`receiver did not get ${count} deliveries within ${timeoutMs} ms`);
+    return stats;
+  }
+
+  async stop(): Promise<void> {
+    await stopChild(this.child, () => this.child.disconnect());
+  }
+}
+
+function forkSelf(role: string, environment: Record<string, string>): ChildProcess {
+  return fork(__filename, [role], {
+    cwd: workspaceRoot(),
+    execArgv: SERVICE_NODE_OPTIONS,
+    env: { ...process.env, ...serviceLaunchEnvironment(), ...environment },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+async function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  ask();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting from /proc
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function processCpuMs(pid: number): number {
+  if (pid === process.pid) {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1_000;
+  }
+  return (processTicks(pid) * 1_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+interface ProcessEntry {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly comm: string;
+}
+
+function listProcesses(): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      found.push({ pid: Number(entry), ppid, comm });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** The Kafka broker when this process started it (a `java` descendant); undefined for containers or KAFKA_BROKERS. */
+function kafkaBrokerPid(): number | undefined {
+  const processes = listProcesses();
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const entry of processes) {
+      if (ours.has(entry.ppid) && !ours.has(entry.pid)) {
+        ours.add(entry.pid);
+        grew = true;
+      }
+    }
+  }
+  return processes.find((entry) => ours.has(entry.pid) && entry.comm === 'java')?.pid;
+}
+
+type ProcessSet = Record<string, number | undefined>;
+
+class CpuMeter {
+  private readonly started: Record<string, number> = {};
+  private readonly startedAt = performance.now();
+
+  constructor(private readonly processes: ProcessSet) {
+    for (const [name, pid] of Object.entries(processes)) {
+      if (pid !== undefined) this.started[name] = processCpuMs(pid);
+    }
+  }
+
+  /** CPU ms per process since construction, and each as a share of one core. */
+  read(): { wallMs: number; cpuMs: Record<string, number>; coreShare: Record<string, number> } {
+    const wallMs = performance.now() - this.startedAt;
+    const cpuMs: Record<string, number> = {};
+    const coreShare: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.processes)) {
+      if (pid === undefined) continue;
+      cpuMs[name] = Math.round(processCpuMs(pid) - (this.started[name] ?? 0));
+      coreShare[name] = Math.round(((cpuMs[name] ?? 0) / wallMs) * 100) / 100;
+    }
+    return { wallMs: Math.round(wallMs), cpuMs, coreShare };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offering load
+
+interface Offer {
+  /** Hands over deliveries numbered `from` .. `from + count - 1`, each stamped `sentAt`. */
+  (from: number, count: number, sentAt: number): Promise<void>;
+}
+
+/** As fast as the offer accepts them, in chunks. */
+async function offerAll(offer: Offer, count: number, chunk: number): Promise<void> {
+  for (let from = 0; from < count; from += chunk) {
+    await offer(from, Math.min(chunk, count - from), Date.now());
+  }
+}
+
+/** At a steady rate: every few ms whatever is due, each stamped when it was handed over. */
+async function offerPaced(offer: Offer, ratePerSecond: number, seconds: number): Promise<number> {
+  const total = ratePerSecond * seconds;
+  const started = Date.now();
+  let offered = 0;
+  while (offered < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - started) * ratePerSecond) / 1_000));
+    if (due > offered) {
+      const count = due - offered;
+      await offer(offered, count, Date.now());
+      offered += count;
+    }
+    await sleep(2);
+  }
+  return total;
+}
+
+interface RowResult {
+  readonly system: string;
+  readonly deliveriesPerSecond: number;
+  readonly throughputSeconds: number;
+  /** CPU ms per delivery of the system's own processes (services / worker / sender, publisher included). */
+  readonly cpuMsPerDelivery: number;
+  /** CPU ms per delivery of the broker (Kafka or Redis). */
+  readonly brokerCpuMsPerDelivery: number | null;
+  readonly receiverCpuMsPerDelivery: number;
+  readonly throughputCpu: ReturnType<CpuMeter['read']>;
+  readonly latency: { p50: number; p95: number; p99: number; max: number; offeredPerSecond: number };
+  readonly latencyCpu: ReturnType<CpuMeter['read']>;
+}
+
+/** Warm-up, then 20,000 at once, then 1,000/s for 10 s; CPU over the processes named. */
+async function measureRow(
+  system: string,
+  receiver: ReceiverClient,
+  offer: Offer,
+  chunk: number,
+  processes: ProcessSet,
+  broker: string | undefined,
+): Promise<RowResult> {
+  process.stderr.write(`[bench] ${system}: warm-up\n`);
+  await receiver.reset();
+  await offerAll((from, count, sentAt) => offer(1_000_000 + from, count, sentAt), WARMUP_DELIVERIES, chunk);
+  await receiver.waitFor(WARMUP_DELIVERIES, 120_000);
+
+  process.stderr.write(`[bench] ${system}: ${THROUGHPUT_DELIVERIES} deliveries at once\n`);
+  await receiver.reset();
+  const all = { ...processes, receiver: receiver.child.pid };
+  let meter = new CpuMeter(all);
+  const started = Date.now();
+  await offerAll(
+    (from, count, sentAt) => offer(2_000_000 + from, count, sentAt),
+    THROUGHPUT_DELIVERIES,
+    chunk,
+  );
+  const burst = await receiver.waitFor(THROUGHPUT_DELIVERIES, 180_000);
+  const throughputCpu = meter.read();
+  const throughputSeconds = (burst.lastAt - started) / 1_000;
+  if (burst.unsigned > 0) throw new Error(`${system}: ${burst.unsigned} deliveries arrived unsigned`);
+
+  process.stderr.write(`[bench] ${system}: ${LATENCY_RATE_PER_SECOND}/s for ${LATENCY_SECONDS} s\n`);
+  await sleep(1_000);
+  await receiver.reset();
+  meter = new CpuMeter(all);
+  const paced = performance.now();
+  const offered = await offerPaced(
+    (from, count, sentAt) => offer(3_000_000 + from, count, sentAt),
+    LATENCY_RATE_PER_SECOND,
+    LATENCY_SECONDS,
+  );
+  const offeredPerSecond = Math.round(offered / ((performance.now() - paced) / 1_000));
+  const steady = await receiver.waitFor(offered, 120_000);
+  const latencyCpu = meter.read();
+
+  const own = Object.entries(throughputCpu.cpuMs)
+    .filter(([name]) => name !== 'receiver' && name !== broker)
+    .reduce((sum, [, ms]) => sum + ms, 0);
+  const perDelivery = (ms: number | undefined) =>
+    ms === undefined ? null : Math.round((ms / THROUGHPUT_DELIVERIES) * 1_000) / 1_000;
+  return {
+    system,
+    deliveriesPerSecond: Math.round(THROUGHPUT_DELIVERIES / throughputSeconds),
+    throughputSeconds: Math.round(throughputSeconds * 100) / 100,
+    cpuMsPerDelivery: perDelivery(own) ?? Number.NaN,
+    brokerCpuMsPerDelivery: broker === undefined ? null : perDelivery(throughputCpu.cpuMs[broker]),
+    receiverCpuMsPerDelivery: perDelivery(throughputCpu.cpuMs['receiver']) ?? Number.NaN,
+    throughputCpu,
+    latency: { p50: steady.p50, p95: steady.p95, p99: steady.p99, max: steady.max, offeredPerSecond },
+    latencyCpu,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) raw ceiling
+
+async function rawRow(receiver: ReceiverClient, subs: BenchSubscription[]): Promise<RowResult> {
+  const agent = dispatcherLikeAgent();
+  const policy = benchPolicy();
+  const signers = subs.map((sub) => compileSigner(policy.signature, [sub.secret]));
+  let inFlight = 0;
+  let failures = 0;
+  const slotFreed: (() => void)[] = [];
+  const send = (n: number, sentAt: number): void => {
+    const i = n % ENDPOINTS;
+    const sub = subs[i]!;
+    inFlight += 1;
+    signAndPost(
+      agent,
+      policy,
+      signers[i]!,
+      `${receiver.origin}${sub.path}`,
+      deliveryRequest(sub, `evt_${n}`, sentAt),
+    )
+      .catch(() => {
+        failures += 1;
+      })
+      .finally(() => {
+        inFlight -= 1;
+        slotFreed.shift()?.();
+      });
+  };
+  const offer: Offer = async (from, count, sentAt) => {
+    for (let n = from; n < from + count; n += 1) {
+      while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => slotFreed.push(resolve));
+      send(n, sentAt);
+    }
+  };
+  try {
+    return await measureRow(
+      'raw (sign + POST, no queue)',
+      receiver,
+      offer,
+      1_000,
+      { bench: process.pid },
+      undefined,
+    );
+  } finally {
+    await agent.close();
+    if (failures > 0) process.stderr.write(`[bench] raw: ${failures} failed POSTs\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) BullMQ + Redis
+
+function runBullmqWorker(): void {
+  const subs = JSON.parse(process.env['BENCH_SUBSCRIPTIONS'] ?? '[]') as BenchSubscription[];
+  const origin = process.env['BENCH_ORIGIN'] ?? '';
+  const agent = dispatcherLikeAgent();
+  const policy = benchPolicy();
+  const endpoints = new Map(
+    subs.map((sub) => [
+      sub.id,
+      { url: `${origin}${sub.path}`, signer: compileSigner(policy.signature, [sub.secret]) },
+    ]),
+  );
+  const worker = new Worker<DeliveryRequest>(
+    process.env['BENCH_QUEUE'] ?? '',
+    async (job) => {
+      const endpoint = endpoints.get(job.data.subscriptionId);
+      if (endpoint === undefined) throw new Error(`unknown subscription ${job.data.subscriptionId}`);
+      await signAndPost(agent, policy, endpoint.signer, endpoint.url, job.data);
+    },
+    { connection: REDIS, concurrency: MAX_IN_FLIGHT, autorun: true },
+  );
+  worker.on('failed', (_job, error) => process.stderr.write(`[bench worker] job failed: ${error.message}\n`));
+  process.on('message', (message: string) => {
+    if (message !== 'stop') return;
+    void (async () => {
+      await worker.close();
+      await agent.close();
+      process.exit(0);
+    })();
+  });
+  worker.waitUntilReady().then(
+    () => process.send?.('ready'),
+    (error: unknown) => {
+      process.stderr.write(`[bench worker] ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+function bullmqVersion(): string {
+  const manifest = readFileSync(join(workspaceRoot(), 'node_modules', 'bullmq', 'package.json'), 'utf8');
+  return (JSON.parse(manifest) as { version: string }).version;
+}
+
+async function bullmqRow(receiver: ReceiverClient, subs: BenchSubscription[]): Promise<RowResult> {
+  const queueName = `skyhook-bench-dispatch-${randomBytes(4).toString('hex')}`;
+  const queue = new Queue<DeliveryRequest>(queueName, { connection: REDIS });
+  const worker = forkSelf('bullmq-worker', {
+    BENCH_QUEUE: queueName,
+    BENCH_ORIGIN: receiver.origin,
+    BENCH_SUBSCRIPTIONS: JSON.stringify(subs),
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('exit', (code) => reject(new Error(`BullMQ worker exited with ${code}`)));
+    });
+    const offer: Offer = async (from, count, sentAt) => {
+      const jobs = [];
+      for (let n = from; n < from + count; n += 1) {
+        const sub = subs[n % ENDPOINTS]!;
+        jobs.push({
+          name: 'deliver',
+          data: deliveryRequest(sub, `evt_${n}`, sentAt),
+          // The lightest BullMQ set-up: finished jobs are not kept in Redis.
+          opts: { removeOnComplete: true, removeOnFail: true },
+        });
+      }
+      await queue.addBulk(jobs);
+    };
+    const redis = listProcesses().find((entry) => entry.comm === 'redis-server')?.pid;
+    return await measureRow(
+      `BullMQ ${bullmqVersion()} + Redis (worker in a child process)`,
+      receiver,
+      offer,
+      1_000,
+      { bench: process.pid, worker: worker.pid, redis },
+      'redis',
+    );
+  } finally {
+    await stopChild(worker, () => worker.send('stop'));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) Skyhook end to end
+
+async function skyhookRow(
+  receiver: ReceiverClient,
+  subs: BenchSubscription[],
+  brokers: string,
+): Promise<RowResult> {
+  const masterKey = randomBytes(32).toString('base64');
+  const environment = {
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC_PREFIX: `bench-${randomBytes(4).toString('hex')}.`,
+    KAFKA_PARTITIONS_INBOUND_EVENTS: '12',
+    KAFKA_PARTITIONS_DELIVERY_REQUESTS: '24',
+    LOG_LEVEL: 'warn',
+  };
+  const settings = kafkaSettingsFrom(kafkaEnvironmentSchema.parse(environment), 'bench');
+  const kafka = new Kafka({ clientId: 'bench', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await provisionTopics(admin, settings, ALL_TOPIC_KEYS);
+  await admin.disconnect();
+  const producer = new ContractProducer(kafka, settings);
+  await producer.connect();
+  const services: ChildProcess[] = [];
+  try {
+    const now = new Date().toISOString();
+    await producer.send(
+      organisationSnapshotContract,
+      'organisationSnapshots',
+      Array.from({ length: ORGANISATIONS }, (_, o) => ({
+        organisationId: `org_${o}`,
+        eventTypes: [EVENT_TYPE],
+        defaultPolicy: {},
+        updatedAt: now,
+      })),
+    );
+    const cipher = secretCipherFromEnvironment({ SECRETS_MASTER_KEY: masterKey });
+    const created: SubscriptionEvent[] = subs.map((sub) => ({
+      type: 'SubscriptionCreated',
+      subscriptionId: sub.id,
+      organisationId: sub.organisationId,
+      version: 1,
+      occurredAt: now,
+      fields: {
+        url: `${receiver.origin}${sub.path}`,
+        description: '',
+        eventTypes: ['*'],
+        scopeFilter: { endpoint: sub.path.slice(1) },
+        policy: {},
+      },
+      secrets: [
+        {
+          id: 'sec_1',
+          encrypted: cipher.encrypt(sub.secret, `${sub.id}:sec_1`),
+          hint: 'whsec_…',
+          createdAt: now,
+          retiresAt: null,
+        },
+      ],
+      expiresAt: null,
+    }));
+    await producer.send(subscriptionEventContract, 'subscriptionEvents', created);
+
+    const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
+      const port = await findFreeLoopbackPort();
+      const child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint(name)], {
+        cwd: workspaceRoot(),
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          ...serviceLaunchEnvironment(),
+          ...environment,
+          ...extra,
+          PORT: String(port),
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      services.push(child);
+      const giveUpAt = Date.now() + 60_000;
+      while (
+        !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+        if (Date.now() > giveUpAt) throw new Error(`${name} not ready within 60 s`);
+        await sleep(200);
+      }
+      return child;
+    };
+    const [fanout, dispatcher] = await Promise.all([
+      launch('fanout', {}),
+      launch('dispatcher', {
+        SECRETS_MASTER_KEY: masterKey,
+        SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+        NODE_EXTRA_CA_CERTS: TEST_CA_PATH,
+      }),
+    ]);
+
+    const offer: Offer = async (from, count, sentAt) => {
+      const events: InboundEvent[] = [];
+      for (let n = from; n < from + count; n += 1) {
+        const sub = subs[n % ENDPOINTS]!;
+        const request = deliveryRequest(sub, `evt_${n}`, sentAt);
+        events.push({ ...request.event, organisationId: sub.organisationId });
+      }
+      await producer.send(inboundEventContract, 'inboundEvents', events, { trusted: true });
+    };
+    const kafkaBroker = kafkaBrokerPid();
+    return await measureRow(
+      'Skyhook (fanout + dispatcher over Kafka)',
+      receiver,
+      offer,
+      1_000,
+      { bench: process.pid, fanout: fanout.pid, dispatcher: dispatcher.pid, kafka: kafkaBroker },
+      'kafka',
+    );
+  } finally {
+    for (const service of services) await stopChild(service, () => service.kill('SIGTERM'));
+    await producer.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function formatMs(value: number): string {
+  return Number.isFinite(value) ? String(Math.round(value * 10) / 10) : '—';
+}
+
+async function main(): Promise<void> {
+  const infrastructure = await provisionInfrastructure({
+    stateDir: join(workspaceRoot(), 'tmp', 'bench-infrastructure'),
+    log: (m) => process.stderr.write(`[bench] ${m}\n`),
+  });
+  const receiver = await ReceiverClient.start();
+  try {
+    const subs = subscriptions();
+    const raw = await rawRow(receiver, subs);
+    const bullmq = await bullmqRow(receiver, subs);
+    const skyhook = await skyhookRow(receiver, subs, infrastructure.kafkaBrokers);
+    const rows = [skyhook, raw, bullmq];
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n\n`);
+    const lines = [
+      '| system | deliveries/s (20,000 at once) | CPU ms/delivery (own processes) | broker CPU ms/delivery | p50 ms @1,000/s | p95 ms | p99 ms |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...rows.map(
+        (row) =>
+          `| ${row.system} | ${row.deliveriesPerSecond.toLocaleString('en-GB')} | ${row.cpuMsPerDelivery} | ${
+            row.brokerCpuMsPerDelivery ?? '—'
+          } | ${formatMs(row.latency.p50)} | ${formatMs(row.latency.p95)} | ${formatMs(row.latency.p99)} |`,
+      ),
+    ];
+    const ofRaw = skyhook.deliveriesPerSecond / raw.deliveriesPerSecond;
+    const ofBullmq = skyhook.deliveriesPerSecond / bullmq.deliveriesPerSecond;
+    lines.push(
+      '',
+      `Skyhook/raw throughput: ${Math.round(ofRaw * 100)} % (goal ≥ 60 %: ${ofRaw >= 0.6 ? 'met' : 'NOT met'})`,
+      `Skyhook/BullMQ throughput: ${ofBullmq.toFixed(2)}× (goal ≥ 1.5×: ${ofBullmq >= 1.5 ? 'met' : 'NOT met'})`,
+      `Skyhook p99 at 1,000/s: ${formatMs(skyhook.latency.p99)} ms (goal < 50 ms: ${
+        skyhook.latency.p99 < 50 ? 'met' : 'NOT met'
+      })`,
+    );
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await receiver.stop();
+    await infrastructure.stop();
+  }
+}
+
+const role = process.argv[2];
+if (role === 'receiver') {
+  runReceiver();
+} else if (role === 'bullmq-worker') {
+  runBullmqWorker();
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
