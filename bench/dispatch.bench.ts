@@ -706,17 +706,24 @@ async function skyhookRow(
 
     const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
       const port = await findFreeLoopbackPort();
-      const child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint(name)], {
-        cwd: workspaceRoot(),
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          ...serviceLaunchEnvironment(),
-          ...environment,
-          ...extra,
-          PORT: String(port),
+      // BENCH_CPU_PROFILE_DIR: each service writes a V8 CPU profile there when it stops.
+      const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
+      const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const child = spawn(
+        process.execPath,
+        [...SERVICE_NODE_OPTIONS, ...profiling, serviceEntryPoint(name)],
+        {
+          cwd: workspaceRoot(),
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            ...serviceLaunchEnvironment(),
+            ...environment,
+            ...extra,
+            PORT: String(port),
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
         },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      );
       services.push(child);
       const giveUpAt = Date.now() + 60_000;
       while (
@@ -778,10 +785,14 @@ async function main(): Promise<void> {
   const receiver = await ReceiverClient.start();
   try {
     const subs = subscriptions();
-    const raw = await rawRow(receiver, subs);
-    const bullmq = await bullmqRow(receiver, subs);
-    const skyhook = await skyhookRow(receiver, subs, infrastructure.kafkaBrokers);
-    const rows = [skyhook, raw, bullmq];
+    // BENCH_ROWS=skyhook (or raw, bullmq, comma-separated) runs only those rows, for profiling.
+    const selected = (process.env['BENCH_ROWS'] ?? 'raw,bullmq,skyhook').split(',');
+    const raw = selected.includes('raw') ? await rawRow(receiver, subs) : undefined;
+    const bullmq = selected.includes('bullmq') ? await bullmqRow(receiver, subs) : undefined;
+    const skyhook = selected.includes('skyhook')
+      ? await skyhookRow(receiver, subs, infrastructure.kafkaBrokers)
+      : undefined;
+    const rows = [skyhook, raw, bullmq].filter((row) => row !== undefined);
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n\n`);
     const lines = [
       '| system | deliveries/s (20,000 at once) | CPU ms/delivery (own processes) | broker CPU ms/delivery | p50 ms @1,000/s | p95 ms | p99 ms |',
@@ -793,16 +804,18 @@ async function main(): Promise<void> {
           } | ${formatMs(row.latency.p50)} | ${formatMs(row.latency.p95)} | ${formatMs(row.latency.p99)} |`,
       ),
     ];
-    const ofRaw = skyhook.deliveriesPerSecond / raw.deliveriesPerSecond;
-    const ofBullmq = skyhook.deliveriesPerSecond / bullmq.deliveriesPerSecond;
-    lines.push(
-      '',
-      `Skyhook/raw throughput: ${Math.round(ofRaw * 100)} % (goal ≥ 60 %: ${ofRaw >= 0.6 ? 'met' : 'NOT met'})`,
-      `Skyhook/BullMQ throughput: ${ofBullmq.toFixed(2)}× (goal ≥ 1.5×: ${ofBullmq >= 1.5 ? 'met' : 'NOT met'})`,
-      `Skyhook p99 at 1,000/s: ${formatMs(skyhook.latency.p99)} ms (goal < 50 ms: ${
-        skyhook.latency.p99 < 50 ? 'met' : 'NOT met'
-      })`,
-    );
+    if (skyhook && raw && bullmq) {
+      const ofRaw = skyhook.deliveriesPerSecond / raw.deliveriesPerSecond;
+      const ofBullmq = skyhook.deliveriesPerSecond / bullmq.deliveriesPerSecond;
+      lines.push(
+        '',
+        `Skyhook/raw throughput: ${Math.round(ofRaw * 100)} % (goal ≥ 60 %: ${ofRaw >= 0.6 ? 'met' : 'NOT met'})`,
+        `Skyhook/BullMQ throughput: ${ofBullmq.toFixed(2)}× (goal ≥ 1.5×: ${ofBullmq >= 1.5 ? 'met' : 'NOT met'})`,
+        `Skyhook p99 at 1,000/s: ${formatMs(skyhook.latency.p99)} ms (goal < 50 ms: ${
+          skyhook.latency.p99 < 50 ? 'met' : 'NOT met'
+        })`,
+      );
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await receiver.stop();

@@ -49,4 +49,43 @@ describe('ConcurrencyGate', () => {
     expect(gate.inFlight).toBe(1);
     again();
   });
+
+  it('keeps first come, first served over thousands of waiters, skipping those that gave up', async () => {
+    const gate = new ConcurrencyGate(1, 10);
+    const first = await gate.acquire('busy');
+    const order: number[] = [];
+    const quitters = new Map<number, AbortController>();
+    const waits: Promise<void>[] = [];
+    for (let n = 0; n < 5_000; n += 1) {
+      const abort = new AbortController();
+      if (n % 7 === 3) quitters.set(n, abort);
+      waits.push(
+        gate.acquire('busy', abort.signal).then(
+          (release) => {
+            order.push(n);
+            release();
+          },
+          () => undefined,
+        ),
+      );
+    }
+    for (const abort of quitters.values()) abort.abort();
+    first();
+    await Promise.all(waits);
+    const expected = [...Array(5_000).keys()].filter((n) => !quitters.has(n));
+    expect(order).toEqual(expected);
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('turns every waiter away when their shared signal aborts', async () => {
+    const gate = new ConcurrencyGate(1, 1);
+    const held = await gate.acquire('a');
+    const stopping = new AbortController();
+    const waiting = [gate.acquire('a', stopping.signal), gate.acquire('b', stopping.signal)];
+    stopping.abort();
+    for (const wait of waiting) await expect(wait).rejects.toBeInstanceOf(GateAbortedError);
+    held();
+    expect(gate.inFlight).toBe(0);
+    await expect(gate.acquire('b', stopping.signal)).rejects.toBeInstanceOf(GateAbortedError);
+  });
 });

@@ -1,3 +1,5 @@
+import { onAbort } from '@skyhook/messaging';
+
 /** Raised to a waiter whose signal aborted before it got a slot. */
 export class GateAbortedError extends Error {
   constructor() {
@@ -7,13 +9,24 @@ export class GateAbortedError extends Error {
 
 interface Waiter {
   readonly grant: () => void;
-  readonly signal: AbortSignal | undefined;
+  /** Set when the waiter gave up; it stays in the queue and is skipped when reached. */
+  cancelled: boolean;
 }
 
-/** A counting semaphore with a FIFO queue of waiters that can give up (abort). */
+/** Above this many skipped-over entries at the head, the queue array is compacted. */
+const COMPACT_AFTER = 1_024;
+
+/**
+ * A counting semaphore with a FIFO queue of waiters that can give up (abort). Waiting, granting
+ * and giving up are O(1): the queue is an array read from a moving head, a waiter that gives up
+ * is only marked, and aborts are heard through one listener per signal (`onAbort`), not one
+ * per waiter.
+ */
 class Semaphore {
   private inUse = 0;
-  private readonly waiters: Waiter[] = [];
+  private queue: Waiter[] = [];
+  private head = 0;
+  private waiting = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -22,37 +35,61 @@ class Semaphore {
   }
 
   get idle(): boolean {
-    return this.inUse === 0 && this.waiters.length === 0;
+    return this.inUse === 0 && this.waiting === 0;
   }
 
   acquire(signal?: AbortSignal): Promise<void> {
-    if (this.inUse < this.capacity && this.waiters.length === 0) {
+    if (signal?.aborted === true) return Promise.reject(new GateAbortedError());
+    if (this.inUse < this.capacity && this.waiting === 0) {
       this.inUse += 1;
       return Promise.resolve();
     }
-    if (signal?.aborted === true) return Promise.reject(new GateAbortedError());
     return new Promise<void>((resolve, reject) => {
+      const stopListening =
+        signal === undefined
+          ? () => undefined
+          : onAbort(signal, () => {
+              waiter.cancelled = true;
+              this.waiting -= 1;
+              reject(new GateAbortedError());
+            });
       const waiter: Waiter = {
         grant: () => {
-          signal?.removeEventListener('abort', onAbort);
+          stopListening();
           resolve();
         },
-        signal,
+        cancelled: false,
       };
-      const onAbort = () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new GateAbortedError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
+      this.queue.push(waiter);
+      this.waiting += 1;
     });
   }
 
   release(): void {
-    const next = this.waiters.shift();
+    const next = this.nextWaiter();
     if (next === undefined) this.inUse -= 1;
     else next.grant();
+  }
+
+  private nextWaiter(): Waiter | undefined {
+    while (this.head < this.queue.length) {
+      const waiter = this.queue[this.head] as Waiter;
+      this.head += 1;
+      if (waiter.cancelled) continue;
+      this.waiting -= 1;
+      this.compact();
+      return waiter;
+    }
+    this.queue = [];
+    this.head = 0;
+    return undefined;
+  }
+
+  private compact(): void {
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 

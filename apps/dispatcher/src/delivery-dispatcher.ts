@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type AttemptOutcomeClass,
@@ -19,7 +18,7 @@ import {
   parseRetryAfterMs,
   planNextAttempt,
 } from '@skyhook/delivery-policy';
-import { type BatchingProducer } from '@skyhook/messaging';
+import { type BatchingProducer, sleepUnlessAborted } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { prepareWebhook } from '@skyhook/webhook-signing';
 import { type ConcurrencyGate } from './concurrency-gate';
@@ -191,7 +190,7 @@ export class DeliveryDispatcher {
     for (;;) {
       const endpoint = this.directory.endpoint(subscriptionId, Date.now());
       if (endpoint !== undefined || Date.now() >= giveUpAt) return endpoint;
-      await sleep(UNKNOWN_SUBSCRIPTION_POLL_MS, undefined, { signal: stopping });
+      await sleepUnlessAborted(UNKNOWN_SUBSCRIPTION_POLL_MS, stopping);
     }
   }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -31,6 +30,7 @@ import {
   MESSAGING_METRICS,
   type MessagingMetrics,
   type RejectedRecord,
+  sleepUnlessAborted,
   TopicFollower,
 } from '@skyhook/messaging';
 import {
@@ -154,7 +154,7 @@ export class DispatcherRuntime
     const tier = RETRY_TIERS.find(({ topicKey }) => topicKey === record.topicKey) ?? RETRY_TIERS[0];
     const dueAt = Date.parse(retry.dueAt);
     const wakeAt = Math.min(record.timestamp + tier.delayMs, dueAt);
-    if (wakeAt > Date.now()) await sleep(wakeAt - Date.now(), undefined, { signal: stopping });
+    if (wakeAt > Date.now()) await sleepUnlessAborted(wakeAt - Date.now(), stopping);
     const remainingMs = dueAt - Date.now();
     if (remainingMs > DUE_TOLERANCE_MS) {
       const next = retryTierFor(remainingMs);

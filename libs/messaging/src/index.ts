@@ -15,3 +15,4 @@ export * from './consumer-lag-monitor';
 export * from './partition-progress';
 export * from './concurrent-consumer';
 export * from './batching-producer';
+export * from './abort-listeners';
