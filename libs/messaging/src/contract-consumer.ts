@@ -74,6 +74,16 @@ export class ContractConsumer {
   private readonly routesByTopicName: Map<string, ConsumerRoute>;
   private currentState: ConsumerState = 'idle';
   private readonly stopListeners: (() => Promise<void>)[] = [];
+  /**
+   * Done offsets not yet committed, by topic and partition. They are committed together at
+   * most once per commit interval (and when the consumer stops), not after every batch: a
+   * commit is a round trip to the group coordinator, and one per batch put several of them
+   * between an event's arrival and its handling.
+   */
+  private readonly pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
+  private lastCommitAt = Date.now();
+  /** Commits what an idle consumer left pending, so that its lag reads zero once it is done. */
+  private idleCommitTimer: NodeJS.Timeout | undefined;
 
   constructor(
     kafka: Kafka,
@@ -98,6 +108,9 @@ export class ContractConsumer {
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.currentState = 'consuming';
+      // A new generation: partitions may have moved, and a commit from the old one is refused.
+      // Their done work is re-read by whoever owns them now (a duplicate, never a loss).
+      this.pendingCommits.clear();
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) {
@@ -132,11 +145,21 @@ export class ContractConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.consumeBatch(payload),
     });
+    const intervalMs = this.options.commitIntervalMs ?? 1_000;
+    this.idleCommitTimer = setInterval(() => {
+      if (Date.now() - this.lastCommitAt < intervalMs) return;
+      this.commitPending().catch((error: unknown) => {
+        // Refused during a rebalance: the new owner re-reads that work (a duplicate, never a loss).
+        this.logger.warn({ err: error }, 'committing done offsets failed');
+      });
+    }, intervalMs);
+    this.idleCommitTimer.unref();
   }
 
   /** Finishes the record in hand, commits the done prefix and leaves the group. */
   async stop(): Promise<void> {
     if (this.currentState === 'stopped') return;
+    clearInterval(this.idleCommitTimer);
     await this.consumer.disconnect();
     this.currentState = 'stopped';
     await Promise.all(this.stopListeners.map((listener) => listener()));
@@ -153,17 +176,6 @@ export class ContractConsumer {
     if (route === undefined) {
       throw new Error(`received a batch for unsubscribed topic ${batch.topic}`);
     }
-    const commitIntervalMs = this.options.commitIntervalMs ?? 1_000;
-    let uncommittedOffset: string | undefined;
-    let lastCommitAt = Date.now();
-    const commitDonePrefix = async (): Promise<void> => {
-      if (uncommittedOffset === undefined) return;
-      const next = (BigInt(uncommittedOffset) + 1n).toString();
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-      uncommittedOffset = undefined;
-      lastCommitAt = Date.now();
-    };
-
     const handleRecords = this.options.handleRecords;
     const chunkSize = handleRecords === undefined ? 1 : (this.options.maxRecordsPerCall ?? 500);
     try {
@@ -178,19 +190,27 @@ export class ContractConsumer {
         const last = chunk[chunk.length - 1];
         if (last !== undefined) {
           payload.resolveOffset(last.offset);
-          uncommittedOffset = last.offset;
-        }
-        if (Date.now() - lastCommitAt >= commitIntervalMs) {
-          await commitDonePrefix();
+          this.pendingCommits.set(`${batch.topic}:${batch.partition}`, {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: (BigInt(last.offset) + 1n).toString(),
+          });
         }
         await payload.heartbeat();
       }
     } finally {
       // Also on a handler failure: what is done stays done; kafkajs retries from the failed record.
-      if (!payload.isStale()) {
-        await commitDonePrefix();
-      }
+      const due = Date.now() - this.lastCommitAt >= (this.options.commitIntervalMs ?? 1_000);
+      if (!payload.isStale() && (due || !payload.isRunning())) await this.commitPending();
     }
+  }
+
+  private async commitPending(): Promise<void> {
+    if (this.pendingCommits.size === 0) return;
+    const offsets = [...this.pendingCommits.values()];
+    this.pendingCommits.clear();
+    this.lastCommitAt = Date.now();
+    await this.consumer.commitOffsets(offsets);
   }
 
   private async consumeChunk(
