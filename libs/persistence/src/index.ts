@@ -5,3 +5,4 @@ export * from './run-migrations';
 export * from './projection-checkpoint.store';
 export * from './entities/projection-checkpoint.entity';
 export * from './persistence.module';
+export * from './delivery-history-partitions';

@@ -10,6 +10,7 @@ const MIGRATION_NAMES = [
   'CreateProjectionCheckpoints1763900000000',
   'CreateTenancyAndSubscriptions1763910000000',
   'CreateOrganisationOutboxAndEventIngestion1763920000000',
+  'CreateDeliveryHistory1763930000000',
 ];
 
 function settingsFor(url: string) {
@@ -39,12 +40,15 @@ describe('persistence against a real PostgreSQL', () => {
     );
     expect(tables.map((row) => row.table_name)).toEqual([
       'api_keys',
+      'deliveries',
+      'delivery_attempts',
       'event_types',
       'idempotency_keys',
       'organisation_outbox',
       'organisations',
       'projection_checkpoints',
       'published_events',
+      'replay_jobs',
       'schema_migrations',
       'subscription_outbox',
       'subscriptions',

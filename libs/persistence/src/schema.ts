@@ -2,6 +2,7 @@ import { ProjectionCheckpoint } from './entities/projection-checkpoint.entity';
 import { CreateProjectionCheckpoints1763900000000 } from './migrations/1763900000000-create-projection-checkpoints';
 import { CreateTenancyAndSubscriptions1763910000000 } from './migrations/1763910000000-create-tenancy-and-subscriptions';
 import { CreateOrganisationOutboxAndEventIngestion1763920000000 } from './migrations/1763920000000-create-organisation-outbox-and-event-ingestion';
+import { CreateDeliveryHistory1763930000000 } from './migrations/1763930000000-create-delivery-history';
 
 /** Every entity and every migration, in order. A new migration is appended here. */
 export const ENTITIES = [ProjectionCheckpoint];
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateProjectionCheckpoints1763900000000,
   CreateTenancyAndSubscriptions1763910000000,
   CreateOrganisationOutboxAndEventIngestion1763920000000,
+  CreateDeliveryHistory1763930000000,
 ];
