@@ -58,6 +58,7 @@ import {
 import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
 import { createGuardedLookup } from '@skyhook/url-policy';
 import { compileSigner, prepareWebhook, type WebhookSigner } from '@skyhook/webhook-signing';
+import { processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
 const ORGANISATIONS = 10;
@@ -72,8 +73,6 @@ const EVENT_TYPE = 'booking.created';
 const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null } as const;
 const TLS_FIXTURES = join(workspaceRoot(), 'libs', 'testing', 'fixtures', 'tls');
 const TEST_CA_PATH = join(TLS_FIXTURES, 'ca.pem');
-/** USER_HZ: utime and stime in /proc/<pid>/stat are in 1/100 s on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface BenchSubscription {
   readonly id: string;
@@ -312,24 +311,6 @@ async function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting from /proc
-
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function processCpuMs(pid: number): number {
-  if (pid === process.pid) {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1_000;
-  }
-  return (processTicks(pid) * 1_000) / CLOCK_TICKS_PER_SECOND;
-}
 
 interface ProcessEntry {
   readonly pid: number;

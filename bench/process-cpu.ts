@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+
+/** USER_HZ: utime and stime in /proc/<pid>/stat are in 1/100 s on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in ms; NaN once it has gone. */
+export function processCpuMs(pid: number): number {
+  if (pid === process.pid) {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1_000;
+  }
+  return (processTicks(pid) * 1_000) / CLOCK_TICKS_PER_SECOND;
+}
