@@ -1,9 +1,60 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingModule } from '@skyhook/messaging';
-import { ObservabilityModule } from '@skyhook/observability';
-import { PersistenceModule } from '@skyhook/persistence';
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { type Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { consumerGroupIdOf, MessagingModule } from '@skyhook/messaging';
+import {
+  METRICS_REGISTRY,
+  ObservabilityModule,
+  ReadinessRegistry,
+  SERVICE_LOGGER,
+  type ServiceLogger,
+} from '@skyhook/observability';
+import { DeliveryHistoryPartitions, PersistenceModule } from '@skyhook/persistence';
 import { type ServiceContext } from '@skyhook/service-runtime';
-import { type HistoryConfig } from './history.config';
+import { DeliveryEventsConsumer, HISTORY_GROUP } from './delivery-events.consumer';
+import { DeliveryHistoryProjector } from './delivery-history.projector';
+import { DeliveryHistoryWriter } from './delivery-history.writer';
+import { HISTORY_CONFIG, type HistoryConfig } from './history.config';
+import { createHistoryMetrics, HISTORY_METRICS, type HistoryMetrics } from './history-metrics';
+import { HistoryRetention } from './history-retention';
+import { projectorLagReadiness } from './projector-lag.readiness';
+
+/**
+ * Retention runs its first check before the consumer starts (Nest bootstraps providers before
+ * microservices), so today's partitions exist before the first write, and stops before the
+ * database pool closes.
+ */
+@Injectable()
+class HistoryLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly retention: HistoryRetention,
+    private readonly readiness: ReadinessRegistry,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(HISTORY_CONFIG) private readonly config: HistoryConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register(
+      projectorLagReadiness(
+        this.registry,
+        consumerGroupIdOf(this.config.kafka, HISTORY_GROUP),
+        this.config.readyMaxLag,
+      ),
+    );
+    await this.retention.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.retention.stop();
+  }
+}
 
 /** Projects delivery and attempt events into PostgreSQL for the history API. */
 @Module({})
@@ -15,6 +66,60 @@ export class HistoryModule {
         ObservabilityModule.forRoot({ registry, logger }),
         MessagingModule.forRoot({ settings: config.kafka, topics: ['deliveryEvents'] }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-history' }),
+      ],
+      controllers: [DeliveryEventsConsumer],
+      providers: [
+        { provide: HISTORY_CONFIG, useValue: config },
+        {
+          provide: HISTORY_METRICS,
+          useFactory: (metricsRegistry: Registry) => createHistoryMetrics(metricsRegistry),
+          inject: [METRICS_REGISTRY],
+        },
+        {
+          // One instance for the projector and retention: a day retention drops is forgotten
+          // by the cache the projector writes through.
+          provide: DeliveryHistoryPartitions,
+          useFactory: (dataSource: DataSource) => new DeliveryHistoryPartitions(dataSource),
+          inject: [DataSource],
+        },
+        {
+          provide: DeliveryHistoryWriter,
+          useFactory: (dataSource: DataSource) => new DeliveryHistoryWriter(dataSource),
+          inject: [DataSource],
+        },
+        {
+          provide: DeliveryHistoryProjector,
+          useFactory: (
+            partitions: DeliveryHistoryPartitions,
+            writer: DeliveryHistoryWriter,
+            metrics: HistoryMetrics,
+            serviceLogger: ServiceLogger,
+          ) =>
+            new DeliveryHistoryProjector(
+              partitions,
+              writer,
+              metrics,
+              serviceLogger.child({ component: 'projector' }),
+              {
+                retentionDays: config.retentionDays,
+              },
+            ),
+          inject: [DeliveryHistoryPartitions, DeliveryHistoryWriter, HISTORY_METRICS, SERVICE_LOGGER],
+        },
+        {
+          provide: HistoryRetention,
+          useFactory: (
+            partitions: DeliveryHistoryPartitions,
+            metrics: HistoryMetrics,
+            serviceLogger: ServiceLogger,
+          ) =>
+            new HistoryRetention(partitions, metrics, serviceLogger.child({ component: 'retention' }), {
+              retentionDays: config.retentionDays,
+              checkIntervalMs: config.retentionCheckIntervalMs,
+            }),
+          inject: [DeliveryHistoryPartitions, HISTORY_METRICS, SERVICE_LOGGER],
+        },
+        HistoryLifecycle,
       ],
     };
   }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { assertKafkaReachable } from '@skyhook/messaging';
+import { assertKafkaReachable, createKafkaConsumerServer } from '@skyhook/messaging';
 import { assertDatabaseReachable } from '@skyhook/persistence';
 import { runService } from '@skyhook/service-runtime';
+import { deliveryEventsConsumerOptions } from './delivery-events.consumer';
 import { loadHistoryConfig } from './history.config';
 import { HistoryModule } from './history.module';
 
@@ -13,4 +14,10 @@ void runService({
     await assertDatabaseReachable(config.database);
   },
   rootModule: (context) => HistoryModule.forRoot(context),
+  attachConsumers: (app) => {
+    app.connectMicroservice(
+      { strategy: createKafkaConsumerServer(app, deliveryEventsConsumerOptions(app)) },
+      { inheritAppConfig: true },
+    );
+  },
 });

@@ -150,6 +150,48 @@ describe('ContractConsumer against a real broker', () => {
     expect((handled[0]?.value as InboundEvent).id).toBe('evt-1');
   });
 
+  it('keeps consuming, and commits, after a batched handler failed for longer than the session timeout', async () => {
+    await producer.send(inboundEventContract, 'inboundEvents', [1, 2, 3, 4, 5, 6].map(eventNumbered));
+    // kafkajs retries a failed batch after growing sleeps without heartbeats in between, so a
+    // handler failing this long (a database outage) gets the member evicted; the commit after
+    // the first success is then refused, which must not stop the consumer.
+    const failUntil = Date.now() + settings.sessionTimeoutMs + 2_000;
+    const handled = new Set<string>();
+    let failures = 0;
+    const consumer = new ContractConsumer(
+      kafka,
+      settings,
+      {
+        group: 'consumer-spec',
+        routes: [{ topicKey: 'inboundEvents', contract: inboundEventContract }],
+        handleRecord: () => Promise.reject(new Error('batched consumer got a single record')),
+        handleRecords: (records) => {
+          if (Date.now() < failUntil) {
+            failures += 1;
+            return Promise.reject(new Error('database unreachable'));
+          }
+          for (const record of records) handled.add((record.value as InboundEvent).id);
+          return Promise.resolve();
+        },
+        maxRecordsPerCall: 100,
+        handleRejected: () => Promise.resolve(),
+      },
+      logger,
+    );
+    await consumer.start();
+    try {
+      await pollUntil(async () => handled.size === 6 && (await committedOffsetTotal()) === 6, {
+        timeoutMs: 45_000,
+        intervalMs: 200,
+        description: 'every record handled and committed after the failures',
+      });
+      expect(consumer.state).toBe('consuming');
+      expect(failures).toBeGreaterThan(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it('hands malformed records to the rejection handler and keeps consuming the partition', async () => {
     const topic = topicNameOf(settings, 'inboundEvents');
     const rawProducer = kafka.producer();

@@ -201,7 +201,17 @@ export class ContractConsumer {
     } finally {
       // Also on a handler failure: what is done stays done; kafkajs retries from the failed record.
       const due = Date.now() - this.lastCommitAt >= (this.options.commitIntervalMs ?? 1_000);
-      if (!payload.isStale() && (due || !payload.isRunning())) await this.commitPending();
+      if (!payload.isStale() && (due || !payload.isRunning())) {
+        await this.commitPending().catch((error: unknown) => {
+          // Refused when the member's generation ended while the batch was in hand (a handler
+          // that kept failing for longer than the session timeout, e.g. through a database
+          // outage, sends no heartbeats and is evicted). Thrown from here, kafkajs' non-retriable
+          // wrapper of that refusal would replace the batch's own error and stop the consumer
+          // for good; swallowed, the next heartbeat rejoins the group, and the records are
+          // re-read (a duplicate, never a loss).
+          this.logger.warn({ err: error }, 'committing done offsets failed');
+        });
+      }
     }
   }
 

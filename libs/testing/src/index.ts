@@ -8,3 +8,4 @@ export * from './service-startup-suite';
 export * from './topic-reader';
 export * from './test-tls';
 export * from './webhook-receiver';
+export * from './tcp-proxy';

@@ -43,8 +43,10 @@ export class CreateDeliveryHistory1763930000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "IDX_deliveries_organisation_page" ON "deliveries" ("organisation_id", "published_at" DESC, "delivery_id" DESC)`,
     );
+    // Both equalities of a subscription page lead the index: with subscription_id alone the
+    // planner combined two bitmap scans and sorted all of a subscription's rows for one page.
     await queryRunner.query(
-      `CREATE INDEX "IDX_deliveries_subscription_page" ON "deliveries" ("subscription_id", "published_at" DESC, "delivery_id" DESC)`,
+      `CREATE INDEX "IDX_deliveries_subscription_page" ON "deliveries" ("organisation_id", "subscription_id", "published_at" DESC, "delivery_id" DESC)`,
     );
     await queryRunner.query(
       `CREATE INDEX "IDX_deliveries_organisation_status_page" ON "deliveries" ("organisation_id", "status", "published_at" DESC, "delivery_id" DESC)`,

@@ -1,0 +1,172 @@
+import { deliveryStatusOf, oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
+import { attemptInsertParameters, deliveryUpsertParameters } from './delivery-history.writer';
+import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
+
+const DAY_MS = 86_400_000;
+const KEEP_ALL = Number.NEGATIVE_INFINITY;
+
+describe('planning a batch of delivery events', () => {
+  it('maps attempt results and skip dispositions to delivery statuses', () => {
+    const request = deliveryRequest(1);
+    expect(deliveryStatusOf(attempted(request, 1, 'delivered'))).toBe('delivered');
+    expect(deliveryStatusOf(attempted(request, 1, 'retry-scheduled'))).toBe('retrying');
+    expect(deliveryStatusOf(attempted(request, 1, 'failed'))).toBe('failed');
+    expect(deliveryStatusOf(skipped(request, 2, 'dropped'))).toBe('dropped');
+    expect(deliveryStatusOf(skipped(request, 2, 'held'))).toBe('held');
+  });
+
+  it('folds a delivery retried twice into one row with the last attempt status and the first request', () => {
+    const request = deliveryRequest(1);
+    const events = [
+      attempted(request, 1, 'retry-scheduled'),
+      attempted(request, 2, 'retry-scheduled'),
+      attempted(request, 3, 'delivered'),
+    ];
+    const batch = planHistoryBatch(events, KEEP_ALL);
+
+    expect(batch.attempts).toHaveLength(3);
+    expect(batch.deliveries).toEqual([
+      {
+        publishedAt: PUBLISHED_AT,
+        deliveryId: request.deliveryId,
+        organisationId: 'org_1',
+        subscriptionId: 'sub_1',
+        eventId: 'evt_1',
+        eventType: 'booking.created',
+        test: false,
+        status: 'delivered',
+        statusAt: events[2]?.attemptedAt,
+        attemptCount: 3,
+        firstAttemptAt: events[0]?.attemptedAt,
+        lastAttemptAt: events[2]?.attemptedAt,
+        nextAttemptAt: null,
+        lastOutcome: 'success',
+        lastResponseStatus: 200,
+        skipReason: null,
+        request,
+      },
+    ]);
+    expect(batch.days).toEqual(new Set([Date.parse('2026-11-20T00:00:00Z')]));
+    expect([batch.attempted, batch.skipped, batch.expired]).toEqual([3, 0, 0]);
+  });
+
+  it('keeps the status of the newest event when an older one comes later in the log', () => {
+    const request = deliveryRequest(1);
+    const batch = planHistoryBatch(
+      [attempted(request, 2, 'delivered'), attempted(request, 1, 'retry-scheduled')],
+      KEEP_ALL,
+    );
+    expect(batch.deliveries[0]).toMatchObject({
+      status: 'delivered',
+      attemptCount: 2,
+      nextAttemptAt: null,
+      lastOutcome: 'success',
+      firstAttemptAt: '2026-11-20T10:00:01.000Z',
+      lastAttemptAt: '2026-11-20T10:00:02.000Z',
+      request,
+    });
+  });
+
+  it('lets the later event in the log win when two happened at the same instant', () => {
+    const request = deliveryRequest(1);
+    const batch = planHistoryBatch(
+      [attempted(request, 1, 'retry-scheduled', 5_000), skipped(request, 2, 'held', 5_000)],
+      KEEP_ALL,
+    );
+    expect(batch.deliveries[0]).toMatchObject({ status: 'held', skipReason: 'subscription-disabled' });
+  });
+
+  it('records a skip after a failed attempt as the status, counting the attempt it replaced, and keeps the last outcome', () => {
+    const request = deliveryRequest(1);
+    const batch = planHistoryBatch(
+      [attempted(request, 1, 'retry-scheduled'), skipped(request, 2, 'dropped')],
+      KEEP_ALL,
+    );
+    expect(batch.attempts).toHaveLength(1);
+    expect([batch.attempted, batch.skipped]).toEqual([1, 1]);
+    expect(batch.deliveries[0]).toMatchObject({
+      status: 'dropped',
+      statusAt: '2026-11-20T10:00:02.000Z',
+      skipReason: 'subscription-disabled',
+      nextAttemptAt: null,
+      attemptCount: 2,
+      lastOutcome: 'http-error',
+      lastResponseStatus: 503,
+      lastAttemptAt: '2026-11-20T10:00:01.000Z',
+    });
+  });
+
+  it('summarises a delivery only ever skipped without attempt times or outcome', () => {
+    const request = deliveryRequest(1);
+    const batch = planHistoryBatch([skipped(request, 1, 'held')], KEEP_ALL);
+    expect(batch.attempts).toEqual([]);
+    expect(batch.deliveries[0]).toMatchObject({
+      status: 'held',
+      attemptCount: 1,
+      firstAttemptAt: null,
+      lastAttemptAt: null,
+      lastOutcome: null,
+      lastResponseStatus: null,
+      request,
+    });
+  });
+
+  it('plans a re-produced attempt once, and one row per delivery ordered by delivery id', () => {
+    const [a, b] = [deliveryRequest(1), deliveryRequest(2)];
+    const first = attempted(a, 1, 'delivered');
+    const batch = planHistoryBatch([first, attempted(b, 1, 'delivered'), first], KEEP_ALL);
+    expect(batch.attempts).toHaveLength(2);
+    expect(batch.attempted).toBe(3);
+    expect(batch.deliveries.map((delivery) => delivery.deliveryId)).toEqual(
+      [a.deliveryId, b.deliveryId].sort(),
+    );
+  });
+
+  it('leaves out events of days retention drops, and keeps the day the cutoff falls in', () => {
+    const now = Date.parse('2026-11-23T10:00:00Z');
+    const oldest = oldestRetainedDay(now, 30);
+    expect(new Date(oldest).toISOString()).toBe('2026-10-24T00:00:00.000Z');
+    const expired = deliveryRequest(1, '2026-10-23T23:59:59.999Z');
+    const kept = deliveryRequest(2, '2026-10-24T00:00:00.000Z');
+    const batch = planHistoryBatch(
+      [attempted(expired, 1, 'delivered'), attempted(kept, 1, 'delivered')],
+      oldest,
+    );
+    expect(batch.expired).toBe(1);
+    expect(batch.attempts.map((attempt) => attempt.deliveryId)).toEqual([kept.deliveryId]);
+    expect(batch.deliveries.map((delivery) => delivery.deliveryId)).toEqual([kept.deliveryId]);
+    expect([...batch.days]).toEqual([oldest]);
+    expect(oldestRetainedDay(now, 1)).toBe(Date.parse('2026-11-22T00:00:00Z'));
+    expect(oldestRetainedDay(Date.parse('2026-11-23T00:00:00Z'), 1) + DAY_MS).toBe(
+      Date.parse('2026-11-23T00:00:00Z'),
+    );
+  });
+});
+
+describe('statement parameters', () => {
+  it('gives one array per column, with JSON for the jsonb columns and nulls kept', () => {
+    const request = deliveryRequest(1);
+    const batch = planHistoryBatch(
+      [attempted(request, 1, 'retry-scheduled'), skipped(request, 2, 'held')],
+      KEEP_ALL,
+    );
+    const attempts = attemptInsertParameters(batch.attempts);
+    expect(attempts).toHaveLength(17);
+    expect(attempts.every((column) => column.length === 1)).toBe(true);
+    expect(JSON.parse(attempts[8]?.[0] as string)).toEqual({
+      'content-type': 'application/json',
+      'webhook-id': request.deliveryId,
+    });
+    expect(attempts[13]).toEqual([null]);
+
+    const deliveries = deliveryUpsertParameters(batch.deliveries);
+    expect(deliveries).toHaveLength(17);
+    expect(deliveries[7]).toEqual(['held']);
+    expect(JSON.parse(deliveries[16]?.[0] as string)).toEqual(request);
+    expect(
+      deliveryUpsertParameters(
+        planHistoryBatch([attempted(request, 2, 'delivered')], KEEP_ALL).deliveries,
+      )[16],
+    ).toEqual([null]);
+  });
+});

@@ -1,0 +1,228 @@
+import {
+  type AttemptOutcomeClass,
+  type DeliveryAttempted,
+  type DeliveryEvent,
+  type DeliveryRequest,
+  type SkipReason,
+} from '@skyhook/contracts';
+
+const DAY_MS = 86_400_000;
+
+/** `deliveries.status`: where a delivery stands after the latest of its events. */
+export type DeliveryStatus = 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
+
+export function deliveryStatusOf(event: DeliveryEvent): DeliveryStatus {
+  if (event.type === 'DeliverySkipped') return event.disposition;
+  switch (event.result) {
+    case 'delivered':
+      return 'delivered';
+    case 'retry-scheduled':
+      return 'retrying';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+/** When the event happened: the attempt was made, or the skip decided. Orders a delivery's events. */
+export function statusTimeOf(event: DeliveryEvent): string {
+  return event.type === 'DeliveryAttempted' ? event.attemptedAt : event.skippedAt;
+}
+
+/** One `deliveries` row as a run of events leaves it (before it meets what the table holds). */
+export interface DeliverySummary {
+  readonly publishedAt: string;
+  readonly deliveryId: string;
+  readonly organisationId: string;
+  readonly subscriptionId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly test: boolean;
+  readonly status: DeliveryStatus;
+  readonly statusAt: string;
+  /** Highest attempt number seen; a skip counts the attempt it replaced. */
+  readonly attemptCount: number;
+  readonly firstAttemptAt: string | null;
+  readonly lastAttemptAt: string | null;
+  /** From the latest event: set while a retry is scheduled, null once delivered, failed or skipped. */
+  readonly nextAttemptAt: string | null;
+  /** From the latest attempt: a later skip leaves them as the last attempt set them. */
+  readonly lastOutcome: AttemptOutcomeClass | null;
+  readonly lastResponseStatus: number | null;
+  /** From the latest event: set when it is a skip. */
+  readonly skipReason: SkipReason | null;
+  /** The first request any of the events carried (attempt 1 and skips carry it). */
+  readonly request: DeliveryRequest | null;
+}
+
+/** What one handler call writes: the attempt rows to insert and one summary per delivery. */
+export interface HistoryBatch {
+  readonly attempts: readonly DeliveryAttempted[];
+  /** Ordered by delivery id, so concurrent writers lock rows in the same order (no deadlock). */
+  readonly deliveries: readonly DeliverySummary[];
+  /** Midnight UTC (ms) of every publish day the batch writes to: their partitions must exist. */
+  readonly days: ReadonlySet<number>;
+  readonly attempted: number;
+  readonly skipped: number;
+  /** Events of days retention has dropped (or is about to): not written. */
+  readonly expired: number;
+  /** Midnight UTC (ms) of the oldest publish day written: events before it were expired. */
+  readonly oldestRetainedDayMs: number;
+}
+
+interface SummaryInProgress {
+  publishedAt: string;
+  deliveryId: string;
+  organisationId: string;
+  subscriptionId: string;
+  eventId: string;
+  eventType: string;
+  test: boolean;
+  status: DeliveryStatus;
+  statusAt: string;
+  statusAtMs: number;
+  attemptCount: number;
+  firstAttemptAt: string | null;
+  firstAttemptAtMs: number;
+  lastAttemptAt: string | null;
+  lastAttemptAtMs: number;
+  nextAttemptAt: string | null;
+  lastOutcome: AttemptOutcomeClass | null;
+  lastResponseStatus: number | null;
+  skipReason: SkipReason | null;
+  request: DeliveryRequest | null;
+}
+
+/**
+ * Plans the write of a run of delivery events (in log order). A statement cannot touch the same
+ * row twice, so each delivery's events are folded into one summary here, with the same rules
+ * the upsert applies against the table: the latest event (by its own time; the later one in the
+ * log on a tie) sets the status, counts and times only grow, the first request is kept.
+ * Duplicate attempts (a re-produced event) are planned once.
+ */
+export function planHistoryBatch(
+  events: readonly DeliveryEvent[],
+  oldestRetainedDayMs: number,
+): HistoryBatch {
+  const attempts: DeliveryAttempted[] = [];
+  const attemptKeys = new Set<string>();
+  const summaries = new Map<string, SummaryInProgress>();
+  const days = new Set<number>();
+  let attempted = 0;
+  let skipped = 0;
+  let expired = 0;
+  for (const event of events) {
+    const publishedAtMs = Date.parse(event.publishedAt);
+    if (publishedAtMs < oldestRetainedDayMs) {
+      expired += 1;
+      continue;
+    }
+    days.add(publishedAtMs - (((publishedAtMs % DAY_MS) + DAY_MS) % DAY_MS));
+    const deliveryKey = `${publishedAtMs}\u0000${event.deliveryId}`;
+    if (event.type === 'DeliveryAttempted') {
+      attempted += 1;
+      const attemptKey = `${deliveryKey}\u0000${event.attemptNumber}`;
+      if (!attemptKeys.has(attemptKey)) {
+        attemptKeys.add(attemptKey);
+        attempts.push(event);
+      }
+    } else {
+      skipped += 1;
+    }
+    const summary = summaries.get(deliveryKey);
+    if (summary === undefined) summaries.set(deliveryKey, startSummary(event));
+    else foldInto(summary, event);
+  }
+  const deliveries = [...summaries.values()]
+    .sort((a, b) =>
+      a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : compareInstants(a, b),
+    )
+    .map(finishSummary);
+  return { attempts, deliveries, days, attempted, skipped, expired, oldestRetainedDayMs };
+}
+
+/** Midnight UTC of the oldest day retention keeps, as `dropDaysBefore(now − retention)` leaves it. */
+export function oldestRetainedDay(nowMs: number, retentionDays: number): number {
+  const cutoff = nowMs - retentionDays * DAY_MS;
+  return cutoff - (((cutoff % DAY_MS) + DAY_MS) % DAY_MS);
+}
+
+function startSummary(event: DeliveryEvent): SummaryInProgress {
+  const statusAt = statusTimeOf(event);
+  const attemptedAt = event.type === 'DeliveryAttempted' ? event.attemptedAt : null;
+  const attemptedAtMs = attemptedAt === null ? Number.NaN : Date.parse(attemptedAt);
+  return {
+    publishedAt: event.publishedAt,
+    deliveryId: event.deliveryId,
+    organisationId: event.organisationId,
+    subscriptionId: event.subscriptionId,
+    eventId: event.eventId,
+    eventType: event.eventType,
+    test: event.test,
+    status: deliveryStatusOf(event),
+    statusAt,
+    statusAtMs: Date.parse(statusAt),
+    attemptCount: event.attemptNumber,
+    firstAttemptAt: attemptedAt,
+    firstAttemptAtMs: attemptedAtMs,
+    lastAttemptAt: attemptedAt,
+    lastAttemptAtMs: attemptedAtMs,
+    nextAttemptAt: event.type === 'DeliveryAttempted' ? event.nextAttemptAt : null,
+    lastOutcome: event.type === 'DeliveryAttempted' ? event.outcome : null,
+    lastResponseStatus: event.type === 'DeliveryAttempted' ? event.responseStatus : null,
+    skipReason: event.type === 'DeliverySkipped' ? event.reason : null,
+    request: event.request,
+  };
+}
+
+function foldInto(summary: SummaryInProgress, event: DeliveryEvent): void {
+  const statusAt = statusTimeOf(event);
+  const statusAtMs = Date.parse(statusAt);
+  if (statusAtMs >= summary.statusAtMs) {
+    summary.status = deliveryStatusOf(event);
+    summary.statusAt = statusAt;
+    summary.statusAtMs = statusAtMs;
+    summary.nextAttemptAt = event.type === 'DeliveryAttempted' ? event.nextAttemptAt : null;
+    summary.skipReason = event.type === 'DeliverySkipped' ? event.reason : null;
+  }
+  if (event.attemptNumber > summary.attemptCount) summary.attemptCount = event.attemptNumber;
+  summary.request ??= event.request;
+  if (event.type !== 'DeliveryAttempted') return;
+  // NaN (no attempt yet) compares false both ways: the first attempt always sets both ends.
+  const attemptedAtMs = Date.parse(event.attemptedAt);
+  if (!(attemptedAtMs >= summary.firstAttemptAtMs)) {
+    summary.firstAttemptAt = event.attemptedAt;
+    summary.firstAttemptAtMs = attemptedAtMs;
+  }
+  if (!(attemptedAtMs < summary.lastAttemptAtMs)) {
+    summary.lastAttemptAt = event.attemptedAt;
+    summary.lastAttemptAtMs = attemptedAtMs;
+    summary.lastOutcome = event.outcome;
+    summary.lastResponseStatus = event.responseStatus;
+  }
+}
+
+function compareInstants(a: SummaryInProgress, b: SummaryInProgress): number {
+  return Date.parse(a.publishedAt) - Date.parse(b.publishedAt);
+}
+
+function finishSummary(summary: SummaryInProgress): DeliverySummary {
+  return {
+    publishedAt: summary.publishedAt,
+    deliveryId: summary.deliveryId,
+    organisationId: summary.organisationId,
+    subscriptionId: summary.subscriptionId,
+    eventId: summary.eventId,
+    eventType: summary.eventType,
+    test: summary.test,
+    status: summary.status,
+    statusAt: summary.statusAt,
+    attemptCount: summary.attemptCount,
+    firstAttemptAt: summary.firstAttemptAt,
+    lastAttemptAt: summary.lastAttemptAt,
+    nextAttemptAt: summary.nextAttemptAt,
+    lastOutcome: summary.lastOutcome,
+    lastResponseStatus: summary.lastResponseStatus,
+    skipReason: summary.skipReason,
+    request: summary.request,
+  };
+}

@@ -1,0 +1,95 @@
+import {
+  type DeliveryAttempted,
+  type DeliveryRequest,
+  type DeliverySkipped,
+  deliveryIdOf,
+} from '@skyhook/contracts';
+
+export const PUBLISHED_AT = '2026-11-20T10:00:00.000Z';
+
+/** A delivery request as fan-out makes it, published at `publishedAt`. */
+export function deliveryRequest(
+  eventNumber: number,
+  publishedAt = PUBLISHED_AT,
+  subscriptionId = 'sub_1',
+): DeliveryRequest {
+  const eventId = `evt_${eventNumber}`;
+  return {
+    deliveryId: deliveryIdOf('org_1', eventId, subscriptionId),
+    subscriptionId,
+    organisationId: 'org_1',
+    event: {
+      id: eventId,
+      type: 'booking.created',
+      scope: {},
+      occurredAt: publishedAt,
+      data: { bookingId: `bk_${eventNumber}`, note: 'quote " and backslash \\ survive' },
+    },
+    publishedAt,
+    held: false,
+    test: false,
+  };
+}
+
+function offset(iso: string, ms: number): string {
+  return new Date(Date.parse(iso) + ms).toISOString();
+}
+
+/** Attempt `attemptNumber` of the request's delivery, made `atMs` after publication. */
+export function attempted(
+  request: DeliveryRequest,
+  attemptNumber: number,
+  result: DeliveryAttempted['result'],
+  atMs = attemptNumber * 1_000,
+): DeliveryAttempted {
+  const attemptedAt = offset(request.publishedAt, atMs);
+  const success = result === 'delivered';
+  return {
+    type: 'DeliveryAttempted',
+    deliveryId: request.deliveryId,
+    subscriptionId: request.subscriptionId,
+    organisationId: request.organisationId,
+    eventId: request.event.id,
+    eventType: request.event.type,
+    test: request.test,
+    publishedAt: request.publishedAt,
+    request: attemptNumber === 1 ? request : null,
+    attemptNumber,
+    attemptedAt,
+    durationMs: 12.5,
+    url: 'https://hooks.example.com/skyhook',
+    requestHeaders: { 'content-type': 'application/json', 'webhook-id': request.deliveryId },
+    requestBodyBytes: 120,
+    outcome: success ? 'success' : 'http-error',
+    responseStatus: success ? 200 : 503,
+    responseBody: success ? 'ok' : 'unavailable',
+    errorCode: null,
+    errorMessage: null,
+    result,
+    nextAttemptAt: result === 'retry-scheduled' ? offset(attemptedAt, 1_000) : null,
+  };
+}
+
+/** The request's delivery skipped in place of attempt `attemptNumber`, `atMs` after publication. */
+export function skipped(
+  request: DeliveryRequest,
+  attemptNumber: number,
+  disposition: DeliverySkipped['disposition'],
+  atMs = attemptNumber * 1_000,
+): DeliverySkipped {
+  return {
+    type: 'DeliverySkipped',
+    deliveryId: request.deliveryId,
+    subscriptionId: request.subscriptionId,
+    organisationId: request.organisationId,
+    eventId: request.event.id,
+    eventType: request.event.type,
+    test: request.test,
+    publishedAt: request.publishedAt,
+    request,
+    skippedAt: offset(request.publishedAt, atMs),
+    reason: 'subscription-disabled',
+    disposition,
+    attemptNumber,
+  };
+}
