@@ -39,6 +39,17 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
       .default(256 * 1024),
     /** How often the scheduler looks for subscriptions whose expiry has passed. */
     EXPIRY_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+    /**
+     * How long delivery history is kept (the history service drops older days): a replay window
+     * longer than this is refused, as it could only match part of what it names.
+     */
+    HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+    /** The most deliveries one replay may resend; a larger replay answers 422 (split it by time). */
+    REPLAY_MAX_DELIVERIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** Deliveries a replay job enqueues per page; its progress and cursor are saved after each page. */
+    REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+    /** How often the replay runner looks for running jobs (a new job is started at once anyway). */
+    REPLAY_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
     /** The read model's consumer group; a rebuilt database starts a new one. */
     SUBSCRIPTION_READ_MODEL_GROUP: z
       .string()

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { type Registry } from 'prom-client';
+import { RETRY_TIERS } from '@skyhook/contracts';
 import { MessagingModule } from '@skyhook/messaging';
 import { METRICS_REGISTRY, ObservabilityModule } from '@skyhook/observability';
 import { PersistenceModule } from '@skyhook/persistence';
@@ -9,6 +10,9 @@ import { systemClock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from './api.config';
 import { API_METRICS, createApiMetrics } from './api-metrics';
 import { CLOCK } from './clock.provider';
+import { DeliveriesController, SubscriptionDeliveriesController } from './deliveries/deliveries.controller';
+import { DeliveryHistoryRepository } from './deliveries/delivery-history.repository';
+import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { EventsController } from './events/events.controller';
 import { PublishEventService } from './events/publish-event.service';
 import { EventTypeRepository } from './event-types/event-type.repository';
@@ -20,6 +24,10 @@ import { AdminOrganisationsController } from './organisations/admin-organisation
 import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
 import { DocsController } from './openapi/docs.controller';
+import { ReplayJobRepository } from './replays/replay-job.repository';
+import { ReplayJobRunner } from './replays/replay-job.runner';
+import { ReplaysController } from './replays/replays.controller';
+import { StartReplayService } from './replays/start-replay.service';
 import { SubscriptionCommandsConsumer } from './subscriptions/subscription-commands.consumer';
 import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
@@ -38,7 +46,14 @@ export class ApiModule {
         ObservabilityModule.forRoot({ registry, logger }),
         MessagingModule.forRoot({
           settings: config.kafka,
-          topics: ['inboundEvents', 'subscriptionEvents', 'organisationSnapshots', 'subscriptionCommands'],
+          topics: [
+            'inboundEvents',
+            'subscriptionEvents',
+            'organisationSnapshots',
+            'subscriptionCommands',
+            // Resend and replay hand deliveries to the dispatcher through its retry tiers.
+            ...RETRY_TIERS.map(({ topicKey }) => topicKey),
+          ],
         }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-api' }),
       ],
@@ -48,6 +63,9 @@ export class ApiModule {
         EventTypesController,
         EventsController,
         SubscriptionsController,
+        SubscriptionDeliveriesController,
+        DeliveriesController,
+        ReplaysController,
         SubscriptionReadModelProjector,
         SubscriptionCommandsConsumer,
       ],
@@ -70,6 +88,11 @@ export class ApiModule {
         SubscriptionCommandsService,
         SubscriptionExpiryScheduler,
         PublishEventService,
+        DeliveryHistoryRepository,
+        ResendDeliveryService,
+        ReplayJobRepository,
+        StartReplayService,
+        ReplayJobRunner,
       ],
     };
   }

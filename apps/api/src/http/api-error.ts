@@ -12,6 +12,8 @@ export enum ApiErrorCode {
   Conflict = 'CONFLICT',
   UnknownEventType = 'UNKNOWN_EVENT_TYPE',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  ReplayTooLarge = 'REPLAY_TOO_LARGE',
+  ReplayWindowTooLong = 'REPLAY_WINDOW_TOO_LONG',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL',
 }
@@ -26,6 +28,8 @@ export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   [ApiErrorCode.Conflict]: 409,
   [ApiErrorCode.UnknownEventType]: 422,
   [ApiErrorCode.IdempotencyKeyReused]: 422,
+  [ApiErrorCode.ReplayTooLarge]: 422,
+  [ApiErrorCode.ReplayWindowTooLong]: 422,
   [ApiErrorCode.ServiceUnavailable]: 503,
   [ApiErrorCode.Internal]: 500,
 };

@@ -1,9 +1,11 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { DeliveriesController, SubscriptionDeliveriesController } from '../deliveries/deliveries.controller';
 import { EventTypesController } from '../event-types/event-types.controller';
 import { EventsController } from '../events/events.controller';
 import { ApiErrorCode } from '../http/api-error';
 import { AdminOrganisationsController } from '../organisations/admin-organisations.controller';
+import { ReplaysController } from '../replays/replays.controller';
 import { SubscriptionsController } from '../subscriptions/subscriptions.controller';
 import { API_ROUTES, buildOpenApiDocument } from './openapi-document';
 
@@ -12,6 +14,9 @@ function declaredRoutes(): string[] {
   const routes: string[] = [];
   for (const controller of [
     SubscriptionsController,
+    SubscriptionDeliveriesController,
+    DeliveriesController,
+    ReplaysController,
     EventTypesController,
     EventsController,
     AdminOrganisationsController,

@@ -14,6 +14,8 @@ import {
 } from '../organisations/admin-organisations.schemas';
 import { registerEventTypesSchema } from '../event-types/event-types.schemas';
 import { publishEventSchema } from '../events/publish-event.schema';
+import { listDeliveriesQuerySchema } from '../deliveries/delivery-history.schemas';
+import { listReplaysQuerySchema, startReplaySchema } from '../replays/replay.schemas';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -25,6 +27,8 @@ interface RouteDescription {
   readonly body?: z.ZodType;
   readonly query?: z.ZodObject;
   readonly conditional?: boolean;
+  /** Takes an `Idempotency-Key` header. */
+  readonly idempotent?: boolean;
   readonly success: { status: number; description: string; example?: unknown };
   readonly errors: readonly ApiErrorCode[];
 }
@@ -46,6 +50,39 @@ const exampleSubscription = {
   version: 1,
   createdAt: '2026-05-31T18:09:12.000Z',
   updatedAt: '2026-05-31T18:09:12.000Z',
+};
+
+const exampleDelivery = {
+  id: 'del_Q2xhdWRlIHdhcyBoZXJlIDop',
+  subscriptionId: exampleSubscription.id,
+  eventId: 'evt_8d1c…',
+  eventType: 'booking.created',
+  test: false,
+  status: 'failed',
+  attemptCount: 3,
+  publishedAt: '2026-05-31T18:09:12.000Z',
+  firstAttemptAt: '2026-05-31T18:09:12.050Z',
+  lastAttemptAt: '2026-05-31T18:39:13.000Z',
+  nextAttemptAt: null,
+  lastOutcome: 'http-error',
+  lastResponseStatus: 503,
+  skipReason: null,
+  statusAt: '2026-05-31T18:39:13.000Z',
+};
+
+const exampleReplay = {
+  id: 'rpl_0b6f…',
+  subscriptionId: exampleSubscription.id,
+  state: 'running',
+  since: '2026-05-31T00:00:00.000Z',
+  until: '2026-05-31T20:00:00.000Z',
+  statuses: ['failed', 'dropped', 'held'],
+  matched: 1234,
+  enqueued: 500,
+  error: null,
+  createdAt: '2026-05-31T20:00:00.000Z',
+  updatedAt: '2026-05-31T20:00:01.000Z',
+  finishedAt: null,
 };
 
 const BAD_INPUT = [ApiErrorCode.ValidationFailed, ApiErrorCode.MalformedJson, ApiErrorCode.PayloadTooLarge];
@@ -160,12 +197,143 @@ export const API_ROUTES: readonly RouteDescription[] = [
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.ServiceUnavailable],
   },
   {
+    method: 'get',
+    path: '/v1/deliveries',
+    summary:
+      'Delivery history of the organisation, newest first (publish time, then delivery id), cursor-paginated: ' +
+      'a page sequence started once returns every delivery that existed then exactly once. Filters: status ' +
+      '(one or several), eventType, since (inclusive) and until (exclusive) on the publish time.',
+    security: 'apiKey',
+    query: listDeliveriesQuerySchema,
+    success: {
+      status: 200,
+      description: 'a page',
+      example: { data: [exampleDelivery], nextCursor: 'eyJ0Ijoi…' },
+    },
+    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
+  },
+  {
+    method: 'get',
+    path: '/v1/deliveries/{id}',
+    summary:
+      'One delivery with its attempts by attempt number (request headers, body size, response status and first ' +
+      '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was.',
+    security: 'apiKey',
+    success: {
+      status: 200,
+      description: 'the delivery',
+      example: {
+        ...exampleDelivery,
+        event: {
+          id: 'evt_8d1c…',
+          type: 'booking.created',
+          scope: { centerId: 'ctr-42' },
+          occurredAt: '2026-05-31T18:09:11.000Z',
+        },
+        requestRecorded: true,
+        attempts: [
+          {
+            attemptNumber: 1,
+            attemptedAt: '2026-05-31T18:09:12.050Z',
+            url: exampleSubscription.url,
+            requestHeaders: { 'webhook-id': exampleDelivery.id, 'webhook-signature': 'v1,K5oZ…' },
+            requestBodyBytes: 412,
+            outcome: 'http-error',
+            responseStatus: 503,
+            responseBody: 'upstream unavailable',
+            durationMs: 84.2,
+            errorCode: null,
+            errorMessage: null,
+            result: 'retry-scheduled',
+            nextAttemptAt: '2026-05-31T18:14:12.050Z',
+          },
+        ],
+      },
+    },
+    errors: AUTH_AND_TENANT,
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/resend',
+    summary:
+      'Send a delivery again now, as its next attempt, with the same delivery id, through the normal dispatch ' +
+      'path (signing, breaker, history). 409 when its request is not recorded yet or its subscription is deleted ' +
+      'or not active.',
+    security: 'apiKey',
+    success: {
+      status: 202,
+      description: 'handed to the dispatcher',
+      example: { deliveryId: exampleDelivery.id, attemptNumber: 4, status: 'enqueued' },
+    },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.ServiceUnavailable],
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/{id}/deliveries',
+    summary:
+      "One subscription's delivery history (also after the subscription was deleted), newest first; same " +
+      'filters and cursor as GET /v1/deliveries.',
+    security: 'apiKey',
+    query: listDeliveriesQuerySchema,
+    success: {
+      status: 200,
+      description: 'a page',
+      example: { data: [exampleDelivery], nextCursor: null },
+    },
+    errors: [ApiErrorCode.ValidationFailed, ...AUTH_AND_TENANT],
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions/{id}/replay',
+    summary:
+      'Replay the deliveries published in [since, until) (until defaults to now) whose status is one of statuses ' +
+      '(default failed, dropped, held): a job sends each again, once, with its delivery id. Bounded by ' +
+      'REPLAY_MAX_DELIVERIES and by the history retention (422 states the count and the limit). Idempotency-Key: ' +
+      'the same key and body answer the same job, another body 422; the same replay while one runs answers the ' +
+      'running job. Location: the job.',
+    security: 'apiKey',
+    body: startReplaySchema,
+    idempotent: true,
+    success: { status: 202, description: 'the replay job', example: exampleReplay },
+    errors: [
+      ...BAD_INPUT,
+      ...AUTH_AND_TENANT,
+      ApiErrorCode.Conflict,
+      ApiErrorCode.IdempotencyKeyReused,
+      ApiErrorCode.ReplayTooLarge,
+      ApiErrorCode.ReplayWindowTooLong,
+    ],
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/{id}/replays',
+    summary: "The subscription's replay jobs, newest first, cursor-paginated.",
+    security: 'apiKey',
+    query: listReplaysQuerySchema,
+    success: {
+      status: 200,
+      description: 'a page',
+      example: { data: [{ ...exampleReplay, state: 'completed', enqueued: 1234 }], nextCursor: null },
+    },
+    errors: [ApiErrorCode.ValidationFailed, ...AUTH_AND_TENANT],
+  },
+  {
+    method: 'get',
+    path: '/v1/subscriptions/{id}/replays/{jobId}',
+    summary:
+      'A replay job and its progress: running, then completed (enqueued = what it sent) or failed (error).',
+    security: 'apiKey',
+    success: { status: 200, description: 'the replay job', example: exampleReplay },
+    errors: AUTH_AND_TENANT,
+  },
+  {
     method: 'post',
     path: '/v1/events',
     summary:
       'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published is a no-op (200).',
     security: 'apiKey',
     body: publishEventSchema,
+    idempotent: true,
     success: {
       status: 202,
       description: 'accepted (200: duplicate event id)',
@@ -292,6 +460,17 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               schema,
             }),
           )),
+      ...(route.idempotent === true
+        ? [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'Printable ASCII without spaces, up to 200 characters.',
+              schema: { type: 'string', maxLength: 200 },
+            },
+          ]
+        : []),
       ...(route.conditional === true
         ? [
             {

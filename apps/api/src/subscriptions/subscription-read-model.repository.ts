@@ -56,6 +56,19 @@ export class SubscriptionReadModelRepository {
     return rows[0] === undefined ? undefined : stateOf(rows[0]);
   }
 
+  /** Deleted ones too: a deleted subscription's delivery history stays readable for its retention. */
+  async findIncludingDeleted(
+    organisationId: string,
+    id: string,
+    manager?: EntityManager,
+  ): Promise<SubscriptionState | undefined> {
+    const rows = await (manager ?? this.dataSource.manager).query<SubscriptionRow[]>(
+      `SELECT ${COLUMNS} FROM subscriptions WHERE organisation_id = $1 AND id = $2`,
+      [organisationId, id],
+    );
+    return rows[0] === undefined ? undefined : stateOf(rows[0]);
+  }
+
   /** Locks the row for the rest of the transaction: commands on one subscription run one at a time. */
   async lockLive(
     manager: EntityManager,

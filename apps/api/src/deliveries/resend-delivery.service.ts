@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ContractProducer } from '@skyhook/messaging';
+import { type Clock } from '@skyhook/subscriptions';
+import { API_METRICS, type ApiMetrics } from '../api-metrics';
+import { CLOCK } from '../clock.provider';
+import { ApiError, ApiErrorCode } from '../http/api-error';
+import { type Organisation } from '../organisations/organisation.repository';
+import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
+import { DeliveryHistoryRepository } from './delivery-history.repository';
+import {
+  recordedRequestOf,
+  REDELIVERY_TOPIC_KEY,
+  redeliveryContract,
+  redeliveryOf,
+  redeliveryRefusal,
+} from './redelivery';
+
+export interface ResendAccepted {
+  readonly deliveryId: string;
+  readonly attemptNumber: number;
+  readonly status: 'enqueued';
+}
+
+/**
+ * POST /v1/deliveries/{id}/resend: one more attempt of a recorded delivery, same delivery id,
+ * through the dispatcher's retry path (acks=all before the 202).
+ *
+ * The attempt number is the history's attempt count plus one; two resends of one delivery
+ * before the history has recorded the first share that number (the history then keeps one of
+ * the two attempts), which is the price of not keeping a second counter beside the history.
+ */
+@Injectable()
+export class ResendDeliveryService {
+  constructor(
+    private readonly history: DeliveryHistoryRepository,
+    private readonly subscriptions: SubscriptionReadModelRepository,
+    private readonly producer: ContractProducer,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(API_METRICS) private readonly metrics: ApiMetrics,
+  ) {}
+
+  async resend(organisation: Organisation, deliveryId: string): Promise<ResendAccepted> {
+    const delivery = await this.history.find(organisation.id, deliveryId);
+    if (delivery === undefined) {
+      throw new ApiError(ApiErrorCode.NotFound, `delivery ${deliveryId} not found`, 'DELIVERY_NOT_FOUND');
+    }
+    const request = recordedRequestOf(delivery.request, delivery);
+    if (request === undefined) {
+      throw new ApiError(
+        ApiErrorCode.Conflict,
+        `delivery ${deliveryId} has no recorded request yet; retry once its first attempt is in the history`,
+        'DELIVERY_REQUEST_NOT_RECORDED',
+        { deliveryId },
+      );
+    }
+    const refusal = redeliveryRefusal(
+      delivery.subscriptionId,
+      await this.subscriptions.findIncludingDeleted(organisation.id, delivery.subscriptionId),
+    );
+    if (refusal !== undefined) throw refusal;
+    const retry = redeliveryOf(request, delivery.attemptCount, this.clock.now());
+    await this.producer.send(redeliveryContract, REDELIVERY_TOPIC_KEY, [retry]);
+    this.metrics.deliveriesResent.inc();
+    return { deliveryId, attemptNumber: retry.attemptNumber, status: 'enqueued' };
+  }
+}

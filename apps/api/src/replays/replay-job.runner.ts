@@ -1,0 +1,168 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type DeliveryRetry } from '@skyhook/contracts';
+import { ContractProducer } from '@skyhook/messaging';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { type Clock } from '@skyhook/subscriptions';
+import { API_CONFIG, type ApiConfig } from '../api.config';
+import { API_METRICS, type ApiMetrics } from '../api-metrics';
+import { CLOCK } from '../clock.provider';
+import { DeliveryHistoryRepository } from '../deliveries/delivery-history.repository';
+import {
+  recordedRequestOf,
+  REDELIVERY_TOPIC_KEY,
+  redeliveryContract,
+  redeliveryOf,
+  redeliveryRefusal,
+} from '../deliveries/redelivery';
+import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
+import { ReplayJobRepository } from './replay-job.repository';
+
+/** Running jobs looked at per pass; more wait for the next pass. */
+const JOBS_PER_PASS = 100;
+
+type PageOutcome =
+  | { readonly next: 'more'; readonly enqueued: number }
+  | { readonly next: 'stop'; readonly enqueued: number; readonly reached?: 'completed' | 'failed' };
+
+/**
+ * Works through running replay jobs, one page at a time, in any number of api instances:
+ * - each page is one transaction holding the job's row lock (`FOR UPDATE SKIP LOCKED`): the
+ *   page's retries are produced (acks=all), then its progress and cursor are saved; another
+ *   instance skips a job whose row is locked, so no two instances ever work one job at once;
+ * - a crash between the produce and the commit sends that page again after the restart (same
+ *   delivery ids, which receivers de-duplicate on): at least once, never lost;
+ * - jobs live in PostgreSQL, so a restarted api resumes them after their saved cursor.
+ */
+@Injectable()
+export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly jobs: ReplayJobRepository,
+    private readonly history: DeliveryHistoryRepository,
+    private readonly subscriptions: SubscriptionReadModelRepository,
+    private readonly producer: ContractProducer,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(API_METRICS) private readonly metrics: ApiMetrics,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  /** Stops before the producer and the database close: the page in hand finishes (or rolls back). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Works the running jobs now (after a job was created) instead of at the next poll. */
+  nudge(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running !== undefined) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = this.workRunningJobs()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'replay pass failed; retrying'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.rerun && !this.stopped) {
+          this.rerun = false;
+          void this.nudge();
+        }
+      });
+    return this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.nudge().finally(() => this.schedule());
+    }, this.config.REPLAY_POLL_INTERVAL_MS);
+  }
+
+  private async workRunningJobs(): Promise<void> {
+    const ids = await this.jobs.runningJobIds(JOBS_PER_PASS);
+    this.metrics.replayJobsRunning.set(ids.length);
+    for (const id of ids) {
+      if (this.stopped) return;
+      try {
+        for (;;) {
+          const page = await this.workPage(id);
+          // Counted once the page's transaction committed: a rolled-back page is sent again and counted then.
+          this.metrics.replayDeliveriesEnqueued.inc(page.enqueued);
+          if (page.next === 'stop') {
+            if (page.reached !== undefined) this.metrics.replayJobs.inc({ state: page.reached });
+            break;
+          }
+          if (this.stopped) return;
+        }
+      } catch (error) {
+        // Kafka or the database is unavailable: the page rolled back; the next pass retries it.
+        this.logger.warn({ err: error, replayJobId: id }, 'replay page failed; retrying on the next pass');
+      }
+    }
+  }
+
+  private workPage(id: string): Promise<PageOutcome> {
+    return this.dataSource.transaction(async (manager): Promise<PageOutcome> => {
+      const job = await this.jobs.lockRunning(manager, id);
+      if (job === undefined) return { next: 'stop', enqueued: 0 };
+      const refusal = redeliveryRefusal(
+        job.subscriptionId,
+        await this.subscriptions.findIncludingDeleted(job.organisationId, job.subscriptionId, manager),
+      );
+      if (refusal !== undefined) {
+        await this.jobs.fail(manager, job.id, refusal.message);
+        this.logger.info({ replayJobId: job.id, reason: refusal.reason }, 'replay stopped');
+        return { next: 'stop', enqueued: 0, reached: 'failed' };
+      }
+      const pageSize = this.config.REPLAY_PAGE_SIZE;
+      const candidates = await this.history.replayPage(job, job.cursor, pageSize, manager);
+      const now = this.clock.now();
+      const retries: DeliveryRetry[] = [];
+      for (const candidate of candidates) {
+        const request = recordedRequestOf(candidate.request, {
+          organisationId: job.organisationId,
+          subscriptionId: job.subscriptionId,
+          deliveryId: candidate.deliveryId,
+        });
+        if (request === undefined) {
+          this.logger.warn(
+            { replayJobId: job.id, deliveryId: candidate.deliveryId },
+            'recorded delivery request is not sendable; skipped by the replay',
+          );
+          continue;
+        }
+        retries.push(redeliveryOf(request, candidate.attemptCount, now));
+      }
+      await this.producer.send(redeliveryContract, REDELIVERY_TOPIC_KEY, retries);
+      const finished = candidates.length < pageSize;
+      await this.jobs.recordPage(manager, job.id, {
+        enqueued: retries.length,
+        cursor: candidates[candidates.length - 1]?.position,
+        finished,
+      });
+      if (!finished) return { next: 'more', enqueued: retries.length };
+      this.logger.info(
+        { replayJobId: job.id, enqueued: job.enqueued + retries.length, matched: job.matched },
+        'replay completed',
+      );
+      return { next: 'stop', enqueued: retries.length, reached: 'completed' };
+    });
+  }
+}

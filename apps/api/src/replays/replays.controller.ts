@@ -1,0 +1,136 @@
+import { Body, Controller, Get, Headers, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { type FastifyReply } from 'fastify';
+import { identifierSchema } from '@skyhook/contracts';
+import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { idempotencyKeySchema } from '../events/publish-event.schema';
+import { ApiError, ApiErrorCode } from '../http/api-error';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { CurrentOrganisation } from '../http/organisation-context';
+import { decodePagePosition, encodePagePosition } from '../http/page-position-cursor';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { type Organisation } from '../organisations/organisation.repository';
+import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
+import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
+import { ReplayJobRunner } from './replay-job.runner';
+import {
+  type ListReplaysQuery,
+  listReplaysQuerySchema,
+  startReplaySchema,
+  type StartReplayRequest,
+} from './replay.schemas';
+import { StartReplayService } from './start-replay.service';
+
+export interface ReplayJobResponse {
+  readonly id: string;
+  readonly subscriptionId: string;
+  /** running, then completed or failed (see `error`). */
+  readonly state: string;
+  readonly since: string;
+  readonly until: string;
+  readonly statuses: readonly string[];
+  /** Deliveries the replay selected when it was created. */
+  readonly matched: number;
+  /** Deliveries handed to the dispatcher so far. */
+  readonly enqueued: number;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+}
+
+function replayJobResponseOf(job: ReplayJob): ReplayJobResponse {
+  return {
+    id: job.id,
+    subscriptionId: job.subscriptionId,
+    state: job.state,
+    since: job.since.toISOString(),
+    until: job.until.toISOString(),
+    statuses: job.statuses,
+    matched: job.matched,
+    enqueued: job.enqueued,
+    error: job.error,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    finishedAt: job.finishedAt === null ? null : job.finishedAt.toISOString(),
+  };
+}
+
+function subscriptionIdOf(raw: string): string {
+  if (!identifierSchema.safeParse(raw).success) {
+    throw new SubscriptionError(SubscriptionErrorCode.NotFound, 'subscription not found');
+  }
+  return raw;
+}
+
+const replayNotFound = (jobId?: string) =>
+  new ApiError(
+    ApiErrorCode.NotFound,
+    jobId === undefined ? 'replay not found' : `replay ${jobId} not found`,
+    'REPLAY_NOT_FOUND',
+  );
+
+/** Replays of a subscription's deliveries: start one, follow its progress, list them. */
+@Controller('v1/subscriptions/:id')
+@UseGuards(ApiKeyGuard)
+export class ReplaysController {
+  constructor(
+    private readonly starter: StartReplayService,
+    private readonly jobs: ReplayJobRepository,
+    private readonly runner: ReplayJobRunner,
+    private readonly subscriptions: SubscriptionReadModelRepository,
+  ) {}
+
+  /** 202 with the job; the same job again for the same Idempotency-Key, or while the same replay runs. */
+  @Post('replay')
+  async start(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(startReplaySchema)) body: StartReplayRequest,
+    @Headers('idempotency-key') idempotencyKey: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReplayJobResponse> {
+    const key =
+      idempotencyKey === undefined
+        ? undefined
+        : new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key header').transform(idempotencyKey);
+    const subscriptionId = subscriptionIdOf(id);
+    const { job, created } = await this.starter.start(organisation, subscriptionId, body, key);
+    if (created && job.state === 'running') void this.runner.nudge();
+    void reply.status(202).header('location', `/v1/subscriptions/${subscriptionId}/replays/${job.id}`);
+    return replayJobResponseOf(job);
+  }
+
+  @Get('replays')
+  async list(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Query(new ZodValidationPipe(listReplaysQuerySchema, 'query')) query: ListReplaysQuery,
+  ): Promise<{ data: ReplayJobResponse[]; nextCursor: string | null }> {
+    const subscriptionId = subscriptionIdOf(id);
+    if ((await this.subscriptions.findIncludingDeleted(organisation.id, subscriptionId)) === undefined) {
+      throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
+    }
+    const page = await this.jobs.list(
+      organisation.id,
+      subscriptionId,
+      query.limit,
+      query.cursor === undefined ? undefined : decodePagePosition(query.cursor),
+    );
+    return {
+      data: page.jobs.map(replayJobResponseOf),
+      nextCursor: page.next === null ? null : encodePagePosition(page.next),
+    };
+  }
+
+  @Get('replays/:jobId')
+  async get(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Param('jobId') jobId: string,
+  ): Promise<ReplayJobResponse> {
+    if (!identifierSchema.safeParse(jobId).success) throw replayNotFound();
+    const job = await this.jobs.find(organisation.id, subscriptionIdOf(id), jobId);
+    if (job === undefined) throw replayNotFound(jobId);
+    return replayJobResponseOf(job);
+  }
+}

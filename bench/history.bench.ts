@@ -1,0 +1,280 @@
+/**
+ * History benchmark (`npm run bench:history`): one run, figures printed as JSON and tables.
+ *  1. Query latency on 10 million attempt rows (4.2 million deliveries over 30 daily partitions,
+ *     100 organisations): the API's own repository queries, first page and deep page (keyset
+ *     cursor 30,000 rows down an organisation), status-filtered, per subscription, and a
+ *     delivery with its attempts; p50/p95/p99 over 200 runs each, and each query's EXPLAIN.
+ *     The data is generated once into the database `skyhook_bench_history` and reused while its
+ *     size matches (BENCH_HISTORY_DELIVERIES, default 4,200,000; BENCH_HISTORY_REGENERATE=1 forces).
+ *  2. Projection throughput: attempt events waiting on the delivery-events topic, the real
+ *     history service started on them; attempts/s from its readiness until every row is in
+ *     PostgreSQL (BENCH_PROJECTION_DELIVERIES, default 100,000 deliveries × 2 attempts).
+ * Kafka and PostgreSQL come from the same provisioning as the tests.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { type DataSource } from 'typeorm';
+import { type DeliveryEvent, deliveryEventContract, type DeliveryRequest } from '@skyhook/contracts';
+import {
+  dropDatabase,
+  ensureDatabase,
+  findFreeLoopbackPort,
+  provisionInfrastructure,
+  SERVICE_NODE_OPTIONS,
+  serviceEntryPoint,
+  serviceLaunchEnvironment,
+  workspaceRoot,
+} from '@skyhook/local-infrastructure';
+import {
+  ContractProducer,
+  kafkaEnvironmentSchema,
+  kafkaSettingsFrom,
+  provisionTopics,
+} from '@skyhook/messaging';
+import { createDataSource, runMigrations } from '@skyhook/persistence';
+import { measureHistoryQueries } from './history-queries';
+import { generateHistory } from './history-data';
+import { processCpuMs } from './process-cpu';
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function openDatabase(url: string): Promise<DataSource> {
+  return createDataSource(
+    { url, poolSize: 4, ssl: false, connectTimeoutMs: 5_000 },
+    'skyhook-bench',
+  ).initialize();
+}
+
+/** The 10-million-attempt database, generated once and reused while its size matches. */
+async function historyDatabase(adminUrl: string, deliveries: number): Promise<DataSource> {
+  const name = 'skyhook_bench_history';
+  if (process.env['BENCH_HISTORY_REGENERATE'] === '1') await dropDatabase(adminUrl, name);
+  const dataSource = await openDatabase(await ensureDatabase(adminUrl, name));
+  await runMigrations(dataSource);
+  const [marker] = await dataSource.query<{ deliveries: string | null }[]>(
+    `SELECT obj_description('deliveries'::regclass) AS deliveries`,
+  );
+  if (marker?.deliveries === `bench:v2:${deliveries}`) {
+    log(`reusing ${name} (${deliveries.toLocaleString('en-GB')} deliveries)`);
+    return dataSource;
+  }
+  await dataSource.destroy();
+  await dropDatabase(adminUrl, name);
+  const fresh = await openDatabase(await ensureDatabase(adminUrl, name));
+  await runMigrations(fresh);
+  const started = Date.now();
+  // The reference instant is fixed an hour ahead so that "now" queries see every generated row.
+  await generateHistory(fresh, deliveries, new Date(Date.now() - 3_600_000), log);
+  await fresh.query(`COMMENT ON TABLE deliveries IS 'bench:v2:${deliveries}'`);
+  log(`generated in ${Math.round((Date.now() - started) / 1_000)} s`);
+  return fresh;
+}
+
+function attemptEvents(deliveries: number, publishedAt: Date): DeliveryEvent[] {
+  const events: DeliveryEvent[] = [];
+  for (let d = 0; d < deliveries; d += 1) {
+    const request: DeliveryRequest = {
+      deliveryId: `del_${d}`,
+      subscriptionId: `sub_${d % 1_000}`,
+      organisationId: `org_${d % 100}`,
+      event: {
+        id: `evt_${d}`,
+        type: 'flight.departed',
+        scope: { operatorId: 'op_1' },
+        occurredAt: publishedAt.toISOString(),
+        data: { flight: `BA${d % 1_000}`, gate: `A${d % 50}`, scheduled: publishedAt.toISOString() },
+      },
+      publishedAt: publishedAt.toISOString(),
+      held: false,
+      test: false,
+    };
+    for (const attemptNumber of [1, 2]) {
+      const last = attemptNumber === 2;
+      events.push({
+        type: 'DeliveryAttempted',
+        deliveryId: request.deliveryId,
+        subscriptionId: request.subscriptionId,
+        organisationId: request.organisationId,
+        eventId: request.event.id,
+        eventType: request.event.type,
+        test: false,
+        publishedAt: request.publishedAt,
+        request: attemptNumber === 1 ? request : null,
+        attemptNumber,
+        attemptedAt: new Date(publishedAt.getTime() + attemptNumber * 1_000).toISOString(),
+        durationMs: 41.7,
+        url: 'https://hooks.example.com/skyhook',
+        requestHeaders: {
+          'content-type': 'application/json',
+          'webhook-id': request.deliveryId,
+          'webhook-timestamp': '1700000000',
+          'webhook-signature': 'v1,c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXI=',
+        },
+        requestBodyBytes: 312,
+        outcome: last ? 'success' : 'http-error',
+        responseStatus: last ? 200 : 503,
+        responseBody: last ? 'ok' : 'service unavailable',
+        errorCode: null,
+        errorMessage: null,
+        result: last ? 'delivered' : 'retry-scheduled',
+        nextAttemptAt: last ? null : new Date(publishedAt.getTime() + 2_000).toISOString(),
+      });
+    }
+  }
+  return events;
+}
+
+async function measureProjection(
+  brokers: string,
+  adminUrl: string,
+  deliveries: number,
+): Promise<{ attempts: number; seconds: number; attemptsPerSecond: number; historyCpuMsPerAttempt: number }> {
+  const suffix = randomBytes(4).toString('hex');
+  const environment = {
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC_PREFIX: `bench-${suffix}.`,
+    KAFKA_PARTITIONS_DELIVERY_EVENTS: '12',
+    LOG_LEVEL: 'warn',
+  };
+  const settings = kafkaSettingsFrom(kafkaEnvironmentSchema.parse(environment), 'bench');
+  const kafka = new Kafka({ clientId: 'bench', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await provisionTopics(admin, settings, ['deliveryEvents']);
+  await admin.disconnect();
+  const producer = new ContractProducer(kafka, settings);
+  await producer.connect();
+  const events = attemptEvents(deliveries, new Date());
+  for (let start = 0; start < events.length; start += 2_000) {
+    await producer.send(deliveryEventContract, 'deliveryEvents', events.slice(start, start + 2_000), {
+      trusted: true,
+    });
+  }
+  await producer.disconnect();
+
+  const database = `skyhook_bench_projection_${suffix}`;
+  const url = await ensureDatabase(adminUrl, database);
+  const watcher = await openDatabase(databaseUrl(adminUrl, database));
+  const port = await findFreeLoopbackPort();
+  const launched = Date.now();
+  const history = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint('history')], {
+    cwd: workspaceRoot(),
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      ...serviceLaunchEnvironment(),
+      ...environment,
+      DATABASE_URL: url,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    let readyAt = 0;
+    let cpuAtReady = 0;
+    for (;;) {
+      if (history.exitCode !== null) throw new Error(`history exited with ${history.exitCode}`);
+      if (readyAt === 0) {
+        const ready = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) {
+          readyAt = Date.now();
+          cpuAtReady = processCpuMs(history.pid ?? 0);
+        }
+      }
+      const [row] =
+        readyAt === 0
+          ? []
+          : await watcher.query<{ n: string }[]>('SELECT count(*) AS n FROM delivery_attempts');
+      const projected = Number(row?.n ?? 0);
+      if (projected >= events.length) {
+        const seconds = (Date.now() - readyAt) / 1_000;
+        return {
+          attempts: events.length,
+          seconds: Math.round(seconds * 100) / 100,
+          attemptsPerSecond: Math.round(events.length / seconds),
+          historyCpuMsPerAttempt:
+            Math.round(((processCpuMs(history.pid ?? 0) - cpuAtReady) / events.length) * 1_000) / 1_000,
+        };
+      }
+      if (Date.now() - launched > 600_000) throw new Error(`only ${projected} attempts after 600 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    history.kill('SIGTERM');
+    await new Promise((resolve) => history.once('exit', resolve));
+    await watcher.destroy();
+    await dropDatabase(adminUrl, database);
+  }
+}
+
+async function main(): Promise<void> {
+  const infrastructure = await provisionInfrastructure({
+    stateDir: join(workspaceRoot(), 'tmp', 'bench-infrastructure'),
+    log,
+  });
+  try {
+    // BENCH_HISTORY_PARTS=queries (or projection) runs only that part.
+    const parts = (process.env['BENCH_HISTORY_PARTS'] ?? 'queries,projection').split(',');
+    const lines: string[] = [];
+    const report: Record<string, unknown> = {};
+    if (parts.includes('queries')) {
+      const deliveries = Number(process.env['BENCH_HISTORY_DELIVERIES'] ?? 4_200_000);
+      const dataSource = await historyDatabase(infrastructure.postgresAdminUrl, deliveries);
+      try {
+        const [counts] = await dataSource.query<{ deliveries: string; attempts: string }[]>(
+          `SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM delivery_attempts) AS attempts`,
+        );
+        const queries = await measureHistoryQueries(dataSource, deliveries, log);
+        report['rows'] = counts;
+        report['queries'] = queries.results;
+        const slowest = Math.max(...queries.results.map((result) => result.p99Ms));
+        lines.push(
+          `rows: ${Number(counts?.deliveries).toLocaleString('en-GB')} deliveries, ${Number(counts?.attempts).toLocaleString('en-GB')} attempts`,
+          '',
+          queries.table,
+          '',
+          ...queries.plans.flatMap((plan) => [plan, '']),
+          `slowest query p99: ${slowest} ms (goal < 50 ms: ${slowest < 50 ? 'met' : 'NOT met'})`,
+        );
+      } finally {
+        await dataSource.destroy();
+      }
+    }
+    if (parts.includes('projection')) {
+      const projection = await measureProjection(
+        infrastructure.kafkaBrokers,
+        infrastructure.postgresAdminUrl,
+        Number(process.env['BENCH_PROJECTION_DELIVERIES'] ?? 100_000),
+      );
+      report['projection'] = projection;
+      lines.push(
+        `projection: ${projection.attemptsPerSecond.toLocaleString('en-GB')} attempts/s, history CPU ${projection.historyCpuMsPerAttempt} ms/attempt (goal ≥ 20,000/s: ${
+          projection.attemptsPerSecond >= 20_000 ? 'met' : 'NOT met'
+        })`,
+      );
+    }
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n${lines.join('\n')}\n`);
+  } finally {
+    await infrastructure.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
