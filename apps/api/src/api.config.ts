@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONSUMER_GROUPS } from '@skyhook/contracts';
 import { kafkaEnvironmentSchema, kafkaSettingsFrom, type KafkaSettings } from '@skyhook/messaging';
 import { databaseEnvironmentSchema, databaseSettingsFrom, type DatabaseSettings } from '@skyhook/persistence';
 import { type SecretCipher, secretCipherFromEnvironment } from '@skyhook/secrets';
@@ -54,7 +55,7 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
     SUBSCRIPTION_READ_MODEL_GROUP: z
       .string()
       .regex(/^[a-z0-9.-]+$/)
-      .default('subscriptions-read-model'),
+      .default(CONSUMER_GROUPS.subscriptionReadModel.name),
   });
 
 type ApiEnvironment = z.infer<typeof apiEnvironmentSchema>;

@@ -24,10 +24,12 @@ import { AdminOrganisationsController } from './organisations/admin-organisation
 import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
 import { DocsController } from './openapi/docs.controller';
+import { AdminReplaysController } from './replays/admin-replays.controller';
 import { ReplayJobRepository } from './replays/replay-job.repository';
 import { ReplayJobRunner } from './replays/replay-job.runner';
 import { ReplaysController } from './replays/replays.controller';
 import { StartReplayService } from './replays/start-replay.service';
+import { AdminSubscriptionsController } from './subscriptions/admin-subscriptions.controller';
 import { SubscriptionCommandsConsumer } from './subscriptions/subscription-commands.consumer';
 import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
@@ -59,6 +61,8 @@ export class ApiModule {
       ],
       controllers: [
         AdminOrganisationsController,
+        AdminSubscriptionsController,
+        AdminReplaysController,
         DocsController,
         EventTypesController,
         EventsController,

@@ -8,6 +8,7 @@ import {
 import { type Kafka } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import {
+  CONSUMER_GROUPS,
   deliveryRequestContract,
   type DeliveryRequest,
   type DeliveryRetry,
@@ -93,12 +94,12 @@ export class DispatcherRuntime
     });
     await this.startFollowers();
     const requests = this.consumer(
-      'dispatcher',
+      CONSUMER_GROUPS.dispatcher.name,
       [{ topicKey: 'deliveryRequests', contract: deliveryRequestContract }],
       (record, stopping) => this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping),
     );
     const retries = this.consumer(
-      'dispatcher-retries',
+      CONSUMER_GROUPS.dispatcherRetries.name,
       RETRY_TIERS.map(({ topicKey }) => ({ topicKey, contract: deliveryRetryDecoder })),
       (record, stopping) => this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping),
     );

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { CONSUMER_GROUPS } from '@skyhook/contracts';
 import {
   assertKafkaReachable,
   ContractProducer,
@@ -21,7 +22,7 @@ void runService({
     app.connectMicroservice(
       {
         strategy: createKafkaConsumerServer(app, {
-          group: 'fanout',
+          group: CONSUMER_GROUPS.fanout.name,
           routes: [INBOUND_ROUTE],
           batched: true,
           maxRecordsPerCall: 500,

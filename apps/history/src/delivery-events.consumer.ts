@@ -1,6 +1,6 @@
 import { Controller, Inject, type INestApplicationContext } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { type DeliveryEvent, deliveryEventContract } from '@skyhook/contracts';
+import { CONSUMER_GROUPS, type DeliveryEvent, deliveryEventContract } from '@skyhook/contracts';
 import {
   type ConsumedRecord,
   type KafkaConsumerServerOptions,
@@ -10,7 +10,7 @@ import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
 
 /** Stable: a new group name would re-read the whole topic (harmless, the writes are idempotent, but slow). */
-export const HISTORY_GROUP = 'history';
+export const HISTORY_GROUP = CONSUMER_GROUPS.history.name;
 
 export const DELIVERY_EVENTS_ROUTE = { topicKey: 'deliveryEvents', contract: deliveryEventContract } as const;
 

@@ -9,3 +9,4 @@ export * from './delivery-request.contract';
 export * from './delivery-event.contract';
 export * from './delivery-retry.contract';
 export * from './subscription-command.contract';
+export * from './consumer-groups';

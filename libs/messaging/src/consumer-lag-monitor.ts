@@ -61,23 +61,61 @@ export class ConsumerLagMonitor {
       this.connected = true;
     }
     const gauge = lagGauge(this.registry);
-    for (const topicKey of this.topics) {
-      const topic = topicNameOf(this.settings, topicKey);
-      const [ends, committed] = await Promise.all([
-        this.admin.fetchTopicOffsets(topic),
-        this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] }),
-      ]);
-      const committedByPartition = new Map(
-        (committed[0]?.partitions ?? []).map((partition) => [partition.partition, BigInt(partition.offset)]),
-      );
-      let lag = 0n;
-      for (const end of ends) {
-        const high = BigInt(end.high);
-        const done = committedByPartition.get(end.partition) ?? -1n;
-        // -1: nothing committed yet, so everything from the log start is still to do.
-        lag += done < 0n ? high - BigInt(end.low) : high - done;
-      }
+    for (const { topicKey, lag } of await measureConsumerLag(
+      this.admin,
+      this.settings,
+      this.groupId,
+      this.topics,
+    )) {
       gauge.set({ group: this.groupId, topic: topicKey }, Number(lag));
     }
   }
+}
+
+export interface TopicLag {
+  readonly topicKey: TopicKey;
+  readonly topic: string;
+  /** Sum over partitions; partitions without a committed offset count from the log start. */
+  readonly committed: bigint;
+  readonly end: bigint;
+  readonly lag: bigint;
+  /** False when the group has committed nothing on any partition of the topic. */
+  readonly hasCommitted: boolean;
+}
+
+/** A group's lag per topic: log end offsets minus committed offsets, summed over partitions. */
+export async function measureConsumerLag(
+  admin: Admin,
+  settings: Pick<KafkaSettings, 'topicPrefix'>,
+  groupId: string,
+  topics: readonly TopicKey[],
+): Promise<TopicLag[]> {
+  const measured: TopicLag[] = [];
+  for (const topicKey of topics) {
+    const topic = topicNameOf(settings, topicKey);
+    const [ends, committedOffsets] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const committedByPartition = new Map(
+      (committedOffsets[0]?.partitions ?? []).map((partition) => [
+        partition.partition,
+        BigInt(partition.offset),
+      ]),
+    );
+    let committed = 0n;
+    let end = 0n;
+    let hasCommitted = false;
+    for (const partitionEnd of ends) {
+      const high = BigInt(partitionEnd.high);
+      const done = committedByPartition.get(partitionEnd.partition) ?? -1n;
+      // -1: nothing committed yet, so everything from the log start is still to do.
+      const position = done < 0n ? BigInt(partitionEnd.low) : done;
+      if (done >= 0n) hasCommitted = true;
+      committed += position;
+      end += high;
+    }
+    measured.push({ topicKey, topic, committed, end, lag: end - committed, hasCommitted });
+  }
+  return measured;
 }

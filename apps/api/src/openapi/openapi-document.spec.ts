@@ -5,7 +5,9 @@ import { EventTypesController } from '../event-types/event-types.controller';
 import { EventsController } from '../events/events.controller';
 import { ApiErrorCode } from '../http/api-error';
 import { AdminOrganisationsController } from '../organisations/admin-organisations.controller';
+import { AdminReplaysController } from '../replays/admin-replays.controller';
 import { ReplaysController } from '../replays/replays.controller';
+import { AdminSubscriptionsController } from '../subscriptions/admin-subscriptions.controller';
 import { SubscriptionsController } from '../subscriptions/subscriptions.controller';
 import { API_ROUTES, buildOpenApiDocument } from './openapi-document';
 
@@ -20,6 +22,8 @@ function declaredRoutes(): string[] {
     EventTypesController,
     EventsController,
     AdminOrganisationsController,
+    AdminSubscriptionsController,
+    AdminReplaysController,
   ]) {
     const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
     const prototype = controller.prototype as unknown as Record<string, unknown>;

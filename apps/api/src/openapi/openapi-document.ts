@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DELIVERY_POLICY_DEFAULTS, deliveryPolicyOverrideSchema } from '@skyhook/delivery-policy';
 import { API_ERROR_STATUS, ApiErrorCode } from '../http/api-error';
 import {
+  adminListSubscriptionsQuerySchema,
   createSubscriptionSchema,
   listSubscriptionsQuerySchema,
   rotateSecretSchema,
@@ -417,6 +418,74 @@ export const API_ROUTES: readonly RouteDescription[] = [
     security: 'adminToken',
     success: { status: 204, description: 'revoked' },
     errors: [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
+  },
+  {
+    method: 'get',
+    path: '/admin/v1/subscriptions',
+    summary:
+      'Subscriptions of every organisation (or of organisationId), newest first, cursor-paginated; ' +
+      'status=disabled lists the endpoints that are switched off, with the reason (partner or circuit-breaker).',
+    security: 'adminToken',
+    query: adminListSubscriptionsQuerySchema,
+    success: {
+      status: 200,
+      description: 'a page',
+      example: {
+        data: [
+          {
+            ...exampleSubscription,
+            organisationId: 'org_…',
+            status: 'disabled',
+            disabledReason: 'circuit-breaker',
+            disabledDetail: '5 consecutive failures',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
+  },
+  {
+    method: 'post',
+    path: '/admin/v1/subscriptions/{id}/enable',
+    summary:
+      "Enable a disabled subscription in its organisation's name: the same command, checks and events as the " +
+      "partners' POST /v1/subscriptions/{id}/enable. If-Match: the expected version.",
+    security: 'adminToken',
+    conditional: true,
+    success: {
+      status: 200,
+      description: 'enabled',
+      example: { ...exampleSubscription, organisationId: 'org_…', version: 3 },
+    },
+    errors: [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound, ApiErrorCode.Conflict],
+  },
+  {
+    method: 'post',
+    path: '/admin/v1/organisations/{organisationId}/subscriptions/{id}/replay',
+    summary:
+      "Start a replay in the organisation's name: the same job, limits and Idempotency-Key handling as " +
+      'POST /v1/subscriptions/{id}/replay. Location: the job.',
+    security: 'adminToken',
+    body: startReplaySchema,
+    idempotent: true,
+    success: { status: 202, description: 'the replay job', example: exampleReplay },
+    errors: [
+      ...BAD_INPUT,
+      ...AUTH_AND_TENANT,
+      ApiErrorCode.Conflict,
+      ApiErrorCode.IdempotencyKeyReused,
+      ApiErrorCode.ReplayTooLarge,
+      ApiErrorCode.ReplayWindowTooLong,
+    ],
+  },
+  {
+    method: 'get',
+    path: '/admin/v1/organisations/{organisationId}/subscriptions/{id}/replays/{jobId}',
+    summary: 'A replay job and its progress, as the partners see it.',
+    security: 'adminToken',
+    success: { status: 200, description: 'the replay job', example: exampleReplay },
+    errors: AUTH_AND_TENANT,
   },
 ];
 

@@ -9,6 +9,7 @@ import { CurrentOrganisation } from '../http/organisation-context';
 import { decodePagePosition, encodePagePosition } from '../http/page-position-cursor';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
+import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
 import { ReplayJobRunner } from './replay-job.runner';
@@ -38,7 +39,7 @@ export interface ReplayJobResponse {
   readonly finishedAt: string | null;
 }
 
-function replayJobResponseOf(job: ReplayJob): ReplayJobResponse {
+export function replayJobResponseOf(job: ReplayJob): ReplayJobResponse {
   return {
     id: job.id,
     subscriptionId: job.subscriptionId,
@@ -55,14 +56,7 @@ function replayJobResponseOf(job: ReplayJob): ReplayJobResponse {
   };
 }
 
-function subscriptionIdOf(raw: string): string {
-  if (!identifierSchema.safeParse(raw).success) {
-    throw new SubscriptionError(SubscriptionErrorCode.NotFound, 'subscription not found');
-  }
-  return raw;
-}
-
-const replayNotFound = (jobId?: string) =>
+export const replayNotFound = (jobId?: string) =>
   new ApiError(
     ApiErrorCode.NotFound,
     jobId === undefined ? 'replay not found' : `replay ${jobId} not found`,

@@ -1,7 +1,7 @@
 import { Controller, Inject, type INestApplicationContext } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
-import { type SubscriptionCommand, subscriptionCommandContract } from '@skyhook/contracts';
+import { CONSUMER_GROUPS, type SubscriptionCommand, subscriptionCommandContract } from '@skyhook/contracts';
 import {
   type ConsumedRecord,
   type KafkaConsumerServerOptions,
@@ -19,7 +19,7 @@ import { SubscriptionReadModelRepository } from './subscription-read-model.repos
  * retention's worth of old commands (disabling endpoints partners have since re-enabled).
  * Keep this name stable for the same reason.
  */
-export const SUBSCRIPTION_COMMANDS_GROUP = 'api-subscription-commands';
+export const SUBSCRIPTION_COMMANDS_GROUP = CONSUMER_GROUPS.subscriptionCommands.name;
 
 export const SUBSCRIPTION_COMMANDS_ROUTE = {
   topicKey: 'subscriptionCommands',

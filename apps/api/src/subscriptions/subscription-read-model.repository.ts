@@ -111,6 +111,43 @@ export class SubscriptionReadModelRepository {
   }
 
   /**
+   * Operators only (the admin API): newest first across organisations, optionally narrowed to
+   * one. The one read here that crosses tenants, hence its name.
+   */
+  async listForOperators(
+    query: SubscriptionListQuery & { readonly organisationId?: string },
+  ): Promise<SubscriptionState[]> {
+    const parameters: unknown[] = [query.limit];
+    let where = 'NOT deleted';
+    if (query.organisationId !== undefined) {
+      parameters.push(query.organisationId);
+      where += ` AND organisation_id = $${parameters.length}`;
+    }
+    if (query.status !== undefined) {
+      parameters.push(query.status);
+      where += ` AND status = $${parameters.length}`;
+    }
+    if (query.cursor !== undefined) {
+      parameters.push(query.cursor.createdAt, query.cursor.id);
+      where += ` AND (created_at, id) < ($${parameters.length - 1}::timestamptz, $${parameters.length})`;
+    }
+    const rows = await this.dataSource.query<SubscriptionRow[]>(
+      `SELECT ${COLUMNS} FROM subscriptions WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $1`,
+      parameters,
+    );
+    return rows.map(stateOf);
+  }
+
+  /** Operators only: which organisation a live subscription belongs to, to act in its name. */
+  async findOrganisationIdOf(id: string): Promise<string | undefined> {
+    const rows = await this.dataSource.query<{ organisation_id: string }[]>(
+      'SELECT organisation_id FROM subscriptions WHERE id = $1 AND NOT deleted',
+      [id],
+    );
+    return rows[0]?.organisation_id;
+  }
+
+  /**
    * Writes a state only if its version is newer than the stored one: the command path and the
    * projector may both deliver the same version, in any order, and the row still ends right.
    */

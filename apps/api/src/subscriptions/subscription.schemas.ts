@@ -43,3 +43,9 @@ export const listSubscriptionsQuerySchema = z.strictObject({
   status: z.enum(SUBSCRIPTION_STATUSES).optional(),
 });
 export type ListSubscriptionsQuery = z.infer<typeof listSubscriptionsQuerySchema>;
+
+/** GET /admin/v1/subscriptions: the partners' filters, plus the organisation to narrow to. */
+export const adminListSubscriptionsQuerySchema = listSubscriptionsQuerySchema.extend({
+  organisationId: z.string().min(1).max(128).optional(),
+});
+export type AdminListSubscriptionsQuery = z.infer<typeof adminListSubscriptionsQuerySchema>;

@@ -36,7 +36,7 @@ import {
 } from './subscription.schemas';
 
 /** A malformed id cannot name a subscription: 404, like any id the caller does not own. */
-function subscriptionIdOf(raw: string): string {
+export function subscriptionIdOf(raw: string): string {
   if (!identifierSchema.safeParse(raw).success) {
     throw new SubscriptionError(SubscriptionErrorCode.NotFound, 'subscription not found');
   }

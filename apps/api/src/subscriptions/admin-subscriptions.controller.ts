@@ -1,0 +1,80 @@
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { AdminTokenGuard } from '../http/admin-token.guard';
+import { expectedVersionOf } from '../http/if-match';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { type Organisation, OrganisationRepository } from '../organisations/organisation.repository';
+import { SubscriptionCommandsService } from './subscription-commands.service';
+import { decodeCursor, encodeCursor } from './subscription-page-cursor';
+import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
+import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
+import { type AdminListSubscriptionsQuery, adminListSubscriptionsQuerySchema } from './subscription.schemas';
+import { subscriptionIdOf } from './subscriptions.controller';
+
+/** What operators see of a subscription: the partners' view and whose it is. */
+export type AdminSubscriptionResponse = SubscriptionResponse & { readonly organisationId: string };
+
+/**
+ * Operators' view across organisations (Authorization: Bearer <SKYHOOK_ADMIN_TOKEN>), e.g. to
+ * find endpoints the circuit breaker disabled and enable them again. Commands run through the
+ * same service as the partners' API, in the owning organisation's name: same validation, same
+ * events.
+ */
+@Controller('admin/v1/subscriptions')
+@UseGuards(AdminTokenGuard)
+export class AdminSubscriptionsController {
+  constructor(
+    private readonly commands: SubscriptionCommandsService,
+    private readonly readModel: SubscriptionReadModelRepository,
+    private readonly organisations: OrganisationRepository,
+  ) {}
+
+  @Get()
+  async list(
+    @Query(new ZodValidationPipe(adminListSubscriptionsQuerySchema, 'query'))
+    query: AdminListSubscriptionsQuery,
+  ): Promise<{ data: AdminSubscriptionResponse[]; nextCursor: string | null }> {
+    const rows = await this.readModel.listForOperators({
+      limit: query.limit + 1,
+      cursor: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      status: query.status,
+      organisationId: query.organisationId,
+    });
+    const page = rows.slice(0, query.limit);
+    const owners = new Map<string, Organisation>();
+    for (const organisationId of new Set(page.map((subscription) => subscription.organisationId))) {
+      const organisation = await this.organisations.findById(organisationId);
+      if (organisation !== undefined) owners.set(organisationId, organisation);
+    }
+    const last = page[page.length - 1];
+    return {
+      data: page.flatMap((subscription) => {
+        const organisation = owners.get(subscription.organisationId);
+        return organisation === undefined
+          ? []
+          : [{ ...subscriptionResponseOf(subscription, organisation), organisationId: organisation.id }];
+      }),
+      nextCursor:
+        rows.length > query.limit && last !== undefined
+          ? encodeCursor({ createdAt: last.createdAt, id: last.id })
+          : null,
+    };
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  async enable(
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<AdminSubscriptionResponse> {
+    const subscriptionId = subscriptionIdOf(id);
+    const organisationId = await this.readModel.findOrganisationIdOf(subscriptionId);
+    const organisation =
+      organisationId === undefined ? undefined : await this.organisations.findById(organisationId);
+    if (organisation === undefined) {
+      throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
+    }
+    const enabled = await this.commands.enable(organisation, subscriptionId, expectedVersionOf(ifMatch));
+    return { ...subscriptionResponseOf(enabled, organisation), organisationId: organisation.id };
+  }
+}
