@@ -23,6 +23,17 @@ export function createFanoutMetrics(
     },
   });
   new Gauge({
+    name: 'skyhook_fanout_subscriptions_by_status',
+    help:
+      'Subscriptions in the in-memory index by status (active, disabled, revoked, expired): ' +
+      'status="disabled" is the endpoints currently disabled, by their breaker or their owner.',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      for (const [status, count] of Object.entries(index.countsByStatus())) this.set({ status }, count);
+    },
+  });
+  new Gauge({
     name: 'skyhook_fanout_index_organisations',
     help: 'Organisations known to fan-out (from organisation snapshots).',
     registers: [registry],

@@ -152,6 +152,18 @@ describe('fan-out matching', () => {
     expect(matchedIds(planFanout(event('booking.created'), at, index, directory))).toEqual([]);
   });
 
+  it('counts subscriptions per status, every status present, deleted ones gone', () => {
+    const { index } = setup();
+    expect(index.countsByStatus()).toEqual({ active: 0, disabled: 0, revoked: 0, expired: 0 });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) index.apply(created(id, ['booking.created']));
+    index.apply(next('a', { type: 'SubscriptionDisabled', reason: 'circuit-breaker', detail: '5 failures' }));
+    index.apply(next('b', { type: 'SubscriptionDisabled', reason: 'partner', detail: null }));
+    index.apply(next('b', { type: 'SubscriptionEnabled' }));
+    index.apply(next('c', { type: 'SubscriptionExpired' }));
+    index.apply(next('d', { type: 'SubscriptionDeleted' }));
+    expect(index.countsByStatus()).toEqual({ active: 2, disabled: 1, revoked: 0, expired: 1 });
+  });
+
   it('re-indexes a subscription whose filters change', () => {
     const { index, directory } = setup();
     index.apply(created('s', ['booking.created']));

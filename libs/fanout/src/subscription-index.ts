@@ -1,4 +1,4 @@
-import { type SubscriptionEvent, type SubscriptionStatus } from '@skyhook/contracts';
+import { SUBSCRIPTION_STATUSES, type SubscriptionEvent, type SubscriptionStatus } from '@skyhook/contracts';
 
 /**
  * What fan-out keeps of a subscription: only what matching needs. URLs, secrets and policies
@@ -75,6 +75,16 @@ export class SubscriptionIndex {
 
   get size(): number {
     return this.subscriptions.size;
+  }
+
+  /** Every status, zero included, so a gauge per status drops to 0 instead of going stale. */
+  countsByStatus(): Record<SubscriptionStatus, number> {
+    const counts = Object.fromEntries(SUBSCRIPTION_STATUSES.map((status) => [status, 0])) as Record<
+      SubscriptionStatus,
+      number
+    >;
+    for (const { status } of this.subscriptions.values()) counts[status] += 1;
+    return counts;
   }
 
   get(subscriptionId: string): IndexedSubscription | undefined {

@@ -9,3 +9,5 @@ export * from './topic-reader';
 export * from './test-tls';
 export * from './webhook-receiver';
 export * from './tcp-proxy';
+export * from './observability/metrics-catalogue';
+export * from './observability/prometheus-exposition';
