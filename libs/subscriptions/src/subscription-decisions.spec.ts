@@ -2,6 +2,7 @@ import { type StoredSecret, type SubscriptionEvent } from '@skyhook/contracts';
 import {
   decideCreate,
   decideDelete,
+  decideBreakerDisable,
   decideDisable,
   decideEnable,
   decideExpire,
@@ -120,6 +121,24 @@ describe('subscription status transitions', () => {
     const enabled = apply(disabled, decideEnable(disabled, created));
     expect(enabled).toMatchObject({ status: 'active', disabledReason: null, version: 3 });
     expect(decideEnable(enabled, created)).toBeNull();
+  });
+
+  it('ignores a circuit-breaker disable issued before the subscription last changed (re-enabled since)', () => {
+    const tripAt = new Date(created.getTime() + 60_000);
+    const disabled = apply(
+      subscription(),
+      decideBreakerDisable(subscription(), '5 consecutive failures', tripAt.toISOString(), tripAt),
+    );
+    expect(disabled).toMatchObject({ status: 'disabled', disabledReason: 'circuit-breaker' });
+    const enabledAt = new Date(tripAt.getTime() + 60_000);
+    const enabled = apply(disabled, decideEnable(disabled, enabledAt));
+    const later = new Date(enabledAt.getTime() + 1_000);
+    // The first trip's command, re-delivered after the re-enable: stale.
+    expect(decideBreakerDisable(enabled, '5 consecutive failures', tripAt.toISOString(), later)).toBeNull();
+    // A trip after the re-enable disables again.
+    expect(decideBreakerDisable(enabled, '5 consecutive failures', later.toISOString(), later)).toMatchObject(
+      { type: 'SubscriptionDisabled', reason: 'circuit-breaker' },
+    );
   });
 
   it('makes revocation permanent', () => {

@@ -97,6 +97,22 @@ export function decideDisable(
   return { ...nextEventBase(state, now), type: 'SubscriptionDisabled', reason, detail };
 }
 
+/**
+ * The dispatcher's circuit breaker asks for a disable at `issuedAt`. A command that reaches an
+ * active subscription which has changed since then (typically: its partner re-enabled it after
+ * an earlier trip, and this is that trip's command re-delivered or late) is stale and does
+ * nothing; if the endpoint still fails, the breaker trips again and issues a fresh command.
+ */
+export function decideBreakerDisable(
+  state: SubscriptionState,
+  detail: string,
+  issuedAt: string,
+  now: Date,
+): Decision {
+  if (state.status === 'active' && Date.parse(state.updatedAt) > Date.parse(issuedAt)) return null;
+  return decideDisable(state, 'circuit-breaker', detail, now);
+}
+
 export function decideEnable(state: SubscriptionState, now: Date): Decision {
   refuseUnlessLive(state, 'enabled');
   if (state.status === 'active') return null;

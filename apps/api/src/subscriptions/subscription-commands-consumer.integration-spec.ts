@@ -174,6 +174,7 @@ describe('subscription commands (the dispatcher circuit breaker) against real Ka
     });
 
     it('is re-enabled by its partner afterwards, the reason cleared', async () => {
+      api.clock.advance(60_000);
       const enabled = await api.request({
         method: 'POST',
         url: `/v1/subscriptions/${id}/enable`,
@@ -198,6 +199,15 @@ describe('subscription commands (the dispatcher circuit breaker) against real Ka
         [2, 'SubscriptionDisabled'],
         [3, 'SubscriptionEnabled'],
       ]);
+    });
+
+    it('ignores the first trip command when it arrives again after the re-enable', async () => {
+      const noOpsBefore = await counted('no_op');
+      await dispatcher.send(subscriptionCommandContract, 'subscriptionCommands', [command]);
+      await untilCounted('no_op', noOpsBefore, 1);
+      const response = await read(id);
+      expect(response.body).toMatchObject({ status: 'active', version: 3 });
+      expect(eventsOnLog(id)).toHaveLength(3);
     });
   });
 

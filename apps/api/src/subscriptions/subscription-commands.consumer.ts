@@ -94,6 +94,7 @@ export class SubscriptionCommandsConsumer {
         organisationId,
         subscriptionId,
         detail,
+        command.issuedAt,
       );
       if (applied) {
         this.logger.info(
@@ -102,11 +103,13 @@ export class SubscriptionCommandsConsumer {
         );
         return 'applied';
       }
-      // Already disabled, by an earlier (repeated) command or by its partner: the aggregate
-      // decides nothing, no event, the version and the original reason stay.
+      // Already disabled (by an earlier, repeated command or by its partner), or enabled again
+      // since the command was issued (a stale command): the aggregate decides nothing, no event.
       this.logger.info(
-        { ...context, disabledReason: subscription.disabledReason },
-        'subscription already disabled; circuit-breaker command has nothing to do',
+        { ...context, status: subscription.status, disabledReason: subscription.disabledReason },
+        subscription.status === 'active'
+          ? 'subscription changed since the circuit-breaker command was issued; stale command ignored'
+          : 'subscription already disabled; circuit-breaker command has nothing to do',
       );
       return 'no_op';
     } catch (error) {

@@ -14,6 +14,7 @@ import { parseDeliveryPolicyOverride, resolveEffectivePolicy } from '@skyhook/de
 import { generateSigningSecret, secretHint, validateCallerSecret } from '@skyhook/secrets';
 import {
   type Clock,
+  decideBreakerDisable,
   decideCreate,
   decideDelete,
   decideDisable,
@@ -219,9 +220,10 @@ export class SubscriptionCommandsService {
     organisationId: string,
     id: string,
     detail: string,
+    issuedAt: string,
   ): Promise<{ subscription: SubscriptionState; applied: boolean }> {
     const { state, appended } = await this.executeAndReport(organisationId, id, undefined, (state, now) => [
-      decideDisable(state, 'circuit-breaker', detail, now),
+      decideBreakerDisable(state, detail, issuedAt, now),
     ]);
     return { subscription: state, applied: appended };
   }
