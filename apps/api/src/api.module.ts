@@ -12,6 +12,7 @@ import { API_METRICS, createApiMetrics } from './api-metrics';
 import { CLOCK } from './clock.provider';
 import { DeliveriesController, SubscriptionDeliveriesController } from './deliveries/deliveries.controller';
 import { DeliveryHistoryRepository } from './deliveries/delivery-history.repository';
+import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-numbers';
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { EventsController } from './events/events.controller';
 import { PublishEventService } from './events/publish-event.service';
@@ -93,6 +94,7 @@ export class ApiModule {
         SubscriptionExpiryScheduler,
         PublishEventService,
         DeliveryHistoryRepository,
+        RedeliveryAttemptNumbers,
         ResendDeliveryService,
         ReplayJobRepository,
         StartReplayService,

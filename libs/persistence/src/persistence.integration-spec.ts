@@ -11,6 +11,7 @@ const MIGRATION_NAMES = [
   'CreateTenancyAndSubscriptions1763910000000',
   'CreateOrganisationOutboxAndEventIngestion1763920000000',
   'CreateDeliveryHistory1763930000000',
+  'CreateRedeliveryAttemptNumbers1763940000000',
 ];
 
 function settingsFor(url: string) {
@@ -48,6 +49,7 @@ describe('persistence against a real PostgreSQL', () => {
       'organisations',
       'projection_checkpoints',
       'published_events',
+      'redelivery_attempt_numbers',
       'replay_jobs',
       'schema_migrations',
       'subscription_outbox',

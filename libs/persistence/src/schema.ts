@@ -3,6 +3,7 @@ import { CreateProjectionCheckpoints1763900000000 } from './migrations/176390000
 import { CreateTenancyAndSubscriptions1763910000000 } from './migrations/1763910000000-create-tenancy-and-subscriptions';
 import { CreateOrganisationOutboxAndEventIngestion1763920000000 } from './migrations/1763920000000-create-organisation-outbox-and-event-ingestion';
 import { CreateDeliveryHistory1763930000000 } from './migrations/1763930000000-create-delivery-history';
+import { CreateRedeliveryAttemptNumbers1763940000000 } from './migrations/1763940000000-create-redelivery-attempt-numbers';
 
 /** Every entity and every migration, in order. A new migration is appended here. */
 export const ENTITIES = [ProjectionCheckpoint];
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateTenancyAndSubscriptions1763910000000,
   CreateOrganisationOutboxAndEventIngestion1763920000000,
   CreateDeliveryHistory1763930000000,
+  CreateRedeliveryAttemptNumbers1763940000000,
 ];

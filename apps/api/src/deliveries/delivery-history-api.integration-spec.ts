@@ -12,6 +12,7 @@ import {
 } from '../test/delivery-history-seed';
 import { DELIVERY_STATUSES } from './delivery-history.schemas';
 import { REDELIVERY_TOPIC_KEY } from './redelivery';
+import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -404,6 +405,30 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
         attemptNumber: 4,
         dueAt: new Date(now).toISOString(),
       });
+    });
+
+    it('gives quick successive resends their own attempt numbers before history records them', async () => {
+      const delivery = seedDelivery(orgA, subA1, { status: 'failed', attemptCount: 5 });
+      await insertDeliveries(dataSource, [delivery]);
+      const numbers: unknown[] = [];
+      for (let n = 0; n < 3; n += 1) {
+        const response = await resend(delivery.deliveryId);
+        expect(response.status).toBe(202);
+        numbers.push(response.body['attemptNumber']);
+      }
+      expect(numbers).toEqual([6, 7, 8]);
+      const onTopic = await pollUntil(
+        () => retriesOf(delivery.deliveryId).length === 3 && retriesOf(delivery.deliveryId),
+        { description: 'three retries on the tier topic' },
+      );
+      expect(onTopic.map((retry) => retry.attemptNumber).sort()).toEqual([6, 7, 8]);
+
+      // Reservations older than the retention are forgotten; numbering then starts from history again.
+      const reservations = api.app.get(RedeliveryAttemptNumbers);
+      expect(await reservations.forgetUntouchedSince(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect((await resend(delivery.deliveryId)).body['attemptNumber']).toBe(6);
     });
 
     it('answers 409 when the history has no request for the delivery yet', async () => {

@@ -19,19 +19,15 @@ const request: DeliveryRequest = {
 const identity = { organisationId: 'org_1', subscriptionId: 'sub_1', deliveryId: 'del_1' };
 
 describe('sending a recorded delivery again', () => {
-  it('is the next attempt, due now, in the shortest retry tier, no longer held', () => {
+  it('is the reserved attempt, due now, in the shortest retry tier, no longer held', () => {
     const now = new Date('2026-06-01T00:00:00.000Z');
-    const retry = redeliveryOf(request, 3, now);
+    const retry = redeliveryOf(request, 4, now);
     expect(deliveryRetrySchema.parse(retry)).toEqual({
       request: { ...request, held: false },
       attemptNumber: 4,
       dueAt: '2026-06-01T00:00:00.000Z',
     });
     expect(REDELIVERY_TOPIC_KEY).toBe(RETRY_TIERS[0].topicKey);
-  });
-
-  it('numbers from 2 at least, as the retry contract requires', () => {
-    expect(redeliveryOf(request, 0, new Date()).attemptNumber).toBe(2);
   });
 
   it('sends only a valid request of the same organisation, subscription and delivery', () => {

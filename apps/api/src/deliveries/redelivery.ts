@@ -21,16 +21,12 @@ export const redeliveryContract: MessageContract<DeliveryRetry> =
   deliveryRetryContracts[SHORTEST_TIER.topicKey];
 
 /**
- * The retry that sends a recorded delivery again as its next attempt. `held` is cleared: a
- * held delivery is replayed precisely to be sent now that its subscription is active again.
+ * The retry that sends a recorded delivery again as attempt `attemptNumber` (reserved with
+ * `RedeliveryAttemptNumbers`). `held` is cleared: a held delivery is replayed precisely to be
+ * sent now that its subscription is active again.
  */
-export function redeliveryOf(request: DeliveryRequest, attemptCount: number, now: Date): DeliveryRetry {
-  return {
-    request: { ...request, held: false },
-    // The retry contract numbers retries from 2; a recorded request implies an attempt 1 (or its skip).
-    attemptNumber: Math.max(2, attemptCount + 1),
-    dueAt: now.toISOString(),
-  };
+export function redeliveryOf(request: DeliveryRequest, attemptNumber: number, now: Date): DeliveryRetry {
+  return { request: { ...request, held: false }, attemptNumber, dueAt: now.toISOString() };
 }
 
 /**

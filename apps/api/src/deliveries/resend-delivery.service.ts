@@ -7,6 +7,7 @@ import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { DeliveryHistoryRepository } from './delivery-history.repository';
+import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 import {
   recordedRequestOf,
   REDELIVERY_TOPIC_KEY,
@@ -25,14 +26,14 @@ export interface ResendAccepted {
  * POST /v1/deliveries/{id}/resend: one more attempt of a recorded delivery, same delivery id,
  * through the dispatcher's retry path (acks=all before the 202).
  *
- * The attempt number is the history's attempt count plus one; two resends of one delivery
- * before the history has recorded the first share that number (the history then keeps one of
- * the two attempts), which is the price of not keeping a second counter beside the history.
+ * The attempt number is reserved (`RedeliveryAttemptNumbers`): one past both what history has
+ * recorded and what earlier resends or replays of the delivery were given.
  */
 @Injectable()
 export class ResendDeliveryService {
   constructor(
     private readonly history: DeliveryHistoryRepository,
+    private readonly attemptNumbers: RedeliveryAttemptNumbers,
     private readonly subscriptions: SubscriptionReadModelRepository,
     private readonly producer: ContractProducer,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -58,7 +59,8 @@ export class ResendDeliveryService {
       await this.subscriptions.findIncludingDeleted(organisation.id, delivery.subscriptionId),
     );
     if (refusal !== undefined) throw refusal;
-    const retry = redeliveryOf(request, delivery.attemptCount, this.clock.now());
+    const reserved = await this.attemptNumbers.reserve([delivery]);
+    const retry = redeliveryOf(request, reserved.get(deliveryId) as number, this.clock.now());
     await this.producer.send(redeliveryContract, REDELIVERY_TOPIC_KEY, [retry]);
     this.metrics.deliveriesResent.inc();
     return { deliveryId, attemptNumber: retry.attemptNumber, status: 'enqueued' };

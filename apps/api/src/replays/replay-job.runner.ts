@@ -13,6 +13,7 @@ import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
 import { DeliveryHistoryRepository } from '../deliveries/delivery-history.repository';
+import { RedeliveryAttemptNumbers } from '../deliveries/redelivery-attempt-numbers';
 import {
   recordedRequestOf,
   REDELIVERY_TOPIC_KEY,
@@ -25,6 +26,9 @@ import { ReplayJobRepository } from './replay-job.repository';
 
 /** Running jobs looked at per pass; more wait for the next pass. */
 const JOBS_PER_PASS = 100;
+/** How often a pass also forgets attempt-number reservations older than the history retention. */
+const FORGET_RESERVATIONS_EVERY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 type PageOutcome =
   | { readonly next: 'more'; readonly enqueued: number }
@@ -45,11 +49,13 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = false;
+  private reservationsForgottenAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly jobs: ReplayJobRepository,
     private readonly history: DeliveryHistoryRepository,
+    private readonly attemptNumbers: RedeliveryAttemptNumbers,
     private readonly subscriptions: SubscriptionReadModelRepository,
     private readonly producer: ContractProducer,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -96,6 +102,13 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async workRunningJobs(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - this.reservationsForgottenAt >= FORGET_RESERVATIONS_EVERY_MS) {
+      this.reservationsForgottenAt = now;
+      await this.attemptNumbers.forgetUntouchedSince(
+        new Date(now - this.config.HISTORY_RETENTION_DAYS * DAY_MS),
+      );
+    }
     const ids = await this.jobs.runningJobIds(JOBS_PER_PASS);
     this.metrics.replayJobsRunning.set(ids.length);
     for (const id of ids) {
@@ -135,6 +148,8 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
       const candidates = await this.history.replayPage(job, job.cursor, pageSize, manager);
       const now = this.clock.now();
       const retries: DeliveryRetry[] = [];
+      // In the page's transaction: a page rolled back and sent again gets the same numbers.
+      const attemptNumbers = await this.attemptNumbers.reserve(candidates, manager);
       for (const candidate of candidates) {
         const request = recordedRequestOf(candidate.request, {
           organisationId: job.organisationId,
@@ -148,7 +163,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
           );
           continue;
         }
-        retries.push(redeliveryOf(request, candidate.attemptCount, now));
+        retries.push(redeliveryOf(request, attemptNumbers.get(candidate.deliveryId) as number, now));
       }
       await this.producer.send(redeliveryContract, REDELIVERY_TOPIC_KEY, retries);
       const finished = candidates.length < pageSize;
