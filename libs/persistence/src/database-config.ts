@@ -15,6 +15,7 @@ export const databaseEnvironmentSchema = z.object({
     .transform((value) => value === 'true')
     .default(false),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 });
 
 export type DatabaseEnvironment = z.infer<typeof databaseEnvironmentSchema>;
@@ -24,6 +25,13 @@ export interface DatabaseSettings {
   readonly poolSize: number;
   readonly ssl: boolean;
   readonly connectTimeoutMs: number;
+  /**
+   * A statement running longer is cancelled by the server, and a query without any answer
+   * (a connection that hangs rather than fails) is abandoned by the client a little later, so a
+   * stalled database fails the work in hand, which is retried, instead of holding it forever.
+   * Migrations run under it too: raise it for one that rewrites a large table. Default 60 s.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 export function databaseSettingsFrom(environment: DatabaseEnvironment): DatabaseSettings {
@@ -32,6 +40,7 @@ export function databaseSettingsFrom(environment: DatabaseEnvironment): Database
     poolSize: environment.DATABASE_POOL_SIZE,
     ssl: environment.DATABASE_SSL,
     connectTimeoutMs: environment.DATABASE_CONNECT_TIMEOUT_MS,
+    queryTimeoutMs: environment.DATABASE_QUERY_TIMEOUT_MS,
   };
 }
 

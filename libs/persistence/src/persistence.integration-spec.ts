@@ -106,6 +106,19 @@ describe('persistence against a real PostgreSQL', () => {
       ),
     ).rejects.toThrow(/CHK_projection_checkpoints_offset/);
   });
+
+  it('cancels a statement that runs past the query timeout, and the pool goes on serving', async () => {
+    const impatient = await createDataSource(
+      { ...settingsFor(database.url), queryTimeoutMs: 200 },
+      'skyhook-test',
+    ).initialize();
+    try {
+      await expect(impatient.query('SELECT pg_sleep(2)')).rejects.toThrow(/statement timeout/);
+      expect(await impatient.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await impatient.destroy();
+    }
+  });
 });
 
 describe('assertDatabaseReachable', () => {
