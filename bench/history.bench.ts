@@ -165,17 +165,24 @@ async function measureProjection(
   const watcher = await openDatabase(databaseUrl(adminUrl, database));
   const port = await findFreeLoopbackPort();
   const launched = Date.now();
-  const history = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint('history')], {
-    cwd: workspaceRoot(),
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ...serviceLaunchEnvironment(),
-      ...environment,
-      DATABASE_URL: url,
-      PORT: String(port),
+  // BENCH_CPU_PROFILE_DIR: the history service writes a V8 CPU profile there when it stops.
+  const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const history = spawn(
+    process.execPath,
+    [...SERVICE_NODE_OPTIONS, ...profiling, serviceEntryPoint('history')],
+    {
+      cwd: workspaceRoot(),
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        ...serviceLaunchEnvironment(),
+        ...environment,
+        DATABASE_URL: url,
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   try {
     let readyAt = 0;
     let cpuAtReady = 0;

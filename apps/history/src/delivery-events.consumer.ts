@@ -64,9 +64,10 @@ export function deliveryEventsConsumerOptions(app: INestApplicationContext): Kaf
     routes: [DELIVERY_EVENTS_ROUTE],
     batched: true,
     maxRecordsPerCall: MAX_RECORDS_PER_CALL,
-    // Two batches in flight keep PostgreSQL busy while the next ones are decoded; three
-    // measured no faster on a two-core machine.
-    partitionsConsumedConcurrently: 2,
+    // Batches in flight overlap one partition's decoding with another's transaction: on a quiet
+    // two-core machine 4 projected 13.2–13.6k attempts/s against 11.6–11.9k with 2, and 6 was
+    // no faster (bench/RESULTS.md).
+    partitionsConsumedConcurrently: 4,
     handleRejected: (record) => consumer.skipMalformed(record),
     // kafkajs gave up on the consumer (not a database outage: those are retried without end):
     // exit and let the process be restarted rather than stay up consuming nothing.

@@ -1,5 +1,5 @@
 import { deliveryStatusOf, oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
-import { attemptInsertParameters, deliveryUpsertParameters } from './delivery-history.writer';
+import { attemptRowsJson, deliveryRowsJson } from './delivery-history.writer';
 import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
 
 const DAY_MS = 86_400_000;
@@ -143,30 +143,27 @@ describe('planning a batch of delivery events', () => {
   });
 });
 
-describe('statement parameters', () => {
-  it('gives one array per column, with JSON for the jsonb columns and nulls kept', () => {
+describe('statement rows', () => {
+  it('sends each attempt without its request, and each delivery summary whole, as JSON rows', () => {
     const request = deliveryRequest(1);
     const batch = planHistoryBatch(
       [attempted(request, 1, 'retry-scheduled'), skipped(request, 2, 'held')],
       KEEP_ALL,
     );
-    const attempts = attemptInsertParameters(batch.attempts);
-    expect(attempts).toHaveLength(17);
-    expect(attempts.every((column) => column.length === 1)).toBe(true);
-    expect(JSON.parse(attempts[8]?.[0] as string)).toEqual({
-      'content-type': 'application/json',
-      'webhook-id': request.deliveryId,
+    const attempts = JSON.parse(attemptRowsJson(batch.attempts)) as Record<string, unknown>[];
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).not.toHaveProperty('request');
+    expect(attempts[0]).toMatchObject({
+      deliveryId: request.deliveryId,
+      attemptNumber: 1,
+      requestHeaders: { 'content-type': 'application/json', 'webhook-id': request.deliveryId },
+      errorCode: null,
     });
-    expect(attempts[13]).toEqual([null]);
 
-    const deliveries = deliveryUpsertParameters(batch.deliveries);
-    expect(deliveries).toHaveLength(17);
-    expect(deliveries[7]).toEqual(['held']);
-    expect(JSON.parse(deliveries[16]?.[0] as string)).toEqual(request);
-    expect(
-      deliveryUpsertParameters(
-        planHistoryBatch([attempted(request, 2, 'delivered')], KEEP_ALL).deliveries,
-      )[16],
-    ).toEqual([null]);
+    const deliveries = JSON.parse(deliveryRowsJson(batch.deliveries)) as Record<string, unknown>[];
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({ status: 'held', attemptCount: 2, request });
+    const later = planHistoryBatch([attempted(request, 2, 'delivered')], KEEP_ALL).deliveries;
+    expect((JSON.parse(deliveryRowsJson(later)) as Record<string, unknown>[])[0]?.['request']).toBeNull();
   });
 });

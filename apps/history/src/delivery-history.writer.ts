@@ -3,16 +3,25 @@ import { type DeliveryAttempted } from '@skyhook/contracts';
 import { type DeliverySummary, type HistoryBatch } from './delivery-history-batch';
 
 /**
- * Every row of a batch goes in one statement per table (arrays unnested server-side), never one
- * statement per row. A re-delivered attempt hits the primary key and is left as it is.
+ * Every row of a batch goes in one statement per table, never one statement per row: the rows
+ * travel as one JSON array (`json_to_recordset` turns it into typed rows server-side). One
+ * `JSON.stringify` of the batch costs a fraction of what the driver's per-element escaping of
+ * seventeen text arrays did (profiled: 8 % of the history service's CPU). The record columns
+ * are the camelCase keys of the objects sent. A re-delivered attempt hits the primary key and
+ * is left as it is.
  */
 const INSERT_ATTEMPTS = `
   INSERT INTO delivery_attempts (published_at, delivery_id, attempt_number, organisation_id,
     subscription_id, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
     response_status, response_body, error_code, error_message, result, next_attempt_at)
-  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::int[], $4::text[], $5::text[],
-    $6::timestamptz[], $7::float8[], $8::text[], $9::jsonb[], $10::int[], $11::text[], $12::int[],
-    $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[])
+  SELECT "publishedAt", "deliveryId", "attemptNumber", "organisationId", "subscriptionId",
+    "attemptedAt", "durationMs", url, "requestHeaders", "requestBodyBytes", outcome,
+    "responseStatus", "responseBody", "errorCode", "errorMessage", result, "nextAttemptAt"
+  FROM json_to_recordset($1::json) AS r("publishedAt" timestamptz, "deliveryId" text,
+    "attemptNumber" int, "organisationId" text, "subscriptionId" text, "attemptedAt" timestamptz,
+    "durationMs" float8, url text, "requestHeaders" jsonb, "requestBodyBytes" int, outcome text,
+    "responseStatus" int, "responseBody" text, "errorCode" text, "errorMessage" text, result text,
+    "nextAttemptAt" timestamptz)
   ON CONFLICT (published_at, delivery_id, attempt_number) DO NOTHING`;
 
 /**
@@ -26,9 +35,14 @@ const UPSERT_DELIVERIES = `
   INSERT INTO deliveries AS d (published_at, delivery_id, organisation_id, subscription_id, event_id,
     event_type, test, status, status_at, attempt_count, first_attempt_at, last_attempt_at,
     next_attempt_at, last_outcome, last_response_status, skip_reason, request)
-  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::boolean[], $8::text[], $9::timestamptz[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-    $13::timestamptz[], $14::text[], $15::int[], $16::text[], $17::jsonb[])
+  SELECT "publishedAt", "deliveryId", "organisationId", "subscriptionId", "eventId", "eventType",
+    test, status, "statusAt", "attemptCount", "firstAttemptAt", "lastAttemptAt", "nextAttemptAt",
+    "lastOutcome", "lastResponseStatus", "skipReason", request
+  FROM json_to_recordset($1::json) AS r("publishedAt" timestamptz, "deliveryId" text,
+    "organisationId" text, "subscriptionId" text, "eventId" text, "eventType" text, test boolean,
+    status text, "statusAt" timestamptz, "attemptCount" int, "firstAttemptAt" timestamptz,
+    "lastAttemptAt" timestamptz, "nextAttemptAt" timestamptz, "lastOutcome" text,
+    "lastResponseStatus" int, "skipReason" text, request jsonb)
   ON CONFLICT (published_at, delivery_id) DO UPDATE SET
     status = CASE WHEN EXCLUDED.status_at >= d.status_at THEN EXCLUDED.status ELSE d.status END,
     next_attempt_at = CASE WHEN EXCLUDED.status_at >= d.status_at
@@ -47,50 +61,14 @@ const UPSERT_DELIVERIES = `
     request = COALESCE(d.request, EXCLUDED.request),
     updated_at = now()`;
 
-/** The column arrays of `INSERT_ATTEMPTS`, in its order. */
-export function attemptInsertParameters(attempts: readonly DeliveryAttempted[]): unknown[][] {
-  return [
-    attempts.map((attempt) => attempt.publishedAt),
-    attempts.map((attempt) => attempt.deliveryId),
-    attempts.map((attempt) => attempt.attemptNumber),
-    attempts.map((attempt) => attempt.organisationId),
-    attempts.map((attempt) => attempt.subscriptionId),
-    attempts.map((attempt) => attempt.attemptedAt),
-    attempts.map((attempt) => attempt.durationMs),
-    attempts.map((attempt) => attempt.url),
-    attempts.map((attempt) => JSON.stringify(attempt.requestHeaders)),
-    attempts.map((attempt) => attempt.requestBodyBytes),
-    attempts.map((attempt) => attempt.outcome),
-    attempts.map((attempt) => attempt.responseStatus),
-    attempts.map((attempt) => attempt.responseBody),
-    attempts.map((attempt) => attempt.errorCode),
-    attempts.map((attempt) => attempt.errorMessage),
-    attempts.map((attempt) => attempt.result),
-    attempts.map((attempt) => attempt.nextAttemptAt),
-  ];
+/** The JSON rows of `INSERT_ATTEMPTS`: each attempt without the request it may carry. */
+export function attemptRowsJson(attempts: readonly DeliveryAttempted[]): string {
+  return JSON.stringify(attempts.map(({ request: _request, ...row }) => row));
 }
 
-/** The column arrays of `UPSERT_DELIVERIES`, in its order. */
-export function deliveryUpsertParameters(deliveries: readonly DeliverySummary[]): unknown[][] {
-  return [
-    deliveries.map((delivery) => delivery.publishedAt),
-    deliveries.map((delivery) => delivery.deliveryId),
-    deliveries.map((delivery) => delivery.organisationId),
-    deliveries.map((delivery) => delivery.subscriptionId),
-    deliveries.map((delivery) => delivery.eventId),
-    deliveries.map((delivery) => delivery.eventType),
-    deliveries.map((delivery) => delivery.test),
-    deliveries.map((delivery) => delivery.status),
-    deliveries.map((delivery) => delivery.statusAt),
-    deliveries.map((delivery) => delivery.attemptCount),
-    deliveries.map((delivery) => delivery.firstAttemptAt),
-    deliveries.map((delivery) => delivery.lastAttemptAt),
-    deliveries.map((delivery) => delivery.nextAttemptAt),
-    deliveries.map((delivery) => delivery.lastOutcome),
-    deliveries.map((delivery) => delivery.lastResponseStatus),
-    deliveries.map((delivery) => delivery.skipReason),
-    deliveries.map((delivery) => (delivery.request === null ? null : JSON.stringify(delivery.request))),
-  ];
+/** The JSON rows of `UPSERT_DELIVERIES`: the summaries as they are. */
+export function deliveryRowsJson(deliveries: readonly DeliverySummary[]): string {
+  return JSON.stringify(deliveries);
 }
 
 /** Writes planned batches into `delivery_attempts` and `deliveries`. */
@@ -109,11 +87,11 @@ export class DeliveryHistoryWriter {
       if (runner === undefined) throw new Error('a transaction always has its query runner');
       let inserted = 0;
       if (batch.attempts.length > 0) {
-        const result = await runner.query(INSERT_ATTEMPTS, attemptInsertParameters(batch.attempts), true);
+        const result = await runner.query(INSERT_ATTEMPTS, [attemptRowsJson(batch.attempts)], true);
         inserted = result.affected ?? 0;
       }
       if (batch.deliveries.length > 0) {
-        await runner.query(UPSERT_DELIVERIES, deliveryUpsertParameters(batch.deliveries));
+        await runner.query(UPSERT_DELIVERIES, [deliveryRowsJson(batch.deliveries)]);
       }
       return inserted;
     });
