@@ -3,6 +3,8 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { CONSUMER_GROUPS, type DeliveryEvent, deliveryEventContract } from '@skyhook/contracts';
 import {
   type ConsumedRecord,
+  ContractProducer,
+  deadLetterTo,
   type KafkaConsumerServerOptions,
   type RejectedRecord,
 } from '@skyhook/messaging';
@@ -27,10 +29,15 @@ const MAX_RECORDS_PER_CALL = 1_000;
  */
 @Controller()
 export class DeliveryEventsConsumer {
+  private readonly sendToDeadLetter: (record: RejectedRecord) => Promise<void>;
+
   constructor(
     private readonly projector: DeliveryHistoryProjector,
+    producer: ContractProducer,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
-  ) {}
+  ) {
+    this.sendToDeadLetter = deadLetterTo(producer, 'deliveryEventsDeadLetter');
+  }
 
   @EventPattern('deliveryEvents')
   project(@Payload() records: ConsumedRecord<DeliveryEvent>[]): Promise<void> {
@@ -39,10 +46,11 @@ export class DeliveryEventsConsumer {
 
   /**
    * Only the dispatcher writes delivery events, through the same contract, so a record that
-   * breaks it is a bug to fix at the producer, not input to re-drive: logged with its position
-   * (the consumer counts it as a contract violation) and skipped, never retried forever.
+   * breaks it is a bug to fix at the producer. It goes to the dead-letter topic with the reason
+   * (kept 30 days, for inspection and re-drive once the bug is fixed) and the partition moves
+   * on: it is never retried forever, and never silently lost.
    */
-  skipMalformed(record: RejectedRecord): Promise<void> {
+  async deadLetter(record: RejectedRecord): Promise<void> {
     this.logger.error(
       {
         partition: record.partition,
@@ -50,9 +58,9 @@ export class DeliveryEventsConsumer {
         code: record.violation.code,
         details: record.violation.details,
       },
-      `skipped a delivery event that breaks its contract: ${record.violation.message}`,
+      `delivery event breaks its contract; sent to the dead-letter topic: ${record.violation.message}`,
     );
-    return Promise.resolve();
+    await this.sendToDeadLetter(record);
   }
 }
 
@@ -68,7 +76,7 @@ export function deliveryEventsConsumerOptions(app: INestApplicationContext): Kaf
     // two-core machine 4 projected 13.2–13.6k attempts/s against 11.6–11.9k with 2, and 6 was
     // no faster (bench/RESULTS.md).
     partitionsConsumedConcurrently: 4,
-    handleRejected: (record) => consumer.skipMalformed(record),
+    handleRejected: (record) => consumer.deadLetter(record),
     // kafkajs gave up on the consumer (not a database outage: those are retried without end):
     // exit and let the process be restarted rather than stay up consuming nothing.
     onFatalError: () => {

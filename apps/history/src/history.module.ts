@@ -64,7 +64,10 @@ export class HistoryModule {
       module: HistoryModule,
       imports: [
         ObservabilityModule.forRoot({ registry, logger }),
-        MessagingModule.forRoot({ settings: config.kafka, topics: ['deliveryEvents'] }),
+        MessagingModule.forRoot({
+          settings: config.kafka,
+          topics: ['deliveryEvents', 'deliveryEventsDeadLetter'],
+        }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-history' }),
       ],
       controllers: [DeliveryEventsConsumer],

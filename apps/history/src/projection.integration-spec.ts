@@ -1,4 +1,5 @@
-import { pollUntil } from '@skyhook/testing';
+import { DEAD_LETTER_HEADERS, topicNameOf } from '@skyhook/messaging';
+import { pollUntil, readTopic } from '@skyhook/testing';
 import { deliveryEventStream, HistoryHarness, metricValue } from './test/history-harness';
 
 describe('history projector against real Kafka and PostgreSQL', () => {
@@ -67,6 +68,41 @@ describe('history projector against real Kafka and PostgreSQL', () => {
         await metricValue(history, 'skyhook_history_events_projected_total', { type: 'skipped' }),
       ).toBeGreaterThanOrEqual(events.length - attempts);
     } finally {
+      expect(await history.stop('SIGTERM')).toBe(0);
+    }
+  });
+
+  it('sends a delivery event that breaks its contract to the dead-letter topic and projects the next one', async () => {
+    const deadLetters = await readTopic(
+      harness.settings.brokers,
+      topicNameOf(harness.settings, 'deliveryEventsDeadLetter'),
+    );
+    const history = await harness.startHistory();
+    try {
+      const before = await harness.count('delivery_attempts');
+      const after = deliveryEventStream(1, new Date(Date.now() - 60_000).toISOString(), 900_000);
+      await harness.produceRaw('del_broken', '{"type": "DeliveryAttempted", "deliveryId": ');
+      await harness.produceRaw(
+        'del_wrong',
+        JSON.stringify({ type: 'DeliveryAttempted', deliveryId: 'del_wrong' }),
+      );
+      await harness.produce(after.events);
+      await pollUntil(
+        async () =>
+          deadLetters.records.length >= 2 &&
+          (await harness.count('delivery_attempts')) === before + after.attempts,
+        { description: 'two dead letters and the next delivery projected' },
+      );
+      expect(deadLetters.records.map((record) => record.key).sort()).toEqual(['del_broken', 'del_wrong']);
+      for (const record of deadLetters.records) {
+        expect(record.headers[DEAD_LETTER_HEADERS.code]).toMatch(/^[A-Z_]+$/);
+        expect(record.headers[DEAD_LETTER_HEADERS.reason]).toBeTruthy();
+      }
+      expect(deadLetters.records.find((record) => record.key === 'del_broken')?.value).toBe(
+        '{"type": "DeliveryAttempted", "deliveryId": ',
+      );
+    } finally {
+      await deadLetters.stop();
       expect(await history.stop('SIGTERM')).toBe(0);
     }
   });

@@ -56,6 +56,13 @@ export const KAFKA_TOPICS = {
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
     description: 'Attempt and outcome events of every delivery, projected into PostgreSQL by history.',
   },
+  deliveryEventsDeadLetter: {
+    name: 'skyhook.deliveries.events.dead-letter.v1',
+    defaultPartitions: 3,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    description:
+      'Delivery events the history projector could not read (a producer bug), with the reason, kept for inspection and re-drive.',
+  },
   deliveryRetries1s: retryTier('1s', 'under 10 seconds'),
   deliveryRetries10s: retryTier('10s', '10 seconds to a minute'),
   deliveryRetries1m: retryTier('1m', '1 to 10 minutes'),

@@ -119,7 +119,7 @@ export class HistoryHarness {
     });
     const admin = kafka.admin();
     await admin.connect();
-    await provisionTopics(admin, settings, ['deliveryEvents']);
+    await provisionTopics(admin, settings, ['deliveryEvents', 'deliveryEventsDeadLetter']);
     const producer = new ContractProducer(kafka, settings);
     await producer.connect();
     const dataSource = await createDataSource(
@@ -139,6 +139,11 @@ export class HistoryHarness {
     for (let start = 0; start < events.length; start += 2_000) {
       await this.producer.send(deliveryEventContract, 'deliveryEvents', events.slice(start, start + 2_000));
     }
+  }
+
+  /** Produces a record as it is, contract or not (to feed the projector what a buggy producer might). */
+  async produceRaw(key: string, value: string): Promise<void> {
+    await this.producer.sendRaw('deliveryEvents', [{ key, value }]);
   }
 
   async count(table: 'deliveries' | 'delivery_attempts'): Promise<number> {
