@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
-import { ContractViolationError, decodeMessage, MESSAGE_HEADERS } from '@skyhook/contracts';
+import { ContractViolationError } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import {
   type ConsumedRecord,
@@ -11,6 +10,7 @@ import {
 } from './contract-consumer';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
+import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 import { PartitionProgress } from './partition-progress';
 
 export interface ConcurrentConsumerOptions {
@@ -69,34 +69,13 @@ export class ConcurrentConsumer {
     this.routesByTopicName = new Map(
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
-    this.consumer = kafka.consumer({
-      groupId: consumerGroupIdOf(settings, options.group),
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: settings.rebalanceTimeoutMs,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 200,
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.currentState = 'consuming';
-      this.forgetUnassigned(payload.memberAssignment);
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) {
-        this.logger.warn(
-          { err: payload.error, group: options.group },
-          'consumer crashed; kafkajs restarts it',
-        );
-        this.currentState = 'joining';
-        return;
-      }
-      this.currentState = 'crashed';
-      this.logger.fatal(
-        { err: payload.error, group: options.group },
-        'consumer crashed and will not restart',
-      );
-      options.onFatalError?.(payload.error);
+    this.consumer = createGroupConsumer(kafka, settings, options.group, 200);
+    followConsumerState(this.consumer, {
+      group: options.group,
+      logger,
+      setState: (state) => (this.currentState = state),
+      onJoin: (memberAssignment) => this.forgetUnassigned(memberAssignment),
+      onFatalError: options.onFatalError,
     });
   }
 
@@ -210,38 +189,19 @@ export class ConcurrentConsumer {
   ): Promise<ConsumedRecord | undefined> {
     const headers = headersOf(message.headers);
     try {
-      return {
-        topicKey: route.topicKey,
-        partition,
-        offset: message.offset,
-        key: message.key?.toString('utf8') ?? null,
-        value: decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]),
-        timestamp: Number(message.timestamp),
-        headers,
-        traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),
-      };
+      return decodeRecord(route, partition, message, headers);
     } catch (error) {
       if (!(error instanceof ContractViolationError)) throw error;
-      this.logger.warn(
-        {
-          topic: route.topicKey,
-          partition,
-          offset: message.offset,
-          code: error.code,
-          details: error.details,
-        },
-        `rejected record: ${error.message}`,
-      );
-      await this.options.handleRejected({
-        topicKey: route.topicKey,
+      await rejectRecord(
+        route,
         partition,
-        offset: message.offset,
-        key: message.key,
-        value: message.value,
+        message,
         headers,
-        violation: error,
-      });
-      this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'contract_violation' });
+        error,
+        this.options.handleRejected,
+        this.logger,
+        this.metrics,
+      );
       return undefined;
     }
   }

@@ -1,15 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
-import {
-  ContractViolationError,
-  decodeMessage,
-  MESSAGE_HEADERS,
-  type DecodableContract,
-  type TopicKey,
-} from '@skyhook/contracts';
+import { ContractViolationError, type DecodableContract, type TopicKey } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
+import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 
 /** A record that satisfied its contract. */
 export interface ConsumedRecord<TValue = unknown> {
@@ -95,32 +89,17 @@ export class ContractConsumer {
     this.routesByTopicName = new Map(
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
-    this.consumer = kafka.consumer({
-      groupId: consumerGroupIdOf(settings, options.group),
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      rebalanceTimeout: settings.rebalanceTimeoutMs,
-      allowAutoTopicCreation: false,
-      // The broker answers a fetch as soon as data arrives; this only bounds how long an idle
-      // fetch (and so a graceful stop) waits. kafkajs' 5 s default made every stop take 5 s.
-      maxWaitTimeInMs: 500,
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.currentState = 'consuming';
+    // The broker answers a fetch as soon as data arrives; the wait only bounds how long an idle
+    // fetch (and so a graceful stop) waits. kafkajs' 5 s default made every stop take 5 s.
+    this.consumer = createGroupConsumer(kafka, settings, options.group, 500);
+    followConsumerState(this.consumer, {
+      group: options.group,
+      logger,
+      setState: (state) => (this.currentState = state),
       // A new generation: partitions may have moved, and a commit from the old one is refused.
       // Their done work is re-read by whoever owns them now (a duplicate, never a loss).
-      this.pendingCommits.clear();
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) {
-        this.logger.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
-        this.currentState = 'joining';
-        return;
-      }
-      this.currentState = 'crashed';
-      this.logger.fatal({ err: payload.error }, 'consumer crashed and will not restart');
-      options.onFatalError?.(payload.error);
+      onJoin: () => this.pendingCommits.clear(),
+      onFatalError: options.onFatalError,
     });
   }
 
@@ -233,18 +212,8 @@ export class ContractConsumer {
     const records: ConsumedRecord[] = [];
     for (const message of messages) {
       const headers = headersOf(message.headers);
-      const traceId = headers[MESSAGE_HEADERS.traceId] ?? randomUUID();
       try {
-        records.push({
-          topicKey: route.topicKey,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString('utf8') ?? null,
-          value: decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]),
-          timestamp: Number(message.timestamp),
-          headers,
-          traceId,
-        });
+        records.push(decodeRecord(route, partition, message, headers));
       } catch (error) {
         if (!(error instanceof ContractViolationError)) throw error;
         await this.reject(route, partition, message, headers, error);
@@ -264,27 +233,23 @@ export class ContractConsumer {
       this.metrics?.recordHandlingSeconds.observe({ topic: route.topicKey }, seconds);
   }
 
-  private async reject(
+  private reject(
     route: ConsumerRoute,
     partition: number,
     message: KafkaMessage,
     headers: Record<string, string>,
     error: ContractViolationError,
   ): Promise<void> {
-    this.logger.warn(
-      { topic: route.topicKey, partition, offset: message.offset, code: error.code, details: error.details },
-      `rejected record: ${error.message}`,
-    );
-    await this.options.handleRejected({
-      topicKey: route.topicKey,
+    return rejectRecord(
+      route,
       partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
+      message,
       headers,
-      violation: error,
-    });
-    this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'contract_violation' });
+      error,
+      this.options.handleRejected,
+      this.logger,
+      this.metrics,
+    );
   }
 
   /** One record at a time, inside the record's trace: every log line of its handling carries it. */

@@ -16,3 +16,4 @@ export * from './partition-progress';
 export * from './concurrent-consumer';
 export * from './batching-producer';
 export * from './abort-listeners';
+export * from './record-intake';

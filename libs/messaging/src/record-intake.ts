@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { type ContractViolationError, decodeMessage, MESSAGE_HEADERS } from '@skyhook/contracts';
+import { type ServiceLogger } from '@skyhook/observability';
+import {
+  type ConsumedRecord,
+  type ConsumerRoute,
+  type ConsumerState,
+  type RejectedRecord,
+} from './contract-consumer';
+import { consumerGroupIdOf, type KafkaSettings } from './kafka-config';
+import { type MessagingMetrics } from './messaging-metrics';
+
+/**
+ * What every Skyhook consumer group shares, whichever way it works its records
+ * (`ContractConsumer` in order, `ConcurrentConsumer` detached): its kafkajs consumer, how it
+ * follows the consumer's state, and how a record is decoded or rejected.
+ */
+export function createGroupConsumer(
+  kafka: Kafka,
+  settings: KafkaSettings,
+  group: string,
+  maxWaitTimeInMs: number,
+): Consumer {
+  return kafka.consumer({
+    groupId: consumerGroupIdOf(settings, group),
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: settings.heartbeatIntervalMs,
+    rebalanceTimeout: settings.rebalanceTimeoutMs,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+}
+
+/**
+ * Keeps `setState` in step with the consumer: consuming once it joins its group, joining again
+ * while kafkajs restarts it after a crash, crashed (and `onFatalError`) when kafkajs gives up.
+ */
+export function followConsumerState(
+  consumer: Consumer,
+  context: {
+    readonly group: string;
+    readonly logger: ServiceLogger;
+    readonly setState: (state: ConsumerState) => void;
+    readonly onJoin?: (memberAssignment: Record<string, number[]>) => void;
+    readonly onFatalError?: (error: Error) => void;
+  },
+): void {
+  const { group, logger, setState } = context;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    setState('consuming');
+    context.onJoin?.(payload.memberAssignment);
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) {
+      logger.warn({ err: payload.error, group }, 'consumer crashed; kafkajs restarts it');
+      setState('joining');
+      return;
+    }
+    setState('crashed');
+    logger.fatal({ err: payload.error, group }, 'consumer crashed and will not restart');
+    context.onFatalError?.(payload.error);
+  });
+}
+
+/** The record, decoded and validated against its route's contract; throws ContractViolationError. */
+export function decodeRecord(
+  route: ConsumerRoute,
+  partition: number,
+  message: KafkaMessage,
+  headers: Readonly<Record<string, string>>,
+): ConsumedRecord {
+  return {
+    topicKey: route.topicKey,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? null,
+    value: decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]),
+    timestamp: Number(message.timestamp),
+    headers,
+    traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),
+  };
+}
+
+/** Logs and counts a record that broke its contract, and hands it to the consumer's `handleRejected`. */
+export async function rejectRecord(
+  route: ConsumerRoute,
+  partition: number,
+  message: KafkaMessage,
+  headers: Readonly<Record<string, string>>,
+  violation: ContractViolationError,
+  handleRejected: (record: RejectedRecord) => Promise<void>,
+  logger: ServiceLogger,
+  metrics: MessagingMetrics | undefined,
+): Promise<void> {
+  logger.warn(
+    {
+      topic: route.topicKey,
+      partition,
+      offset: message.offset,
+      code: violation.code,
+      details: violation.details,
+    },
+    `rejected record: ${violation.message}`,
+  );
+  await handleRejected({
+    topicKey: route.topicKey,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers,
+    violation,
+  });
+  metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'contract_violation' });
+}
