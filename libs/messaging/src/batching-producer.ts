@@ -1,12 +1,6 @@
 import { type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import {
-  encodeMessage,
-  encodeTrustedMessage,
-  MESSAGE_HEADERS,
-  type MessageContract,
-  type TopicKey,
-} from '@skyhook/contracts';
-import { currentTraceId } from '@skyhook/observability';
+import { type MessageContract, type TopicKey } from '@skyhook/contracts';
+import { createIdempotentProducer, encodeForKafka } from './contract-producer';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 
@@ -39,11 +33,7 @@ export class BatchingProducer {
     private readonly settings: KafkaSettings,
     private readonly metrics?: MessagingMetrics,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = createIdempotentProducer(kafka);
   }
 
   connect(): Promise<void> {
@@ -65,23 +55,13 @@ export class BatchingProducer {
     options: { trusted?: boolean } = {},
   ): Promise<void> {
     if (values.length === 0) return Promise.resolve();
-    const encode = options.trusted === true ? encodeTrustedMessage : encodeMessage;
-    const traceId = currentTraceId();
     const topic = topicNameOf(this.settings, topicKey);
-    const sent = values.map((value) => {
-      const encoded = encode(contract, value);
-      const headers =
-        traceId === undefined ? encoded.headers : { ...encoded.headers, [MESSAGE_HEADERS.traceId]: traceId };
-      return new Promise<void>((resolve, reject) => {
-        this.queue.push({
-          topicKey,
-          topic,
-          message: { key: encoded.key, value: encoded.value, headers },
-          resolve,
-          reject,
-        });
-      });
-    });
+    const sent = encodeForKafka(contract, values, options.trusted === true).map(
+      (message) =>
+        new Promise<void>((resolve, reject) => {
+          this.queue.push({ topicKey, topic, message, resolve, reject });
+        }),
+    );
     if (!this.flushing) void this.flush();
     return Promise.all(sent).then(() => undefined);
   }

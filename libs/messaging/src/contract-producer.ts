@@ -23,12 +23,7 @@ export class ContractProducer {
     private readonly settings: KafkaSettings,
     private readonly metrics?: MessagingMetrics,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      // kafkajs keeps idempotent ordering guarantees only with one request in flight.
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = createIdempotentProducer(kafka);
   }
 
   connect(): Promise<void> {
@@ -51,14 +46,7 @@ export class ContractProducer {
     options: { trusted?: boolean } = {},
   ): Promise<void> {
     if (values.length === 0) return;
-    const traceId = currentTraceId();
-    const encode = options.trusted === true ? encodeTrustedMessage : encodeMessage;
-    const messages: Message[] = values.map((value) => {
-      const encoded = encode(contract, value);
-      const headers =
-        traceId === undefined ? encoded.headers : { ...encoded.headers, [MESSAGE_HEADERS.traceId]: traceId };
-      return { key: encoded.key, value: encoded.value, headers };
-    });
+    const messages = encodeForKafka(contract, values, options.trusted === true);
     const topic = topicNameOf(this.settings, topicKey);
     await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
     this.metrics?.recordsProduced.inc({ topic: topicKey }, messages.length);
@@ -70,4 +58,36 @@ export class ContractProducer {
     await this.producer.send({ topic: topicNameOf(this.settings, topicKey), acks: -1, messages });
     this.metrics?.recordsProduced.inc({ topic: topicKey }, messages.length);
   }
+}
+
+/**
+ * An idempotent producer: with acks=all (which every send here asks for) a record the broker
+ * acknowledged survives a broker failure and a retried send is never written twice.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    // kafkajs keeps idempotent ordering guarantees only with one request in flight.
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+}
+
+/**
+ * Kafka messages of `values` under their contract, validated unless `trusted`, each carrying
+ * the current trace id so the consumer's log lines follow the same request.
+ */
+export function encodeForKafka<TValue>(
+  contract: MessageContract<TValue>,
+  values: readonly TValue[],
+  trusted: boolean,
+): Message[] {
+  const traceId = currentTraceId();
+  const encode = trusted ? encodeTrustedMessage : encodeMessage;
+  return values.map((value) => {
+    const encoded = encode(contract, value);
+    const headers =
+      traceId === undefined ? encoded.headers : { ...encoded.headers, [MESSAGE_HEADERS.traceId]: traceId };
+    return { key: encoded.key, value: encoded.value, headers };
+  });
 }
