@@ -92,29 +92,21 @@ export class SubscriptionReadModelRepository {
   }
 
   /** Newest first; the cursor is the last row seen, so inserts between pages never repeat or skip rows. */
-  async list(organisationId: string, query: SubscriptionListQuery): Promise<SubscriptionState[]> {
-    const parameters: unknown[] = [organisationId, query.limit];
-    let where = 'organisation_id = $1 AND NOT deleted';
-    if (query.status !== undefined) {
-      parameters.push(query.status);
-      where += ` AND status = $${parameters.length}`;
-    }
-    if (query.cursor !== undefined) {
-      parameters.push(query.cursor.createdAt, query.cursor.id);
-      where += ` AND (created_at, id) < ($${parameters.length - 1}::timestamptz, $${parameters.length})`;
-    }
-    const rows = await this.dataSource.query<SubscriptionRow[]>(
-      `SELECT ${COLUMNS} FROM subscriptions WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
-      parameters,
-    );
-    return rows.map(stateOf);
+  list(organisationId: string, query: SubscriptionListQuery): Promise<SubscriptionState[]> {
+    return this.page({ ...query, organisationId });
   }
 
   /**
    * Operators only (the admin API): newest first across organisations, optionally narrowed to
    * one. The one read here that crosses tenants, hence its name.
    */
-  async listForOperators(
+  listForOperators(
+    query: SubscriptionListQuery & { readonly organisationId?: string },
+  ): Promise<SubscriptionState[]> {
+    return this.page(query);
+  }
+
+  private async page(
     query: SubscriptionListQuery & { readonly organisationId?: string },
   ): Promise<SubscriptionState[]> {
     const parameters: unknown[] = [query.limit];
