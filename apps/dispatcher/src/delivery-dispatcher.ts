@@ -20,7 +20,7 @@ import {
 } from '@skyhook/delivery-policy';
 import { type BatchingProducer, sleepUnlessAborted } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
-import { prepareWebhook } from '@skyhook/webhook-signing';
+import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
 import { type ConcurrencyGate } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
@@ -91,10 +91,12 @@ export class DeliveryDispatcher {
     const { policy } = endpoint;
     const release = await this.gate.acquire(request.subscriptionId, stopping);
     const attemptAt = new Date();
-    const webhook = prepareWebhook(policy, endpoint.signer, request, attemptAt);
+    // Rendered and signed only once the breaker lets the attempt through: an open breaker costs nothing.
+    let webhook: PreparedWebhook | undefined;
     let report: HttpAttemptReport;
     try {
       const send = async () => {
+        webhook = prepareWebhook(policy, endpoint.signer, request, attemptAt);
         const sent = await this.client.post(endpoint.url, webhook.headers, webhook.body, policy.timeoutMs);
         if (!isSuccess(sent)) throw new FailedAttemptError(sent);
         return sent;
@@ -109,6 +111,7 @@ export class DeliveryDispatcher {
     } finally {
       release();
     }
+    if (webhook === undefined) throw new Error('an attempt was reported without a request being prepared');
 
     const outcome = outcomeClassOf(report);
     const next = nextAttemptAfter(policy, attemptNumber, report, attemptAt);
