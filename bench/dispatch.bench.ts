@@ -15,7 +15,7 @@
  * The same compiled file is also the receiver (`receiver` argument) and the BullMQ worker
  * (`bullmq-worker` argument) when forked by the benchmark.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,9 +43,9 @@ import {
 } from '@skyhook/delivery-policy';
 import {
   findFreeLoopbackPort,
+  launchServiceProcess,
   provisionInfrastructure,
   SERVICE_NODE_OPTIONS,
-  serviceEntryPoint,
   serviceLaunchEnvironment,
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
@@ -58,7 +58,7 @@ import {
 import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
 import { createGuardedLookup } from '@skyhook/url-policy';
 import { compileSigner, prepareWebhook, type WebhookSigner } from '@skyhook/webhook-signing';
-import { processCpuMs } from './process-cpu';
+import { processCpuMs, profilingNodeOptions } from './process-cpu';
 
 const ENDPOINTS = 100;
 const ORGANISATIONS = 10;
@@ -687,23 +687,10 @@ async function skyhookRow(
 
     const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
       const port = await findFreeLoopbackPort();
-      // BENCH_CPU_PROFILE_DIR: each service writes a V8 CPU profile there when it stops.
-      const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
-      const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      const child = spawn(
-        process.execPath,
-        [...SERVICE_NODE_OPTIONS, ...profiling, serviceEntryPoint(name)],
-        {
-          cwd: workspaceRoot(),
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            ...serviceLaunchEnvironment(),
-            ...environment,
-            ...extra,
-            PORT: String(port),
-          },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        },
+      const child = launchServiceProcess(
+        name,
+        { ...environment, ...extra, PORT: String(port) },
+        { nodeOptions: profilingNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
       );
       services.push(child);
       const giveUpAt = Date.now() + 60_000;

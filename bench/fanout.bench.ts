@@ -19,11 +19,9 @@ import {
 import { OrganisationDirectory, planFanout, SubscriptionIndex } from '@skyhook/fanout';
 import {
   provisionInfrastructure,
-  SERVICE_NODE_OPTIONS,
-  serviceEntryPoint,
-  serviceLaunchEnvironment,
   workspaceRoot,
   findFreeLoopbackPort,
+  launchServiceProcess,
 } from '@skyhook/local-infrastructure';
 import {
   ContractProducer,
@@ -33,7 +31,6 @@ import {
   provisionTopics,
   topicNameOf,
 } from '@skyhook/messaging';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 const at = '2026-06-01T10:00:00.000Z';
@@ -170,16 +167,11 @@ async function measureService(
 
   const port = await findFreeLoopbackPort();
   const launched = Date.now();
-  const fanout = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint('fanout')], {
-    cwd: workspaceRoot(),
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ...serviceLaunchEnvironment(),
-      ...environment,
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const fanout = launchServiceProcess(
+    'fanout',
+    { ...environment, PORT: String(port) },
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   // One admin connection for all polls: the benchmark should cost the two cores as little as it can.
   const progress = kafka.admin();
   await progress.connect();

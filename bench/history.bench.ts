@@ -11,7 +11,6 @@
  *     PostgreSQL (BENCH_PROJECTION_DELIVERIES, default 100,000 deliveries × 2 attempts).
  * Kafka and PostgreSQL come from the same provisioning as the tests.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -21,10 +20,8 @@ import {
   dropDatabase,
   ensureDatabase,
   findFreeLoopbackPort,
+  launchServiceProcess,
   provisionInfrastructure,
-  SERVICE_NODE_OPTIONS,
-  serviceEntryPoint,
-  serviceLaunchEnvironment,
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
 import {
@@ -36,7 +33,7 @@ import {
 import { createDataSource, runMigrations } from '@skyhook/persistence';
 import { measureHistoryQueries } from './history-queries';
 import { generateHistory } from './history-data';
-import { processCpuMs } from './process-cpu';
+import { processCpuMs, profilingNodeOptions } from './process-cpu';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -165,23 +162,10 @@ async function measureProjection(
   const watcher = await openDatabase(databaseUrl(adminUrl, database));
   const port = await findFreeLoopbackPort();
   const launched = Date.now();
-  // BENCH_CPU_PROFILE_DIR: the history service writes a V8 CPU profile there when it stops.
-  const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
-  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const history = spawn(
-    process.execPath,
-    [...SERVICE_NODE_OPTIONS, ...profiling, serviceEntryPoint('history')],
-    {
-      cwd: workspaceRoot(),
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        ...serviceLaunchEnvironment(),
-        ...environment,
-        DATABASE_URL: url,
-        PORT: String(port),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+  const history = launchServiceProcess(
+    'history',
+    { ...environment, DATABASE_URL: url, PORT: String(port) },
+    { nodeOptions: profilingNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
     let readyAt = 0;

@@ -21,3 +21,12 @@ export function processCpuMs(pid: number): number {
   }
   return (processTicks(pid) * 1_000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/**
+ * Node options that make a service write a V8 CPU profile into `BENCH_CPU_PROFILE_DIR` when it
+ * stops; none when that is unset.
+ */
+export function profilingNodeOptions(): string[] {
+  const directory = process.env['BENCH_CPU_PROFILE_DIR'];
+  return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`] : [];
+}

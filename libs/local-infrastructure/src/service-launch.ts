@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspaceRoot } from './workspace-root';
@@ -28,4 +29,34 @@ export function serviceEntryPoint(name: ServiceName): string {
 export function serviceLaunchEnvironment(): Record<string, string> {
   const root = workspaceRoot();
   return { TS_NODE_BASEURL: join(root, 'dist'), TS_NODE_PROJECT: join(root, 'tsconfig.base.json') };
+}
+
+export interface ServiceLaunchOptions {
+  /** Extra Node options before the entry point (e.g. `--cpu-prof` in a benchmark). */
+  readonly nodeOptions?: readonly string[];
+  readonly stdio?: StdioOptions;
+  /** Its own process group, so a terminal's Ctrl-C reaches the launcher only. */
+  readonly detached?: boolean;
+}
+
+/**
+ * Starts a service from the build output as its own process, the one way every launcher does
+ * (dev stack, tests, benchmarks): `environment` plus PATH and what `serviceLaunchEnvironment`
+ * adds, nothing else inherited.
+ */
+export function launchServiceProcess(
+  name: ServiceName,
+  environment: Record<string, string | undefined>,
+  options: ServiceLaunchOptions = {},
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    [...SERVICE_NODE_OPTIONS, ...(options.nodeOptions ?? []), serviceEntryPoint(name)],
+    {
+      cwd: workspaceRoot(),
+      env: { PATH: process.env['PATH'] ?? '', ...serviceLaunchEnvironment(), ...environment },
+      stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
+    },
+  );
 }

@@ -1,12 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  findFreeLoopbackPort,
-  SERVICE_NODE_OPTIONS,
-  serviceEntryPoint,
-  serviceLaunchEnvironment,
-  type ServiceName,
-  workspaceRoot,
-} from '@skyhook/local-infrastructure';
+import { type ChildProcess } from 'node:child_process';
+import { findFreeLoopbackPort, launchServiceProcess, type ServiceName } from '@skyhook/local-infrastructure';
 import { pollUntil } from './poll-until';
 
 /** A service running as its own process from the build output, exactly as it runs in production. */
@@ -23,11 +16,7 @@ export function spawnService(
   name: ServiceName,
   environment: Record<string, string>,
 ): ServiceProcess & { child: ChildProcess } {
-  const child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint(name)], {
-    cwd: workspaceRoot(),
-    env: { PATH: process.env['PATH'] ?? '', ...serviceLaunchEnvironment(), ...environment },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = launchServiceProcess(name, environment);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

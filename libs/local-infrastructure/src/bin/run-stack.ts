@@ -3,20 +3,14 @@
  * from), then the four services from the build output, each migrating what it owns at start.
  * Ctrl-C stops the services gracefully, then whatever infrastructure this command started.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDatabase } from '../postgres-provider';
 import { provisionInfrastructure, type ProvisionedInfrastructure } from '../provision-infrastructure';
-import {
-  SERVICE_NAMES,
-  SERVICE_NODE_OPTIONS,
-  serviceEntryPoint,
-  serviceLaunchEnvironment,
-  type ServiceName,
-} from '../service-launch';
+import { SERVICE_NAMES, launchServiceProcess, type ServiceName } from '../service-launch';
 import { workspaceRoot } from '../workspace-root';
 
 const DEFAULT_PORTS: Record<ServiceName, number> = {
@@ -45,13 +39,12 @@ function portOf(name: ServiceName): number {
 
 function launch(name: ServiceName, environment: Record<string, string>): RunningService {
   const port = portOf(name);
-  const child = spawn(process.execPath, [...SERVICE_NODE_OPTIONS, serviceEntryPoint(name)], {
-    cwd: workspaceRoot(),
-    env: { ...process.env, ...serviceLaunchEnvironment(), ...environment, PORT: String(port) },
+  const child = launchServiceProcess(
+    name,
+    { ...process.env, ...environment, PORT: String(port) },
     // Own process group: Ctrl-C reaches this runner only, which then stops services in order.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    { detached: true },
+  );
   for (const stream of [child.stdout, child.stderr]) {
     if (stream !== null) {
       createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
