@@ -39,6 +39,8 @@ import {
 import {
   type DeliveryPolicy,
   parseDeliveryPolicyOverride,
+  type DeliveryProfileName,
+  isDeliveryProfileName,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
 import {
@@ -57,7 +59,12 @@ import {
 } from '@skyhook/messaging';
 import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
 import { createGuardedLookup } from '@skyhook/url-policy';
-import { compileSigner, prepareWebhook, type WebhookSigner } from '@skyhook/webhook-signing';
+import {
+  compilePayloadRenderer,
+  compileSigner,
+  prepareWebhook,
+  type WebhookPreparation,
+} from '@skyhook/webhook-signing';
 import { processCpuMs, profilingNodeOptions } from './process-cpu';
 
 const ENDPOINTS = 100;
@@ -90,9 +97,33 @@ function subscriptions(): BenchSubscription[] {
   }));
 }
 
-/** The policy the dispatcher resolves for these subscriptions (empty organisation default and override). */
+/**
+ * BENCH_PROFILE picks the organisations' delivery profile for every row (default
+ * `standard-webhooks`); e.g. `aviationalley` runs the payload-template path end to end.
+ */
+const BENCH_PROFILE = benchProfile(process.env['BENCH_PROFILE'] ?? 'standard-webhooks');
+
+function benchProfile(name: string): DeliveryProfileName {
+  if (!isDeliveryProfileName(name)) throw new Error(`BENCH_PROFILE: unknown profile ${name}`);
+  return name;
+}
+
+/** The policy the dispatcher resolves for these subscriptions (the profile, empty organisation default and override). */
 function benchPolicy(): DeliveryPolicy {
-  return resolveEffectivePolicy(parseDeliveryPolicyOverride({}), parseDeliveryPolicyOverride({}));
+  return resolveEffectivePolicy(
+    parseDeliveryPolicyOverride({}),
+    parseDeliveryPolicyOverride({}),
+    BENCH_PROFILE,
+  );
+}
+
+/** What the dispatcher compiles per endpoint: the policy, the signer and the payload renderer. */
+function benchPreparation(policy: DeliveryPolicy, secret: string): WebhookPreparation {
+  return {
+    policy,
+    signer: compileSigner(policy.signature, [secret]),
+    renderBody: compilePayloadRenderer(policy.payload),
+  };
 }
 
 /** The dispatcher's undici Agent (apps/dispatcher/src/webhook-http-client.ts), trusting the test CA. */
@@ -112,19 +143,18 @@ function dispatcherLikeAgent(): Agent {
 /** Signs and POSTs one delivery as the dispatcher does; throws unless the answer is 2xx. */
 async function signAndPost(
   agent: Agent,
-  policy: DeliveryPolicy,
-  signer: WebhookSigner,
+  preparation: WebhookPreparation,
   url: string,
   request: DeliveryRequest,
 ): Promise<void> {
-  const webhook = prepareWebhook(policy, signer, request, new Date());
+  const webhook = prepareWebhook(preparation, request, new Date());
   const response = await undiciRequest(url, {
     method: 'POST',
     headers: webhook.headers,
     body: webhook.body,
     dispatcher: agent,
-    headersTimeout: policy.timeoutMs,
-    bodyTimeout: policy.timeoutMs,
+    headersTimeout: preparation.policy.timeoutMs,
+    bodyTimeout: preparation.policy.timeoutMs,
   });
   await response.body.text();
   if (response.statusCode < 200 || response.statusCode > 299) {
@@ -489,7 +519,7 @@ async function measureRow(
 async function rawRow(receiver: ReceiverClient, subs: BenchSubscription[]): Promise<RowResult> {
   const agent = dispatcherLikeAgent();
   const policy = benchPolicy();
-  const signers = subs.map((sub) => compileSigner(policy.signature, [sub.secret]));
+  const preparations = subs.map((sub) => benchPreparation(policy, sub.secret));
   let inFlight = 0;
   let failures = 0;
   const slotFreed: (() => void)[] = [];
@@ -499,8 +529,7 @@ async function rawRow(receiver: ReceiverClient, subs: BenchSubscription[]): Prom
     inFlight += 1;
     signAndPost(
       agent,
-      policy,
-      signers[i]!,
+      preparations[i]!,
       `${receiver.origin}${sub.path}`,
       deliveryRequest(sub, `evt_${n}`, sentAt),
     )
@@ -544,7 +573,7 @@ function runBullmqWorker(): void {
   const endpoints = new Map(
     subs.map((sub) => [
       sub.id,
-      { url: `${origin}${sub.path}`, signer: compileSigner(policy.signature, [sub.secret]) },
+      { url: `${origin}${sub.path}`, preparation: benchPreparation(policy, sub.secret) },
     ]),
   );
   const worker = new Worker<DeliveryRequest>(
@@ -552,7 +581,7 @@ function runBullmqWorker(): void {
     async (job) => {
       const endpoint = endpoints.get(job.data.subscriptionId);
       if (endpoint === undefined) throw new Error(`unknown subscription ${job.data.subscriptionId}`);
-      await signAndPost(agent, policy, endpoint.signer, endpoint.url, job.data);
+      await signAndPost(agent, endpoint.preparation, endpoint.url, job.data);
     },
     { connection: REDIS, concurrency: MAX_IN_FLIGHT, autorun: true },
   );
@@ -654,6 +683,7 @@ async function skyhookRow(
       Array.from({ length: ORGANISATIONS }, (_, o) => ({
         organisationId: `org_${o}`,
         eventTypes: [EVENT_TYPE],
+        profile: BENCH_PROFILE,
         defaultPolicy: {},
         updatedAt: now,
       })),

@@ -96,7 +96,13 @@ function measureMatchingInProcess(): { eventsPerSecond: number; matchesPerSecond
   const index = new SubscriptionIndex();
   const directory = new OrganisationDirectory();
   for (let o = 0; o < 100; o += 1)
-    directory.apply({ organisationId: `org_${o}`, eventTypes: TYPES, defaultPolicy: {}, updatedAt: at });
+    directory.apply({
+      organisationId: `org_${o}`,
+      eventTypes: TYPES,
+      profile: 'standard-webhooks',
+      defaultPolicy: {},
+      updatedAt: at,
+    });
   for (const event of tenThousandSubscriptions()) index.apply(event);
   const events = inboundEvents(20_000, 100);
   const started = performance.now();
@@ -149,6 +155,7 @@ async function measureService(
   const organisations = Array.from({ length: scenario.organisations }, (_, o) => ({
     organisationId: `org_${o}`,
     eventTypes: TYPES,
+    profile: 'standard-webhooks',
     defaultPolicy: {},
     updatedAt: at,
   }));

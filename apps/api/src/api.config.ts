@@ -8,6 +8,7 @@ import {
   serviceEnvironmentSchema,
   type ServiceEnvironment,
   StartupError,
+  timeScaleOf,
 } from '@skyhook/service-runtime';
 
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -64,6 +65,8 @@ export interface ApiConfig extends ServiceEnvironment, ApiEnvironment {
   readonly kafka: KafkaSettings;
   readonly database: DatabaseSettings;
   readonly secretCipher: SecretCipher;
+  /** Divides subscription lifetimes and renewal windows; 1 unless SKYHOOK_TIME_SCALE is set outside production. */
+  readonly timeScale: number;
 }
 
 export const API_CONFIG = Symbol('API_CONFIG');
@@ -89,5 +92,6 @@ export function loadApiConfig(environment: NodeJS.ProcessEnv): ApiConfig {
     kafka: kafkaSettingsFrom(parsed, 'skyhook-api'),
     database: databaseSettingsFrom(parsed),
     secretCipher,
+    timeScale: timeScaleOf(parsed),
   };
 }

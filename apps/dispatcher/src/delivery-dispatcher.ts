@@ -96,7 +96,7 @@ export class DeliveryDispatcher {
     let report: HttpAttemptReport;
     try {
       const send = async () => {
-        webhook = prepareWebhook(policy, endpoint.signer, request, attemptAt);
+        webhook = prepareWebhook(endpoint, request, attemptAt);
         const sent = await this.client.post(endpoint.url, webhook.headers, webhook.body, policy.timeoutMs);
         if (!isSuccess(sent)) throw new FailedAttemptError(sent);
         return sent;
@@ -114,7 +114,7 @@ export class DeliveryDispatcher {
     if (webhook === undefined) throw new Error('an attempt was reported without a request being prepared');
 
     const outcome = outcomeClassOf(report);
-    const next = nextAttemptAfter(policy, attemptNumber, report, attemptAt);
+    const next = nextAttemptAfter(policy, attemptNumber, report, attemptAt, this.config.timeScale);
     const tripped = !request.test && this.countForBreaker(request.subscriptionId, outcome, policy);
     const nextAttemptAt = next.kind === 'retry' ? new Date(Date.now() + next.delayMs) : undefined;
 
@@ -242,11 +242,13 @@ function outcomeClassOf(report: HttpAttemptReport): AttemptOutcomeClass {
   return isSuccess(report) ? 'success' : 'http-error';
 }
 
+/** `timeScale` divides the wait (SKYHOOK_TIME_SCALE, tests and demos only); 1 in production. */
 function nextAttemptAfter(
   policy: DeliveryPolicy,
   attemptNumber: number,
   report: HttpAttemptReport,
   attemptAt: Date,
+  timeScale: number,
 ): NextAttemptPlan {
   // A refused address is a configuration problem, not a passing one: retrying cannot help.
   if (report.kind === 'address-refused') return { kind: 'give-up', reason: 'not-retryable' };
@@ -258,7 +260,10 @@ function nextAttemptAfter(
           retryAfterMs: parseRetryAfterMs(report.retryAfter, attemptAt),
         }
       : { kind: report.kind };
-  return planNextAttempt(policy.retry, attemptNumber, outcome);
+  const next = planNextAttempt(policy.retry, attemptNumber, outcome);
+  if (next.kind !== 'retry' || timeScale === 1 || next.delayMs === 0) return next;
+  // Still at least 1 ms, so a scheduled wait keeps going through the durable retry tiers.
+  return { ...next, delayMs: Math.max(1, Math.round(next.delayMs / timeScale)) };
 }
 
 function deliveryIdentity(request: DeliveryRequest) {

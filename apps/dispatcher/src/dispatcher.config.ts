@@ -6,6 +6,7 @@ import {
   serviceEnvironmentSchema,
   type ServiceEnvironment,
   StartupError,
+  timeScaleOf,
 } from '@skyhook/service-runtime';
 
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -39,6 +40,8 @@ type DispatcherEnvironment = z.infer<typeof dispatcherEnvironmentSchema>;
 export interface DispatcherConfig extends ServiceEnvironment, DispatcherEnvironment {
   readonly kafka: KafkaSettings;
   readonly secretCipher: SecretCipher;
+  /** Divides every retry wait; 1 (real time) unless SKYHOOK_TIME_SCALE is set outside production. */
+  readonly timeScale: number;
 }
 
 export const DISPATCHER_CONFIG = Symbol('DISPATCHER_CONFIG');
@@ -59,5 +62,10 @@ export function loadDispatcherConfig(environment: NodeJS.ProcessEnv): Dispatcher
   } catch (error) {
     throw new StartupError(`invalid configuration: ${(error as Error).message}`);
   }
-  return { ...parsed, kafka: kafkaSettingsFrom(parsed, 'skyhook-dispatcher'), secretCipher };
+  return {
+    ...parsed,
+    kafka: kafkaSettingsFrom(parsed, 'skyhook-dispatcher'),
+    secretCipher,
+    timeScale: timeScaleOf(parsed),
+  };
 }

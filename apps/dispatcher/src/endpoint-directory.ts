@@ -1,22 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type OrganisationSnapshot, type SubscriptionEvent } from '@skyhook/contracts';
 import {
+  DEFAULT_DELIVERY_PROFILE,
   type DeliveryPolicy,
   type DeliveryPolicyOverride,
+  type DeliveryProfileName,
+  isDeliveryProfileName,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { evolveSubscription, SubscriptionFoldError, type SubscriptionState } from '@skyhook/subscriptions';
-import { compileSigner, type WebhookSigner } from '@skyhook/webhook-signing';
+import { compilePayloadRenderer, compileSigner, type WebhookPreparation } from '@skyhook/webhook-signing';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 
-/** Everything a delivery to one subscription needs, compiled once per change of the subscription. */
-export interface Endpoint {
+/**
+ * Everything a delivery to one subscription needs, compiled once per change of the
+ * subscription: the policy resolved, the signer's keys derived, the payload template compiled.
+ */
+export interface Endpoint extends WebhookPreparation {
   readonly subscription: SubscriptionState;
   readonly url: string;
   readonly policy: DeliveryPolicy;
-  readonly signer: WebhookSigner;
+}
+
+interface OrganisationDefaults {
+  readonly profile: DeliveryProfileName;
+  readonly policy: DeliveryPolicyOverride;
+  readonly updatedAt: string;
 }
 
 interface CompiledEndpoint {
@@ -39,10 +50,7 @@ type SubscriptionListener = (previous: SubscriptionState | undefined, current: S
 @Injectable()
 export class EndpointDirectory {
   private readonly subscriptions = new Map<string, SubscriptionState>();
-  private readonly organisationDefaults = new Map<
-    string,
-    { policy: DeliveryPolicyOverride; updatedAt: string }
-  >();
+  private readonly organisationDefaults = new Map<string, OrganisationDefaults>();
   private readonly compiled = new Map<string, CompiledEndpoint>();
   private readonly listeners: SubscriptionListener[] = [];
 
@@ -87,7 +95,19 @@ export class EndpointDirectory {
       );
       return;
     }
-    this.organisationDefaults.set(snapshot.organisationId, { policy, updatedAt: snapshot.updatedAt });
+    if (!isDeliveryProfileName(snapshot.profile)) {
+      // Written by a newer api that knows a profile this dispatcher does not: keep the previous.
+      this.logger.error(
+        { organisationId: snapshot.organisationId, profile: snapshot.profile },
+        'ignored an organisation snapshot naming an unknown delivery profile',
+      );
+      return;
+    }
+    this.organisationDefaults.set(snapshot.organisationId, {
+      profile: snapshot.profile,
+      policy,
+      updatedAt: snapshot.updatedAt,
+    });
   }
 
   /** Called on every change of a subscription (e.g. to close its breaker when it is enabled again). */
@@ -120,12 +140,13 @@ export class EndpointDirectory {
 
   private compile(
     subscription: SubscriptionState,
-    organisationDefault: { policy: DeliveryPolicyOverride; updatedAt: string } | undefined,
+    organisationDefault: OrganisationDefaults | undefined,
     now: number,
   ): CompiledEndpoint {
     const policy = resolveEffectivePolicy(
       organisationDefault?.policy,
       parseDeliveryPolicyOverride(subscription.policy),
+      organisationDefault?.profile ?? DEFAULT_DELIVERY_PROFILE,
     );
     const signing = subscription.secrets
       .filter((secret) => secret.retiresAt === null || Date.parse(secret.retiresAt) > now)
@@ -142,6 +163,7 @@ export class EndpointDirectory {
         url: subscription.url,
         policy,
         signer: compileSigner(policy.signature, secrets),
+        renderBody: compilePayloadRenderer(policy.payload),
       },
       subscriptionVersion: subscription.version,
       organisationUpdatedAt: organisationDefault?.updatedAt,

@@ -60,7 +60,7 @@ async function harness(): Promise<Harness> {
 
 async function organisation(h: Harness, organisationId: string, eventTypes: string[]): Promise<void> {
   await h.producer.send(organisationSnapshotContract, 'organisationSnapshots', [
-    { organisationId, eventTypes, defaultPolicy: {}, updatedAt: at },
+    { organisationId, eventTypes, profile: 'standard-webhooks', defaultPolicy: {}, updatedAt: at },
   ]);
 }
 

@@ -45,6 +45,7 @@ export function loadHistoryConfig(environment: NodeJS.ProcessEnv): HistoryConfig
     HOST: parsed.HOST,
     PORT: parsed.PORT,
     LOG_LEVEL: parsed.LOG_LEVEL,
+    SKYHOOK_TIME_SCALE: parsed.SKYHOOK_TIME_SCALE,
     kafka: kafkaSettingsFrom(parsed, 'skyhook-history'),
     database: databaseSettingsFrom(parsed),
     retentionDays: parsed.HISTORY_RETENTION_DAYS,

@@ -11,6 +11,14 @@ import { KAFKA_TOPICS } from './topics';
 export const organisationSnapshotSchema = z.strictObject({
   organisationId: identifierSchema,
   eventTypes: z.array(eventTypeNameSchema).max(10_000),
+  /**
+   * The named delivery profile under the organisation's default policy (see the delivery-policy
+   * library). Snapshots written before profiles existed read as the platform default.
+   */
+  profile: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/)
+    .default('standard-webhooks'),
   /** The delivery-policy override every subscription of the organisation starts from. */
   defaultPolicy: z.record(z.string(), z.unknown()),
   updatedAt: z.iso.datetime({ offset: true }),

@@ -164,7 +164,8 @@ describe('parseDeliveryPolicyOverride', () => {
   });
 
   it('rejects an unknown payload shape and an unknown whileDisabled', () => {
-    expect(rejectedPaths({ payload: { shape: 'template' } })).toEqual(['payload.shape']);
+    expect(rejectedPaths({ payload: { shape: 'xml' } })).toEqual(['payload.shape']);
+    expect(rejectedPaths({ payload: { shape: 'template' } })).toEqual(['payload.template']);
     expect(rejectedPaths({ whileDisabled: 'queue' })).toEqual(['whileDisabled']);
   });
 

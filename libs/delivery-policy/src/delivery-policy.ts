@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import { days, hours, minutes, seconds } from './duration';
 import { extraHeadersSchema, headerNameSchema } from './header-name';
+import { payloadTemplateSchema } from './payload-template';
 import { signaturePolicySchema } from './signature-policy';
 
 /**
- * The body shape. A discriminated union so that a later `template` shape (declarative payload
- * templates) is one more member, not a breaking change.
- * - `envelope`: `{ id, type, organisationId, scope, createdAt, data }` (AviationAlley, FlexOrch).
+ * The body shape.
+ * - `envelope`: Skyhook's own `{ id, type, organisationId, scope, createdAt, data }`.
  * - `thin`: identifiers and status only; the receiver fetches the rest over the authenticated
- *   API (Flightline).
+ *   API.
+ * - `template`: the receiver's own shape, declared as a {@link PayloadTemplate} (every seed
+ *   profile but `standard-webhooks` and `fl3xx` uses one).
  */
 export const payloadPolicySchema = z.discriminatedUnion('shape', [
   z.strictObject({ shape: z.literal('envelope') }),
   z.strictObject({ shape: z.literal('thin') }),
+  z.strictObject({ shape: z.literal('template'), template: payloadTemplateSchema }),
 ]);
 export type PayloadPolicy = z.infer<typeof payloadPolicySchema>;
 export type PayloadShape = PayloadPolicy['shape'];
@@ -46,14 +49,16 @@ export const RETRY_DELAYS_MAX_COUNT = 10;
 export const RETRY_DELAY_MS_MAX = days(7);
 
 /**
- * - `transient`: network errors, timeouts, 5xx, 408 and 429; every other status is final
- *   (Flintn: "4xx client errors (except 429) are not retried"). The platform default.
+ * - `transient`: network errors, timeouts, 5xx, 408 and 429; every other status is final. The
+ *   platform default.
+ * - `5xx-and-429`: network errors, timeouts, 5xx and 429 (Flintn: "4xx client errors (except
+ *   429 Too Many Requests) are not retried", so not 408 either).
  * - `any-non-2xx`: network errors, timeouts and every non-2xx status, 3xx included since
  *   redirects are never followed (Flightline, FlexOrch, AviationAlley: "Any other status (or
  *   a timeout) is treated as a failure and retried").
  * Network errors and timeouts are retried under both: every seed retries them.
  */
-export const RETRY_ON = ['transient', 'any-non-2xx'] as const;
+export const RETRY_ON = ['transient', '5xx-and-429', 'any-non-2xx'] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
 
 /**

@@ -1,10 +1,12 @@
 import { DeliveryPolicyError, DeliveryPolicyErrorCode, issuesFromZodError } from './delivery-policy.error';
 import { DELIVERY_POLICY_DEFAULTS, type DeliveryPolicy, deliveryPolicySchema } from './delivery-policy';
 import { type DeliveryPolicyOverride } from './delivery-policy-override';
+import { DEFAULT_DELIVERY_PROFILE, DELIVERY_PROFILES, type DeliveryProfileName } from './delivery-profiles';
 
 /**
  * The policy a subscription's deliveries run under: the platform defaults, overlaid by the
- * organisation's default, overlaid by the subscription's override (merge rules on
+ * organisation's profile, then by the organisation's default, then by the subscription's
+ * override (merge rules on
  * `deliveryPolicyOverrideSchema`). The result is validated as a whole, because layers that are
  * each valid can still combine into an invalid policy (e.g. the organisation names its event
  * type header `X-Signature` and the subscription signs into `X-Signature`); that throws a
@@ -13,8 +15,12 @@ import { type DeliveryPolicyOverride } from './delivery-policy-override';
 export function resolveEffectivePolicy(
   organisationDefault: DeliveryPolicyOverride | undefined,
   subscriptionOverride: DeliveryPolicyOverride | undefined,
+  profile: DeliveryProfileName = DEFAULT_DELIVERY_PROFILE,
 ): DeliveryPolicy {
-  const merged = overlay(overlay(DELIVERY_POLICY_DEFAULTS, organisationDefault), subscriptionOverride);
+  const merged = overlay(
+    overlay(overlay(DELIVERY_POLICY_DEFAULTS, DELIVERY_PROFILES[profile].policy), organisationDefault),
+    subscriptionOverride,
+  );
   const parsed = deliveryPolicySchema.safeParse(merged);
   if (!parsed.success) {
     throw new DeliveryPolicyError(

@@ -64,4 +64,24 @@ export {
   type AttemptOutcome,
   type NextAttemptPlan,
 } from './retry-plan';
-export { SEED_POLICY_EXAMPLES, type SeedContract } from './seed-policy-examples';
+export {
+  DEFAULT_DELIVERY_PROFILE,
+  DELIVERY_PROFILES,
+  DELIVERY_PROFILE_NAMES,
+  PROFILE_SCOPE_KEYS,
+  deliveryProfile,
+  isDeliveryProfileName,
+  type DeliveryProfile,
+  type DeliveryProfileName,
+  type ProfileScopeKey,
+  type ProfileSubscriptionRules,
+  type SubscriptionLifetimeRule,
+} from './delivery-profiles';
+export {
+  PAYLOAD_TEMPLATE_LIMITS,
+  compilePayloadTemplate,
+  payloadTemplateSchema,
+  type PayloadTemplate,
+  type PayloadTemplateRenderer,
+  type PayloadTemplateSource,
+} from './payload-template';

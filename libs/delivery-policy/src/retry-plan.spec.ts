@@ -21,22 +21,26 @@ const flintnLike: RetryPolicy = {
 
 describe('isRetryableOutcome', () => {
   it.each([
-    ['a network error', { kind: 'network-error' } as const, true, true],
-    ['a timeout', { kind: 'timeout' } as const, true, true],
-    ['500', status(500), true, true],
-    ['503', status(503), true, true],
-    ['408', status(408), true, true],
-    ['429', status(429), true, true],
-    ['400', status(400), false, true],
-    ['404', status(404), false, true],
-    ['410', status(410), false, true],
-    ['301 (redirects are never followed)', status(301), false, true],
-    ['200', status(200), false, false],
-    ['204', status(204), false, false],
-  ])('%s: transient → %p, any-non-2xx → %p', (_description, outcome, underTransient, underAnyNon2xx) => {
-    expect(isRetryableOutcome('transient', outcome)).toBe(underTransient);
-    expect(isRetryableOutcome('any-non-2xx', outcome)).toBe(underAnyNon2xx);
-  });
+    ['a network error', { kind: 'network-error' } as const, true, true, true],
+    ['a timeout', { kind: 'timeout' } as const, true, true, true],
+    ['500', status(500), true, true, true],
+    ['503', status(503), true, true, true],
+    ['408', status(408), true, false, true],
+    ['429', status(429), true, true, true],
+    ['400', status(400), false, false, true],
+    ['404', status(404), false, false, true],
+    ['410', status(410), false, false, true],
+    ['301 (redirects are never followed)', status(301), false, false, true],
+    ['200', status(200), false, false, false],
+    ['204', status(204), false, false, false],
+  ])(
+    '%s: transient → %p, 5xx-and-429 → %p, any-non-2xx → %p',
+    (_description, outcome, underTransient, under5xxAnd429, underAnyNon2xx) => {
+      expect(isRetryableOutcome('transient', outcome)).toBe(underTransient);
+      expect(isRetryableOutcome('5xx-and-429', outcome)).toBe(under5xxAnd429);
+      expect(isRetryableOutcome('any-non-2xx', outcome)).toBe(underAnyNon2xx);
+    },
+  );
 });
 
 describe('planNextAttempt', () => {

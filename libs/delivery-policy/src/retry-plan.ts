@@ -39,6 +39,8 @@ export function isRetryableOutcome(retryOn: RetryOn, outcome: AttemptOutcome): b
           return true;
         case 'transient':
           return outcome.status >= 500 || outcome.status === 408 || outcome.status === 429;
+        case '5xx-and-429':
+          return outcome.status >= 500 || outcome.status === 429;
       }
   }
 }

@@ -52,6 +52,7 @@ function setup(): { index: SubscriptionIndex; directory: OrganisationDirectory }
     directory.apply({
       organisationId,
       eventTypes: ['booking.created', 'booking.cancelled', 'mel.deferral.expiring', 'FLIGHT_TIME_UPDATE'],
+      profile: 'standard-webhooks',
       defaultPolicy: {},
       updatedAt: at,
     });

@@ -12,6 +12,7 @@ const MIGRATION_NAMES = [
   'CreateOrganisationOutboxAndEventIngestion1763920000000',
   'CreateDeliveryHistory1763930000000',
   'CreateRedeliveryAttemptNumbers1763940000000',
+  'AddOrganisationDeliveryProfiles1763950000000',
 ];
 
 function settingsFor(url: string) {

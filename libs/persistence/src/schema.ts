@@ -4,6 +4,7 @@ import { CreateTenancyAndSubscriptions1763910000000 } from './migrations/1763910
 import { CreateOrganisationOutboxAndEventIngestion1763920000000 } from './migrations/1763920000000-create-organisation-outbox-and-event-ingestion';
 import { CreateDeliveryHistory1763930000000 } from './migrations/1763930000000-create-delivery-history';
 import { CreateRedeliveryAttemptNumbers1763940000000 } from './migrations/1763940000000-create-redelivery-attempt-numbers';
+import { AddOrganisationDeliveryProfiles1763950000000 } from './migrations/1763950000000-add-organisation-delivery-profiles';
 
 /** Every entity and every migration, in order. A new migration is appended here. */
 export const ENTITIES = [ProjectionCheckpoint];
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateOrganisationOutboxAndEventIngestion1763920000000,
   CreateDeliveryHistory1763930000000,
   CreateRedeliveryAttemptNumbers1763940000000,
+  AddOrganisationDeliveryProfiles1763950000000,
 ];

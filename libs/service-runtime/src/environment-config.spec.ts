@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { StartupError } from './configuration.error';
-import { loadEnvironmentConfig, serviceEnvironmentSchema } from './environment-config';
+import { loadEnvironmentConfig, serviceEnvironmentSchema, timeScaleOf } from './environment-config';
 
 const schema = serviceEnvironmentSchema.extend({
   KAFKA_BROKERS: z.string(),
@@ -50,5 +50,29 @@ describe('loadEnvironmentConfig', () => {
       NODE_ENV: 'development',
       PORT: 3000,
     });
+  });
+});
+
+describe('SKYHOOK_TIME_SCALE', () => {
+  const base = { PORT: '1', KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'https://x' };
+
+  it('is real time (1) unless set', () => {
+    expect(timeScaleOf(loadEnvironmentConfig(schema, base))).toBe(1);
+  });
+
+  it('divides time by the given factor outside production', () => {
+    expect(timeScaleOf(loadEnvironmentConfig(schema, { ...base, SKYHOOK_TIME_SCALE: '3600' }))).toBe(3600);
+  });
+
+  it('refuses a factor below 1 and any scaling in production', () => {
+    expect(startupErrorOf({ ...base, SKYHOOK_TIME_SCALE: '0.5' }).message).toContain(
+      'SKYHOOK_TIME_SCALE: must be at least 1',
+    );
+    const production = loadEnvironmentConfig(schema, {
+      ...base,
+      NODE_ENV: 'production',
+      SKYHOOK_TIME_SCALE: '60',
+    });
+    expect(() => timeScaleOf(production)).toThrow(/SKYHOOK_TIME_SCALE .* must not be set in production/);
   });
 });

@@ -8,6 +8,17 @@ export const serviceEnvironmentSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * Tests and demos only: every retry delay, subscription lifetime and renewal window is
+   * divided by this, so a day-long retry schedule or a one-month expiry runs end to end in
+   * seconds on the production code path. Timeouts are not scaled. Refused in production (see
+   * {@link timeScaleOf}).
+   */
+  SKYHOOK_TIME_SCALE: z.coerce
+    .number()
+    .min(1, 'must be at least 1 (1 is real time)')
+    .max(10_000_000, 'must be at most 10000000')
+    .default(1),
 });
 
 export type ServiceEnvironment = z.infer<typeof serviceEnvironmentSchema>;
@@ -43,4 +54,19 @@ function withoutEmptyValues(environment: NodeJS.ProcessEnv): Record<string, stri
     }
   }
   return result;
+}
+
+/**
+ * The validated time scale. A scaled clock in production would retry a partner's endpoint
+ * within milliseconds and expire subscriptions early, so anything but 1 stops the service.
+ */
+export function timeScaleOf(
+  environment: Pick<ServiceEnvironment, 'NODE_ENV' | 'SKYHOOK_TIME_SCALE'>,
+): number {
+  if (environment.SKYHOOK_TIME_SCALE !== 1 && environment.NODE_ENV === 'production') {
+    throw new StartupError(
+      'invalid configuration: SKYHOOK_TIME_SCALE is for tests and demos and must not be set in production',
+    );
+  }
+  return environment.SKYHOOK_TIME_SCALE;
 }

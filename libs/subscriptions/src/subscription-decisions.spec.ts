@@ -10,6 +10,7 @@ import {
   decideRevoke,
   decideRotateSecret,
   decideUpdate,
+  oneLifetimeAfter,
   type SubscriptionLifetime,
 } from './subscription-decisions';
 import { SubscriptionError, SubscriptionErrorCode } from './subscription.error';
@@ -17,7 +18,7 @@ import { evolveSubscription, type SubscriptionState } from './subscription-state
 
 const DAY = 24 * 60 * 60 * 1000;
 const created = new Date('2026-01-01T00:00:00.000Z');
-const monthly: SubscriptionLifetime = { lifetimeDays: 30, renewalWindowDays: 5 };
+const monthly: SubscriptionLifetime = { lifetime: { days: 30 }, renewalWindowDays: 5 };
 
 function secret(id: string, retiresAt: string | null = null): StoredSecret {
   return { id, encrypted: `enc-${id}`, hint: `whsec_…${id}`, createdAt: created.toISOString(), retiresAt };
@@ -61,7 +62,7 @@ function errorOf(work: () => unknown): SubscriptionError {
 describe('subscription lifetime', () => {
   it('expires one lifetime after creation, or never without a lifetime', () => {
     expect(subscription().expiresAt).toBe('2026-01-31T00:00:00.000Z');
-    expect(subscription({ lifetimeDays: null, renewalWindowDays: 5 }).expiresAt).toBeNull();
+    expect(subscription({ lifetime: null, renewalWindowDays: 5 }).expiresAt).toBeNull();
   });
 
   it('refuses renewal one millisecond before the window opens, naming the opening time', () => {
@@ -103,10 +104,46 @@ describe('subscription lifetime', () => {
   });
 
   it('refuses to renew a subscription that never expires', () => {
-    const forever = subscription({ lifetimeDays: null, renewalWindowDays: 5 });
+    const forever = subscription({ lifetime: null, renewalWindowDays: 5 });
     expect(errorOf(() => decideRenew(forever, monthly, created)).code).toBe(
       SubscriptionErrorCode.RenewalNotApplicable,
     );
+  });
+});
+
+describe('calendar-month lifetimes (FL3XX: "1 month", renewable "5 days before expiration")', () => {
+  const fl3xx: SubscriptionLifetime = { lifetime: { months: 1 }, renewalWindowDays: 5 };
+
+  it('keeps the day and time of the month, clamping to the last day of a shorter month', () => {
+    const at = (iso: string) => new Date(oneLifetimeAfter(Date.parse(iso), { months: 1 })).toISOString();
+    expect(at('2026-01-15T10:30:00.000Z')).toBe('2026-02-15T10:30:00.000Z');
+    expect(at('2026-01-31T23:00:00.000Z')).toBe('2026-02-28T23:00:00.000Z');
+    expect(at('2028-01-31T00:00:00.000Z')).toBe('2028-02-29T00:00:00.000Z');
+    expect(at('2026-12-31T00:00:00.000Z')).toBe('2027-01-31T00:00:00.000Z');
+  });
+
+  it('renews by one month from the current expiry, only inside the 5-day window', () => {
+    const state = subscription(fl3xx);
+    expect(state.expiresAt).toBe('2026-02-01T00:00:00.000Z');
+    expect(errorOf(() => decideRenew(state, fl3xx, new Date('2026-01-26T23:59:59.999Z'))).code).toBe(
+      SubscriptionErrorCode.RenewalNotOpen,
+    );
+    const renewed = decideRenew(state, fl3xx, new Date('2026-01-27T00:00:00.000Z'));
+    expect(renewed).toMatchObject({ type: 'SubscriptionRenewed', expiresAt: '2026-03-01T00:00:00.000Z' });
+  });
+
+  it('divides the lifetime and the renewal window by the time scale', () => {
+    const scaled: SubscriptionLifetime = { ...fl3xx, timeScale: 86_400 };
+    const state = subscription(scaled);
+    // January has 31 days: 31 scaled days are 31 seconds.
+    expect(state.expiresAt).toBe('2026-01-01T00:00:31.000Z');
+    expect(errorOf(() => decideRenew(state, scaled, new Date('2026-01-01T00:00:25.999Z'))).code).toBe(
+      SubscriptionErrorCode.RenewalNotOpen,
+    );
+    // One month from 2026-01-01T00:00:31 is again 31 days of January: 31 more seconds.
+    expect(decideRenew(state, scaled, new Date('2026-01-01T00:00:26.000Z'))).toMatchObject({
+      expiresAt: '2026-01-01T00:01:02.000Z',
+    });
   });
 });
 

@@ -6,10 +6,45 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Per organisation: how long a subscription lives, and how early it may be renewed. */
 export interface SubscriptionLifetime {
-  /** null: subscriptions never expire. One month in the FL3XX contract. */
-  readonly lifetimeDays: number | null;
+  /** Days or calendar months (one month in the FL3XX contract); null: never expires. */
+  readonly lifetime: { readonly days: number } | { readonly months: number } | null;
   /** Renewal opens this long before expiry (5 days in the FL3XX contract). */
   readonly renewalWindowDays: number;
+  /**
+   * Divides the lifetime and the renewal window (SKYHOOK_TIME_SCALE, tests and demos only), so
+   * a month passes in seconds; 1 in production.
+   */
+  readonly timeScale?: number;
+}
+
+/**
+ * The instant one lifetime after `fromMs`. A calendar month keeps the day of the month and
+ * clamps to the month's last day (Jan 31 → Feb 28/29), as people read "1 month".
+ */
+export function oneLifetimeAfter(
+  fromMs: number,
+  lifetime: NonNullable<SubscriptionLifetime['lifetime']>,
+  timeScale = 1,
+): number {
+  let lengthMs: number;
+  if ('days' in lifetime) {
+    lengthMs = lifetime.days * DAY_MS;
+  } else {
+    const from = new Date(fromMs);
+    const targetMonth = from.getUTCMonth() + lifetime.months;
+    const lastDayOfTarget = new Date(Date.UTC(from.getUTCFullYear(), targetMonth + 1, 0)).getUTCDate();
+    const target = Date.UTC(
+      from.getUTCFullYear(),
+      targetMonth,
+      Math.min(from.getUTCDate(), lastDayOfTarget),
+      from.getUTCHours(),
+      from.getUTCMinutes(),
+      from.getUTCSeconds(),
+      from.getUTCMilliseconds(),
+    );
+    lengthMs = target - fromMs;
+  }
+  return fromMs + Math.round(lengthMs / timeScale);
 }
 
 /** At most this many secrets sign at once: the current one and those rotated out but not yet retired. */
@@ -47,7 +82,7 @@ export function decideCreate(input: {
   lifetime: SubscriptionLifetime;
   now: Date;
 }): SubscriptionEvent {
-  const { lifetimeDays } = input.lifetime;
+  const { lifetime, timeScale } = input.lifetime;
   return {
     type: 'SubscriptionCreated',
     subscriptionId: input.subscriptionId,
@@ -57,7 +92,9 @@ export function decideCreate(input: {
     fields: input.fields,
     secrets: [input.secret],
     expiresAt:
-      lifetimeDays === null ? null : new Date(input.now.getTime() + lifetimeDays * DAY_MS).toISOString(),
+      lifetime === null
+        ? null
+        : new Date(oneLifetimeAfter(input.now.getTime(), lifetime, timeScale)).toISOString(),
   };
 }
 
@@ -179,7 +216,7 @@ export function decideRenew(
   now: Date,
 ): SubscriptionEvent {
   refuseUnlessLive(state, 'renewed');
-  if (state.expiresAt === null || lifetime.lifetimeDays === null) {
+  if (state.expiresAt === null || lifetime.lifetime === null) {
     throw new SubscriptionError(
       SubscriptionErrorCode.RenewalNotApplicable,
       `subscription ${state.id} does not expire, so it cannot be renewed`,
@@ -193,7 +230,9 @@ export function decideRenew(
     );
   }
   const expiresAt = Date.parse(state.expiresAt);
-  const opensAt = new Date(expiresAt - lifetime.renewalWindowDays * DAY_MS);
+  const opensAt = new Date(
+    expiresAt - Math.round((lifetime.renewalWindowDays * DAY_MS) / (lifetime.timeScale ?? 1)),
+  );
   if (now.getTime() < opensAt.getTime()) {
     throw new SubscriptionError(
       SubscriptionErrorCode.RenewalNotOpen,
@@ -204,7 +243,7 @@ export function decideRenew(
   return {
     ...nextEventBase(state, now),
     type: 'SubscriptionRenewed',
-    expiresAt: new Date(expiresAt + lifetime.lifetimeDays * DAY_MS).toISOString(),
+    expiresAt: new Date(oneLifetimeAfter(expiresAt, lifetime.lifetime, lifetime.timeScale)).toISOString(),
   };
 }
 

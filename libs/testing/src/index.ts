@@ -8,6 +8,7 @@ export * from './service-startup-suite';
 export * from './topic-reader';
 export * from './test-tls';
 export * from './webhook-receiver';
+export * from './seed-capture';
 export * from './tcp-proxy';
 export * from './observability/metrics-catalogue';
 export * from './observability/prometheus-exposition';

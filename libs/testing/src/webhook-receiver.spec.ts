@@ -1,5 +1,6 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
+import { pollUntil } from './poll-until';
 import { TEST_CA_CERT_PATH, testTlsCredentials } from './test-tls';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -17,12 +18,18 @@ describe('startWebhookReceiver', () => {
     await trustingTestCa.destroy();
   });
 
-  async function post(path: string, body: string | Buffer = '{}', headers: Record<string, string> = {}) {
+  async function post(
+    path: string,
+    body: string | Buffer = '{}',
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ) {
     const response = await request(receiver.url(path), {
       dispatcher: trustingTestCa,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body,
+      signal,
     });
     return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
   }
@@ -89,6 +96,41 @@ describe('startWebhookReceiver', () => {
 
     expect(response.status).toBe(500);
     expect(response.body).toBe('webhook receiver behaviour threw: no answer configured');
+    expect(receiver.received[0]?.answer).toEqual({ status: 500, delaySeconds: 0 });
+  });
+
+  it('records the answer it gave and leaves a completed answer without a hang-up', async () => {
+    receiver.setBehaviour((webhook) =>
+      webhook.path === '/delayed' ? { status: 503, delayMs: 50 } : { status: 204 },
+    );
+
+    expect((await post('/delayed')).status).toBe(503);
+    expect((await post('/at-once')).status).toBe(204);
+    // The client sends this on the connection it kept alive, so it reaches the receiver only after the
+    // earlier answers were out in full (and their 'close' events had passed).
+    expect((await post('/after')).status).toBe(204);
+
+    const [delayed, atOnce] = receiver.received;
+    expect(delayed?.answer).toEqual({ status: 503, delaySeconds: 0.05 });
+    expect(atOnce?.answer).toEqual({ status: 204, delaySeconds: 0 });
+    expect(delayed?.clientClosedAt).toBeUndefined();
+    expect(atOnce?.clientClosedAt).toBeUndefined();
+  });
+
+  it('records when the sender hangs up while the answer is delayed', async () => {
+    receiver.setBehaviour(() => ({ status: 200, delayMs: 30_000 }));
+    const senderTimeout = new AbortController();
+    const abandoned = post('/slow', '{}', {}, senderTimeout.signal);
+    const [webhook] = await receiver.waitForCount('/slow', 1);
+    expect(webhook?.answer).toEqual({ status: 200, delaySeconds: 30 });
+    expect(webhook?.clientClosedAt).toBeUndefined();
+
+    senderTimeout.abort(new Error('the sender timed out'));
+
+    await expect(abandoned).rejects.toThrow('the sender timed out');
+    const closedAt = await pollUntil(() => webhook?.clientClosedAt, { description: 'the hang-up recorded' });
+    expect(closedAt).toBeGreaterThanOrEqual(webhook!.receivedAt);
+    expect(closedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('keeps answering other requests while one is stalled', async () => {
@@ -137,6 +179,8 @@ describe('startWebhookReceiver', () => {
     expect(Date.now() - startedAt).toBeLessThan(1_000);
 
     expect(await stalled).toBeInstanceOf(Error);
+    // The receiver dropped that connection, the sender did not hang up.
+    expect(receiver.received[0]?.clientClosedAt).toBeUndefined();
     await expect(pendingWait).rejects.toThrow(
       'webhook receiver closed before expected 2 request(s) on /stalled',
     );

@@ -20,6 +20,18 @@ export interface ReceivedWebhook {
   rawBody: Buffer;
   /** `Date.now()` when the whole body had arrived. */
   receivedAt: number;
+  /**
+   * What the receiver answered, as soon as the behaviour decided it: its status (500 when the behaviour
+   * threw or gave an unusable answer) and how long it waited first. Unset while the behaviour runs, and
+   * when the sender hung up before there was anything to answer.
+   */
+  answer?: { status: number; delaySeconds: number };
+  /**
+   * `Date.now()` when the sender hung up before the answer was fully sent, typically because its own
+   * timeout fired while the behaviour delayed the answer. Unset when the answer went out, and when it
+   * was the receiver that dropped the connection (`close()`).
+   */
+  clientClosedAt?: number;
 }
 
 export interface ReceiverResponse {
@@ -119,19 +131,33 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     } catch (error) {
       decided = { status: 500, body: `webhook receiver behaviour threw: ${describe(error)}` };
     }
+    // The sender hung up right after its last body byte: there is nobody left to answer.
+    if (response.destroyed) {
+      if (closing === undefined) request.clientClosedAt = Date.now();
+      return;
+    }
     const delayMs = decided.delayMs ?? 0;
+    request.answer = { status: decided.status, delaySeconds: delayMs > 0 ? delayMs / 1000 : 0 };
+    // One listener and no timer per request, as a benchmark sends thousands a second. 'close' also follows
+    // an answer that went out in full (`writableFinished` is then set), and the connections `close()`
+    // drops are no sender hanging up.
+    const recordHangUp = (): void => {
+      if (!response.writableFinished && closing === undefined) request.clientClosedAt = Date.now();
+    };
     if (delayMs <= 0) {
-      send(response, decided);
+      response.once('close', recordHangUp);
+      send(response, decided, request);
       return;
     }
     const timer = setTimeout(() => {
       stalledAnswers.delete(timer);
-      send(response, decided);
+      send(response, decided, request);
     }, delayMs);
     stalledAnswers.add(timer);
     response.once('close', () => {
       clearTimeout(timer);
       stalledAnswers.delete(timer);
+      recordHangUp();
     });
   };
 
@@ -241,7 +267,7 @@ function tlsServerCredentials(): { cert: string; key: string } {
   return { cert, key };
 }
 
-function send(response: ServerResponse, decided: ReceiverResponse): void {
+function send(response: ServerResponse, decided: ReceiverResponse, request: ReceivedWebhook): void {
   if (response.destroyed || response.writableEnded) return;
   try {
     response.writeHead(decided.status, decided.headers);
@@ -251,6 +277,7 @@ function send(response: ServerResponse, decided: ReceiverResponse): void {
     if (response.headersSent) {
       response.destroy();
     } else {
+      request.answer = { status: 500, delaySeconds: request.answer?.delaySeconds ?? 0 };
       response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`webhook receiver behaviour gave an unusable response: ${describe(error)}`);
     }

@@ -1,7 +1,6 @@
 import {
   DELIVERY_POLICY_DEFAULTS,
   type DeliveryPolicy,
-  SEED_POLICY_EXAMPLES,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
 import { deliveryHeaders } from './delivery-headers';
@@ -16,7 +15,7 @@ describe('deliveryHeaders', () => {
   });
 
   it("names the event type and delivery id headers as the policy spells them (AviationAlley's seed)", () => {
-    const policy = resolveEffectivePolicy(SEED_POLICY_EXAMPLES.aviationAlley, undefined);
+    const policy = resolveEffectivePolicy(undefined, undefined, 'aviationalley');
     const request = aDeliveryRequest();
 
     expect(deliveryHeaders(policy, request)).toEqual({

@@ -1,5 +1,5 @@
 export { WebhookSigningError, WebhookSigningErrorCode } from './webhook-signing.error';
 export { compileSigner, type WebhookSigner } from './webhook-signer';
-export { renderPayload } from './webhook-payload';
+export { compilePayloadRenderer, renderPayload, type PayloadRenderer } from './webhook-payload';
 export { WEBHOOK_CONTENT_TYPE, WEBHOOK_USER_AGENT, deliveryHeaders } from './delivery-headers';
-export { prepareWebhook, type PreparedWebhook } from './prepare-webhook';
+export { prepareWebhook, type PreparedWebhook, type WebhookPreparation } from './prepare-webhook';

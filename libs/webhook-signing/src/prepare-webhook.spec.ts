@@ -1,21 +1,30 @@
 import { createHmac } from 'node:crypto';
-import { SEED_POLICY_EXAMPLES, resolveEffectivePolicy } from '@skyhook/delivery-policy';
+import { type DeliveryProfileName, resolveEffectivePolicy } from '@skyhook/delivery-policy';
 import { generateSigningSecret } from '@skyhook/secrets';
 import { Webhook } from 'standardwebhooks';
 import { prepareWebhook } from './prepare-webhook';
 import { aDeliveryRequest } from './test/delivery-request.fixture';
+import { compilePayloadRenderer } from './webhook-payload';
 import { compileSigner } from './webhook-signer';
 
 describe('prepareWebhook', () => {
   const secret = generateSigningSecret();
   const request = aDeliveryRequest();
 
+  function preparationFor(profile: DeliveryProfileName) {
+    const policy = resolveEffectivePolicy(undefined, undefined, profile);
+    return {
+      policy,
+      signer: compileSigner(policy.signature, [secret]),
+      renderBody: compilePayloadRenderer(policy.payload),
+    };
+  }
+
   it('Standard Webhooks (FL3XX): envelope body, delivery id as webhook-id, attempt time in whole seconds', () => {
-    const policy = resolveEffectivePolicy(SEED_POLICY_EXAMPLES.fl3xx, undefined);
-    const signer = compileSigner(policy.signature, [secret]);
+    const preparation = preparationFor('fl3xx');
     const attemptAt = new Date();
 
-    const { body, headers } = prepareWebhook(policy, signer, request, attemptAt);
+    const { body, headers } = prepareWebhook(preparation, request, attemptAt);
 
     expect(headers).toEqual({
       'content-type': 'application/json',
@@ -28,11 +37,10 @@ describe('prepareWebhook', () => {
   });
 
   it('keeps the webhook-id across retries and moves the timestamp to each attempt', () => {
-    const policy = resolveEffectivePolicy(SEED_POLICY_EXAMPLES.fl3xx, undefined);
-    const signer = compileSigner(policy.signature, [secret]);
+    const preparation = preparationFor('fl3xx');
 
-    const first = prepareWebhook(policy, signer, request, new Date('2026-05-31T14:03:22.999Z'));
-    const retry = prepareWebhook(policy, signer, request, new Date('2026-05-31T14:08:23.000Z'));
+    const first = prepareWebhook(preparation, request, new Date('2026-05-31T14:03:22.999Z'));
+    const retry = prepareWebhook(preparation, request, new Date('2026-05-31T14:08:23.000Z'));
 
     expect(retry.headers['webhook-id']).toBe(first.headers['webhook-id']);
     expect(first.headers['webhook-timestamp']).toBe('1780236202');
@@ -41,10 +49,9 @@ describe('prepareWebhook', () => {
   });
 
   it('AviationAlley: signature, event and delivery headers, all over the exact body sent', () => {
-    const policy = resolveEffectivePolicy(SEED_POLICY_EXAMPLES.aviationAlley, undefined);
-    const signer = compileSigner(policy.signature, [secret]);
+    const preparation = preparationFor('aviationalley');
 
-    const { body, headers } = prepareWebhook(policy, signer, request, new Date());
+    const { body, headers } = prepareWebhook(preparation, request, new Date());
 
     expect(headers).toEqual({
       'content-type': 'application/json',
@@ -55,17 +62,15 @@ describe('prepareWebhook', () => {
     });
   });
 
-  it('Flightline: thin body signed with t=<attempt seconds>', () => {
-    const policy = resolveEffectivePolicy(SEED_POLICY_EXAMPLES.flightline, undefined);
-    const signer = compileSigner(policy.signature, [secret]);
+  it('Flightline: identifiers-and-status body signed with t=<attempt seconds>', () => {
+    const preparation = preparationFor('flightline');
 
-    const { body, headers } = prepareWebhook(policy, signer, request, new Date('2026-05-31T14:03:22.500Z'));
+    const { body, headers } = prepareWebhook(preparation, request, new Date('2026-05-31T14:03:22.500Z'));
 
     expect(JSON.parse(body.toString())).toEqual({
-      id: 'evt_42',
-      type: 'booking.created',
-      createdAt: '2026-05-31T14:03:22.000Z',
-      data: { bookingId: 'bkg_1', status: 'confirmed' },
+      event: 'booking.created',
+      status: 'confirmed',
+      occurred_at: '2026-05-31T14:03:22.000Z',
     });
     const expected = createHmac('sha256', secret).update(`1780236202.${body.toString()}`).digest('hex');
     expect(headers['X-Flightline-Signature']).toBe(`t=1780236202,v1=${expected}`);

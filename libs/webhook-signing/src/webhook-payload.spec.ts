@@ -1,5 +1,5 @@
 import { aDeliveryRequest } from './test/delivery-request.fixture';
-import { renderPayload } from './webhook-payload';
+import { compilePayloadRenderer, renderPayload } from './webhook-payload';
 
 describe('renderPayload: envelope', () => {
   it('renders {id, type, organisationId, scope, createdAt, data} in that key order', () => {
@@ -81,5 +81,33 @@ describe('renderPayload: thin', () => {
   it('carries neither the organisation nor the scope', () => {
     const payload = JSON.parse(renderPayload({ shape: 'thin' }, aDeliveryRequest()).toString()) as object;
     expect(Object.keys(payload)).toEqual(['id', 'type', 'createdAt', 'data']);
+  });
+});
+
+describe('compilePayloadRenderer: template', () => {
+  it("renders the receiver's own shape from the event and the delivery, as compact JSON", () => {
+    const render = compilePayloadRenderer({
+      shape: 'template',
+      template: {
+        id: { $ref: '/delivery/id' },
+        type: { $ref: '/event/type' },
+        centerId: { $ref: '/event/scope/centerId' },
+        organisation: { $ref: '/event/organisationId' },
+        data: { $ref: '/event/data' },
+      },
+    });
+    const request = aDeliveryRequest();
+
+    expect(render(request).toString('utf8')).toBe(
+      `{"id":"${request.deliveryId}","type":"booking.created","centerId":"ctr_9","organisation":"org_aviation","data":{"bookingId":"bkg_1","status":"confirmed","passenger":{"name":"Zoë Ångström"}}}`,
+    );
+  });
+
+  it('gives the same bytes on every call (retries are signed over identical bodies)', () => {
+    const render = compilePayloadRenderer({
+      shape: 'template',
+      template: { event: { $ref: '/event/type' }, $spread: '/event/data' },
+    });
+    expect(render(aDeliveryRequest()).equals(render(aDeliveryRequest()))).toBe(true);
   });
 });

@@ -1,17 +1,49 @@
 import { type DeliveryRequest } from '@skyhook/contracts';
-import { type PayloadPolicy } from '@skyhook/delivery-policy';
+import {
+  compilePayloadTemplate,
+  type PayloadPolicy,
+  type PayloadTemplateSource,
+} from '@skyhook/delivery-policy';
 
 /**
  * The JSON body bytes for one delivery. Rendered once per attempt and signed as is: receivers
  * verify the raw bytes, so nothing may re-serialise the body after signing.
  */
-export function renderPayload(payloadPolicy: PayloadPolicy, request: DeliveryRequest): Buffer {
+export type PayloadRenderer = (request: DeliveryRequest) => Buffer;
+
+/**
+ * Compiled once per policy (a template's pointers are parsed here, not per delivery) and kept
+ * with the endpoint's signer.
+ */
+export function compilePayloadRenderer(payloadPolicy: PayloadPolicy): PayloadRenderer {
   switch (payloadPolicy.shape) {
     case 'envelope':
-      return jsonBytes(envelopeOf(request));
+      return (request) => jsonBytes(envelopeOf(request));
     case 'thin':
-      return jsonBytes(thinPayloadOf(request));
+      return (request) => jsonBytes(thinPayloadOf(request));
+    case 'template': {
+      const render = compilePayloadTemplate(payloadPolicy.template);
+      return (request) => jsonBytes(render(templateSourceOf(request)));
+    }
   }
+}
+
+/** One-off rendering, for callers that do not keep a compiled renderer. */
+export function renderPayload(payloadPolicy: PayloadPolicy, request: DeliveryRequest): Buffer {
+  return compilePayloadRenderer(payloadPolicy)(request);
+}
+
+function templateSourceOf({
+  deliveryId,
+  subscriptionId,
+  organisationId,
+  event,
+  test,
+}: DeliveryRequest): PayloadTemplateSource {
+  return {
+    event: { ...event, organisationId },
+    delivery: { id: deliveryId, subscriptionId, test },
+  };
 }
 
 /** Key order is part of the contract: receivers' docs print it, and people diff payloads. */

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseDeliveryPolicyOverride } from '@skyhook/delivery-policy';
+import {
+  DELIVERY_PROFILES,
+  type DeliveryProfileName,
+  parseDeliveryPolicyOverride,
+  resolveEffectivePolicy,
+} from '@skyhook/delivery-policy';
 import { generateApiKey } from '@skyhook/secrets';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError, ApiErrorCode } from '../http/api-error';
@@ -37,15 +42,23 @@ export class AdminOrganisationsController {
   async create(
     @Body(new ZodValidationPipe(organisationCreationSchema)) body: CreateOrganisationRequest,
   ): Promise<{ organisation: Organisation } & IssuedApiKey> {
-    const defaultPolicy = parseDeliveryPolicyOverride(body.defaultPolicy) as Record<string, unknown>;
+    const defaultPolicy = parseDeliveryPolicyOverride(body.defaultPolicy);
+    // The profile and the organisation's default must combine into a valid policy (e.g. no
+    // extra header named like the profile's signature header).
+    resolveEffectivePolicy(defaultPolicy, undefined, body.profile);
+    const subscriptionRules = subscriptionRulesFrom(body, body.profile);
     const generated = generateApiKey();
     const organisation = await this.dataSource.transaction(async (manager) => {
       const created = await this.organisations.insert(manager, {
         id: `org_${randomBytes(12).toString('hex')}`,
         name: body.name,
-        subscriptionLifetimeDays: body.subscriptionLifetimeDays,
-        renewalWindowDays: body.renewalWindowDays,
-        defaultPolicy,
+        profile: body.profile,
+        subscriptionLifetimeDays: subscriptionRules.subscriptionLifetimeDays ?? null,
+        subscriptionLifetimeMonths: subscriptionRules.subscriptionLifetimeMonths ?? null,
+        renewalWindowDays:
+          subscriptionRules.renewalWindowDays ??
+          DELIVERY_PROFILES[body.profile].subscriptions.renewalWindowDays,
+        defaultPolicy: defaultPolicy,
       });
       await this.organisations.insertApiKey(manager, {
         id: generated.publicId,
@@ -75,8 +88,16 @@ export class AdminOrganisationsController {
         ? undefined
         : (parseDeliveryPolicyOverride(body.defaultPolicy) as Record<string, unknown>);
     const updated = await this.dataSource.transaction(async (manager) => {
-      const changed = await this.organisations.update(manager, id, { ...body, defaultPolicy });
-      if (changed !== undefined) await this.organisationOutbox.enqueueCurrent(manager, id);
+      const changed = await this.organisations.update(manager, id, {
+        name: body.name,
+        profile: body.profile,
+        defaultPolicy,
+        ...subscriptionRulesFrom(body, body.profile),
+      });
+      if (changed === undefined) return undefined;
+      // Throws (and so rolls back) if the new profile and default no longer combine.
+      resolveEffectivePolicy(parseDeliveryPolicyOverride(changed.defaultPolicy), undefined, changed.profile);
+      await this.organisationOutbox.enqueueCurrent(manager, id);
       return changed;
     });
     if (updated === undefined) throw new ApiError(ApiErrorCode.NotFound, `organisation ${id} not found`);
@@ -109,4 +130,38 @@ export class AdminOrganisationsController {
       throw new ApiError(ApiErrorCode.NotFound, `API key ${keyId} of organisation ${id} not found`);
     }
   }
+}
+
+interface SubscriptionRuleSettings {
+  subscriptionLifetimeDays?: number | null;
+  subscriptionLifetimeMonths?: number | null;
+  renewalWindowDays?: number;
+}
+
+/**
+ * The lifetime and renewal-window columns to write: what the request gives, else (when a
+ * profile is being set) the profile's subscription rules. A lifetime in one unit clears the
+ * other, so an organisation never has both.
+ */
+function subscriptionRulesFrom(
+  body: {
+    subscriptionLifetimeDays?: number | null | undefined;
+    subscriptionLifetimeMonths?: number | null | undefined;
+    renewalWindowDays?: number | undefined;
+  },
+  adoptedProfile: DeliveryProfileName | undefined,
+): SubscriptionRuleSettings {
+  const rules = adoptedProfile === undefined ? undefined : DELIVERY_PROFILES[adoptedProfile].subscriptions;
+  const settings: SubscriptionRuleSettings = {};
+  if (body.subscriptionLifetimeDays !== undefined || body.subscriptionLifetimeMonths !== undefined) {
+    settings.subscriptionLifetimeDays = body.subscriptionLifetimeDays ?? null;
+    settings.subscriptionLifetimeMonths = body.subscriptionLifetimeMonths ?? null;
+  } else if (rules !== undefined) {
+    const { lifetime } = rules;
+    settings.subscriptionLifetimeDays = lifetime !== null && 'days' in lifetime ? lifetime.days : null;
+    settings.subscriptionLifetimeMonths = lifetime !== null && 'months' in lifetime ? lifetime.months : null;
+  }
+  const renewalWindowDays = body.renewalWindowDays ?? rules?.renewalWindowDays;
+  if (renewalWindowDays !== undefined) settings.renewalWindowDays = renewalWindowDays;
+  return settings;
 }

@@ -32,10 +32,9 @@ export class OrganisationOutbox extends OutboxRelay<OrganisationSnapshot> {
 
   /** Locks the organisation, reads its current catalogue and default policy, and enqueues them. */
   async enqueueCurrent(manager: EntityManager, organisationId: string): Promise<void> {
-    const [organisation] = await manager.query<{ default_policy: Record<string, unknown> }[]>(
-      'SELECT default_policy FROM organisations WHERE id = $1 FOR UPDATE',
-      [organisationId],
-    );
+    const [organisation] = await manager.query<
+      { profile: string; default_policy: Record<string, unknown> }[]
+    >('SELECT profile, default_policy FROM organisations WHERE id = $1 FOR UPDATE', [organisationId]);
     if (organisation === undefined) return;
     const types = await manager.query<{ name: string }[]>(
       'SELECT name FROM event_types WHERE organisation_id = $1 ORDER BY name',
@@ -47,6 +46,7 @@ export class OrganisationOutbox extends OutboxRelay<OrganisationSnapshot> {
       {
         organisationId,
         eventTypes: types.map((type) => type.name),
+        profile: organisation.profile,
         defaultPolicy: organisation.default_policy,
         updatedAt: new Date().toISOString(),
       },

@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { type DeliveryProfileName } from '@skyhook/delivery-policy';
 
 export interface Organisation {
   readonly id: string;
   readonly name: string;
+  /** The delivery profile under `defaultPolicy`. */
+  readonly profile: DeliveryProfileName;
+  /** At most one of the lifetimes is set; neither: subscriptions never expire. */
   readonly subscriptionLifetimeDays: number | null;
+  readonly subscriptionLifetimeMonths: number | null;
   readonly renewalWindowDays: number;
   readonly defaultPolicy: Record<string, unknown>;
   readonly createdAt: string;
@@ -13,7 +18,9 @@ export interface Organisation {
 interface OrganisationRow {
   id: string;
   name: string;
+  profile: DeliveryProfileName;
   subscription_lifetime_days: number | null;
+  subscription_lifetime_months: number | null;
   renewal_window_days: number;
   default_policy: Record<string, unknown>;
   created_at: Date;
@@ -31,12 +38,15 @@ export class OrganisationRepository {
 
   async insert(manager: EntityManager, organisation: Omit<Organisation, 'createdAt'>): Promise<Organisation> {
     const rows = await manager.query<OrganisationRow[]>(
-      `INSERT INTO organisations (id, name, subscription_lifetime_days, renewal_window_days, default_policy)
-       VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      `INSERT INTO organisations
+         (id, name, profile, subscription_lifetime_days, subscription_lifetime_months, renewal_window_days, default_policy)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
       [
         organisation.id,
         organisation.name,
+        organisation.profile,
         organisation.subscriptionLifetimeDays,
+        organisation.subscriptionLifetimeMonths,
         organisation.renewalWindowDays,
         JSON.stringify(organisation.defaultPolicy),
       ],
@@ -48,23 +58,36 @@ export class OrganisationRepository {
     manager: EntityManager,
     id: string,
     changes: Partial<
-      Pick<Organisation, 'name' | 'subscriptionLifetimeDays' | 'renewalWindowDays' | 'defaultPolicy'>
+      Pick<
+        Organisation,
+        | 'name'
+        | 'profile'
+        | 'subscriptionLifetimeDays'
+        | 'subscriptionLifetimeMonths'
+        | 'renewalWindowDays'
+        | 'defaultPolicy'
+      >
     >,
   ): Promise<Organisation | undefined> {
     const rows = await manager.query<[OrganisationRow[], number]>(
       `UPDATE organisations SET
          name = COALESCE($2, name),
          subscription_lifetime_days = CASE WHEN $3::boolean THEN $4::integer ELSE subscription_lifetime_days END,
-         renewal_window_days = COALESCE($5, renewal_window_days),
-         default_policy = COALESCE($6::jsonb, default_policy)
+         subscription_lifetime_months = CASE WHEN $5::boolean THEN $6::integer ELSE subscription_lifetime_months END,
+         renewal_window_days = COALESCE($7, renewal_window_days),
+         default_policy = COALESCE($8::jsonb, default_policy),
+         profile = COALESCE($9, profile)
        WHERE id = $1 RETURNING *`,
       [
         id,
         changes.name ?? null,
         changes.subscriptionLifetimeDays !== undefined,
         changes.subscriptionLifetimeDays ?? null,
+        changes.subscriptionLifetimeMonths !== undefined,
+        changes.subscriptionLifetimeMonths ?? null,
         changes.renewalWindowDays ?? null,
         changes.defaultPolicy === undefined ? null : JSON.stringify(changes.defaultPolicy),
+        changes.profile ?? null,
       ],
     );
     const row = rows[0][0];
@@ -121,7 +144,9 @@ function organisationOf(row: OrganisationRow): Organisation {
   return {
     id: row.id,
     name: row.name,
+    profile: row.profile,
     subscriptionLifetimeDays: row.subscription_lifetime_days,
+    subscriptionLifetimeMonths: row.subscription_lifetime_months,
     renewalWindowDays: row.renewal_window_days,
     defaultPolicy: row.default_policy,
     createdAt: row.created_at.toISOString(),

@@ -10,7 +10,11 @@ import {
   TEST_EVENT_TYPE,
 } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
-import { parseDeliveryPolicyOverride, resolveEffectivePolicy } from '@skyhook/delivery-policy';
+import {
+  DELIVERY_PROFILES,
+  parseDeliveryPolicyOverride,
+  resolveEffectivePolicy,
+} from '@skyhook/delivery-policy';
 import { generateSigningSecret, secretHint, validateCallerSecret } from '@skyhook/secrets';
 import {
   type Clock,
@@ -34,6 +38,7 @@ import {
 import { checkWebhookUrlAndResolve } from '@skyhook/url-policy';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { EventTypeRepository } from '../event-types/event-type.repository';
+import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { CLOCK } from '../clock.provider';
 import { SubscriptionOutbox } from './subscription-outbox';
@@ -52,11 +57,29 @@ export interface SubscriptionWithSecret {
 
 type Decide = (state: SubscriptionState, now: Date) => (SubscriptionEvent | null)[];
 
-function lifetimeOf(organisation: Organisation): SubscriptionLifetime {
+function lifetimeOf(organisation: Organisation, timeScale: number): SubscriptionLifetime {
+  const { subscriptionLifetimeDays: days, subscriptionLifetimeMonths: months } = organisation;
   return {
-    lifetimeDays: organisation.subscriptionLifetimeDays,
+    lifetime: months !== null ? { months } : days !== null ? { days } : null,
     renewalWindowDays: organisation.renewalWindowDays,
+    timeScale,
   };
+}
+
+/**
+ * A profile that subscribes per tenant (AviationAlley per center, FL3XX per operator) needs
+ * the scope filter on that key: without it a subscription would receive every tenant's events.
+ */
+function checkScopeFilter(organisation: Organisation, scopeFilter: Readonly<Record<string, string>>): void {
+  const { requiredScopeKey } = DELIVERY_PROFILES[organisation.profile].subscriptions;
+  if (requiredScopeKey !== null && scopeFilter[requiredScopeKey] === undefined) {
+    throw new ApiError(
+      ApiErrorCode.ValidationFailed,
+      `the ${organisation.profile} profile subscribes per ${requiredScopeKey}: give scopeFilter.${requiredScopeKey}`,
+      'SCOPE_FILTER_REQUIRED',
+      { field: `scopeFilter.${requiredScopeKey}` },
+    );
+  }
 }
 
 /**
@@ -82,6 +105,7 @@ export class SubscriptionCommandsService {
   ): Promise<SubscriptionWithSecret> {
     const url = await this.checkUrl(request.url);
     await this.checkEventTypes(organisation, request.eventTypes);
+    checkScopeFilter(organisation, request.scopeFilter);
     const policy = this.checkPolicy(organisation, request.policy);
     const signingSecret =
       request.secret === undefined ? generateSigningSecret() : validateCallerSecret(request.secret);
@@ -99,7 +123,7 @@ export class SubscriptionCommandsService {
       organisationId: organisation.id,
       fields,
       secret: this.sealSecret(subscriptionId, signingSecret, now),
-      lifetime: lifetimeOf(organisation),
+      lifetime: lifetimeOf(organisation, this.config.timeScale),
       now,
     });
     const subscription = evolveSubscription(undefined, event);
@@ -125,7 +149,10 @@ export class SubscriptionCommandsService {
     }
     if (request.policy !== undefined) changes.policy = this.checkPolicy(organisation, request.policy);
     if (request.description !== undefined) changes.description = request.description;
-    if (request.scopeFilter !== undefined) changes.scopeFilter = request.scopeFilter;
+    if (request.scopeFilter !== undefined) {
+      checkScopeFilter(organisation, request.scopeFilter);
+      changes.scopeFilter = request.scopeFilter;
+    }
     return this.execute(organisation.id, id, expectedVersion, (state, now) => {
       const updated = decideUpdate(state, changes, now);
       const afterUpdate = updated === null ? state : evolveSubscription(state, updated);
@@ -159,7 +186,7 @@ export class SubscriptionCommandsService {
 
   renew(organisation: Organisation, id: string, expectedVersion?: number): Promise<SubscriptionState> {
     return this.execute(organisation.id, id, expectedVersion, (state, now) => [
-      decideRenew(state, lifetimeOf(organisation), now),
+      decideRenew(state, lifetimeOf(organisation, this.config.timeScale), now),
     ]);
   }
 
@@ -198,7 +225,8 @@ export class SubscriptionCommandsService {
       id: `evt_test_${randomBytes(12).toString('hex')}`,
       type: TEST_EVENT_TYPE,
       organisationId: organisation.id,
-      scope: {},
+      // The subscription's own scope, so a per-center receiver sees its centerId in the test too.
+      scope: { ...subscription.scopeFilter },
       occurredAt: this.clock.now().toISOString(),
       data: { subscriptionId: id, message: 'This is a test delivery from Skyhook.' },
       deliverTo: id,
@@ -295,7 +323,11 @@ export class SubscriptionCommandsService {
   /** Validates the override and that it combines with the organisation's default into a complete policy. */
   private checkPolicy(organisation: Organisation, input: Record<string, unknown>): Record<string, unknown> {
     const override = parseDeliveryPolicyOverride(input);
-    resolveEffectivePolicy(parseDeliveryPolicyOverride(organisation.defaultPolicy), override);
+    resolveEffectivePolicy(
+      parseDeliveryPolicyOverride(organisation.defaultPolicy),
+      override,
+      organisation.profile,
+    );
     return override;
   }
 

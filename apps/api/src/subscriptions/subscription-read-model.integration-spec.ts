@@ -165,7 +165,7 @@ describe('subscription read model projector killed mid-stream', () => {
             createdAt: now.toISOString(),
             retiresAt: null,
           },
-          lifetime: { lifetimeDays: null, renewalWindowDays: 5 },
+          lifetime: { lifetime: null, renewalWindowDays: 5 },
           now,
         }),
       );

@@ -1,5 +1,6 @@
 import {
   type DeliveryPolicy,
+  type DeliveryProfileName,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
@@ -21,7 +22,12 @@ export interface SubscriptionResponse {
   readonly secretsSigning: number;
   /** The subscription's own overrides, as given. */
   readonly policy: Readonly<Record<string, unknown>>;
-  /** Defaults ← organisation default ← subscription override: what deliveries actually use. */
+  /** The organisation's delivery profile, the layer under its default policy. */
+  readonly profile: DeliveryProfileName;
+  /**
+   * Defaults ← profile ← organisation default ← subscription override: what deliveries
+   * actually use.
+   */
   readonly effectivePolicy: DeliveryPolicy;
   readonly version: number;
   readonly createdAt: string;
@@ -46,9 +52,11 @@ export function subscriptionResponseOf(
     secretHint: current?.hint ?? '',
     secretsSigning: state.secrets.length,
     policy: state.policy,
+    profile: organisation.profile,
     effectivePolicy: resolveEffectivePolicy(
       parseDeliveryPolicyOverride(organisation.defaultPolicy),
       parseDeliveryPolicyOverride(state.policy),
+      organisation.profile,
     ),
     version: state.version,
     createdAt: state.createdAt,

@@ -14,17 +14,21 @@ import { subscriptionCommandsConsumerOptions } from '../subscriptions/subscripti
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
-/** A clock tests move by hand, to reach expiry and renewal-window edges exactly. */
+/**
+ * A clock tests move by hand, to reach expiry and renewal-window edges exactly. Started
+ * without a time it follows the system clock until it is set or advanced (tests that run
+ * time-scaled lifetimes end to end in real time).
+ */
 export class ControllableClock implements Clock {
-  constructor(private current: Date) {}
+  constructor(private current: Date | undefined) {}
   now(): Date {
-    return new Date(this.current);
+    return this.current === undefined ? new Date() : new Date(this.current);
   }
   set(at: Date | string | number): void {
     this.current = new Date(at);
   }
   advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
+    this.current = new Date(this.now().getTime() + ms);
   }
 }
 
@@ -50,7 +54,12 @@ export interface ApiTestApp {
  * the test's.
  */
 export async function startApiTestApp(
-  options: { environment?: Record<string, string>; database?: TestDatabase } = {},
+  options: {
+    environment?: Record<string, string>;
+    database?: TestDatabase;
+    /** Follow the system clock instead of starting frozen at 2026-01-01. */
+    systemClock?: boolean;
+  } = {},
 ): Promise<ApiTestApp> {
   const database = options.database ?? (await createTestDatabase('api'));
   const config = loadApiConfig({
@@ -63,7 +72,9 @@ export async function startApiTestApp(
     EXPIRY_SCAN_INTERVAL_MS: '100',
     ...options.environment,
   });
-  const clock = new ControllableClock(new Date('2026-01-01T00:00:00.000Z'));
+  const clock = new ControllableClock(
+    options.systemClock === true ? undefined : new Date('2026-01-01T00:00:00.000Z'),
+  );
   const moduleRef = await Test.createTestingModule({
     imports: [ApiModule.forRoot({ config, logger: testLogger(), registry: new Registry() })],
   })

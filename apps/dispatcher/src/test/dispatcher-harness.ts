@@ -95,7 +95,13 @@ export class DispatcherHarness {
 
   async organisation(organisationId: string, defaultPolicy: Record<string, unknown> = {}): Promise<void> {
     await this.producer.send(organisationSnapshotContract, 'organisationSnapshots', [
-      { organisationId, eventTypes: ['booking.created'], defaultPolicy, updatedAt: new Date().toISOString() },
+      {
+        organisationId,
+        eventTypes: ['booking.created'],
+        profile: 'standard-webhooks',
+        defaultPolicy,
+        updatedAt: new Date().toISOString(),
+      },
     ]);
   }
 

@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DeliveryProfileName } from '@skyhook/delivery-policy';
+import {
+  pollUntil,
+  type PublishedEventRecord,
+  type ReceivedWebhook,
+  runSeedVerifier,
+  type SeedVerifierReport,
+  type ServiceProcess,
+  startService,
+  startWebhookReceiver,
+  TEST_CA_CERT_PATH,
+  testKafkaBrokers,
+  type WebhookReceiver,
+  writeSeedCapture,
+} from '@skyhook/testing';
+import { type ApiTestApp, createOrganisation, startApiTestApp } from './api-test-app';
+
+/**
+ * One seed contract's whole product path: the api in-process on the system clock, fan-out,
+ * dispatcher (and history, when asked) as real processes, all at one SKYHOOK_TIME_SCALE, an
+ * HTTPS receiver, and an organisation created through the admin API with the seed's profile.
+ * Every request the receiver gets is checked by the seed's Python verifier, which shares no
+ * code with the TypeScript signer.
+ */
+export interface SeedStack {
+  readonly api: ApiTestApp;
+  readonly receiver: WebhookReceiver;
+  readonly apiKey: string;
+  readonly organisationId: string;
+  readonly timeScale: number;
+  /** Creates a subscription through the REST API; `body` adds to `{ url, eventTypes }`. */
+  subscribe(path: string, body: Record<string, unknown>): Promise<{ id: string; secret: string }>;
+  /** Publishes over POST /v1/events and remembers the event for the verifier. */
+  publish(type: string, data: Record<string, unknown>, scope?: Record<string, string>): Promise<string>;
+  subscription(id: string): Promise<Record<string, unknown>>;
+  /** Waits until the subscription has the status (the breaker's disable goes through Kafka). */
+  waitForStatus(id: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Runs the seed's verifier over the requests; fails the test with the verifier's failures. */
+  verify(secret: string, requests: readonly ReceivedWebhook[]): Promise<SeedVerifierReport>;
+  close(): Promise<void>;
+}
+
+export async function startSeedStack(options: {
+  seed: DeliveryProfileName;
+  timeScale: number;
+  eventTypes: string[];
+  withHistory?: boolean;
+}): Promise<SeedStack> {
+  const timeScale = String(options.timeScale);
+  const api = await startApiTestApp({ systemClock: true, environment: { SKYHOOK_TIME_SCALE: timeScale } });
+  const receiver = await startWebhookReceiver();
+  const captureDirectory = await mkdtemp(join(tmpdir(), `skyhook-${options.seed}-`));
+  const environment = {
+    KAFKA_BROKERS: testKafkaBrokers(),
+    KAFKA_TOPIC_PREFIX: api.config.kafka.topicPrefix,
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    LOG_LEVEL: 'warn',
+    SKYHOOK_TIME_SCALE: timeScale,
+  };
+  const services: ServiceProcess[] = await Promise.all([
+    startService('fanout', environment),
+    startService('dispatcher', {
+      ...environment,
+      SECRETS_MASTER_KEY: api.config.SECRETS_MASTER_KEY,
+      SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+      NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
+    }),
+    ...(options.withHistory === true
+      ? [startService('history', { ...environment, DATABASE_URL: api.database.url })]
+      : []),
+  ]);
+  const { apiKey, organisationId } = await createOrganisation(
+    api,
+    { name: `${options.seed} conformance`, profile: options.seed },
+    options.eventTypes,
+  );
+  const published: PublishedEventRecord[] = [];
+  let captures = 0;
+
+  const subscription = async (id: string) =>
+    (await api.request({ method: 'GET', url: `/v1/subscriptions/${id}`, key: apiKey })).body;
+
+  return {
+    api,
+    receiver,
+    apiKey,
+    organisationId,
+    timeScale: options.timeScale,
+    subscribe: async (path, body) => {
+      const created = await api.request({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        key: apiKey,
+        body: { url: receiver.url(path), eventTypes: ['*'], ...body },
+      });
+      if (created.status !== 201) throw new Error(`subscription refused: ${JSON.stringify(created.body)}`);
+      return { id: created.body['id'] as string, secret: created.body['signingSecret'] as string };
+    },
+    publish: async (type, data, scope = {}) => {
+      const occurredAt = new Date().toISOString();
+      const answer = await api.request({
+        method: 'POST',
+        url: '/v1/events',
+        key: apiKey,
+        body: { type, data, scope, occurredAt },
+      });
+      if (answer.status !== 202) throw new Error(`event refused: ${JSON.stringify(answer.body)}`);
+      const id = answer.body['id'] as string;
+      published.push({ id, type, scope, occurredAt, data });
+      return id;
+    },
+    subscription,
+    waitForStatus: (id, status, timeoutMs = 30_000) =>
+      pollUntil(
+        async () => {
+          const current = await subscription(id);
+          return current['status'] === status ? current : undefined;
+        },
+        { timeoutMs, intervalMs: 100, description: `subscription ${id} ${status}` },
+      ),
+    verify: async (secret, requests) => {
+      captures += 1;
+      const file = join(captureDirectory, `capture-${captures}.json`);
+      await writeSeedCapture(file, {
+        seed: options.seed,
+        secret,
+        timeScale: options.timeScale,
+        published,
+        requests,
+      });
+      const { exitCode, report, stderr } = await runSeedVerifier(file);
+      if (exitCode !== 0 || !report.ok) {
+        throw new Error(
+          `the ${options.seed} verifier refused the deliveries (exit ${exitCode}):\n${report.failures.join('\n')}\n${stderr}`,
+        );
+      }
+      return report;
+    },
+    close: async () => {
+      await receiver.close();
+      await Promise.all(services.map((service) => service.stop()));
+      await api.close();
+      await rm(captureDirectory, { recursive: true, force: true });
+    },
+  };
+}
