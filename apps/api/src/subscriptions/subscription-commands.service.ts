@@ -55,6 +55,15 @@ export interface SubscriptionWithSecret {
   readonly signingSecret: string;
 }
 
+/** What a test delivery carries, so the partner can compare it with what arrives. */
+export interface TestEventSent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly scope: Readonly<Record<string, string>>;
+  readonly occurredAt: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
 type Decide = (state: SubscriptionState, now: Date) => (SubscriptionEvent | null)[];
 
 function lifetimeOf(organisation: Organisation, timeScale: number): SubscriptionLifetime {
@@ -209,7 +218,7 @@ export class SubscriptionCommandsService {
    * Publishes a signed-like-production `webhook.test` event for this one subscription; it goes
    * through fan-out and the dispatcher like any other event, and shows in history as a test.
    */
-  async sendTestEvent(organisation: Organisation, id: string): Promise<{ eventId: string; type: string }> {
+  async sendTestEvent(organisation: Organisation, id: string): Promise<TestEventSent> {
     const subscription = await this.readModel.findLive(organisation.id, id);
     if (subscription === undefined) {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
@@ -232,7 +241,13 @@ export class SubscriptionCommandsService {
       deliverTo: id,
     };
     await this.producer.send(inboundEventContract, 'inboundEvents', [event]);
-    return { eventId: event.id, type: event.type };
+    return {
+      eventId: event.id,
+      type: event.type,
+      scope: event.scope,
+      occurredAt: event.occurredAt,
+      data: event.data,
+    };
   }
 
   /** The expiry scheduler's command: no tenant context, the subscription's own organisation applies. */

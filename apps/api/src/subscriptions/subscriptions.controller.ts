@@ -20,7 +20,7 @@ import { expectedVersionOf } from '../http/if-match';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
-import { SubscriptionCommandsService } from './subscription-commands.service';
+import { SubscriptionCommandsService, type TestEventSent } from './subscription-commands.service';
 import { decodeCursor, encodeCursor } from './subscription-page-cursor';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
@@ -185,7 +185,7 @@ export class SubscriptionsController {
   async sendTestEvent(
     @CurrentOrganisation() organisation: Organisation,
     @Param('id') id: string,
-  ): Promise<{ eventId: string; type: string }> {
+  ): Promise<TestEventSent> {
     return this.commands.sendTestEvent(organisation, subscriptionIdOf(id));
   }
 

@@ -35,6 +35,8 @@ export interface SeedStack {
   subscribe(path: string, body: Record<string, unknown>): Promise<{ id: string; secret: string }>;
   /** Publishes over POST /v1/events and remembers the event for the verifier. */
   publish(type: string, data: Record<string, unknown>, scope?: Record<string, string>): Promise<string>;
+  /** Adds an event published some other way (a test event) to what the verifier matches against. */
+  remember(event: PublishedEventRecord): void;
   subscription(id: string): Promise<Record<string, unknown>>;
   /** Waits until the subscription has the status (the breaker's disable goes through Kafka). */
   waitForStatus(id: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -52,7 +54,12 @@ export async function startSeedStack(options: {
   const timeScale = String(options.timeScale);
   const api = await startApiTestApp({ systemClock: true, environment: { SKYHOOK_TIME_SCALE: timeScale } });
   const receiver = await startWebhookReceiver();
-  const captureDirectory = await mkdtemp(join(tmpdir(), `skyhook-${options.seed}-`));
+  // SEED_CAPTURE_DIR keeps the captures (e.g. to show a real delivery in docs/profiles).
+  const keptCaptures = process.env['SEED_CAPTURE_DIR'];
+  const captureDirectory =
+    keptCaptures === undefined
+      ? await mkdtemp(join(tmpdir(), `skyhook-${options.seed}-`))
+      : join(keptCaptures, options.seed);
   const environment = {
     KAFKA_BROKERS: testKafkaBrokers(),
     KAFKA_TOPIC_PREFIX: api.config.kafka.topicPrefix,
@@ -112,6 +119,9 @@ export async function startSeedStack(options: {
       published.push({ id, type, scope, occurredAt, data });
       return id;
     },
+    remember: (event) => {
+      published.push(event);
+    },
     subscription,
     waitForStatus: (id, status, timeoutMs = 30_000) =>
       pollUntil(
@@ -143,7 +153,7 @@ export async function startSeedStack(options: {
       await receiver.close();
       await Promise.all(services.map((service) => service.stop()));
       await api.close();
-      await rm(captureDirectory, { recursive: true, force: true });
+      if (keptCaptures === undefined) await rm(captureDirectory, { recursive: true, force: true });
     },
   };
 }
