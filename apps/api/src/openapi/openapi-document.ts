@@ -47,6 +47,7 @@ const exampleSubscription = {
   secretHint: 'whsec_…a1b2',
   secretsSigning: 1,
   policy: { timeoutMs: 5000 },
+  profile: 'standard-webhooks',
   effectivePolicy: { ...DELIVERY_POLICY_DEFAULTS, timeoutMs: 5000 },
   version: 1,
   createdAt: '2026-05-31T18:09:12.000Z',
@@ -193,7 +194,13 @@ export const API_ROUTES: readonly RouteDescription[] = [
     success: {
       status: 202,
       description: 'accepted',
-      example: { eventId: 'evt_test_…', type: 'webhook.test' },
+      example: {
+        eventId: 'evt_test_…',
+        type: 'webhook.test',
+        scope: { centerId: 'ctr-42' },
+        occurredAt: '2026-05-31T18:09:12.000Z',
+        data: { subscriptionId: 'sub_…', message: 'This is a test delivery from Skyhook.' },
+      },
     },
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.ServiceUnavailable],
   },
@@ -375,13 +382,14 @@ export const API_ROUTES: readonly RouteDescription[] = [
   {
     method: 'post',
     path: '/admin/v1/organisations',
-    summary: 'Create an organisation and its first API key (shown once).',
+    summary:
+      "Create an organisation and its first API key (shown once). `profile` names the delivery profile (a seed contract: standard-webhooks, flightline, flintn, flexorch, fl3xx, aviationalley) its default policy builds on; lifetimes and the renewal window default to the profile's.",
     security: 'adminToken',
     body: organisationCreationSchema,
     success: {
       status: 201,
       description: 'created',
-      example: { organisation: { id: 'org_…' }, id: 'Ab3…', apiKey: 'sk_…' },
+      example: { organisation: { id: 'org_…', profile: 'aviationalley' }, id: 'Ab3…', apiKey: 'sk_…' },
     },
     errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
   },
@@ -396,7 +404,8 @@ export const API_ROUTES: readonly RouteDescription[] = [
   {
     method: 'patch',
     path: '/admin/v1/organisations/{id}',
-    summary: 'Change name, subscription lifetime, renewal window or default delivery policy.',
+    summary:
+      'Change name, delivery profile (adopting its subscription rules unless given), subscription lifetime, renewal window or default delivery policy.',
     security: 'adminToken',
     body: organisationUpdateSchema,
     success: { status: 200, description: 'updated' },
