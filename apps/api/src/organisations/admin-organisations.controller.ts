@@ -58,7 +58,7 @@ export class AdminOrganisationsController {
         renewalWindowDays:
           subscriptionRules.renewalWindowDays ??
           DELIVERY_PROFILES[body.profile].subscriptions.renewalWindowDays,
-        defaultPolicy: defaultPolicy,
+        defaultPolicy,
       });
       await this.organisations.insertApiKey(manager, {
         id: generated.publicId,

@@ -582,6 +582,114 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     });
   });
 
+  describe('delivery profiles', () => {
+    const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+    it("an organisation on the fl3xx profile gets the profile's rules: one-month lifetimes, 5-day renewal window, operatorId required", async () => {
+      const created = await api.request({
+        method: 'POST',
+        url: '/admin/v1/organisations',
+        headers: admin,
+        body: { name: 'FL3XX', profile: 'fl3xx' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body['organisation']).toMatchObject({
+        profile: 'fl3xx',
+        subscriptionLifetimeDays: null,
+        subscriptionLifetimeMonths: 1,
+        renewalWindowDays: 5,
+      });
+      const key = created.body['apiKey'] as string;
+      await api.request({
+        method: 'POST',
+        url: '/v1/event-types',
+        key,
+        body: { eventTypes: [{ name: 'FLIGHT_CREATE' }] },
+      });
+
+      api.clock.set('2026-01-31T10:00:00.000Z');
+      const unscoped = await createSubscription({ eventTypes: ['FLIGHT_CREATE'] }, key);
+      expect(unscoped.status).toBe(400);
+      expect(unscoped.body['error']).toMatchObject({
+        code: 'SCOPE_FILTER_REQUIRED',
+        details: { field: 'scopeFilter.operatorId' },
+      });
+      const scoped = await createSubscription(
+        { eventTypes: ['FLIGHT_CREATE'], scopeFilter: { operatorId: 'op_1' } },
+        key,
+      );
+      expect(scoped.status).toBe(201);
+      // One calendar month from January 31st ends on the last day of February.
+      expect(scoped.body['expiresAt']).toBe('2026-02-28T10:00:00.000Z');
+      expect(scoped.body['profile']).toBe('fl3xx');
+      expect(scoped.body['effectivePolicy']).toMatchObject({ signature: { scheme: 'standard-webhooks' } });
+      const unscoping = await api.request({
+        method: 'PATCH',
+        url: `/v1/subscriptions/${String(scoped.body['id'])}`,
+        key,
+        body: { scopeFilter: {} },
+      });
+      expect(unscoping.status).toBe(400);
+      api.clock.set(Date.now() + DAY);
+    });
+
+    it('an organisation default and a subscription override change single knobs of the profile', async () => {
+      const created = await api.request({
+        method: 'POST',
+        url: '/admin/v1/organisations',
+        headers: admin,
+        body: { name: 'AA', profile: 'aviationalley', defaultPolicy: { timeoutMs: 4_000 } },
+      });
+      const key = created.body['apiKey'] as string;
+      await api.request({
+        method: 'POST',
+        url: '/v1/event-types',
+        key,
+        body: { eventTypes: [{ name: 'booking.created' }] },
+      });
+      const subscription = await createSubscription(
+        {
+          eventTypes: ['booking.created'],
+          scopeFilter: { centerId: 'ctr_1' },
+          policy: { retry: { delaysMs: [1_000] } },
+        },
+        key,
+      );
+      expect(subscription.status).toBe(201);
+      expect(subscription.body['effectivePolicy']).toMatchObject({
+        signature: { scheme: 'hmac-hex', header: 'X-AviationAlley-Signature' },
+        headers: { eventType: 'X-AviationAlley-Event', deliveryId: 'X-AviationAlley-Delivery' },
+        payload: { shape: 'template' },
+        timeoutMs: 4_000,
+        retry: { delaysMs: [1_000], retryOn: 'any-non-2xx' },
+      });
+    });
+
+    it('refuses an unknown profile, two lifetime units, a default that collides with the profile, and a bad template', async () => {
+      const create = (body: Record<string, unknown>) =>
+        api.request({
+          method: 'POST',
+          url: '/admin/v1/organisations',
+          headers: admin,
+          body: { name: 'x', ...body },
+        });
+      expect((await create({ profile: 'stripe' })).status).toBe(400);
+      expect((await create({ subscriptionLifetimeDays: 30, subscriptionLifetimeMonths: 1 })).status).toBe(
+        400,
+      );
+      const collision = await create({
+        profile: 'aviationalley',
+        defaultPolicy: { headers: { extra: { 'X-AviationAlley-Signature': 'x' } } },
+      });
+      expect(collision.status).toBe(400);
+      const template = await createSubscription({
+        policy: { payload: { shape: 'template', template: { id: { $ref: '/event/nope' } } } },
+      });
+      expect(template.status).toBe(400);
+      expect(JSON.stringify(template.body)).toContain('payload.template.id.$ref');
+    });
+  });
+
   describe('expiry and renewal', () => {
     it('expires on time, renews only inside the window, and says when the window opens', async () => {
       const fl3xx = await createOrganisation(api, { subscriptionLifetimeDays: 30, renewalWindowDays: 5 }, [
