@@ -100,7 +100,9 @@ function subscriptions(): BenchSubscription[] {
 
 /**
  * BENCH_PROFILE picks the organisations' delivery profile for every row (default
- * `standard-webhooks`); e.g. `aviationalley` runs the payload-template path end to end.
+ * `standard-webhooks`); e.g. `aviationalley` runs the payload-template path end to end. The
+ * receiver reads each delivery's send time from its `data`, so `flightline`, whose body keeps
+ * only identifiers and status, cannot be measured this way.
  */
 const BENCH_PROFILE = benchProfile(process.env['BENCH_PROFILE'] ?? 'standard-webhooks');
 
@@ -119,6 +121,12 @@ function benchPolicy(): DeliveryPolicy {
 }
 
 /** What the dispatcher compiles per endpoint: the policy, the signer and the payload renderer. */
+/** The (lower-case) header the profile's signature travels in, for the receiver's check. */
+function signatureHeaderOf(policy: DeliveryPolicy): string {
+  const { signature } = policy;
+  return signature.scheme === 'standard-webhooks' ? 'webhook-signature' : signature.header.toLowerCase();
+}
+
 function benchPreparation(policy: DeliveryPolicy, secret: string): WebhookPreparation {
   return {
     policy,
@@ -204,6 +212,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 function runReceiver(): void {
+  const signatureHeader = process.env['BENCH_SIGNATURE_HEADER'] ?? 'webhook-signature';
   let latencies: number[] = [];
   let unsigned = 0;
   let firstAt = 0;
@@ -229,7 +238,7 @@ function runReceiver(): void {
       const now = Date.now();
       const body = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('latin1');
       const sentAt = /"sentAt":(\d+)/.exec(body)?.[1];
-      if (request.headers['webhook-signature'] === undefined) unsigned += 1;
+      if (request.headers[signatureHeader] === undefined) unsigned += 1;
       if (firstAt === 0) firstAt = now;
       lastAt = now;
       latencies.push(sentAt === undefined ? Number.NaN : now - Number(sentAt));
@@ -287,7 +296,7 @@ class ReceiverClient {
   }
 
   static async start(): Promise<ReceiverClient> {
-    const child = forkSelf('receiver', {});
+    const child = forkSelf('receiver', { BENCH_SIGNATURE_HEADER: signatureHeaderOf(benchPolicy()) });
     const port = await new Promise<number>((resolve, reject) => {
       child.once('message', (message: { port: number }) => resolve(message.port));
       child.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
