@@ -1,5 +1,5 @@
 import { parseDeliveryPolicyOverride } from './delivery-policy-override';
-import { DELIVERY_PROFILE_NAMES, DELIVERY_PROFILES } from './delivery-profiles';
+import { DELIVERY_PROFILE_NAMES, DELIVERY_PROFILES, missingScopeKey } from './delivery-profiles';
 import { resolveEffectivePolicy } from './effective-policy';
 import { compilePayloadTemplate, type PayloadTemplateSource } from './payload-template';
 import { maxAttempts } from './retry-plan';
@@ -125,5 +125,13 @@ describe('DELIVERY_PROFILES', () => {
       '{"id":"del_1","type":"review.completed","centerId":"ctr_9","createdAt":"2026-05-30T18:09:12Z","data":{"review_id":"rv_1","reference_id":"LN-2026-0042","status":"completed","report":{"pages":3}}}',
     );
     expect(DELIVERY_PROFILES.aviationalley.subscriptions.requiredScopeKey).toBe('centerId');
+  });
+
+  it('names the scope key a per-tenant profile needs and the filter lacks', () => {
+    expect(missingScopeKey('aviationalley', {})).toBe('centerId');
+    expect(missingScopeKey('aviationalley', { operatorId: 'op_1' })).toBe('centerId');
+    expect(missingScopeKey('aviationalley', { centerId: 'ctr_1' })).toBeUndefined();
+    expect(missingScopeKey('fl3xx', {})).toBe('operatorId');
+    expect(missingScopeKey('flintn', {})).toBeUndefined();
   });
 });

@@ -213,6 +213,17 @@ export function deliveryProfile(name: DeliveryProfileName): DeliveryProfile {
   return DELIVERY_PROFILES[name];
 }
 
+/** The scope key a subscription under `profile` must filter on but does not, if any. */
+export function missingScopeKey(
+  profile: DeliveryProfileName,
+  scopeFilter: Readonly<Record<string, string>>,
+): ProfileScopeKey | undefined {
+  const { requiredScopeKey } = DELIVERY_PROFILES[profile].subscriptions;
+  return requiredScopeKey !== null && scopeFilter[requiredScopeKey] === undefined
+    ? requiredScopeKey
+    : undefined;
+}
+
 export function isDeliveryProfileName(name: string): name is DeliveryProfileName {
   return (DELIVERY_PROFILE_NAMES as readonly string[]).includes(name);
 }

@@ -71,6 +71,7 @@ export {
   PROFILE_SCOPE_KEYS,
   deliveryProfile,
   isDeliveryProfileName,
+  missingScopeKey,
   type DeliveryProfile,
   type DeliveryProfileName,
   type ProfileScopeKey,

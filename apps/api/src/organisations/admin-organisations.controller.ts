@@ -3,7 +3,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards 
 import { DataSource } from 'typeorm';
 import {
   DELIVERY_PROFILES,
+  DeliveryPolicyError,
   type DeliveryProfileName,
+  missingScopeKey,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
@@ -19,6 +21,7 @@ import {
   organisationUpdateSchema,
   type UpdateOrganisationRequest,
 } from './admin-organisations.schemas';
+import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { OrganisationOutbox } from './organisation-outbox';
 import { type Organisation, OrganisationRepository } from './organisation.repository';
 
@@ -36,6 +39,7 @@ export class AdminOrganisationsController {
     private readonly dataSource: DataSource,
     private readonly organisations: OrganisationRepository,
     private readonly organisationOutbox: OrganisationOutbox,
+    private readonly subscriptions: SubscriptionReadModelRepository,
   ) {}
 
   @Post()
@@ -95,8 +99,19 @@ export class AdminOrganisationsController {
         ...subscriptionRulesFrom(body, body.profile),
       });
       if (changed === undefined) return undefined;
-      // Throws (and so rolls back) if the new profile and default no longer combine.
-      resolveEffectivePolicy(parseDeliveryPolicyOverride(changed.defaultPolicy), undefined, changed.profile);
+      // Throws (and so rolls back) if the new profile and default no longer combine, with each
+      // other or with a subscription already saved under the old ones.
+      const organisationDefault = parseDeliveryPolicyOverride(changed.defaultPolicy);
+      resolveEffectivePolicy(organisationDefault, undefined, changed.profile);
+      const misfits = misfitsUnder(changed, await this.subscriptions.deliverableSettings(manager, id));
+      if (misfits.length > 0) {
+        throw new ApiError(
+          ApiErrorCode.Conflict,
+          `${misfits.length} subscription(s) would not fit the new settings; change or delete them first`,
+          'SUBSCRIPTIONS_DO_NOT_FIT',
+          { subscriptions: misfits.slice(0, MISFITS_LISTED) },
+        );
+      }
       await this.organisationOutbox.enqueueCurrent(manager, id);
       return changed;
     });
@@ -130,6 +145,48 @@ export class AdminOrganisationsController {
       throw new ApiError(ApiErrorCode.NotFound, `API key ${keyId} of organisation ${id} not found`);
     }
   }
+}
+
+/** How many refused subscriptions a 409 names; the message gives the count. */
+const MISFITS_LISTED = 20;
+
+/**
+ * The saved subscriptions an organisation's new profile or default policy would break: one
+ * lacking the scope key the profile subscribes by, or whose own override no longer combines
+ * into a valid policy. Refusing the change keeps the dispatcher from ever holding a
+ * subscription it cannot compile.
+ */
+function misfitsUnder(
+  organisation: Organisation,
+  subscriptions: readonly {
+    id: string;
+    scopeFilter: Record<string, string>;
+    policy: Record<string, unknown>;
+  }[],
+): { id: string; problem: string }[] {
+  const organisationDefault = parseDeliveryPolicyOverride(organisation.defaultPolicy);
+  const misfits: { id: string; problem: string }[] = [];
+  for (const subscription of subscriptions) {
+    const missing = missingScopeKey(organisation.profile, subscription.scopeFilter);
+    if (missing !== undefined) {
+      misfits.push({
+        id: subscription.id,
+        problem: `scopeFilter.${missing} is required by the ${organisation.profile} profile`,
+      });
+      continue;
+    }
+    try {
+      resolveEffectivePolicy(
+        organisationDefault,
+        parseDeliveryPolicyOverride(subscription.policy),
+        organisation.profile,
+      );
+    } catch (error) {
+      if (!(error instanceof DeliveryPolicyError)) throw error;
+      misfits.push({ id: subscription.id, problem: error.message });
+    }
+  }
+  return misfits;
 }
 
 interface SubscriptionRuleSettings {

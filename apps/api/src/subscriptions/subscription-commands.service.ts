@@ -11,7 +11,7 @@ import {
 } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
 import {
-  DELIVERY_PROFILES,
+  missingScopeKey,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
@@ -80,13 +80,13 @@ function lifetimeOf(organisation: Organisation, timeScale: number): Subscription
  * the scope filter on that key: without it a subscription would receive every tenant's events.
  */
 function checkScopeFilter(organisation: Organisation, scopeFilter: Readonly<Record<string, string>>): void {
-  const { requiredScopeKey } = DELIVERY_PROFILES[organisation.profile].subscriptions;
-  if (requiredScopeKey !== null && scopeFilter[requiredScopeKey] === undefined) {
+  const missing = missingScopeKey(organisation.profile, scopeFilter);
+  if (missing !== undefined) {
     throw new ApiError(
       ApiErrorCode.ValidationFailed,
-      `the ${organisation.profile} profile subscribes per ${requiredScopeKey}: give scopeFilter.${requiredScopeKey}`,
+      `the ${organisation.profile} profile subscribes per ${missing}: give scopeFilter.${missing}`,
       'SCOPE_FILTER_REQUIRED',
-      { field: `scopeFilter.${requiredScopeKey}` },
+      { field: `scopeFilter.${missing}` },
     );
   }
 }

@@ -177,6 +177,23 @@ export class SubscriptionReadModelRepository {
     return result.length > 0;
   }
 
+  /**
+   * What an organisation-wide settings change must be checked against: the scope filter and
+   * policy override of every subscription that can still receive deliveries.
+   */
+  async deliverableSettings(
+    manager: EntityManager,
+    organisationId: string,
+  ): Promise<{ id: string; scopeFilter: Record<string, string>; policy: Record<string, unknown> }[]> {
+    const rows = await manager.query<Pick<SubscriptionRow, 'id' | 'scope_filter' | 'policy'>[]>(
+      `SELECT id, scope_filter, policy FROM subscriptions
+       WHERE organisation_id = $1 AND NOT deleted AND status IN ('active', 'disabled')
+       ORDER BY created_at, id`,
+      [organisationId],
+    );
+    return rows.map((row) => ({ id: row.id, scopeFilter: row.scope_filter, policy: row.policy }));
+  }
+
   async findDueForExpiry(now: Date, limit: number): Promise<{ id: string; organisationId: string }[]> {
     const rows = await this.dataSource.query<{ id: string; organisation_id: string }[]>(
       `SELECT id, organisation_id FROM subscriptions

@@ -665,6 +665,56 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       });
     });
 
+    it('refuses (409) an organisation change its saved subscriptions would not fit, and changes nothing', async () => {
+      const created = await api.request({
+        method: 'POST',
+        url: '/admin/v1/organisations',
+        headers: admin,
+        body: { name: 'Switching' },
+      });
+      const organisationId = (created.body['organisation'] as { id: string }).id;
+      const key = created.body['apiKey'] as string;
+      await api.request({
+        method: 'POST',
+        url: '/v1/event-types',
+        key,
+        body: { eventTypes: [{ name: 'booking.created' }] },
+      });
+      const unscoped = await createSubscription({ eventTypes: ['booking.created'] }, key);
+      const collides = await createSubscription(
+        {
+          eventTypes: ['booking.created'],
+          scopeFilter: { centerId: 'ctr_1' },
+          policy: { headers: { extra: { 'X-AviationAlley-Event': 'mine' } } },
+        },
+        key,
+      );
+      expect([unscoped.status, collides.status]).toEqual([201, 201]);
+
+      const switched = await api.request({
+        method: 'PATCH',
+        url: `/admin/v1/organisations/${organisationId}`,
+        headers: admin,
+        body: { profile: 'aviationalley' },
+      });
+      expect(switched.status).toBe(409);
+      expect(switched.body['error']).toMatchObject({
+        code: 'SUBSCRIPTIONS_DO_NOT_FIT',
+        details: {
+          subscriptions: [
+            { id: unscoped.body['id'], problem: expect.stringContaining('scopeFilter.centerId') as unknown },
+            { id: collides.body['id'], problem: expect.stringContaining('X-AviationAlley-Event') as unknown },
+          ],
+        },
+      });
+      const unchanged = await api.request({
+        method: 'GET',
+        url: `/v1/subscriptions/${String(collides.body['id'])}`,
+        key,
+      });
+      expect(unchanged.body['profile']).toBe('standard-webhooks');
+    });
+
     it('refuses an unknown profile, two lifetime units, a default that collides with the profile, and a bad template', async () => {
       const create = (body: Record<string, unknown>) =>
         api.request({
