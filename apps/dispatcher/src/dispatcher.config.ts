@@ -5,7 +5,8 @@ import {
   loadEnvironmentConfig,
   serviceEnvironmentSchema,
   type ServiceEnvironment,
-  StartupError,
+  configuredOrStartupError,
+  refuseInProduction,
   timeScaleOf,
 } from '@skyhook/service-runtime';
 
@@ -48,20 +49,13 @@ export const DISPATCHER_CONFIG = Symbol('DISPATCHER_CONFIG');
 
 export function loadDispatcherConfig(environment: NodeJS.ProcessEnv): DispatcherConfig {
   const parsed = loadEnvironmentConfig(dispatcherEnvironmentSchema, environment);
-  if (parsed.SKYHOOK_ALLOW_HTTP_LOOPBACK && parsed.NODE_ENV === 'production') {
-    throw new StartupError(
-      'invalid configuration: SKYHOOK_ALLOW_HTTP_LOOPBACK must not be true in production',
-    );
-  }
-  let secretCipher: SecretCipher;
-  try {
-    secretCipher = secretCipherFromEnvironment({
+  refuseInProduction(parsed, { SKYHOOK_ALLOW_HTTP_LOOPBACK: parsed.SKYHOOK_ALLOW_HTTP_LOOPBACK });
+  const secretCipher = configuredOrStartupError(() =>
+    secretCipherFromEnvironment({
       SECRETS_MASTER_KEY: parsed.SECRETS_MASTER_KEY,
       SECRETS_PREVIOUS_MASTER_KEYS: parsed.SECRETS_PREVIOUS_MASTER_KEYS,
-    });
-  } catch (error) {
-    throw new StartupError(`invalid configuration: ${(error as Error).message}`);
-  }
+    }),
+  );
   return {
     ...parsed,
     kafka: kafkaSettingsFrom(parsed, 'skyhook-dispatcher'),

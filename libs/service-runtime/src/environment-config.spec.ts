@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { StartupError } from './configuration.error';
-import { loadEnvironmentConfig, serviceEnvironmentSchema, timeScaleOf } from './environment-config';
+import {
+  configuredOrStartupError,
+  loadEnvironmentConfig,
+  refuseInProduction,
+  serviceEnvironmentSchema,
+  timeScaleOf,
+} from './environment-config';
 
 const schema = serviceEnvironmentSchema.extend({
   KAFKA_BROKERS: z.string(),
@@ -74,5 +80,27 @@ describe('SKYHOOK_TIME_SCALE', () => {
       SKYHOOK_TIME_SCALE: '60',
     });
     expect(() => timeScaleOf(production)).toThrow(/SKYHOOK_TIME_SCALE .* must not be set in production/);
+  });
+});
+
+describe('refuseInProduction', () => {
+  it('names every development-only setting that is on, and only in production', () => {
+    const settings = { SKYHOOK_ALLOW_HTTP_LOOPBACK: true, OTHER: false, SKYHOOK_TIME_SCALE: true };
+    expect(() => refuseInProduction({ NODE_ENV: 'production' }, settings)).toThrow(
+      'invalid configuration: SKYHOOK_ALLOW_HTTP_LOOPBACK, SKYHOOK_TIME_SCALE is for development and tests only and must not be set in production',
+    );
+    expect(() => refuseInProduction({ NODE_ENV: 'development' }, settings)).not.toThrow();
+    expect(() => refuseInProduction({ NODE_ENV: 'production' }, { OTHER: false })).not.toThrow();
+  });
+});
+
+describe('configuredOrStartupError', () => {
+  it('turns a failing setting into the one-line start-up error', () => {
+    expect(() =>
+      configuredOrStartupError(() => {
+        throw new Error('SECRETS_MASTER_KEY must be 32 bytes');
+      }),
+    ).toThrow(new StartupError('invalid configuration: SECRETS_MASTER_KEY must be 32 bytes'));
+    expect(configuredOrStartupError(() => 42)).toBe(42);
   });
 });

@@ -57,16 +57,41 @@ function withoutEmptyValues(environment: NodeJS.ProcessEnv): Record<string, stri
 }
 
 /**
+ * Development-and-test settings (`{ SKYHOOK_ALLOW_HTTP_LOOPBACK: true }`): any that is on stops a
+ * production service, naming it, before it can reach a real endpoint.
+ */
+export function refuseInProduction(
+  environment: Pick<ServiceEnvironment, 'NODE_ENV'>,
+  developmentOnly: Readonly<Record<string, boolean>>,
+): void {
+  if (environment.NODE_ENV !== 'production') return;
+  const set = Object.keys(developmentOnly).filter((name) => developmentOnly[name]);
+  if (set.length > 0) {
+    throw new StartupError(
+      `invalid configuration: ${set.join(', ')} is for development and tests only and must not be set in production`,
+    );
+  }
+}
+
+/**
  * The validated time scale. A scaled clock in production would retry a partner's endpoint
  * within milliseconds and expire subscriptions early, so anything but 1 stops the service.
  */
 export function timeScaleOf(
   environment: Pick<ServiceEnvironment, 'NODE_ENV' | 'SKYHOOK_TIME_SCALE'>,
 ): number {
-  if (environment.SKYHOOK_TIME_SCALE !== 1 && environment.NODE_ENV === 'production') {
-    throw new StartupError(
-      'invalid configuration: SKYHOOK_TIME_SCALE is for tests and demos and must not be set in production',
-    );
-  }
+  refuseInProduction(environment, { SKYHOOK_TIME_SCALE: environment.SKYHOOK_TIME_SCALE !== 1 });
   return environment.SKYHOOK_TIME_SCALE;
+}
+
+/**
+ * Builds a setting that validates itself (a cipher from its keys, say), turning its error into
+ * the one-line start-up error every other configuration problem gives.
+ */
+export function configuredOrStartupError<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new StartupError(`invalid configuration: ${(error as Error).message}`);
+  }
 }
