@@ -8,6 +8,7 @@ import {
 } from '@skyhook/contracts';
 import { currentTraceId } from '@skyhook/observability';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
+import { keyHashPartitioner } from './key-hash-partitioner';
 import { type MessagingMetrics } from './messaging-metrics';
 
 /**
@@ -70,6 +71,7 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     // kafkajs keeps idempotent ordering guarantees only with one request in flight.
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    createPartitioner: keyHashPartitioner,
   });
 }
 
