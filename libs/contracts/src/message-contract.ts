@@ -2,11 +2,14 @@ import { type z } from 'zod';
 import { ContractViolationCode, ContractViolationError } from './contract-violation.error';
 import { type TopicDefinition } from './topics';
 
-/** Header names Skyhook sets on every record it produces. */
+/**
+ * Header names Skyhook sets on the records it produces. Values are always JSON, which the
+ * schema header implies, so no content-type header is sent: kafkajs builds each header in a
+ * buffer of its own, and at fan-out's rates a constant header was a tenth of its CPU.
+ */
 export const MESSAGE_HEADERS = {
   schema: 'skyhook-schema',
   traceId: 'skyhook-trace-id',
-  contentType: 'content-type',
 } as const;
 
 /**
@@ -58,10 +61,7 @@ export function encodeMessage<TValue>(contract: MessageContract<TValue>, value: 
   return {
     key: contract.keyOf(parsed.data),
     value: Buffer.from(JSON.stringify(parsed.data)),
-    headers: {
-      [MESSAGE_HEADERS.schema]: schemaHeaderOf(contract),
-      [MESSAGE_HEADERS.contentType]: 'application/json',
-    },
+    headers: { [MESSAGE_HEADERS.schema]: schemaHeaderOf(contract) },
   };
 }
 
@@ -73,10 +73,7 @@ export function encodeTrustedMessage<TValue>(
   return {
     key: contract.keyOf(value),
     value: Buffer.from(JSON.stringify(value)),
-    headers: {
-      [MESSAGE_HEADERS.schema]: schemaHeaderOf(contract),
-      [MESSAGE_HEADERS.contentType]: 'application/json',
-    },
+    headers: { [MESSAGE_HEADERS.schema]: schemaHeaderOf(contract) },
   };
 }
 
