@@ -30,3 +30,14 @@ export function profilingNodeOptions(): string[] {
   const directory = process.env['BENCH_CPU_PROFILE_DIR'];
   return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`] : [];
 }
+
+/**
+ * Node options for the services under test: the profiling ones, plus any in
+ * `BENCH_SERVICE_NODE_OPTIONS` (space-separated), to compare runtime settings in one run.
+ */
+export function benchServiceNodeOptions(): string[] {
+  const extra = (process.env['BENCH_SERVICE_NODE_OPTIONS'] ?? '')
+    .split(' ')
+    .filter((option) => option !== '');
+  return [...profilingNodeOptions(), ...extra];
+}

@@ -12,11 +12,16 @@ import {
 
 const PRODUCERS = 3;
 
+/** Bounds one produce request (kafkajs builds it in memory). */
+const PRODUCE_CHUNK = 2_000;
+
 /**
  * An idempotent kafkajs producer keeps one request in flight per broker connection, so one
  * producer serialises every produce. Requests are spread over a small pool by subscription:
  * a subscription always leaves through the same producer, so its requests stay in order,
- * while one wide event's requests go out over all of them at once.
+ * while one wide event's requests go out over all of them at once. Each producer works through
+ * its own share chunk by chunk without waiting for the others, so while one waits for the
+ * broker's acknowledgement the next builds its request.
  */
 @Injectable()
 export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShutdown {
@@ -30,18 +35,30 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     this.producers = Array.from({ length: PRODUCERS }, () => new ContractProducer(kafka, settings, metrics));
   }
 
-  /** Sends every request, each through its subscription's producer, the producers in parallel. */
+  /**
+   * Sends every request, each through its subscription's producer, the producers in parallel;
+   * resolves when Kafka has acknowledged them all. Built in process from validated events and
+   * the index, the requests are not validated again here: the consumers validate on receipt.
+   */
   async send(requests: readonly DeliveryRequest[]): Promise<void> {
     const lanes: DeliveryRequest[][] = this.producers.map(() => []);
     for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
     await Promise.all(
-      lanes
-        .map((lane, index) => ({ lane, producer: this.producers[index] as ContractProducer }))
-        .filter(({ lane }) => lane.length > 0)
-        .map(({ lane, producer }) =>
-          producer.send(deliveryRequestContract, 'deliveryRequests', lane, { trusted: true }),
-        ),
+      lanes.map((lane, index) => this.sendLane(this.producers[index] as ContractProducer, lane)),
     );
+  }
+
+  private async sendLane(producer: ContractProducer, lane: readonly DeliveryRequest[]): Promise<void> {
+    for (let start = 0; start < lane.length; start += PRODUCE_CHUNK) {
+      await producer.send(
+        deliveryRequestContract,
+        'deliveryRequests',
+        lane.slice(start, start + PRODUCE_CHUNK),
+        {
+          trusted: true,
+        },
+      );
+    }
   }
 
   async onModuleInit(): Promise<void> {

@@ -6,9 +6,6 @@ import { type ConsumedRecord, ContractProducer, sendToDeadLetter } from '@skyhoo
 import { DeliveryRequestProducers } from './delivery-request-producers';
 import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
 
-/** Bounds one produce request (kafkajs builds it in memory). */
-const PRODUCE_CHUNK = 5_000;
-
 /**
  * Inbound events in, one delivery request per match out. The handler takes a run of
  * consecutive records of one partition and resolves only after their requests are
@@ -53,10 +50,7 @@ export class InboundEventsController {
       this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
       this.metrics.matchesPerEvent.observe(plan.requests.length);
     }
-    for (let start = 0; start < requests.length; start += PRODUCE_CHUNK) {
-      // Built here from validated events and the index: the consumers validate them on receipt.
-      await this.requestProducers.send(requests.slice(start, start + PRODUCE_CHUNK));
-    }
+    await this.requestProducers.send(requests);
     for (const request of requests) {
       this.metrics.deliveryRequests.inc({ kind: request.test ? 'test' : request.held ? 'held' : 'send' });
     }
