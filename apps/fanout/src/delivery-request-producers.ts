@@ -39,24 +39,30 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
    * Sends every request, each through its subscription's producer, the producers in parallel;
    * resolves when Kafka has acknowledged them all. Built in process from validated events and
    * the index, the requests are not validated again here: the consumers validate on receipt.
+   * Each request carries the trace id `traceIdOf` gives (its event's).
    */
-  async send(requests: readonly DeliveryRequest[]): Promise<void> {
+  async send(
+    requests: readonly DeliveryRequest[],
+    traceIdOf: (request: DeliveryRequest) => string | undefined,
+  ): Promise<void> {
     const lanes: DeliveryRequest[][] = this.producers.map(() => []);
     for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
     await Promise.all(
-      lanes.map((lane, index) => this.sendLane(this.producers[index] as ContractProducer, lane)),
+      lanes.map((lane, index) => this.sendLane(this.producers[index] as ContractProducer, lane, traceIdOf)),
     );
   }
 
-  private async sendLane(producer: ContractProducer, lane: readonly DeliveryRequest[]): Promise<void> {
+  private async sendLane(
+    producer: ContractProducer,
+    lane: readonly DeliveryRequest[],
+    traceIdOf: (request: DeliveryRequest) => string | undefined,
+  ): Promise<void> {
     for (let start = 0; start < lane.length; start += PRODUCE_CHUNK) {
       await producer.send(
         deliveryRequestContract,
         'deliveryRequests',
         lane.slice(start, start + PRODUCE_CHUNK),
-        {
-          trusted: true,
-        },
+        { trusted: true, traceIdOf },
       );
     }
   }

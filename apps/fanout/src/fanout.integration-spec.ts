@@ -17,6 +17,7 @@ import {
   topicNameOf,
 } from '@skyhook/messaging';
 import { DEAD_LETTER_HEADERS } from '@skyhook/messaging';
+import { runWithTraceId } from '@skyhook/observability';
 import {
   pollUntil,
   readTopic,
@@ -227,6 +228,42 @@ describe('fanout service against a real broker', () => {
     } finally {
       await requests.stop();
       await deadLetters.stop();
+      expect(await fanout.stop()).toBe(0);
+      await h.producer.disconnect();
+    }
+  });
+
+  it("sends each delivery request in its own event's trace, also when one call handles events of several traces", async () => {
+    const h = await harness();
+    await organisation(h, 'org_a', ['booking.created']);
+    for (const id of ['sub_1', 'sub_2']) await subscriptionEvent(h, id, created(['booking.created']));
+    // Published before fan-out starts, both wait on one partition and are handled in one call.
+    for (const [eventId, traceId] of [
+      ['evt_one', 'trace-one'],
+      ['evt_two', 'trace-two'],
+    ] as const) {
+      await runWithTraceId(traceId, () =>
+        h.producer.send(inboundEventContract, 'inboundEvents', [inboundEvent(eventId, 'booking.created')]),
+      );
+    }
+    const requests = await readTopic(h.settings.brokers, topicNameOf(h.settings, 'deliveryRequests'));
+    const fanout = await startService('fanout', h.environment);
+    try {
+      await pollUntil(() => requests.records.length >= 4, { description: 'four delivery requests' });
+      const traces = requests.records
+        .map((record) => {
+          const request = JSON.parse(record.value) as DeliveryRequest;
+          return `${request.event.id}/${request.subscriptionId} ${record.headers['skyhook-trace-id']}`;
+        })
+        .sort();
+      expect(traces).toEqual([
+        'evt_one/sub_1 trace-one',
+        'evt_one/sub_2 trace-one',
+        'evt_two/sub_1 trace-two',
+        'evt_two/sub_2 trace-two',
+      ]);
+    } finally {
+      await requests.stop();
       expect(await fanout.stop()).toBe(0);
       await h.producer.disconnect();
     }

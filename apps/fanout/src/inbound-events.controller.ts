@@ -25,6 +25,8 @@ export class InboundEventsController {
   @EventPattern('inboundEvents')
   async fanOut(@Payload() records: ConsumedRecord<InboundEvent>[]): Promise<void> {
     const requests: DeliveryRequest[] = [];
+    // Each request travels in its event's trace, so the dispatcher's log lines join the publish.
+    const traceIdOfEvent = new Map<string, string>();
     for (const record of records) {
       const plan = planFanout(
         record.value,
@@ -46,11 +48,12 @@ export class InboundEventsController {
         this.metrics.events.inc({ outcome: plan.reason.toLowerCase() });
         continue;
       }
-      requests.push(...plan.requests);
+      for (const request of plan.requests) requests.push(request);
+      traceIdOfEvent.set(record.value.id, record.traceId);
       this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
       this.metrics.matchesPerEvent.observe(plan.requests.length);
     }
-    await this.requestProducers.send(requests);
+    await this.requestProducers.send(requests, (request) => traceIdOfEvent.get(request.event.id));
     for (const request of requests) {
       this.metrics.deliveryRequests.inc({ kind: request.test ? 'test' : request.held ? 'held' : 'send' });
     }

@@ -39,15 +39,17 @@ export class ContractProducer {
    * Validates every value first: one invalid value rejects the whole send, nothing is
    * half-written. `trusted` skips that for values built in process from already validated
    * input on a hot path (fan-out's delivery requests); consumers validate on receipt anyway.
+   * Each record carries the current trace id, or the one `traceIdOf` gives for its value (a
+   * batch handler's values come from records of different traces).
    */
   async send<TValue>(
     contract: MessageContract<TValue>,
     topicKey: TopicKey,
     values: readonly TValue[],
-    options: { trusted?: boolean } = {},
+    options: { trusted?: boolean; traceIdOf?: (value: TValue) => string | undefined } = {},
   ): Promise<void> {
     if (values.length === 0) return;
-    const messages = encodeForKafka(contract, values, options.trusted === true);
+    const messages = encodeForKafka(contract, values, options.trusted === true, options.traceIdOf);
     const topic = topicNameOf(this.settings, topicKey);
     await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
     this.metrics?.recordsProduced.inc({ topic: topicKey }, messages.length);
@@ -77,17 +79,19 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
 
 /**
  * Kafka messages of `values` under their contract, validated unless `trusted`, each carrying
- * the current trace id so the consumer's log lines follow the same request.
+ * its trace id (`traceIdOf`, else the current one) so the consumer's log lines follow the
+ * same request.
  */
 export function encodeForKafka<TValue>(
   contract: MessageContract<TValue>,
   values: readonly TValue[],
   trusted: boolean,
+  traceIdOf: (value: TValue) => string | undefined = currentTraceId,
 ): Message[] {
-  const traceId = currentTraceId();
   const encode = trusted ? encodeTrustedMessage : encodeMessage;
   return values.map((value) => {
     const encoded = encode(contract, value);
+    const traceId = traceIdOf(value);
     const headers =
       traceId === undefined ? encoded.headers : { ...encoded.headers, [MESSAGE_HEADERS.traceId]: traceId };
     return { key: encoded.key, value: encoded.value, headers };
