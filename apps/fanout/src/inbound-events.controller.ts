@@ -54,8 +54,11 @@ export class InboundEventsController {
       this.metrics.matchesPerEvent.observe(plan.requests.length);
     }
     await this.requestProducers.send(requests, (request) => traceIdOfEvent.get(request.event.id));
-    for (const request of requests) {
-      this.metrics.deliveryRequests.inc({ kind: request.test ? 'test' : request.held ? 'held' : 'send' });
+    // Counted per kind, then added once each: a labelled increment per request is measurable here.
+    const kinds = { send: 0, held: 0, test: 0 };
+    for (const request of requests) kinds[request.test ? 'test' : request.held ? 'held' : 'send'] += 1;
+    for (const [kind, count] of Object.entries(kinds)) {
+      if (count > 0) this.metrics.deliveryRequests.inc({ kind }, count);
     }
   }
 }
