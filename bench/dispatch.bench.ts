@@ -66,7 +66,7 @@ import {
   prepareWebhook,
   type WebhookPreparation,
 } from '@skyhook/webhook-signing';
-import { processCpuMs, profilingNodeOptions } from './process-cpu';
+import { benchServiceNodeOptions, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
 const ORGANISATIONS = 10;
@@ -730,7 +730,7 @@ async function skyhookRow(
       const child = launchServiceProcess(
         name,
         { ...environment, ...extra, PORT: String(port) },
-        { nodeOptions: profilingNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
+        { nodeOptions: benchServiceNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
       );
       services.push(child);
       const giveUpAt = Date.now() + 60_000;

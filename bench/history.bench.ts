@@ -33,7 +33,7 @@ import {
 import { createDataSource, runMigrations } from '@skyhook/persistence';
 import { measureHistoryQueries } from './history-queries';
 import { generateHistory } from './history-data';
-import { processCpuMs, profilingNodeOptions } from './process-cpu';
+import { benchServiceNodeOptions, processCpuMs } from './process-cpu';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -165,7 +165,7 @@ async function measureProjection(
   const history = launchServiceProcess(
     'history',
     { ...environment, DATABASE_URL: url, PORT: String(port) },
-    { nodeOptions: profilingNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
+    { nodeOptions: benchServiceNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
   );
   try {
     let readyAt = 0;

@@ -153,6 +153,28 @@ describe('statement rows', () => {
     const attempts = JSON.parse(attemptRowsJson(batch.attempts)) as Record<string, unknown>[];
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).not.toHaveProperty('request');
+    // Exactly the columns INSERT_ATTEMPTS reads.
+    expect(Object.keys(attempts[0] ?? {}).sort()).toEqual(
+      [
+        'publishedAt',
+        'deliveryId',
+        'attemptNumber',
+        'organisationId',
+        'subscriptionId',
+        'attemptedAt',
+        'durationMs',
+        'url',
+        'requestHeaders',
+        'requestBodyBytes',
+        'outcome',
+        'responseStatus',
+        'responseBody',
+        'errorCode',
+        'errorMessage',
+        'result',
+        'nextAttemptAt',
+      ].sort(),
+    );
     expect(attempts[0]).toMatchObject({
       deliveryId: request.deliveryId,
       attemptNumber: 1,

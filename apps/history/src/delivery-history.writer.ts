@@ -61,9 +61,33 @@ const UPSERT_DELIVERIES = `
     request = COALESCE(d.request, EXCLUDED.request),
     updated_at = now()`;
 
-/** The JSON rows of `INSERT_ATTEMPTS`: each attempt without the request it may carry. */
+/**
+ * The JSON rows of `INSERT_ATTEMPTS`: exactly the columns it reads, so neither the request an
+ * attempt may carry nor the fields the table does not keep are sent. Built field by field: an
+ * object rest per attempt (`{ request, ...row }`) was the writer's largest cost in a profile.
+ */
 export function attemptRowsJson(attempts: readonly DeliveryAttempted[]): string {
-  return JSON.stringify(attempts.map(({ request: _request, ...row }) => row));
+  return JSON.stringify(
+    attempts.map((attempt) => ({
+      publishedAt: attempt.publishedAt,
+      deliveryId: attempt.deliveryId,
+      attemptNumber: attempt.attemptNumber,
+      organisationId: attempt.organisationId,
+      subscriptionId: attempt.subscriptionId,
+      attemptedAt: attempt.attemptedAt,
+      durationMs: attempt.durationMs,
+      url: attempt.url,
+      requestHeaders: attempt.requestHeaders,
+      requestBodyBytes: attempt.requestBodyBytes,
+      outcome: attempt.outcome,
+      responseStatus: attempt.responseStatus,
+      responseBody: attempt.responseBody,
+      errorCode: attempt.errorCode,
+      errorMessage: attempt.errorMessage,
+      result: attempt.result,
+      nextAttemptAt: attempt.nextAttemptAt,
+    })),
+  );
 }
 
 /** The JSON rows of `UPSERT_DELIVERIES`: the summaries as they are. */
