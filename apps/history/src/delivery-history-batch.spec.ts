@@ -44,6 +44,7 @@ describe('planning a batch of delivery events', () => {
         lastResponseStatus: 200,
         skipReason: null,
         request,
+        opensDelivery: true,
       },
     ]);
     expect(batch.days).toEqual(new Set([Date.parse('2026-11-20T00:00:00Z')]));
@@ -185,7 +186,23 @@ describe('statement rows', () => {
     const deliveries = JSON.parse(deliveryRowsJson(batch.deliveries)) as Record<string, unknown>[];
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ status: 'held', attemptCount: 2, request });
+    expect(deliveries[0]).not.toHaveProperty('opensDelivery');
     const later = planHistoryBatch([attempted(request, 2, 'delivered')], KEEP_ALL).deliveries;
     expect((JSON.parse(deliveryRowsJson(later)) as Record<string, unknown>[])[0]?.['request']).toBeNull();
+  });
+
+  it('marks a delivery as opened in the run only when the run holds its attempt (or skip) number 1', () => {
+    const request = deliveryRequest(1);
+    const opensOf = (events: Parameters<typeof planHistoryBatch>[0]) =>
+      planHistoryBatch(events, KEEP_ALL).deliveries.map((delivery) => delivery.opensDelivery);
+    expect(opensOf([attempted(request, 1, 'retry-scheduled')])).toEqual([true]);
+    expect(opensOf([skipped(request, 1, 'held')])).toEqual([true]);
+    expect(opensOf([attempted(request, 2, 'retry-scheduled'), attempted(request, 3, 'delivered')])).toEqual([
+      false,
+    ]);
+    // Out of log order (a re-produced first attempt after a later one): still opened here.
+    expect(
+      opensOf([attempted(request, 2, 'retry-scheduled'), attempted(request, 1, 'retry-scheduled')]),
+    ).toEqual([true]);
   });
 });

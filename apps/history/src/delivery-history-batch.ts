@@ -52,6 +52,11 @@ export interface DeliverySummary {
   readonly skipReason: SkipReason | null;
   /** The first request any of the events carried (attempt 1 and skips carry it). */
   readonly request: DeliveryRequest | null;
+  /**
+   * The run holds the delivery's first event (attempt number 1, an attempt or a skip), so its
+   * row is new unless that event was projected before: the writer inserts rather than merges.
+   */
+  readonly opensDelivery: boolean;
 }
 
 /** What one handler call writes: the attempt rows to insert and one summary per delivery. */
@@ -90,6 +95,7 @@ interface SummaryInProgress {
   lastResponseStatus: number | null;
   skipReason: SkipReason | null;
   request: DeliveryRequest | null;
+  opensDelivery: boolean;
 }
 
 /**
@@ -171,6 +177,7 @@ function startSummary(event: DeliveryEvent): SummaryInProgress {
     lastResponseStatus: event.type === 'DeliveryAttempted' ? event.responseStatus : null,
     skipReason: event.type === 'DeliverySkipped' ? event.reason : null,
     request: event.request,
+    opensDelivery: event.attemptNumber === 1,
   };
 }
 
@@ -185,6 +192,7 @@ function foldInto(summary: SummaryInProgress, event: DeliveryEvent): void {
     summary.skipReason = event.type === 'DeliverySkipped' ? event.reason : null;
   }
   if (event.attemptNumber > summary.attemptCount) summary.attemptCount = event.attemptNumber;
+  if (event.attemptNumber === 1) summary.opensDelivery = true;
   summary.request ??= event.request;
   if (event.type !== 'DeliveryAttempted') return;
   // NaN (no attempt yet) compares false both ways: the first attempt always sets both ends.
@@ -224,5 +232,6 @@ function finishSummary(summary: SummaryInProgress): DeliverySummary {
     lastResponseStatus: summary.lastResponseStatus,
     skipReason: summary.skipReason,
     request: summary.request,
+    opensDelivery: summary.opensDelivery,
   };
 }

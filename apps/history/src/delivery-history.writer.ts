@@ -25,13 +25,13 @@ const INSERT_ATTEMPTS = `
   ON CONFLICT (published_at, delivery_id, attempt_number) DO NOTHING`;
 
 /**
- * One row per delivery, merged with what is there by the same rules `planHistoryBatch` folds a
- * batch with, so the result does not depend on how events were split into batches or how often
- * they were re-delivered: the status fields follow the latest event (an older one, replayed
- * late, never overwrites a newer one), the last outcome follows the latest attempt, counts and
- * times only grow, the first request stays. SET expressions read the row as it was.
+ * New `deliveries` rows, for deliveries whose first event is in the batch. A plain insert:
+ * measured against the merging upsert below with four writers, it cost PostgreSQL about a third
+ * less CPU per row (the arbiter probe and speculative insertion of ON CONFLICT are most of a
+ * row's cost on this table). A row that is already there fails it with a unique violation,
+ * and the batch is written again with the upsert.
  */
-const UPSERT_DELIVERIES = `
+const INSERT_DELIVERIES = `
   INSERT INTO deliveries AS d (published_at, delivery_id, organisation_id, subscription_id, event_id,
     event_type, test, status, status_at, attempt_count, first_attempt_at, last_attempt_at,
     next_attempt_at, last_outcome, last_response_status, skip_reason, request)
@@ -42,7 +42,16 @@ const UPSERT_DELIVERIES = `
     "organisationId" text, "subscriptionId" text, "eventId" text, "eventType" text, test boolean,
     status text, "statusAt" timestamptz, "attemptCount" int, "firstAttemptAt" timestamptz,
     "lastAttemptAt" timestamptz, "nextAttemptAt" timestamptz, "lastOutcome" text,
-    "lastResponseStatus" int, "skipReason" text, request jsonb)
+    "lastResponseStatus" int, "skipReason" text, request jsonb)`;
+
+/**
+ * One row per delivery, merged with what is there by the same rules `planHistoryBatch` folds a
+ * batch with, so the result does not depend on how events were split into batches or how often
+ * they were re-delivered: the status fields follow the latest event (an older one, replayed
+ * late, never overwrites a newer one), the last outcome follows the latest attempt, counts and
+ * times only grow, the first request stays. SET expressions read the row as it was.
+ */
+const UPSERT_DELIVERIES = `${INSERT_DELIVERIES}
   ON CONFLICT (published_at, delivery_id) DO UPDATE SET
     status = CASE WHEN EXCLUDED.status_at >= d.status_at THEN EXCLUDED.status ELSE d.status END,
     next_attempt_at = CASE WHEN EXCLUDED.status_at >= d.status_at
@@ -90,9 +99,29 @@ export function attemptRowsJson(attempts: readonly DeliveryAttempted[]): string 
   );
 }
 
-/** The JSON rows of `UPSERT_DELIVERIES`: the summaries as they are. */
+/** The JSON rows of `INSERT_DELIVERIES` and `UPSERT_DELIVERIES`: exactly the columns they read. */
 export function deliveryRowsJson(deliveries: readonly DeliverySummary[]): string {
-  return JSON.stringify(deliveries);
+  return JSON.stringify(
+    deliveries.map((delivery) => ({
+      publishedAt: delivery.publishedAt,
+      deliveryId: delivery.deliveryId,
+      organisationId: delivery.organisationId,
+      subscriptionId: delivery.subscriptionId,
+      eventId: delivery.eventId,
+      eventType: delivery.eventType,
+      test: delivery.test,
+      status: delivery.status,
+      statusAt: delivery.statusAt,
+      attemptCount: delivery.attemptCount,
+      firstAttemptAt: delivery.firstAttemptAt,
+      lastAttemptAt: delivery.lastAttemptAt,
+      nextAttemptAt: delivery.nextAttemptAt,
+      lastOutcome: delivery.lastOutcome,
+      lastResponseStatus: delivery.lastResponseStatus,
+      skipReason: delivery.skipReason,
+      request: delivery.request,
+    })),
+  );
 }
 
 /** Writes planned batches into `delivery_attempts` and `deliveries`. */
@@ -100,12 +129,28 @@ export class DeliveryHistoryWriter {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Both statements in one transaction: the batch's offsets are committed only after it, so
+   * All statements in one transaction: the batch's offsets are committed only after it, so
    * a crash in between re-delivers the whole batch and neither table is ahead of the other.
+   * Deliveries that open in the batch are inserted, the rest merged; should one of those
+   * inserts find its row already there (the batch was projected before a crash, or a held
+   * delivery's replay starts at attempt 1), the whole batch is written again merging every row.
    * Resolves with the number of attempt rows that were new.
    */
   async write(batch: HistoryBatch): Promise<number> {
     if (batch.attempts.length === 0 && batch.deliveries.length === 0) return 0;
+    try {
+      return await this.writeOnce(batch, { insertOpened: true });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return this.writeOnce(batch, { insertOpened: false });
+    }
+  }
+
+  private writeOnce(batch: HistoryBatch, options: { insertOpened: boolean }): Promise<number> {
+    const opened = options.insertOpened ? batch.deliveries.filter((delivery) => delivery.opensDelivery) : [];
+    const merged = options.insertOpened
+      ? batch.deliveries.filter((delivery) => !delivery.opensDelivery)
+      : batch.deliveries;
     return this.dataSource.transaction(async (manager) => {
       const runner = manager.queryRunner;
       if (runner === undefined) throw new Error('a transaction always has its query runner');
@@ -114,12 +159,16 @@ export class DeliveryHistoryWriter {
         const result = await runner.query(INSERT_ATTEMPTS, [attemptRowsJson(batch.attempts)], true);
         inserted = result.affected ?? 0;
       }
-      if (batch.deliveries.length > 0) {
-        await runner.query(UPSERT_DELIVERIES, [deliveryRowsJson(batch.deliveries)]);
-      }
+      if (opened.length > 0) await runner.query(INSERT_DELIVERIES, [deliveryRowsJson(opened)]);
+      if (merged.length > 0) await runner.query(UPSERT_DELIVERIES, [deliveryRowsJson(merged)]);
       return inserted;
     });
   }
+}
+
+/** A row the statement inserts is already there (SQLSTATE 23505). */
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: unknown }).code === '23505';
 }
 
 /**
