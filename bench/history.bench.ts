@@ -9,6 +9,9 @@
  *  2. Projection throughput: attempt events waiting on the delivery-events topic, the real
  *     history service started on them; attempts/s from its readiness until every row is in
  *     PostgreSQL (BENCH_PROJECTION_DELIVERIES, default 100,000 deliveries × 2 attempts).
+ *  3. PostgreSQL alone (`writer`, not in the default parts): the same events planned and written
+ *     by the history writer, four transactions at a time as the service runs them, with no Kafka
+ *     and no service; attempts/s and PostgreSQL's CPU per attempt (all its processes, /proc).
  * Kafka and PostgreSQL come from the same provisioning as the tests.
  */
 import { randomBytes } from 'node:crypto';
@@ -30,10 +33,12 @@ import {
   kafkaSettingsFrom,
   provisionTopics,
 } from '@skyhook/messaging';
-import { createDataSource, runMigrations } from '@skyhook/persistence';
+import { createDataSource, DeliveryHistoryPartitions, runMigrations } from '@skyhook/persistence';
+import { type HistoryBatch, planHistoryBatch } from '../apps/history/src/delivery-history-batch';
+import { DeliveryHistoryWriter } from '../apps/history/src/delivery-history.writer';
 import { measureHistoryQueries } from './history-queries';
 import { generateHistory } from './history-data';
-import { benchServiceNodeOptions, processCpuMs } from './process-cpu';
+import { benchServiceNodeOptions, processCpuMs, processesCpuMs } from './process-cpu';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -210,6 +215,54 @@ async function measureProjection(
   }
 }
 
+/**
+ * PostgreSQL's own capacity for the projection's writes: the projection's events, planned in
+ * calls of 1,000 as the service plans them, written by four concurrent writers (the service
+ * consumes four partitions at once) into a fresh database. No Kafka, no service process.
+ */
+async function measureWriterAlone(
+  adminUrl: string,
+  deliveries: number,
+): Promise<{ attempts: number; attemptsPerSecond: number; postgresCpuUsPerAttempt: number }> {
+  const database = `skyhook_bench_writer_${randomBytes(4).toString('hex')}`;
+  const url = await ensureDatabase(adminUrl, database);
+  const dataSource = await createDataSource(
+    { url, poolSize: 4, ssl: false, connectTimeoutMs: 5_000 },
+    'skyhook-bench',
+  ).initialize();
+  try {
+    await runMigrations(dataSource);
+    const publishedAt = new Date();
+    await new DeliveryHistoryPartitions(dataSource).ensureDays([publishedAt]);
+    const events = attemptEvents(deliveries, publishedAt);
+    const batches: HistoryBatch[] = [];
+    for (let start = 0; start < events.length; start += 1_000) {
+      batches.push(planHistoryBatch(events.slice(start, start + 1_000), 0));
+    }
+    const writer = new DeliveryHistoryWriter(dataSource);
+    let next = 0;
+    const postgresCpuBefore = processesCpuMs('postgres');
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
+          await writer.write(batch);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1_000;
+    const postgresCpuMs = processesCpuMs('postgres') - postgresCpuBefore;
+    return {
+      attempts: events.length,
+      attemptsPerSecond: Math.round(events.length / seconds),
+      postgresCpuUsPerAttempt: Math.round(((postgresCpuMs * 1_000) / events.length) * 10) / 10,
+    };
+  } finally {
+    await dataSource.destroy();
+    await dropDatabase(adminUrl, database);
+  }
+}
+
 /** `skyhook_history_attempt_rows_total{outcome="inserted"}` as the history service reports it. */
 async function insertedAttemptRows(port: number): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
@@ -231,7 +284,7 @@ async function main(): Promise<void> {
     log,
   });
   try {
-    // BENCH_HISTORY_PARTS=queries (or projection) runs only that part.
+    // BENCH_HISTORY_PARTS=queries (or projection, or writer) runs only that part.
     const parts = (process.env['BENCH_HISTORY_PARTS'] ?? 'queries,projection').split(',');
     const lines: string[] = [];
     const report: Record<string, unknown> = {};
@@ -269,6 +322,16 @@ async function main(): Promise<void> {
         `projection: ${projection.attemptsPerSecond.toLocaleString('en-GB')} attempts/s, history CPU ${projection.historyCpuMsPerAttempt} ms/attempt (goal ≥ 20,000/s: ${
           projection.attemptsPerSecond >= 20_000 ? 'met' : 'NOT met'
         })`,
+      );
+    }
+    if (parts.includes('writer')) {
+      const writer = await measureWriterAlone(
+        infrastructure.postgresAdminUrl,
+        Number(process.env['BENCH_PROJECTION_DELIVERIES'] ?? 100_000),
+      );
+      report['writerAlone'] = writer;
+      lines.push(
+        `PostgreSQL alone (history writer, 4 writers, no Kafka or service): ${writer.attemptsPerSecond.toLocaleString('en-GB')} attempts/s, PostgreSQL CPU ${writer.postgresCpuUsPerAttempt} µs/attempt`,
       );
     }
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n${lines.join('\n')}\n`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: utime and stime in /proc/<pid>/stat are in 1/100 s on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -20,6 +20,26 @@ export function processCpuMs(pid: number): number {
     return (usage.user + usage.system) / 1_000;
   }
   return (processTicks(pid) * 1_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time (user + system) used so far by every process whose command name is `command`
+ * (e.g. all of PostgreSQL's backends and helpers), in ms: compare two readings.
+ */
+export function processesCpuMs(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
+      const ticks = processTicks(Number(entry));
+      if (!Number.isNaN(ticks)) total += ticks;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return (total * 1_000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**
