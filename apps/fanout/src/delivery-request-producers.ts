@@ -47,23 +47,37 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
   ): Promise<void> {
     const lanes: DeliveryRequest[][] = this.producers.map(() => []);
     for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
-    await Promise.all(
-      lanes.map((lane, index) => this.sendLane(this.producers[index] as ContractProducer, lane, traceIdOf)),
+    // On a failure the other lanes stop at their next chunk and the call fails only once all have
+    // stopped: nothing of this call is still being sent when the consumer retries it, so a retry
+    // cannot interleave with a late chunk of the attempt before.
+    const stop = { requested: false };
+    const outcomes = await Promise.allSettled(
+      lanes.map((lane, index) =>
+        this.sendLane(this.producers[index] as ContractProducer, lane, traceIdOf, stop),
+      ),
     );
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   private async sendLane(
     producer: ContractProducer,
     lane: readonly DeliveryRequest[],
     traceIdOf: (request: DeliveryRequest) => string | undefined,
+    stop: { requested: boolean },
   ): Promise<void> {
-    for (let start = 0; start < lane.length; start += PRODUCE_CHUNK) {
-      await producer.send(
-        deliveryRequestContract,
-        'deliveryRequests',
-        lane.slice(start, start + PRODUCE_CHUNK),
-        { trusted: true, traceIdOf },
-      );
+    for (let start = 0; start < lane.length && !stop.requested; start += PRODUCE_CHUNK) {
+      try {
+        await producer.send(
+          deliveryRequestContract,
+          'deliveryRequests',
+          lane.slice(start, start + PRODUCE_CHUNK),
+          { trusted: true, traceIdOf },
+        );
+      } catch (error) {
+        stop.requested = true;
+        throw error;
+      }
     }
   }
 
