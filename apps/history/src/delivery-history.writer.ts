@@ -26,10 +26,10 @@ const INSERT_ATTEMPTS = `
 
 /**
  * New `deliveries` rows, for deliveries whose first event is in the batch. A plain insert:
- * measured against the merging upsert below with four writers, it cost PostgreSQL about a third
- * less CPU per row (the arbiter probe and speculative insertion of ON CONFLICT are most of a
- * row's cost on this table). A row that is already there fails it with a unique violation,
- * and the batch is written again with the upsert.
+ * measured with four writers, ON CONFLICT (a merge, DO NOTHING or a NOT EXISTS probe alike) was
+ * about half of a row's PostgreSQL CPU on this table, and the whole write took a quarter less
+ * with the plain insert (bench/RESULTS.md). A row that is already there fails it with a unique
+ * violation, and the batch is written again with the upsert.
  */
 const INSERT_DELIVERIES = `
   INSERT INTO deliveries AS d (published_at, delivery_id, organisation_id, subscription_id, event_id,
