@@ -10,7 +10,8 @@ const source: PayloadTemplateSource = {
     type: 'review.completed',
     organisationId: 'org_1',
     scope: { centerId: 'ctr_9' },
-    occurredAt: '2026-05-30T18:09:12Z',
+    // With milliseconds, as a defaulted occurredAt has them: each profile writes its seed's format.
+    occurredAt: '2026-05-30T18:09:12.941Z',
     data: { review_id: 'rv_1', reference_id: 'LN-2026-0042', status: 'completed', report: { pages: 3 } },
   },
   delivery: { id: 'del_1', subscriptionId: 'sub_1', test: false },
@@ -79,7 +80,7 @@ describe('DELIVERY_PROFILES', () => {
     expect(bodyUnder('flintn')).toEqual({
       event_id: 'evt_1',
       event: 'review.completed',
-      created_at: '2026-05-30T18:09:12Z',
+      created_at: '2026-05-30T18:09:12.941Z',
       data: source.event.data,
     });
   });
@@ -96,6 +97,7 @@ describe('DELIVERY_PROFILES', () => {
       'report',
       'timestamp',
     ]);
+    expect((bodyUnder('flexorch') as { timestamp: string }).timestamp).toBe('2026-05-30T18:09:12Z');
   });
 
   it('FL3XX: Standard Webhooks deliveries; one-month, per-operator subscriptions renewable 5 days ahead', () => {
@@ -122,7 +124,7 @@ describe('DELIVERY_PROFILES', () => {
     expect(maxAttempts(policy.retry)).toBe(5);
     expect(policy.retry.retryOn).toBe('any-non-2xx');
     expect(JSON.stringify(bodyUnder('aviationalley'))).toBe(
-      '{"id":"del_1","type":"review.completed","centerId":"ctr_9","createdAt":"2026-05-30T18:09:12Z","data":{"review_id":"rv_1","reference_id":"LN-2026-0042","status":"completed","report":{"pages":3}}}',
+      '{"id":"del_1","type":"review.completed","centerId":"ctr_9","createdAt":"2026-05-30T18:09:12.941Z","data":{"review_id":"rv_1","reference_id":"LN-2026-0042","status":"completed","report":{"pages":3}}}',
     );
     expect(DELIVERY_PROFILES.aviationalley.subscriptions.requiredScopeKey).toBe('centerId');
   });

@@ -49,6 +49,11 @@ export interface DeliveryProfile {
 }
 
 const ref = (pointer: string): PayloadTemplate => ({ $ref: pointer });
+/** When the event occurred, written as the seed prints its timestamps. */
+const occurredAt = (format: 'iso8601-seconds' | 'iso8601-millis'): PayloadTemplate => ({
+  $ref: '/event/occurredAt',
+  format,
+});
 
 /**
  * For contracts that promise every delivery its retries and never mention disabling an
@@ -99,7 +104,8 @@ export const DELIVERY_PROFILES: Readonly<Record<DeliveryProfileName, DeliveryPro
           review_id: ref('/event/data/review_id'),
           reference_id: ref('/event/data/reference_id'),
           status: ref('/event/data/status'),
-          occurred_at: ref('/event/occurredAt'),
+          // The seed prints "occurred_at": "2026-05-30T18:09:12Z": UTC, whole seconds.
+          occurred_at: occurredAt('iso8601-seconds'),
         },
       },
       timeoutMs: seconds(10),
@@ -156,7 +162,12 @@ export const DELIVERY_PROFILES: Readonly<Record<DeliveryProfileName, DeliveryPro
       signature: { scheme: 'hmac-hex', header: 'X-Flexorch-Signature' },
       payload: {
         shape: 'template',
-        template: { event: ref('/event/type'), $spread: '/event/data', timestamp: ref('/event/occurredAt') },
+        // The seed prints "timestamp": "2024-01-15T10:30:00Z": UTC, whole seconds.
+        template: {
+          event: ref('/event/type'),
+          $spread: '/event/data',
+          timestamp: occurredAt('iso8601-seconds'),
+        },
       },
       retry: { delaysMs: [seconds(30)], retryOn: 'any-non-2xx' },
       ...SEED_WITHOUT_DISABLING,
@@ -197,7 +208,8 @@ export const DELIVERY_PROFILES: Readonly<Record<DeliveryProfileName, DeliveryPro
           id: ref('/delivery/id'),
           type: ref('/event/type'),
           centerId: ref('/event/scope/centerId'),
-          createdAt: ref('/event/occurredAt'),
+          // The seed prints "createdAt": "2026-05-31T14:03:22.000Z": UTC, milliseconds.
+          createdAt: occurredAt('iso8601-millis'),
           data: ref('/event/data'),
         },
       },

@@ -103,6 +103,28 @@ describe('payload templates', () => {
     });
   });
 
+  it('writes a timestamp in the format asked for, in UTC, and leaves other values as they are', () => {
+    const at = (occurredAt: string, format: string): unknown =>
+      compilePayloadTemplate(payloadTemplateSchema.parse({ t: { $ref: '/event/occurredAt', format } }))({
+        ...source,
+        event: { ...source.event, occurredAt },
+      });
+    expect(at('2026-05-30T18:09:12.941Z', 'iso8601-seconds')).toEqual({ t: '2026-05-30T18:09:12Z' });
+    expect(at('2026-05-30T20:09:12+02:00', 'iso8601-seconds')).toEqual({ t: '2026-05-30T18:09:12Z' });
+    expect(at('2026-05-31T14:03:22Z', 'iso8601-millis')).toEqual({ t: '2026-05-31T14:03:22.000Z' });
+    expect(at('2026-05-31T14:03:22.5+00:00', 'iso8601-millis')).toEqual({ t: '2026-05-31T14:03:22.500Z' });
+    // Data that is not a date-time passes through; a missing value still takes the default.
+    expect(render({ t: { $ref: '/event/data/status', format: 'iso8601-seconds' } })).toEqual({
+      t: 'completed',
+    });
+    expect(render({ t: { $ref: '/event/data/nested', format: 'iso8601-millis' } })).toEqual({
+      t: { a: [1, 2] },
+    });
+    expect(render({ t: { $ref: '/event/data/none', format: 'iso8601-seconds', default: null } })).toEqual({
+      t: null,
+    });
+  });
+
   it('accepts a bare constant or a whole $ref as the template', () => {
     expect(render({ $ref: '/event/data' })).toEqual(source.event.data);
     expect(render('ping')).toBe('ping');
@@ -125,7 +147,16 @@ describe('payload templates', () => {
     ['a bad escape', { id: { $ref: '/event/data/a~2' } }, 'must be escaped'],
     ['the prototype', { id: { $ref: '/event/data/__proto__' } }, 'must not name __proto__'],
     ['a non-string pointer', { id: { $ref: 7 } }, 'must be a JSON Pointer string'],
-    ['extra keys beside $ref', { id: { $ref: '/event/id', as: 'x' } }, 'takes only "$ref" and "default"'],
+    [
+      'extra keys beside $ref',
+      { id: { $ref: '/event/id', as: 'x' } },
+      'takes only "$ref", "default" and "format"',
+    ],
+    [
+      'an unknown timestamp format',
+      { t: { $ref: '/event/occurredAt', format: 'unix' } },
+      't.format: must be one of iso8601-seconds, iso8601-millis',
+    ],
     [
       'an object default',
       { id: { $ref: '/event/id', default: {} } },

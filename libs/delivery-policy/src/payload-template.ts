@@ -11,6 +11,9 @@ import { z } from 'zod';
  * - `{ "$ref": "/event/data/review_id" }` is the value at that JSON Pointer (RFC 6901) in the
  *   {@link PayloadTemplateSource}. When nothing is there, the key is left out of its object
  *   (`null` in an array), unless `"default": <constant>` says what to put instead.
+ *   `"format": "iso8601-seconds"` (or `"iso8601-millis"`) writes a timestamp in UTC with whole
+ *   seconds (`2026-05-30T18:09:12Z`) or milliseconds (`2026-05-31T14:03:22.000Z`), as a
+ *   receiver's documentation prints it; a value that is not an ISO 8601 date-time is left as is.
  * - `{ "$const": <any JSON> }` is that JSON as is, for a literal that looks like a directive.
  * - In an object, `"$spread": "/event/data"` (or a list of pointers) copies that object's
  *   fields in at that position: the flattening FlexOrch's `{event, job_id, status, …,
@@ -51,6 +54,18 @@ const SOURCE_FIELDS: Readonly<Record<string, readonly string[]>> = {
 };
 /** Fields whose insides are the publisher's: pointers may go deeper than the field itself. */
 const OPEN_FIELDS = new Set(['/event/scope', '/event/data']);
+/**
+ * Timestamp formats a `$ref` may ask for. Seeds print whole seconds (Flightline's
+ * `occurred_at`, FlexOrch's `timestamp`) or milliseconds (AviationAlley's `createdAt`), while
+ * publishers may send either, or an offset: a receiver parsing its documented format strictly
+ * must get exactly that.
+ */
+const TIMESTAMP_FORMATS: Readonly<Record<string, (instant: Date) => string>> = {
+  'iso8601-seconds': (instant) => `${instant.toISOString().slice(0, 19)}Z`,
+  'iso8601-millis': (instant) => instant.toISOString(),
+};
+/** What the publisher's `occurredAt` (and data fields) look like when they are date-times. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
 /** Never looked up: they name the prototype chain, not data. */
 const FORBIDDEN_TOKENS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -101,11 +116,20 @@ function templateIssues(template: PayloadTemplate): TemplateIssue[] {
     if (typeof node !== 'object' || node === null) return;
 
     if ('$ref' in node) {
-      const { $ref: pointer, default: fallback, ...rest } = node;
+      const { $ref: pointer, default: fallback, format, ...rest } = node;
       for (const key of Object.keys(rest)) {
-        issues.push({ path: [...path, key], message: 'a $ref directive takes only "$ref" and "default"' });
+        issues.push({
+          path: [...path, key],
+          message: 'a $ref directive takes only "$ref", "default" and "format"',
+        });
       }
       issues.push(...pointerIssues(pointer, [...path, '$ref']));
+      if (format !== undefined && (typeof format !== 'string' || !Object.hasOwn(TIMESTAMP_FORMATS, format))) {
+        issues.push({
+          path: [...path, 'format'],
+          message: `must be one of ${Object.keys(TIMESTAMP_FORMATS).join(', ')}`,
+        });
+      }
       if (fallback !== undefined && typeof fallback === 'object' && fallback !== null) {
         issues.push({ path: [...path, 'default'], message: 'must be a string, number, boolean or null' });
       }
@@ -200,7 +224,10 @@ function compileNode(node: PayloadTemplate): CompiledNode {
       });
   }
   if ('$ref' in node) {
-    const read = compileLookup(node['$ref'] as string);
+    const lookup = compileLookup(node['$ref'] as string);
+    const format = typeof node['format'] === 'string' ? TIMESTAMP_FORMATS[node['format']] : undefined;
+    const read =
+      format === undefined ? lookup : (source: PayloadTemplateSource) => formatted(lookup(source), format);
     const fallback = 'default' in node ? node['default'] : ABSENT;
     return (source) => {
       const value = read(source);
@@ -217,6 +244,13 @@ function compileNode(node: PayloadTemplate): CompiledNode {
 type ObjectPart =
   | { readonly kind: 'key'; readonly key: string; readonly value: CompiledNode }
   | { readonly kind: 'spread'; readonly read: (source: PayloadTemplateSource) => unknown };
+
+/** A date-time string written in `format`; anything else as it is. */
+function formatted(value: unknown, format: (instant: Date) => string): unknown {
+  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) return value;
+  const instant = new Date(value);
+  return Number.isNaN(instant.getTime()) ? value : format(instant);
+}
 
 function compileObject(node: { [key: string]: PayloadTemplate }): CompiledNode {
   const parts: ObjectPart[] = [];

@@ -70,7 +70,8 @@ describe('prepareWebhook', () => {
     expect(JSON.parse(body.toString())).toEqual({
       event: 'booking.created',
       status: 'confirmed',
-      occurred_at: '2026-05-31T14:03:22.000Z',
+      // As the seed prints it: UTC, whole seconds.
+      occurred_at: '2026-05-31T14:03:22Z',
     });
     const expected = createHmac('sha256', secret).update(`1780236202.${body.toString()}`).digest('hex');
     expect(headers['X-Flightline-Signature']).toBe(`t=1780236202,v1=${expected}`);

@@ -11,6 +11,7 @@ from receiver_rules import (
     JsonObject,
     PublishedEvent,
     SeedRules,
+    MILLISECONDS_UTC,
     secret_with_extra_character,
 )
 
@@ -103,5 +104,6 @@ RULES = SeedRules(
     delivery_key=delivery_key,
     wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"createdAt"}),
+    time_format=MILLISECONDS_UTC,
     any_string_keys=frozenset({"id"}),
 )

@@ -7,6 +7,7 @@ matched in linear time; only a body that matches nothing is compared field by fi
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -29,16 +30,19 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def canonical_time(value: Any) -> Any:
+def canonical_time(rules: SeedRules, value: Any) -> Any:
+    """The instant a time names, to the second where the seed prints whole seconds."""
     instant = parse_instant(value)
-    return value if instant is None else instant.timestamp()
+    if instant is None:
+        return value
+    return math.floor(instant.timestamp()) if rules.time_whole_seconds else instant.timestamp()
 
 
 def canonical_body(rules: SeedRules, body: JsonObject) -> str:
     """The body with its times as instants and without the keys no event determines."""
     return canonical_json(
         {
-            key: canonical_time(value) if key in rules.time_keys else value
+            key: canonical_time(rules, value) if key in rules.time_keys else value
             for key, value in body.items()
             if key not in rules.any_string_keys
         }
@@ -59,7 +63,9 @@ class PublishedIndex:
 
     def match(self, body: JsonObject) -> BodyCheck:
         rules = self.rules
-        problems = any_string_problems(rules, body) + rules.check_layout(body)
+        problems = (
+            any_string_problems(rules, body) + time_format_problems(rules, body) + rules.check_layout(body)
+        )
         identity = rules.body_identity(body)
         exact = self.by_body.get(canonical_body(rules, body))
         if exact is not None and canonical_json(rules.event_identity(exact)) == canonical_json(identity):
@@ -98,6 +104,17 @@ def any_string_problems(rules: SeedRules, body: JsonObject) -> list[str]:
     return problems
 
 
+def time_format_problems(rules: SeedRules, body: JsonObject) -> list[str]:
+    """Times not written the way the seed prints them."""
+    if rules.time_format is None:
+        return []
+    return [
+        f"{key} is {json.dumps(body[key])}, not in the seed's format {rules.time_format.pattern}"
+        for key in sorted(rules.time_keys)
+        if key in body and not (isinstance(body[key], str) and rules.time_format.fullmatch(body[key]))
+    ]
+
+
 def body_differences(rules: SeedRules, expected: JsonObject, actual: JsonObject) -> list[str]:
     """How `actual` differs from `expected` (missing and extra keys, then values)."""
     differences: list[str] = []
@@ -109,7 +126,7 @@ def body_differences(rules: SeedRules, expected: JsonObject, actual: JsonObject)
         differences.append(f"unexpected keys {extra}")
     for key in sorted(set(expected) & set(actual)):
         if key in rules.time_keys:
-            same = canonical_time(expected[key]) == canonical_time(actual[key])
+            same = canonical_time(rules, expected[key]) == canonical_time(rules, actual[key])
         else:
             same = canonical_json(expected[key]) == canonical_json(actual[key])
         if not same:

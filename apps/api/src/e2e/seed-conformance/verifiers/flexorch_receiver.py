@@ -11,6 +11,7 @@ from receiver_rules import (
     JsonObject,
     PublishedEvent,
     SeedRules,
+    WHOLE_SECONDS_UTC,
     secret_with_extra_character,
 )
 
@@ -102,5 +103,7 @@ RULES = SeedRules(
     delivery_key=delivery_key,
     wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"timestamp"}),
+    time_format=WHOLE_SECONDS_UTC,
+    time_whole_seconds=True,
     check_layout=check_layout,
 )

@@ -11,6 +11,7 @@ from receiver_rules import (
     JsonObject,
     PublishedEvent,
     SeedRules,
+    WHOLE_SECONDS_UTC,
     is_canonical_integer,
     is_fresh,
     secret_with_extra_character,
@@ -147,5 +148,7 @@ RULES = SeedRules(
     delivery_key=delivery_key,
     wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"occurred_at"}),
+    time_format=WHOLE_SECONDS_UTC,
+    time_whole_seconds=True,
     sample_verify=verify_request_as_sample,
 )

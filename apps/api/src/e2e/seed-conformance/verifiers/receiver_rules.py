@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -75,6 +76,10 @@ class SeedRules:
     wrong_secret: Callable[[str], str]
     # Body keys holding a time: compared as instants with the published occurredAt.
     time_keys: frozenset[str] = frozenset()
+    # How the seed prints those times, where its example shows one: each must match it.
+    time_format: re.Pattern[str] | None = None
+    # The seed prints whole seconds: times are compared to the second.
+    time_whole_seconds: bool = False
     # Body keys the published event does not determine: any non-empty string.
     any_string_keys: frozenset[str] = frozenset()
     # Anything else about the body's layout (such as key order).
@@ -126,6 +131,12 @@ def parse_json_object(raw: bytes) -> tuple[JsonObject | None, str | None]:
     if duplicates:
         return None, f"body has duplicate keys {sorted(set(duplicates))}"
     return value, None
+
+
+# "2026-05-30T18:09:12Z": UTC, whole seconds.
+WHOLE_SECONDS_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# "2026-05-31T14:03:22.000Z": UTC, milliseconds.
+MILLISECONDS_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 def parse_instant(value: Any) -> dt.datetime | None:

@@ -43,6 +43,16 @@ def base64_hmac(key: bytes, message: bytes) -> str:
     return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
 
 
+def whole_seconds(instant: str) -> str:
+    """The time as Flightline and FlexOrch print theirs: "2026-05-30T18:09:12Z"."""
+    return instant[:19] + "Z"
+
+
+def milliseconds(instant: str) -> str:
+    """The time as AviationAlley prints its: "2026-05-31T14:03:22.000Z"."""
+    return instant[:19] + (instant[19:23] if instant[19:20] == "." else ".000") + "Z"
+
+
 def published_event(
     event_id: str = "evt_1", event_type: str = "review.completed", review_id: str = "r1"
 ) -> Json:
@@ -50,7 +60,8 @@ def published_event(
         "id": event_id,
         "type": event_type,
         "scope": {"centerId": "c1"},
-        "occurredAt": "2026-05-30T18:09:12Z",
+        # With milliseconds, as Skyhook stamps an event published without occurredAt.
+        "occurredAt": "2026-05-30T18:09:12.941Z",
         "data": {"review_id": review_id, "reference_id": "LN-1", "status": "completed"},
     }
 
@@ -79,7 +90,7 @@ FIXTURES: dict[str, SeedFixture] = {
         body=lambda event, _s: {
             "event": event["type"],
             **{key: event["data"][key] for key in ("review_id", "reference_id", "status")},
-            "occurred_at": event["occurredAt"],
+            "occurred_at": whole_seconds(event["occurredAt"]),
         },
         headers=lambda raw, s, _b: {
             "x-flightline-signature": (
@@ -101,7 +112,11 @@ FIXTURES: dict[str, SeedFixture] = {
         waits=(300, 1800, 7200, 86400),
     ),
     "flexorch": SeedFixture(
-        body=lambda event, _s: {"event": event["type"], **event["data"], "timestamp": event["occurredAt"]},
+        body=lambda event, _s: {
+            "event": event["type"],
+            **event["data"],
+            "timestamp": whole_seconds(event["occurredAt"]),
+        },
         headers=lambda raw, s, _b: {"x-flexorch-signature": hex_hmac(s.secret.encode(), raw)},
         timeout=10,
         waits=(30,),
@@ -132,7 +147,7 @@ FIXTURES: dict[str, SeedFixture] = {
             "id": s.delivery_id,
             "type": event["type"],
             "centerId": event["scope"]["centerId"],
-            "createdAt": event["occurredAt"],
+            "createdAt": milliseconds(event["occurredAt"]),
             "data": event["data"],
         },
         headers=lambda raw, s, body: {
@@ -292,10 +307,10 @@ class ConformingCaptures(ConformanceTestCase):
         self.assertEqual(report["deliveries"][0]["outcome"], "in-progress")
 
     def test_same_instant_in_another_notation_matches(self) -> None:
-        def milliseconds(body: Json) -> bytes:
-            return json.dumps({**body, "createdAt": "2026-05-30T18:09:12.000Z"}).encode()
+        def with_offset(body: Json) -> bytes:
+            return json.dumps({**body, "createdAt": "2026-05-30T20:09:12.941+02:00"}).encode()
 
-        self.assert_conforms(capture("fl3xx", delivery("fl3xx", [Answer(200)], raw_body=milliseconds)))
+        self.assert_conforms(capture("fl3xx", delivery("fl3xx", [Answer(200)], raw_body=with_offset)))
 
     def test_identical_events_are_separate_deliveries(self) -> None:
         twin = {**published_event(), "id": "evt_2"}
@@ -413,6 +428,32 @@ class ShapeFailures(ConformanceTestCase):
         self.assert_fails(
             capture("flexorch", delivery("flexorch", [Answer(200)], raw_body=timestamp_first)),
             "start with event and end with timestamp",
+        )
+
+    def test_times_not_in_the_seeds_format_fail(self) -> None:
+        cases = {
+            "flightline": ("occurred_at", "2026-05-30T18:09:12.941Z"),
+            "flexorch": ("timestamp", "2026-05-30T20:09:12+02:00"),
+            "aviationalley": ("createdAt", "2026-05-30T18:09:12Z"),
+        }
+        for seed, (key, written) in cases.items():
+            with self.subTest(seed=seed):
+
+                def rewritten(body: Json, key: str = key, written: str = written) -> bytes:
+                    return json.dumps({**body, key: written}).encode()
+
+                self.assert_fails(
+                    capture(seed, delivery(seed, [Answer(200)], raw_body=rewritten)),
+                    f"{key} is \"{written}\", not in the seed's format",
+                )
+
+    def test_whole_seconds_name_the_published_second(self) -> None:
+        def a_second_later(body: Json) -> bytes:
+            return json.dumps({**body, "occurred_at": "2026-05-30T18:09:13Z"}).encode()
+
+        self.assert_fails(
+            capture("flightline", delivery("flightline", [Answer(200)], raw_body=a_second_later)),
+            "occurred_at",
         )
 
     def test_aviationalley_event_header_must_match_body(self) -> None:
