@@ -84,9 +84,10 @@ describe('hmacKeyFor', () => {
 });
 
 describe('validateCallerSecret', () => {
-  it('accepts a printable ASCII secret of 24–256 characters and returns it unchanged', () => {
-    const secret = 'your_signing_secret_0123456789';
-    expect(validateCallerSecret(secret)).toBe(secret);
+  it('accepts a printable ASCII secret of 16–256 characters and returns it unchanged', () => {
+    for (const secret of ['your_signing_secret', 'a'.repeat(16), 'b'.repeat(256)]) {
+      expect(validateCallerSecret(secret)).toBe(secret);
+    }
   });
 
   it('accepts a Standard Webhooks secret', () => {
@@ -95,7 +96,7 @@ describe('validateCallerSecret', () => {
   });
 
   it.each([
-    ['23 characters', 'a'.repeat(23)],
+    ['15 characters', 'a'.repeat(15)],
     ['257 characters', 'a'.repeat(257)],
     ['a space', 'this secret has spaces in it'],
     ['a newline', `${'a'.repeat(24)}\n`],
@@ -106,7 +107,7 @@ describe('validateCallerSecret', () => {
   });
 
   it('never echoes the rejected secret in the error message', () => {
-    const secret = 'short-secret-value';
+    const secret = 'short-secret';
     try {
       validateCallerSecret(secret);
       throw new Error('expected a rejection');

@@ -7,7 +7,12 @@ export const STANDARD_WEBHOOKS_SECRET_PREFIX = 'whsec_';
 /** 256-bit keys: the strength of HMAC-SHA256 itself, and inside Standard Webhooks' 24–64 bytes. */
 const GENERATED_SECRET_KEY_BYTES = 32;
 
-export const CALLER_SECRET_MIN_LENGTH = 24;
+/**
+ * A secret the receiver chose. 16 printable characters picked at random carry about 100 bits;
+ * seeds let receivers choose freely (FlexOrch's documented example, `your_signing_secret`, has
+ * 19), and refusing what their documentation shows would make a partner change its receiver.
+ */
+export const CALLER_SECRET_MIN_LENGTH = 16;
 export const CALLER_SECRET_MAX_LENGTH = 256;
 
 /** Printable ASCII without space: survives copy-paste, env files and every seed's verifier. */

@@ -36,9 +36,9 @@ describe('seed contract: FlexOrch, end to end', () => {
     // FlexOrch partners register their own secret.
     const subscription = await stack.subscribe(path, {
       eventTypes: ['job.completed', 'job.failed', 'dataset.ready'],
-      secret: 'your_signing_secret_0123456789',
+      secret: 'your_signing_secret',
     });
-    expect(subscription.secret).toBe('your_signing_secret_0123456789');
+    expect(subscription.secret).toBe('your_signing_secret');
     await stack.publish('job.completed', {
       job_id: 'job_abc123',
       status: 'completed',
