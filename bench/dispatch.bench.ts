@@ -828,7 +828,8 @@ async function main(): Promise<void> {
   const receiver = await ReceiverClient.start();
   try {
     const subs = subscriptions();
-    // BENCH_ROWS=skyhook (or raw, bullmq, comma-separated) runs only those rows, for profiling.
+    // BENCH_ROWS=skyhook (or raw, bullmq, comma-separated) runs only those rows, for profiling;
+    // BENCH_ROWS=none only the rendering table above.
     const selected = (process.env['BENCH_ROWS'] ?? 'raw,bullmq,skyhook').split(',');
     const raw = selected.includes('raw') ? await rawRow(receiver, subs) : undefined;
     const bullmq = selected.includes('bullmq') ? await bullmqRow(receiver, subs) : undefined;
