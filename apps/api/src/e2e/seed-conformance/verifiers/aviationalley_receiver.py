@@ -12,7 +12,7 @@ from receiver_rules import (
     PublishedEvent,
     SeedRules,
     MILLISECONDS_UTC,
-    secret_with_extra_character,
+    every_non_2xx_retried,
 )
 
 # "Headers: X-AviationAlley-Signature (hex HMAC-SHA256 of the raw body), X-AviationAlley-Event
@@ -85,16 +85,12 @@ def delivery_key(request: CapturedRequest, _body: JsonObject | None) -> str | No
     return request.header(DELIVERY_HEADER) or None
 
 
-def is_retried(_status: int) -> bool:
-    # "Any other status (or a timeout) is treated as a failure and retried."
-    return True
-
-
 RULES = SeedRules(
     seed="aviationalley",
     timeout_seconds=TIMEOUT_SECONDS,
     retry_waits_seconds=RETRY_WAITS_SECONDS,
-    is_retried=is_retried,
+    # "Any other status (or a timeout) is treated as a failure and retried."
+    is_retried=every_non_2xx_retried,
     verify=verify_request,
     check_headers=check_headers,
     expected_body=expected_body,
@@ -102,7 +98,6 @@ RULES = SeedRules(
     body_identity=body_identity,
     event_identity=event_identity,
     delivery_key=delivery_key,
-    wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"createdAt"}),
     time_format=MILLISECONDS_UTC,
     any_string_keys=frozenset({"id"}),

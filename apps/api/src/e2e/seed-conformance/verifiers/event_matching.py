@@ -35,7 +35,8 @@ def canonical_time(rules: SeedRules, value: Any) -> Any:
     instant = parse_instant(value)
     if instant is None:
         return value
-    return math.floor(instant.timestamp()) if rules.time_whole_seconds else instant.timestamp()
+    whole_seconds = rules.time_format is not None and rules.time_format.whole_seconds
+    return math.floor(instant.timestamp()) if whole_seconds else instant.timestamp()
 
 
 def canonical_body(rules: SeedRules, body: JsonObject) -> str:
@@ -108,10 +109,11 @@ def time_format_problems(rules: SeedRules, body: JsonObject) -> list[str]:
     """Times not written the way the seed prints them."""
     if rules.time_format is None:
         return []
+    pattern = rules.time_format.pattern
     return [
-        f"{key} is {json.dumps(body[key])}, not in the seed's format {rules.time_format.pattern}"
+        f"{key} is {json.dumps(body[key])}, not in the seed's format {pattern.pattern}"
         for key in sorted(rules.time_keys)
-        if key in body and not (isinstance(body[key], str) and rules.time_format.fullmatch(body[key]))
+        if key in body and not (isinstance(body[key], str) and pattern.fullmatch(body[key]))
     ]
 
 

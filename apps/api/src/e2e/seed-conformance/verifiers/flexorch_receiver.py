@@ -12,7 +12,7 @@ from receiver_rules import (
     PublishedEvent,
     SeedRules,
     WHOLE_SECONDS_UTC,
-    secret_with_extra_character,
+    every_non_2xx_retried,
 )
 
 # "The signature is sent in the X-Flexorch-Signature header."
@@ -84,16 +84,12 @@ def delivery_key(request: CapturedRequest, _body: JsonObject | None) -> str | No
     return "body-sha256:" + hashlib.sha256(request.body).hexdigest()[:16]
 
 
-def is_retried(_status: int) -> bool:
-    # "If your endpoint returns a non-2xx HTTP status, FlexOrch retries the delivery once"
-    return True
-
-
 RULES = SeedRules(
     seed="flexorch",
     timeout_seconds=TIMEOUT_SECONDS,
     retry_waits_seconds=RETRY_WAITS_SECONDS,
-    is_retried=is_retried,
+    # "If your endpoint returns a non-2xx HTTP status, FlexOrch retries the delivery once"
+    is_retried=every_non_2xx_retried,
     verify=verify_request,
     check_headers=check_headers,
     expected_body=expected_body,
@@ -101,9 +97,7 @@ RULES = SeedRules(
     body_identity=body_identity,
     event_identity=event_identity,
     delivery_key=delivery_key,
-    wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"timestamp"}),
     time_format=WHOLE_SECONDS_UTC,
-    time_whole_seconds=True,
     check_layout=check_layout,
 )

@@ -14,7 +14,7 @@ from receiver_rules import (
     WHOLE_SECONDS_UTC,
     is_canonical_integer,
     is_fresh,
-    secret_with_extra_character,
+    every_non_2xx_retried,
 )
 
 # "The signature is sent in the X-Flightline-Signature header as t=<timestamp>,v1=<hex-hmac>"
@@ -129,16 +129,12 @@ def delivery_key(_request: CapturedRequest, body: JsonObject | None) -> str | No
     return f"review_id={body.get('review_id')} event={body.get('event')}"
 
 
-def is_retried(_status: int) -> bool:
-    # "on a non-2xx response or transport error": every non-2xx answer is retried.
-    return True
-
-
 RULES = SeedRules(
     seed="flightline",
     timeout_seconds=TIMEOUT_SECONDS,
     retry_waits_seconds=RETRY_WAITS_SECONDS,
-    is_retried=is_retried,
+    # "on a non-2xx response or transport error": every non-2xx answer is retried.
+    is_retried=every_non_2xx_retried,
     verify=verify_request,
     check_headers=check_headers,
     expected_body=expected_body,
@@ -146,9 +142,7 @@ RULES = SeedRules(
     body_identity=body_identity,
     event_identity=event_identity,
     delivery_key=delivery_key,
-    wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"occurred_at"}),
     time_format=WHOLE_SECONDS_UTC,
-    time_whole_seconds=True,
     sample_verify=verify_request_as_sample,
 )

@@ -16,7 +16,6 @@ from receiver_rules import (
     JsonObject,
     PublishedEvent,
     SeedRules,
-    secret_with_extra_character,
 )
 
 # "All webhook requests include an X-Signature-Primary header containing a Base64-encoded
@@ -84,6 +83,5 @@ RULES = SeedRules(
     body_identity=body_identity,
     event_identity=event_identity,
     delivery_key=delivery_key,
-    wrong_secret=secret_with_extra_character,
     time_keys=frozenset({"created_at"}),
 )

@@ -73,13 +73,11 @@ class SeedRules:
     # The key a receiver de-duplicates on: every attempt of one delivery shares it.
     delivery_key: Callable[[CapturedRequest, JsonObject | None], str | None]
     # A different secret of the same kind, for the self-test.
-    wrong_secret: Callable[[str], str]
+    wrong_secret: Callable[[str], str] = lambda secret: secret + "x"
     # Body keys holding a time: compared as instants with the published occurredAt.
     time_keys: frozenset[str] = frozenset()
     # How the seed prints those times, where its example shows one: each must match it.
-    time_format: re.Pattern[str] | None = None
-    # The seed prints whole seconds: times are compared to the second.
-    time_whole_seconds: bool = False
+    time_format: TimeFormat | None = None
     # Body keys the published event does not determine: any non-empty string.
     any_string_keys: frozenset[str] = frozenset()
     # Anything else about the body's layout (such as key order).
@@ -96,8 +94,9 @@ def is_success(status: int) -> bool:
     return 200 <= status <= 299
 
 
-def secret_with_extra_character(secret: str) -> str:
-    return secret + "x"
+def every_non_2xx_retried(_status: int) -> bool:
+    """For seeds that retry whatever non-2xx status they get."""
+    return True
 
 
 def parse_json_object(raw: bytes) -> tuple[JsonObject | None, str | None]:
@@ -133,10 +132,19 @@ def parse_json_object(raw: bytes) -> tuple[JsonObject | None, str | None]:
     return value, None
 
 
+@dataclass(frozen=True)
+class TimeFormat:
+    """How a seed prints the times in its bodies."""
+
+    pattern: re.Pattern[str]
+    # No fraction: times are compared with the published one to the second.
+    whole_seconds: bool
+
+
 # "2026-05-30T18:09:12Z": UTC, whole seconds.
-WHOLE_SECONDS_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+WHOLE_SECONDS_UTC = TimeFormat(re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), whole_seconds=True)
 # "2026-05-31T14:03:22.000Z": UTC, milliseconds.
-MILLISECONDS_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+MILLISECONDS_UTC = TimeFormat(re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"), whole_seconds=False)
 
 
 def parse_instant(value: Any) -> dt.datetime | None:
