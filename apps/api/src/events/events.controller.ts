@@ -4,7 +4,11 @@ import { ApiKeyGuard } from '../http/api-key.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
-import { idempotencyKeySchema, publishEventSchema, type PublishEventRequest } from './publish-event.schema';
+import {
+  idempotencyKeyFromHeader,
+  publishEventSchema,
+  type PublishEventRequest,
+} from './publish-event.schema';
 import { PublishEventService } from './publish-event.service';
 
 @Controller('v1/events')
@@ -20,11 +24,7 @@ export class EventsController {
     @Headers('idempotency-key') idempotencyKey: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ id: string; status: string }> {
-    const key =
-      idempotencyKey === undefined
-        ? undefined
-        : new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key header').transform(idempotencyKey);
-    const result = await this.publisher.publish(organisation, body, key);
+    const result = await this.publisher.publish(organisation, body, idempotencyKeyFromHeader(idempotencyKey));
     void reply.status(result.status);
     return result.body;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { eventScopeSchema, eventTypeNameSchema, identifierSchema } from '@skyhook/contracts';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
 
 /** POST /v1/events: the organisation comes from the API key, never from the body. */
 export const publishEventSchema = z.strictObject({
@@ -17,3 +18,10 @@ export const idempotencyKeySchema = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** The `Idempotency-Key` header, validated (400 naming the header), or undefined when absent. */
+export function idempotencyKeyFromHeader(header: unknown): string | undefined {
+  return header === undefined
+    ? undefined
+    : new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key header').transform(header);
+}

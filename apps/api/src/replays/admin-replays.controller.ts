@@ -1,14 +1,13 @@
 import { Body, Controller, Get, Headers, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import { identifierSchema } from '@skyhook/contracts';
-import { idempotencyKeySchema } from '../events/publish-event.schema';
+import { idempotencyKeyFromHeader } from '../events/publish-event.schema';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation, OrganisationRepository } from '../organisations/organisation.repository';
 import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
 import { ReplayJobRepository } from './replay-job.repository';
-import { ReplayJobRunner } from './replay-job.runner';
 import { startReplaySchema, type StartReplayRequest } from './replay.schemas';
 import { type ReplayJobResponse, replayJobResponseOf, replayNotFound } from './replays.controller';
 import { StartReplayService } from './start-replay.service';
@@ -24,7 +23,6 @@ export class AdminReplaysController {
   constructor(
     private readonly starter: StartReplayService,
     private readonly jobs: ReplayJobRepository,
-    private readonly runner: ReplayJobRunner,
     private readonly organisations: OrganisationRepository,
   ) {}
 
@@ -36,14 +34,14 @@ export class AdminReplaysController {
     @Headers('idempotency-key') idempotencyKey: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReplayJobResponse> {
-    const key =
-      idempotencyKey === undefined
-        ? undefined
-        : new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key header').transform(idempotencyKey);
     const organisation = await this.organisationOf(organisationId);
     const subscriptionId = subscriptionIdOf(id);
-    const { job, created } = await this.starter.start(organisation, subscriptionId, body, key);
-    if (created && job.state === 'running') void this.runner.nudge();
+    const { job } = await this.starter.start(
+      organisation,
+      subscriptionId,
+      body,
+      idempotencyKeyFromHeader(idempotencyKey),
+    );
     void reply
       .status(202)
       .header(

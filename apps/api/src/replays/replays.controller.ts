@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, Param, Post, Query, Res, UseGuards } fr
 import { type FastifyReply } from 'fastify';
 import { identifierSchema } from '@skyhook/contracts';
 import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
-import { idempotencyKeySchema } from '../events/publish-event.schema';
+import { idempotencyKeyFromHeader } from '../events/publish-event.schema';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
@@ -12,7 +12,6 @@ import { type Organisation } from '../organisations/organisation.repository';
 import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
-import { ReplayJobRunner } from './replay-job.runner';
 import {
   type ListReplaysQuery,
   listReplaysQuerySchema,
@@ -70,7 +69,6 @@ export class ReplaysController {
   constructor(
     private readonly starter: StartReplayService,
     private readonly jobs: ReplayJobRepository,
-    private readonly runner: ReplayJobRunner,
     private readonly subscriptions: SubscriptionReadModelRepository,
   ) {}
 
@@ -83,13 +81,13 @@ export class ReplaysController {
     @Headers('idempotency-key') idempotencyKey: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReplayJobResponse> {
-    const key =
-      idempotencyKey === undefined
-        ? undefined
-        : new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key header').transform(idempotencyKey);
     const subscriptionId = subscriptionIdOf(id);
-    const { job, created } = await this.starter.start(organisation, subscriptionId, body, key);
-    if (created && job.state === 'running') void this.runner.nudge();
+    const { job } = await this.starter.start(
+      organisation,
+      subscriptionId,
+      body,
+      idempotencyKeyFromHeader(idempotencyKey),
+    );
     void reply.status(202).header('location', `/v1/subscriptions/${subscriptionId}/replays/${job.id}`);
     return replayJobResponseOf(job);
   }

@@ -11,6 +11,7 @@ import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
+import { ReplayJobRunner } from './replay-job.runner';
 import { DEFAULT_REPLAY_STATUSES, type StartReplayRequest } from './replay.schemas';
 
 const DAY_MS = 86_400_000;
@@ -38,6 +39,7 @@ export class StartReplayService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
+    private readonly runner: ReplayJobRunner,
   ) {}
 
   async start(
@@ -71,6 +73,8 @@ export class StartReplayService {
       return job;
     });
     if (result.created) this.metrics.replayJobs.inc({ state: result.job.state });
+    // Worked now rather than at the runner's next poll.
+    if (result.created && result.job.state === 'running') void this.runner.nudge();
     return result;
   }
 
