@@ -90,6 +90,16 @@ const exampleReplay = {
 const BAD_INPUT = [ApiErrorCode.ValidationFailed, ApiErrorCode.MalformedJson, ApiErrorCode.PayloadTooLarge];
 const AUTH_AND_TENANT = [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound];
 
+/** Starting a replay, as a partner or as an operator: the same use case, the same refusals. */
+const REPLAY_START_ERRORS = [
+  ...BAD_INPUT,
+  ...AUTH_AND_TENANT,
+  ApiErrorCode.Conflict,
+  ApiErrorCode.IdempotencyKeyReused,
+  ApiErrorCode.ReplayTooLarge,
+  ApiErrorCode.ReplayWindowTooLong,
+];
+
 /** Every route the api serves, with its input schema, example and the errors it can answer. */
 export const API_ROUTES: readonly RouteDescription[] = [
   {
@@ -303,14 +313,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
     body: startReplaySchema,
     idempotent: true,
     success: { status: 202, description: 'the replay job', example: exampleReplay },
-    errors: [
-      ...BAD_INPUT,
-      ...AUTH_AND_TENANT,
-      ApiErrorCode.Conflict,
-      ApiErrorCode.IdempotencyKeyReused,
-      ApiErrorCode.ReplayTooLarge,
-      ApiErrorCode.ReplayWindowTooLong,
-    ],
+    errors: REPLAY_START_ERRORS,
   },
   {
     method: 'get',
@@ -479,14 +482,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
     body: startReplaySchema,
     idempotent: true,
     success: { status: 202, description: 'the replay job', example: exampleReplay },
-    errors: [
-      ...BAD_INPUT,
-      ...AUTH_AND_TENANT,
-      ApiErrorCode.Conflict,
-      ApiErrorCode.IdempotencyKeyReused,
-      ApiErrorCode.ReplayTooLarge,
-      ApiErrorCode.ReplayWindowTooLong,
-    ],
+    errors: REPLAY_START_ERRORS,
   },
   {
     method: 'get',
