@@ -158,6 +158,16 @@ describe('payload templates', () => {
       't.format: must be one of iso8601-seconds, iso8601-millis',
     ],
     [
+      'an inherited name as a timestamp format',
+      { t: { $ref: '/event/occurredAt', format: 'toString' } },
+      't.format: must be one of',
+    ],
+    [
+      'a non-string timestamp format',
+      { t: { $ref: '/event/occurredAt', format: { x: 1 } } },
+      't.format: must be one of',
+    ],
+    [
       'an object default',
       { id: { $ref: '/event/id', default: {} } },
       'must be a string, number, boolean or null',
