@@ -15,6 +15,11 @@ export function historyDayOf(at: Date | number): Date {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS);
 }
 
+/** `name` is that of a day partition of a history table. */
+export function isHistoryPartitionName(name: string): boolean {
+  return PARTITION_NAME.test(name);
+}
+
 export function historyPartitionName(table: HistoryTable, day: Date): string {
   return `${table}_p${day.toISOString().slice(0, 10).replaceAll('-', '')}`;
 }

@@ -6,3 +6,4 @@ export * from './projection-checkpoint.store';
 export * from './entities/projection-checkpoint.entity';
 export * from './persistence.module';
 export * from './delivery-history-partitions';
+export * from './copy-rows';

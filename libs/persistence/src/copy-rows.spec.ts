@@ -1,0 +1,49 @@
+import { copyJson, copyScalar, copyText, jsonWithoutNul } from './copy-rows';
+
+describe('COPY text format values', () => {
+  it('writes NULL as \\N and plain text as it is', () => {
+    expect(copyText(null)).toBe('\\N');
+    expect(copyText('')).toBe('');
+    expect(copyText('del_1 ✈ café')).toBe('del_1 ✈ café');
+  });
+
+  it('escapes what would split a row or a column, so a hostile string stays one value', () => {
+    expect(copyText('a\tb\nc\rd\\e')).toBe('a\\tb\\nc\\rd\\\\e');
+    // The two characters \N are text, not NULL.
+    expect(copyText('\\N')).toBe('\\\\N');
+    expect(copyText('end\\')).toBe('end\\\\');
+  });
+
+  it('writes U+0000, which PostgreSQL text cannot hold, as U+FFFD', () => {
+    expect(copyText('a\u0000b\u0000')).toBe('a\uFFFDb\uFFFD');
+  });
+
+  it('writes numbers and booleans as PostgreSQL reads them, and refuses what no column holds', () => {
+    expect(copyScalar(41.7)).toBe('41.7');
+    expect(copyScalar(-3)).toBe('-3');
+    expect(copyScalar(true)).toBe('t');
+    expect(copyScalar(false)).toBe('f');
+    expect(copyScalar(null)).toBe('\\N');
+    expect(() => copyScalar(Number.NaN)).toThrow(RangeError);
+    expect(() => copyScalar(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  });
+
+  it('writes JSON with its backslashes escaped for COPY, NULL for null and undefined', () => {
+    expect(copyJson({ note: 'quote " and backslash \\', line: 'a\nb' })).toBe(
+      '{"note":"quote \\\\" and backslash \\\\\\\\","line":"a\\\\nb"}',
+    );
+    expect(copyJson(null)).toBe('\\N');
+    expect(copyJson(undefined)).toBe('\\N');
+  });
+
+  it('writes a U+0000 inside JSON as U+FFFD, and leaves the text "\\u0000" alone', () => {
+    expect(jsonWithoutNul(JSON.stringify({ a: 'x\u0000y' }))).toBe('{"a":"x\\ufffdy"}');
+    expect(jsonWithoutNul(JSON.stringify({ a: 'x\\u0000y' }))).toBe('{"a":"x\\\\u0000y"}');
+    expect(jsonWithoutNul(JSON.stringify({ a: '\\\u0000' }))).toBe('{"a":"\\\\\\ufffd"}');
+    expect(JSON.parse(jsonWithoutNul(JSON.stringify({ 'k\u0000': ['\u0000'] })))).toEqual({
+      'k\uFFFD': ['\uFFFD'],
+    });
+    const untouched = JSON.stringify({ a: 'no nul here \\ at all' });
+    expect(jsonWithoutNul(untouched)).toBe(untouched);
+  });
+});
