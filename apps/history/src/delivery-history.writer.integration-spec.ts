@@ -78,4 +78,56 @@ describe('delivery history writer against a real PostgreSQL', () => {
     expect(await row(second.deliveryId)).toMatchObject({ status: 'held', attempts: 0 });
     expect(await row(third.deliveryId)).toMatchObject({ status: 'delivered', attempt_count: 1, attempts: 1 });
   });
+
+  it('stores hostile strings exactly (U+0000 as U+FFFD) whether a batch is copied or merged', async () => {
+    const hostile = 'tab\there\nnew line\r\\N back\\slash \u0000 nul "quote" ✈';
+    const stored = hostile.replaceAll('\u0000', '\uFFFD');
+    const hostileData = { note: hostile, [hostile]: [hostile, '\\u0000 as text'] };
+    const storedData = { note: stored, [stored]: [stored, '\\u0000 as text'] };
+    const request = deliveryRequest(10);
+    const withHostileData = { ...request, event: { ...request.event, data: hostileData } };
+    const merged = deliveryRequest(11);
+    const mergedWithHostileData = { ...merged, event: { ...merged.event, data: hostileData } };
+    const first = {
+      ...attempted(withHostileData, 1, 'retry-scheduled'),
+      requestHeaders: { 'x-note': hostile },
+      responseBody: hostile,
+      errorMessage: hostile,
+    };
+    const second = { ...attempted(withHostileData, 2, 'failed'), responseBody: hostile };
+
+    // First write: copied. The same attempt again beside new ones: the whole batch merged.
+    expect(await writer.write(planHistoryBatch([first], KEEP_ALL))).toBe(1);
+    const again = [first, second, attempted(mergedWithHostileData, 1, 'delivered')];
+    expect(await writer.write(planHistoryBatch(again, KEEP_ALL))).toBe(2);
+
+    const attempts = await dataSource.query<Record<string, unknown>[]>(
+      `SELECT attempt_number, response_body, error_message, request_headers
+       FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`,
+      [request.deliveryId],
+    );
+    expect(attempts).toEqual([
+      {
+        attempt_number: 1,
+        response_body: stored,
+        error_message: stored,
+        request_headers: { 'x-note': stored },
+      },
+      {
+        attempt_number: 2,
+        response_body: stored,
+        error_message: null,
+        request_headers: second.requestHeaders,
+      },
+    ]);
+    const deliveries = await dataSource.query<{ data: unknown; status: string }[]>(
+      `SELECT request->'event'->'data' AS data, status FROM deliveries WHERE delivery_id = ANY($1)
+       ORDER BY event_id`,
+      [[request.deliveryId, merged.deliveryId]],
+    );
+    expect(deliveries).toEqual([
+      { data: storedData, status: 'failed' },
+      { data: storedData, status: 'delivered' },
+    ]);
+  });
 });

@@ -1,17 +1,104 @@
-import { type DataSource, QueryFailedError } from 'typeorm';
+import { type DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { type DeliveryAttempted } from '@skyhook/contracts';
+import {
+  copyJson,
+  copyRows,
+  copyScalar,
+  copyText,
+  historyDayOf,
+  historyPartitionName,
+  isHistoryPartitionName,
+  jsonWithoutNul,
+} from '@skyhook/persistence';
 import { type DeliverySummary, type HistoryBatch } from './delivery-history-batch';
 
-/**
- * Every row of a batch goes in one statement per table, never one statement per row: the rows
- * travel as one JSON array (`json_to_recordset` turns it into typed rows server-side). One
- * `JSON.stringify` of the batch costs a fraction of what the driver's per-element escaping of
- * seventeen text arrays did (profiled: 8 % of the history service's CPU). The record columns
- * are the camelCase keys of the objects sent. A re-delivered attempt hits the primary key and
- * is left as it is.
+/*
+ * Rows go straight into the partition of their publish day, never through the partitioned
+ * parent: measured on `deliveries`, routing each row through the parent took twice the
+ * PostgreSQL CPU of writing the same rows into the partition (bench/RESULTS.md). The writer
+ * knows the day of every row, so it names the partition itself.
  */
-const INSERT_ATTEMPTS = `
-  INSERT INTO delivery_attempts (published_at, delivery_id, attempt_number, organisation_id,
+
+/** The columns of an attempt row, in the order `attemptCopyRows` writes them. */
+const ATTEMPT_COLUMNS = [
+  'published_at',
+  'delivery_id',
+  'attempt_number',
+  'organisation_id',
+  'subscription_id',
+  'attempted_at',
+  'duration_ms',
+  'url',
+  'request_headers',
+  'request_body_bytes',
+  'outcome',
+  'response_status',
+  'response_body',
+  'error_code',
+  'error_message',
+  'result',
+  'next_attempt_at',
+] as const;
+
+/** The columns of a delivery row, in the order `deliveryCopyRows` writes them. */
+const DELIVERY_COLUMNS = [
+  'published_at',
+  'delivery_id',
+  'organisation_id',
+  'subscription_id',
+  'event_id',
+  'event_type',
+  'test',
+  'status',
+  'status_at',
+  'attempt_count',
+  'first_attempt_at',
+  'last_attempt_at',
+  'next_attempt_at',
+  'last_outcome',
+  'last_response_status',
+  'skip_reason',
+  'request',
+] as const;
+
+/** Attempt rows for COPY, field by field (an object rest per attempt was costly in a profile). */
+export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string {
+  let rows = '';
+  for (const attempt of attempts) {
+    rows +=
+      `${copyText(attempt.publishedAt)}\t${copyText(attempt.deliveryId)}\t${copyScalar(attempt.attemptNumber)}\t` +
+      `${copyText(attempt.organisationId)}\t${copyText(attempt.subscriptionId)}\t${copyText(attempt.attemptedAt)}\t` +
+      `${copyScalar(attempt.durationMs)}\t${copyText(attempt.url)}\t${copyJson(attempt.requestHeaders)}\t` +
+      `${copyScalar(attempt.requestBodyBytes)}\t${copyText(attempt.outcome)}\t${copyScalar(attempt.responseStatus)}\t` +
+      `${copyText(attempt.responseBody)}\t${copyText(attempt.errorCode)}\t${copyText(attempt.errorMessage)}\t` +
+      `${copyText(attempt.result)}\t${copyText(attempt.nextAttemptAt)}\n`;
+  }
+  return rows;
+}
+
+/** Delivery rows for COPY, in the order of `DELIVERY_COLUMNS`. */
+export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string {
+  let rows = '';
+  for (const delivery of deliveries) {
+    rows +=
+      `${copyText(delivery.publishedAt)}\t${copyText(delivery.deliveryId)}\t${copyText(delivery.organisationId)}\t` +
+      `${copyText(delivery.subscriptionId)}\t${copyText(delivery.eventId)}\t${copyText(delivery.eventType)}\t` +
+      `${copyScalar(delivery.test)}\t${copyText(delivery.status)}\t${copyText(delivery.statusAt)}\t` +
+      `${copyScalar(delivery.attemptCount)}\t${copyText(delivery.firstAttemptAt)}\t${copyText(delivery.lastAttemptAt)}\t` +
+      `${copyText(delivery.nextAttemptAt)}\t${copyText(delivery.lastOutcome)}\t${copyScalar(delivery.lastResponseStatus)}\t` +
+      `${copyText(delivery.skipReason)}\t${copyJson(delivery.request)}\n`;
+  }
+  return rows;
+}
+
+/**
+ * Attempt rows that may be there already (the merging write): one statement per partition, the
+ * rows as one JSON array (`json_to_recordset` types them server-side). A re-delivered attempt
+ * hits the primary key and is left as it is.
+ */
+function insertAttemptsSql(partition: string): string {
+  return `
+  INSERT INTO "${partition}" (published_at, delivery_id, attempt_number, organisation_id,
     subscription_id, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
     response_status, response_body, error_code, error_message, result, next_attempt_at)
   SELECT "publishedAt", "deliveryId", "attemptNumber", "organisationId", "subscriptionId",
@@ -23,16 +110,18 @@ const INSERT_ATTEMPTS = `
     "responseStatus" int, "responseBody" text, "errorCode" text, "errorMessage" text, result text,
     "nextAttemptAt" timestamptz)
   ON CONFLICT (published_at, delivery_id, attempt_number) DO NOTHING`;
+}
 
 /**
- * New `deliveries` rows, for deliveries whose first event is in the batch. A plain insert:
- * measured with four writers, ON CONFLICT (a merge, DO NOTHING or a NOT EXISTS probe alike) was
- * about half of a row's PostgreSQL CPU on this table, and the whole write took a quarter less
- * with the plain insert (bench/RESULTS.md). A row that is already there fails it with a unique
- * violation, and the batch is written again with the upsert.
+ * One row per delivery, merged with what is there by the same rules `planHistoryBatch` folds a
+ * batch with, so the result does not depend on how events were split into batches or how often
+ * they were re-delivered: the status fields follow the latest event (an older one, replayed
+ * late, never overwrites a newer one), the last outcome follows the latest attempt, counts and
+ * times only grow, the first request stays. SET expressions read the row as it was.
  */
-const INSERT_DELIVERIES = `
-  INSERT INTO deliveries AS d (published_at, delivery_id, organisation_id, subscription_id, event_id,
+function upsertDeliveriesSql(partition: string): string {
+  return `
+  INSERT INTO "${partition}" AS d (published_at, delivery_id, organisation_id, subscription_id, event_id,
     event_type, test, status, status_at, attempt_count, first_attempt_at, last_attempt_at,
     next_attempt_at, last_outcome, last_response_status, skip_reason, request)
   SELECT "publishedAt", "deliveryId", "organisationId", "subscriptionId", "eventId", "eventType",
@@ -42,16 +131,7 @@ const INSERT_DELIVERIES = `
     "organisationId" text, "subscriptionId" text, "eventId" text, "eventType" text, test boolean,
     status text, "statusAt" timestamptz, "attemptCount" int, "firstAttemptAt" timestamptz,
     "lastAttemptAt" timestamptz, "nextAttemptAt" timestamptz, "lastOutcome" text,
-    "lastResponseStatus" int, "skipReason" text, request jsonb)`;
-
-/**
- * One row per delivery, merged with what is there by the same rules `planHistoryBatch` folds a
- * batch with, so the result does not depend on how events were split into batches or how often
- * they were re-delivered: the status fields follow the latest event (an older one, replayed
- * late, never overwrites a newer one), the last outcome follows the latest attempt, counts and
- * times only grow, the first request stays. SET expressions read the row as it was.
- */
-const UPSERT_DELIVERIES = `${INSERT_DELIVERIES}
+    "lastResponseStatus" int, "skipReason" text, request jsonb)
   ON CONFLICT (published_at, delivery_id) DO UPDATE SET
     status = CASE WHEN EXCLUDED.status_at >= d.status_at THEN EXCLUDED.status ELSE d.status END,
     next_attempt_at = CASE WHEN EXCLUDED.status_at >= d.status_at
@@ -69,14 +149,15 @@ const UPSERT_DELIVERIES = `${INSERT_DELIVERIES}
     last_attempt_at = GREATEST(d.last_attempt_at, EXCLUDED.last_attempt_at),
     request = COALESCE(d.request, EXCLUDED.request),
     updated_at = now()`;
+}
 
 /**
- * The JSON rows of `INSERT_ATTEMPTS`: exactly the columns it reads, so neither the request an
+ * The JSON rows of `insertAttemptsSql`: exactly the columns it reads, so neither the request an
  * attempt may carry nor the fields the table does not keep are sent. Built field by field: an
  * object rest per attempt (`{ request, ...row }`) was the writer's largest cost in a profile.
  */
 export function attemptRowsJson(attempts: readonly DeliveryAttempted[]): string {
-  return JSON.stringify(
+  return jsonRows(
     attempts.map((attempt) => ({
       publishedAt: attempt.publishedAt,
       deliveryId: attempt.deliveryId,
@@ -99,9 +180,9 @@ export function attemptRowsJson(attempts: readonly DeliveryAttempted[]): string 
   );
 }
 
-/** The JSON rows of `INSERT_DELIVERIES` and `UPSERT_DELIVERIES`: exactly the columns they read. */
+/** The JSON rows of `upsertDeliveriesSql`: exactly the columns it reads. */
 export function deliveryRowsJson(deliveries: readonly DeliverySummary[]): string {
-  return JSON.stringify(
+  return jsonRows(
     deliveries.map((delivery) => ({
       publishedAt: delivery.publishedAt,
       deliveryId: delivery.deliveryId,
@@ -124,63 +205,127 @@ export function deliveryRowsJson(deliveries: readonly DeliverySummary[]): string
   );
 }
 
-/** Writes planned batches into `delivery_attempts` and `deliveries`. */
+/** Rows of a batch as JSON text PostgreSQL takes: U+0000, which it cannot store, written as U+FFFD. */
+function jsonRows(rows: readonly object[]): string {
+  return jsonWithoutNul(JSON.stringify(rows));
+}
+
+/** Writes planned batches into the day partitions of `delivery_attempts` and `deliveries`. */
 export class DeliveryHistoryWriter {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
    * All statements in one transaction: the batch's offsets are committed only after it, so
    * a crash in between re-delivers the whole batch and neither table is ahead of the other.
-   * Deliveries that open in the batch are inserted, the rest merged; should one of those
-   * inserts find its row already there (the batch was projected before a crash, or a held
-   * delivery's replay starts at attempt 1), the whole batch is written again merging every row.
+   *
+   * First the fast way: attempts and the deliveries that open in the batch are copied in with
+   * COPY (no conflict handling: measured with four writers, ON CONFLICT was about half of a
+   * `deliveries` row's PostgreSQL CPU), the other deliveries merged. Should any of those rows be
+   * there already (the batch was projected before a crash, or a held delivery's replay starts
+   * at attempt 1), the copy fails with a unique violation and the whole batch is written again
+   * the merging way, which leaves rows that are there as they are and merges the deliveries.
    * Resolves with the number of attempt rows that were new.
    */
   async write(batch: HistoryBatch): Promise<number> {
     if (batch.attempts.length === 0 && batch.deliveries.length === 0) return 0;
     try {
-      return await this.writeOnce(batch, { insertOpened: true });
+      return await this.inTransaction((runner) => this.copyNewRows(runner, batch));
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return this.writeOnce(batch, { insertOpened: false });
+      return this.inTransaction((runner) => this.mergeAllRows(runner, batch));
     }
   }
 
-  private writeOnce(batch: HistoryBatch, options: { insertOpened: boolean }): Promise<number> {
-    const opened = options.insertOpened ? batch.deliveries.filter((delivery) => delivery.opensDelivery) : [];
-    const merged = options.insertOpened
-      ? batch.deliveries.filter((delivery) => !delivery.opensDelivery)
-      : batch.deliveries;
-    return this.dataSource.transaction(async (manager) => {
+  private inTransaction(work: (runner: QueryRunner) => Promise<number>): Promise<number> {
+    return this.dataSource.transaction((manager) => {
       const runner = manager.queryRunner;
       if (runner === undefined) throw new Error('a transaction always has its query runner');
-      let inserted = 0;
-      if (batch.attempts.length > 0) {
-        const result = await runner.query(INSERT_ATTEMPTS, [attemptRowsJson(batch.attempts)], true);
-        inserted = result.affected ?? 0;
-      }
-      if (opened.length > 0) await runner.query(INSERT_DELIVERIES, [deliveryRowsJson(opened)]);
-      if (merged.length > 0) await runner.query(UPSERT_DELIVERIES, [deliveryRowsJson(merged)]);
-      return inserted;
+      return work(runner);
     });
   }
+
+  private async copyNewRows(runner: QueryRunner, batch: HistoryBatch): Promise<number> {
+    let inserted = 0;
+    for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
+      const partition = historyPartitionName('delivery_attempts', day);
+      inserted += await copyRows(runner, partition, ATTEMPT_COLUMNS, attemptCopyRows(attempts));
+    }
+    for (const [day, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
+      const partition = historyPartitionName('deliveries', day);
+      const opened = deliveries.filter((delivery) => delivery.opensDelivery);
+      const merged = deliveries.filter((delivery) => !delivery.opensDelivery);
+      if (opened.length > 0) await copyRows(runner, partition, DELIVERY_COLUMNS, deliveryCopyRows(opened));
+      if (merged.length > 0) await runner.query(upsertDeliveriesSql(partition), [deliveryRowsJson(merged)]);
+    }
+    return inserted;
+  }
+
+  private async mergeAllRows(runner: QueryRunner, batch: HistoryBatch): Promise<number> {
+    let inserted = 0;
+    for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
+      const partition = historyPartitionName('delivery_attempts', day);
+      const result = await runner.query(insertAttemptsSql(partition), [attemptRowsJson(attempts)], true);
+      inserted += result.affected ?? 0;
+    }
+    for (const [day, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
+      const partition = historyPartitionName('deliveries', day);
+      await runner.query(upsertDeliveriesSql(partition), [deliveryRowsJson(deliveries)]);
+    }
+    return inserted;
+  }
+}
+
+/**
+ * `rows` by the day of their publish time (the day that names their partitions), in order of
+ * day, each day's rows in their order in the batch. Almost every batch is of one day; then
+ * nothing is parsed.
+ */
+function byPublishDay<Row extends { readonly publishedAt: string }>(
+  rows: readonly Row[],
+  days: ReadonlySet<number>,
+): [Date, readonly Row[]][] {
+  if (rows.length === 0) return [];
+  if (days.size === 1) {
+    const [day] = days;
+    return [[new Date(day as number), rows]];
+  }
+  const byDay = new Map<number, Row[]>();
+  for (const row of rows) {
+    const day = historyDayOf(Date.parse(row.publishedAt)).getTime();
+    const sameDay = byDay.get(day);
+    if (sameDay === undefined) byDay.set(day, [row]);
+    else sameDay.push(row);
+  }
+  return [...byDay].sort(([a], [b]) => a - b).map(([day, sameDay]) => [new Date(day), sameDay]);
 }
 
 /** A row the statement inserts is already there (SQLSTATE 23505). */
 function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: unknown }).code === '23505';
+  return driverErrorOf(error)?.code === '23505';
 }
 
 /**
- * The row's publish day has no partition: another history process dropped the day (retention)
- * after this one had seen it, so this process' cache of existing days is out of date.
+ * The partition of a row's publish day is not there: another history process dropped the day
+ * (retention) after this one had seen it, so this process' cache of existing days is out of date.
  */
 export function isMissingPartitionError(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const driverError = error.driverError as { code?: unknown; message?: unknown };
-  return (
-    driverError.code === '23514' &&
-    typeof driverError.message === 'string' &&
-    driverError.message.startsWith('no partition of relation')
-  );
+  const driverError = driverErrorOf(error);
+  if (driverError?.code !== '42P01' || typeof driverError.message !== 'string') return false;
+  const relation = /^relation "([^"]+)" does not exist/.exec(driverError.message)?.[1];
+  return relation !== undefined && isHistoryPartitionName(relation);
+}
+
+/**
+ * PostgreSQL's error, whether a statement (`QueryFailedError`) or a COPY (the driver's own error)
+ * failed.
+ */
+function driverErrorOf(error: unknown): DriverError | undefined {
+  if (error instanceof QueryFailedError) return error.driverError as DriverError;
+  if (error instanceof Error && 'code' in error) return error;
+  return undefined;
+}
+
+interface DriverError {
+  readonly code?: unknown;
+  readonly message?: unknown;
 }
