@@ -106,4 +106,26 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
       (await publish({ type: 'booking.created', data: {} }, { 'idempotency-key': 'has space' })).status,
     ).toBe(400);
   });
+
+  it('answers 400 naming the path to data that holds U+0000, and publishes nothing', async () => {
+    const response = await publish({
+      id: 'evt-nul',
+      type: 'booking.created',
+      data: { passengers: [{ name: 'A\u0000B' }] },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      error: {
+        details: [{ path: 'data.passengers.0.name', message: expect.stringContaining('U+0000') as unknown }],
+      },
+    });
+    // The text "\u0000" is not the character.
+    expect(
+      (await publish({ id: 'evt-nul-text', type: 'booking.created', data: { note: 'a\\u0000b' } })).status,
+    ).toBe(202);
+    await pollUntil(() => onTopic('evt-nul-text').length === 1, {
+      description: 'the clean event on the topic',
+    });
+    expect(onTopic('evt-nul')).toEqual([]);
+  });
 });
