@@ -69,7 +69,7 @@ export class ConcurrentConsumer {
     this.routesByTopicName = new Map(
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
-    this.consumer = createGroupConsumer(kafka, settings, options.group, 200);
+    this.consumer = createGroupConsumer(kafka, settings, options.group, { maxWaitTimeInMs: 200 });
     followConsumerState(this.consumer, {
       group: options.group,
       logger,

@@ -3,7 +3,13 @@ import { ContractViolationError, type DecodableContract, type TopicKey } from '@
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
-import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
+import {
+  createGroupConsumer,
+  decodeRecord,
+  type FetchBytes,
+  followConsumerState,
+  rejectRecord,
+} from './record-intake';
 
 /** A record that satisfied its contract. */
 export interface ConsumedRecord<TValue = unknown> {
@@ -50,6 +56,12 @@ export interface ContractConsumerOptions {
   /** A new group reads each topic from its start: event-sourced state needs the whole log. */
   readonly fromBeginning?: boolean;
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * The most one fetch returns (kafkajs' defaults: 1 MiB a partition, 10 MiB in all). kafkajs
+   * fetches again only once every batch of the last fetch is handled, so a consumer working
+   * through a backlog idles between fetches less, the more each brings.
+   */
+  readonly fetchMaxBytes?: FetchBytes;
   /** Long batches commit their done prefix at least this often, bounding re-delivery after a crash. */
   readonly commitIntervalMs?: number;
   /** Called when kafkajs gives up on the consumer; the service should exit and be restarted. */
@@ -91,7 +103,10 @@ export class ContractConsumer {
     );
     // The broker answers a fetch as soon as data arrives; the wait only bounds how long an idle
     // fetch (and so a graceful stop) waits. kafkajs' 5 s default made every stop take 5 s.
-    this.consumer = createGroupConsumer(kafka, settings, options.group, 500);
+    this.consumer = createGroupConsumer(kafka, settings, options.group, {
+      maxWaitTimeInMs: 500,
+      maxBytes: options.fetchMaxBytes,
+    });
     followConsumerState(this.consumer, {
       group: options.group,
       logger,

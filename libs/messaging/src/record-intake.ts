@@ -11,6 +11,12 @@ import {
 import { consumerGroupIdOf, type KafkaSettings } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 
+/** The most one fetch returns: of each partition, and of all the consumer's partitions together. */
+export interface FetchBytes {
+  readonly perPartition: number;
+  readonly perFetch: number;
+}
+
 /**
  * What every Skyhook consumer group shares, whichever way it works its records
  * (`ContractConsumer` in order, `ConcurrentConsumer` detached): its kafkajs consumer, how it
@@ -20,8 +26,9 @@ export function createGroupConsumer(
   kafka: Kafka,
   settings: KafkaSettings,
   group: string,
-  maxWaitTimeInMs: number,
+  fetch: { readonly maxWaitTimeInMs: number; readonly maxBytes?: FetchBytes },
 ): Consumer {
+  const { maxWaitTimeInMs, maxBytes } = fetch;
   return kafka.consumer({
     groupId: consumerGroupIdOf(settings, group),
     sessionTimeout: settings.sessionTimeoutMs,
@@ -29,6 +36,10 @@ export function createGroupConsumer(
     rebalanceTimeout: settings.rebalanceTimeoutMs,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs,
+    // kafkajs' defaults (1 MiB a partition, 10 MiB a fetch) unless the consumer sets its own.
+    ...(maxBytes === undefined
+      ? {}
+      : { maxBytesPerPartition: maxBytes.perPartition, maxBytes: maxBytes.perFetch }),
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
 }
