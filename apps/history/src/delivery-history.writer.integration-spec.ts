@@ -79,9 +79,12 @@ describe('delivery history writer against a real PostgreSQL', () => {
     expect(await row(third.deliveryId)).toMatchObject({ status: 'delivered', attempt_count: 1, attempts: 1 });
   });
 
-  it('stores hostile strings exactly (U+0000 as U+FFFD) whether a batch is copied or merged', async () => {
-    const hostile = 'tab\there\nnew line\r\\N back\\slash \u0000 nul "quote" ✈';
-    const stored = hostile.replaceAll('\u0000', '\uFFFD');
+  it('stores hostile strings exactly (U+0000 and unpaired surrogates as U+FFFD) whether a batch is copied or merged', async () => {
+    const hostile = 'tab\there\nnew line\r\\N back\\slash \u0000 nul "quote" ✈ 😀 lone \ud800 \udfff';
+    const stored = hostile
+      .replaceAll('\u0000', '\uFFFD')
+      .replace('\ud800', '\uFFFD')
+      .replace('\udfff', '\uFFFD');
     const hostileData = { note: hostile, [hostile]: [hostile, '\\u0000 as text'] };
     const storedData = { note: stored, [stored]: [stored, '\\u0000 as text'] };
     const request = deliveryRequest(10);

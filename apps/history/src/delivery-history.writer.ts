@@ -8,7 +8,7 @@ import {
   historyDayOf,
   historyPartitionName,
   isHistoryPartitionName,
-  jsonWithoutNul,
+  jsonForPostgres,
 } from '@skyhook/persistence';
 import { type DeliverySummary, type HistoryBatch } from './delivery-history-batch';
 
@@ -205,9 +205,9 @@ export function deliveryRowsJson(deliveries: readonly DeliverySummary[]): string
   );
 }
 
-/** Rows of a batch as JSON text PostgreSQL takes: U+0000, which it cannot store, written as U+FFFD. */
+/** Rows of a batch as JSON text PostgreSQL takes: what it cannot store (U+0000, an unpaired surrogate) as U+FFFD. */
 function jsonRows(rows: readonly object[]): string {
-  return jsonWithoutNul(JSON.stringify(rows));
+  return jsonForPostgres(JSON.stringify(rows));
 }
 
 /** Writes planned batches into the day partitions of `delivery_attempts` and `deliveries`. */

@@ -1,4 +1,4 @@
-import { copyJson, copyScalar, copyText, jsonWithoutNul } from './copy-rows';
+import { copyJson, copyScalar, copyText, jsonForPostgres } from './copy-rows';
 
 describe('COPY text format values', () => {
   it('writes NULL as \\N and plain text as it is', () => {
@@ -37,13 +37,25 @@ describe('COPY text format values', () => {
   });
 
   it('writes a U+0000 inside JSON as U+FFFD, and leaves the text "\\u0000" alone', () => {
-    expect(jsonWithoutNul(JSON.stringify({ a: 'x\u0000y' }))).toBe('{"a":"x\\ufffdy"}');
-    expect(jsonWithoutNul(JSON.stringify({ a: 'x\\u0000y' }))).toBe('{"a":"x\\\\u0000y"}');
-    expect(jsonWithoutNul(JSON.stringify({ a: '\\\u0000' }))).toBe('{"a":"\\\\\\ufffd"}');
-    expect(JSON.parse(jsonWithoutNul(JSON.stringify({ 'k\u0000': ['\u0000'] })))).toEqual({
+    expect(jsonForPostgres(JSON.stringify({ a: 'x\u0000y' }))).toBe('{"a":"x\\ufffdy"}');
+    expect(jsonForPostgres(JSON.stringify({ a: 'x\\u0000y' }))).toBe('{"a":"x\\\\u0000y"}');
+    expect(jsonForPostgres(JSON.stringify({ a: '\\\u0000' }))).toBe('{"a":"\\\\\\ufffd"}');
+    expect(JSON.parse(jsonForPostgres(JSON.stringify({ 'k\u0000': ['\u0000'] })))).toEqual({
       'k\uFFFD': ['\uFFFD'],
     });
-    const untouched = JSON.stringify({ a: 'no nul here \\ at all' });
-    expect(jsonWithoutNul(untouched)).toBe(untouched);
+    const untouched = JSON.stringify({ a: 'no nul here \\ at all', pair: '😀' });
+    expect(jsonForPostgres(untouched)).toBe(untouched);
+  });
+
+  it('writes an unpaired surrogate inside JSON as U+FFFD, and leaves a pair and the text alone', () => {
+    expect(jsonForPostgres(JSON.stringify({ high: 'a\ud800b', low: '\udfff' }))).toBe(
+      '{"high":"a\\ufffdb","low":"\\ufffd"}',
+    );
+    expect(JSON.parse(jsonForPostgres(JSON.stringify(['😀', '\ude00😀\ud83d'])))).toEqual([
+      '😀',
+      '\uFFFD😀\uFFFD',
+    ]);
+    expect(jsonForPostgres(JSON.stringify('the text \\ud800'))).toBe('"the text \\\\ud800"');
+    expect(copyJson({ lone: '\udbff' })).toBe('{"lone":"\\\\ufffd"}');
   });
 });

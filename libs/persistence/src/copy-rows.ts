@@ -16,9 +16,11 @@ const ESCAPED = /[\\\t\n\r\0]/g;
 
 /**
  * PostgreSQL's text types cannot hold U+0000 at all (COPY refuses the byte, JSON input the
- * `\u0000` escape). A receiver's response or a publisher's string can carry one; refusing it
- * would fail the whole write, forever, so it is stored as U+FFFD, the replacement character,
- * as undecodable bytes are.
+ * `\u0000` escape), and its JSON input refuses an unpaired surrogate (`\ud800` alone). A
+ * receiver's response or a publisher's string can carry either; refusing it would fail the
+ * whole write, for ever, so each is stored as U+FFFD, the replacement character, as undecodable
+ * bytes are. (Outside JSON an unpaired surrogate needs nothing here: encoding the rows as UTF-8
+ * already writes it as U+FFFD.)
  */
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
@@ -54,19 +56,24 @@ export function copyScalar(value: number | boolean | null): string {
 /** A `json`/`jsonb` column's value: the JSON text of `value`, or `\N` for NULL. */
 export function copyJson(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  return copyText(jsonWithoutNul(JSON.stringify(value)));
+  return copyText(jsonForPostgres(JSON.stringify(value)));
 }
 
-/** A `\u0000` escape, or an escaped backslash (so that `\\u0000`, the text "\u0000", is left alone). */
-const NUL_ESCAPE_OR_BACKSLASH = /\\\\|\\u0000/g;
+/**
+ * What `JSON.stringify` writes for U+0000 (`\u0000`) and for an unpaired surrogate (`\ud800` to
+ * `\udfff`: a paired one it writes as the character itself), and an escaped backslash, matched
+ * so that the text after it (`\\u0000` is the text "\u0000") is never read as an escape.
+ */
+const UNSTORABLE_ESCAPE_OR_BACKSLASH = /\\(?:\\|u0000|ud[89a-f][0-9a-f]{2})/g;
+const MAY_HOLD_UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/;
 
 /**
- * `json` as `JSON.stringify` wrote it, with every U+0000 (which it writes as `\u0000`, and
- * which `jsonb` refuses) written as U+FFFD instead. For JSON sent to PostgreSQL by any route.
+ * `json` as `JSON.stringify` wrote it, with what PostgreSQL's JSON input refuses (U+0000, an
+ * unpaired surrogate) written as U+FFFD instead. For JSON sent to PostgreSQL by any route.
  */
-export function jsonWithoutNul(json: string): string {
-  if (!json.includes('\\u0000')) return json;
-  return json.replace(NUL_ESCAPE_OR_BACKSLASH, (match) => (match === '\\\\' ? match : '\\ufffd'));
+export function jsonForPostgres(json: string): string {
+  if (!MAY_HOLD_UNSTORABLE_ESCAPE.test(json)) return json;
+  return json.replace(UNSTORABLE_ESCAPE_OR_BACKSLASH, (match) => (match === '\\\\' ? match : '\\ufffd'));
 }
 
 /**
