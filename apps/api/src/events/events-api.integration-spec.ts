@@ -107,7 +107,7 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     ).toBe(400);
   });
 
-  it('answers 400 naming the path to data that holds U+0000, and publishes nothing', async () => {
+  it('answers 400 naming the path to data that holds U+0000 or an unpaired surrogate, and publishes nothing', async () => {
     const response = await publish({
       id: 'evt-nul',
       type: 'booking.created',
@@ -119,6 +119,15 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
         details: [{ path: 'data.passengers.0.name', message: expect.stringContaining('U+0000') as unknown }],
       },
     });
+    // As JSON text on the wire, the way a client sends it.
+    const surrogate = await api.request({
+      method: 'POST',
+      url: '/v1/events',
+      key: apiKey,
+      rawBody: '{"id":"evt-surrogate","type":"booking.created","data":{"note":"\\ud800"}}',
+    });
+    expect(surrogate.status).toBe(400);
+    expect(surrogate.body).toMatchObject({ error: { details: [{ path: 'data.note' }] } });
     // The text "\u0000" is not the character.
     expect(
       (await publish({ id: 'evt-nul-text', type: 'booking.created', data: { note: 'a\\u0000b' } })).status,
@@ -127,5 +136,7 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
       description: 'the clean event on the topic',
     });
     expect(onTopic('evt-nul')).toEqual([]);
+    expect(onTopic('evt-surrogate')).toEqual([]);
+    expect(onTopic('evt-surrogate')).toEqual([]);
   });
 });
