@@ -324,6 +324,23 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       expect(huge.status).toBe(413);
       expect((huge.body['error'] as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');
     });
+
+    it('answers 400 naming the field to a string PostgreSQL cannot store, and creates nothing', async () => {
+      const before = await api.request({ method: 'GET', url: '/v1/subscriptions?limit=100', key: apiKey });
+      for (const [description, rawBody] of [
+        ['U+0000', JSON.stringify({ url: RECEIVER, eventTypes: ['*'], description: 'a\u0000b' })],
+        ['an unpaired surrogate', `{"url":"${RECEIVER}","eventTypes":["*"],"description":"a\\udc00b"}`],
+      ] as const) {
+        const refused = await api.request({ method: 'POST', url: '/v1/subscriptions', key: apiKey, rawBody });
+        expect({ description, status: refused.status, body: refused.body }).toMatchObject({
+          description,
+          status: 400,
+          body: { error: { code: 'VALIDATION_FAILED', details: [{ path: 'description' }] } },
+        });
+      }
+      const after = await api.request({ method: 'GET', url: '/v1/subscriptions?limit=100', key: apiKey });
+      expect(after.body['data']).toEqual(before.body['data']);
+    });
   });
 
   describe('tenancy', () => {

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { ApiError } from './api-error';
+import { pathOfUnstorableString } from './unstorable-strings';
+import { ZodValidationPipe } from './zod-body.pipe';
+
+describe('strings PostgreSQL cannot store', () => {
+  it('finds U+0000 or an unpaired surrogate in a value or a key, at any depth, and nothing in clean data', () => {
+    expect(
+      pathOfUnstorableString({ a: 'clean', b: [1, null, true, { c: 'still clean \\u0000 as text' }] }),
+    ).toBe(undefined);
+    expect(pathOfUnstorableString({ a: 'x', b: [1, { c: 'nul\u0000here' }] })).toEqual(['b', 1, 'c']);
+    expect(pathOfUnstorableString({ outer: { 'key\u0000': 1 } })).toEqual(['outer', 'key\u0000']);
+    expect(pathOfUnstorableString({ a: ['😀', 'x\ud800'] })).toEqual(['a', 1]);
+    expect(pathOfUnstorableString({ a: '\udc00 alone' })).toEqual(['a']);
+    expect(pathOfUnstorableString({ ['\ud83d']: 1 })).toEqual(['\ud83d']);
+    expect(pathOfUnstorableString({ a: '😀 paired \ud83d\ude00' })).toBe(undefined);
+    // The first in document order.
+    expect(pathOfUnstorableString({ first: ['\u0000'], second: '\u0000' })).toEqual(['first', 0]);
+  });
+
+  it('walks nesting deeper than the call stack would allow', () => {
+    let deep: unknown = '\u0000';
+    for (let level = 0; level < 200_000; level += 1) deep = [deep];
+    expect(pathOfUnstorableString(deep)).toHaveLength(200_000);
+  });
+
+  it('are refused by every validated body or query before its schema, naming the path', () => {
+    const pipe = new ZodValidationPipe(
+      z.strictObject({ description: z.string(), tags: z.array(z.string()) }),
+    );
+    let refusal: unknown;
+    try {
+      pipe.transform({ description: 'fine', tags: ['ok', 'a\u0000b'] });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect(refusal).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ path: 'tags.1', message: expect.stringContaining('U+0000') as unknown }],
+    });
+    expect(() => new ZodValidationPipe(z.string(), 'Idempotency-Key header').transform('\ud800')).toThrow(
+      'invalid Idempotency-Key header: (root): must not contain U+0000',
+    );
+    // The text "\u0000" is not the character.
+    expect(pipe.transform({ description: 'a\\u0000b', tags: [] })).toEqual({
+      description: 'a\\u0000b',
+      tags: [],
+    });
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Strings PostgreSQL cannot store: U+0000 (no text type holds it) and an unpaired UTF-16
+ * surrogate (its JSON input refuses one, and UTF-8 has no encoding for it). Everything the API
+ * accepts ends up in PostgreSQL (subscriptions, organisations, and a published event's copy in
+ * delivery history, which resend and replay send again), so a request holding one is refused
+ * with a 400 naming where, before it can fail deep inside as a 500 or be stored altered.
+ */
+export const UNSTORABLE_STRING_MESSAGE =
+  'must not contain U+0000 (the NUL character) or an unpaired surrogate (\\ud800 to \\udfff without its pair), which cannot be stored';
+
+/** A place in the walked value: its key in its parent, and the parent's place. */
+interface WalkedPlace {
+  readonly value: unknown;
+  readonly key: string | number | undefined;
+  readonly parent: WalkedPlace | undefined;
+}
+
+/** A UTF-16 surrogate without its other half: not a character, and not valid in UTF-8. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** PostgreSQL's text and JSON types cannot store it (see `jsonForPostgres` in persistence). */
+function isUnstorable(text: string): boolean {
+  return text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
+}
+
+/**
+ * The path of the first string in `value`, key or value, that holds U+0000 or an unpaired
+ * surrogate; undefined if none does. Walked with a stack of its own, each place linked to its parent (the path is built only
+ * for the string found), so time and memory grow with the size of the value and no nesting
+ * depth a body can reach overflows the call stack.
+ */
+export function pathOfUnstorableString(value: unknown): (string | number)[] | undefined {
+  const pending: WalkedPlace[] = [{ value, key: undefined, parent: undefined }];
+  for (let place = pending.pop(); place !== undefined; place = pending.pop()) {
+    const current = place.value;
+    if (typeof current === 'string') {
+      if (isUnstorable(current)) return pathTo(place);
+    } else if (Array.isArray(current)) {
+      for (let index = current.length - 1; index >= 0; index -= 1) {
+        pending.push({ value: current[index] as unknown, key: index, parent: place });
+      }
+    } else if (typeof current === 'object' && current !== null) {
+      const entries = Object.entries(current);
+      for (let index = entries.length - 1; index >= 0; index -= 1) {
+        const [key, member] = entries[index] as [string, unknown];
+        if (isUnstorable(key)) return [...pathTo(place), key];
+        pending.push({ value: member, key, parent: place });
+      }
+    }
+  }
+  return undefined;
+}
+
+function pathTo(place: WalkedPlace): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let at: WalkedPlace | undefined = place; at?.key !== undefined; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
