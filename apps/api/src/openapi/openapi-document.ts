@@ -341,7 +341,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
     method: 'post',
     path: '/v1/events',
     summary:
-      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published is a no-op (200). No string in `data`, key or value, may contain U+0000 or an unpaired surrogate (400 naming its path).',
+      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published is a no-op (200).',
     security: 'apiKey',
     body: publishEventSchema,
     idempotent: true,
