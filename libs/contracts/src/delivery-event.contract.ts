@@ -42,6 +42,13 @@ export const SKIP_REASONS = [
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/**
+ * Delivery history keeps attempt numbers and body sizes in PostgreSQL `integer` columns. A
+ * larger value would fail the history write, and with it every retry of the batch: it breaks
+ * the contract instead, so the record goes to the dead-letter topic and the partition moves on.
+ */
+const POSTGRES_INTEGER_MAX = 2_147_483_647;
+
 const deliveryBase = {
   deliveryId: identifierSchema,
   subscriptionId: identifierSchema,
@@ -62,13 +69,13 @@ export const deliveryEventSchema = z.discriminatedUnion('type', [
     ...deliveryBase,
     type: z.literal('DeliveryAttempted'),
     /** 1-based; with the delivery id, the attempt's identity (history upserts on the pair). */
-    attemptNumber: z.number().int().min(1),
+    attemptNumber: z.number().int().min(1).max(POSTGRES_INTEGER_MAX),
     attemptedAt: z.iso.datetime({ offset: true }),
     durationMs: z.number().min(0),
     url: z.string().max(2_048),
     /** The request headers as sent (signatures are HMACs, not secrets). */
     requestHeaders: z.record(z.string(), z.string()),
-    requestBodyBytes: z.number().int().min(0),
+    requestBodyBytes: z.number().int().min(0).max(POSTGRES_INTEGER_MAX),
     outcome: z.enum(ATTEMPT_OUTCOME_CLASSES),
     responseStatus: z.number().int().min(100).max(999).nullable(),
     responseBody: z.string().max(RESPONSE_BODY_EXCERPT_MAX).nullable(),
@@ -86,7 +93,7 @@ export const deliveryEventSchema = z.discriminatedUnion('type', [
     /** `held`: kept for replay once the subscription is enabled again; `dropped`: never sent. */
     disposition: z.enum(['dropped', 'held']),
     /** Set when a scheduled retry was skipped: the attempt that would have been made. */
-    attemptNumber: z.number().int().min(1),
+    attemptNumber: z.number().int().min(1).max(POSTGRES_INTEGER_MAX),
   }),
 ]);
 
