@@ -25,9 +25,9 @@ function isUnstorable(text: string): boolean {
 
 /**
  * The path of the first string in `value`, key or value, that holds U+0000 or an unpaired
- * surrogate; undefined if none does. Walked with a stack of its own, each place linked to its parent (the path is built only
- * for the string found), so time and memory grow with the size of the value and no nesting
- * depth a body can reach overflows the call stack.
+ * surrogate; undefined if none does. Walked with a stack of its own, each place linked to its
+ * parent (the path is built only for the string found), so time and memory grow with the size
+ * of the value, and no nesting depth a body can reach overflows the call stack.
  */
 export function pathOfUnstorableString(value: unknown): (string | number)[] | undefined {
   const pending: WalkedPlace[] = [{ value, key: undefined, parent: undefined }];
