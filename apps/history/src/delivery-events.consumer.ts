@@ -1,6 +1,6 @@
 import { Controller, Inject, type INestApplicationContext } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { CONSUMER_GROUPS, type DeliveryEvent, deliveryEventContract } from '@skyhook/contracts';
+import { CONSUMER_GROUPS, type DeliveryEvent, deliveryEventContract, KAFKA_TOPICS } from '@skyhook/contracts';
 import {
   type ConsumedRecord,
   ContractProducer,
@@ -22,7 +22,7 @@ export const DELIVERY_EVENTS_ROUTE = { topicKey: 'deliveryEvents', contract: del
  */
 const MAX_RECORDS_PER_CALL = 1_000;
 
-const MIB = 1_048_576;
+const FETCH_BYTES_PER_PARTITION = 4 * 1_048_576;
 
 /**
  * Delivery events in, history rows out. The handler resolves only after the batch's
@@ -78,10 +78,13 @@ export function deliveryEventsConsumerOptions(app: INestApplicationContext): Kaf
     // two-core machine 4 projected 13.2–13.6k attempts/s against 11.6–11.9k with 2, and 6 was
     // no faster (bench/RESULTS.md).
     partitionsConsumedConcurrently: 4,
-    // About 5,700 delivery events a partition per fetch instead of 1,400, and all twelve
-    // partitions' worth in one fetch: catching up, the service waited less on fetches
-    // (bench/RESULTS.md), for at most 48 MiB held at once.
-    fetchMaxBytes: { perPartition: 4 * MIB, perFetch: 48 * MIB },
+    // About 5,700 delivery events a partition per fetch instead of 1,400, and every partition's
+    // worth (at the default count) in one fetch: catching up, the service waited less on
+    // fetches (bench/RESULTS.md), for at most 48 MiB held at once.
+    fetchMaxBytes: {
+      perPartition: FETCH_BYTES_PER_PARTITION,
+      perFetch: FETCH_BYTES_PER_PARTITION * KAFKA_TOPICS.deliveryEvents.defaultPartitions,
+    },
     handleRejected: (record) => consumer.deadLetter(record),
     // kafkajs gave up on the consumer (not a database outage: those are retried without end):
     // exit and let the process be restarted rather than stay up consuming nothing.
