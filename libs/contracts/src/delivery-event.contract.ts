@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { eventTypeNameSchema } from './event-type-name';
-import { identifierSchema } from './inbound-event.contract';
+import { eventScopeSchema, identifierSchema, MAX_SCOPE_KEYS } from './inbound-event.contract';
 import { deliveryRequestSchema } from './delivery-request.contract';
+import { compileJsonSchemaAcceptor } from './json-schema-acceptor';
 import { defineMessageContract } from './message-contract';
 import { KAFKA_TOPICS } from './topics';
 
@@ -108,4 +109,10 @@ export const deliveryEventContract = defineMessageContract<DeliveryEvent>({
   schemaVersion: 1,
   schema: deliveryEventSchema,
   keyOf: (event) => event.deliveryId,
+  // History decodes every attempt of every delivery; zod's validation was its largest cost.
+  acceptFast: compileJsonSchemaAcceptor(
+    deliveryEventSchema,
+    // The scope's one refinement: at most 16 keys.
+    new Map([[eventScopeSchema, { maxProperties: MAX_SCOPE_KEYS }]]),
+  ),
 });

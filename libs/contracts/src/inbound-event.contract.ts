@@ -10,10 +10,12 @@ export const identifierSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only');
 
+export const MAX_SCOPE_KEYS = 16;
+
 /** Scope keys the seeds filter on (`centerId`, `operatorId`, `partnerId`, …); values are identifiers. */
 export const eventScopeSchema = z
   .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'scope keys are identifiers'), identifierSchema)
-  .refine((scope) => Object.keys(scope).length <= 16, 'at most 16 scope keys');
+  .refine((scope) => Object.keys(scope).length <= MAX_SCOPE_KEYS, `at most ${MAX_SCOPE_KEYS} scope keys`);
 
 export const inboundEventSchema = z.strictObject({
   id: identifierSchema,

@@ -10,3 +10,4 @@ export * from './delivery-event.contract';
 export * from './delivery-retry.contract';
 export * from './subscription-command.contract';
 export * from './consumer-groups';
+export * from './json-schema-acceptor';

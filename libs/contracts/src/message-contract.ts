@@ -1,5 +1,6 @@
 import { type z } from 'zod';
 import { ContractViolationCode, ContractViolationError } from './contract-violation.error';
+import { type JsonSchemaAcceptor } from './json-schema-acceptor';
 import { type TopicDefinition } from './topics';
 
 /**
@@ -24,12 +25,18 @@ export interface MessageContract<TValue> {
   readonly schema: z.ZodType<TValue>;
   /** The partitioning key: records with the same key stay in order. */
   readonly keyOf: (value: TValue) => string;
+  /**
+   * For the busiest topics: the schema compiled into a faster validator that only ever accepts
+   * (`compileJsonSchemaAcceptor`). A record it accepts is used as decoded; any other goes to
+   * `schema`, which decides.
+   */
+  readonly acceptFast?: JsonSchemaAcceptor;
 }
 
 /** What a consumer needs to read a record: its schema and schema version. */
 export type DecodableContract<TValue> = Pick<
   MessageContract<TValue>,
-  'schemaId' | 'schemaVersion' | 'schema'
+  'schemaId' | 'schemaVersion' | 'schema' | 'acceptFast'
 >;
 
 export function defineMessageContract<TValue>(contract: MessageContract<TValue>): MessageContract<TValue> {
@@ -104,6 +111,7 @@ export function decodeMessage<TValue>(
       `record value is not JSON: ${(error as Error).message}`,
     );
   }
+  if (contract.acceptFast?.(json) === true) return json as TValue;
   const parsed = contract.schema.safeParse(json);
   if (!parsed.success) {
     throw new ContractViolationError(
