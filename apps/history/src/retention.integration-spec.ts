@@ -79,7 +79,12 @@ describe('history retention against a real PostgreSQL', () => {
         },
         { timeoutMs: 10_000, description: 'the partitions of 40 days ago dropped' },
       );
-      // Two tables, at start (50 days ago) and at a later check (40 days ago).
+      // Two tables, at start (50 days ago) and at a later check (40 days ago). The service counts
+      // a drop once its transaction has committed, so the count can trail the drop seen above.
+      await pollUntil(
+        async () => (await metricValue(history, 'skyhook_history_partitions_dropped_total')) >= 4,
+        { timeoutMs: 5_000, description: 'four partitions counted as dropped' },
+      );
       expect(await metricValue(history, 'skyhook_history_partitions_dropped_total')).toBe(4);
       expect(
         await metricValue(history, 'skyhook_history_partitions_dropped_total', { table: 'deliveries' }),
