@@ -6,6 +6,8 @@ import { DeliveryHistoryWriter } from './delivery-history.writer';
 import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
 
 const KEEP_ALL = 0;
+/** The day before PUBLISHED_AT's, a minute before its midnight: a batch can span both days. */
+const DAY_BEFORE = '2026-11-19T23:59:00.000Z';
 
 describe('delivery history writer against a real PostgreSQL', () => {
   let database: TestDatabase;
@@ -19,7 +21,10 @@ describe('delivery history writer against a real PostgreSQL', () => {
       'history-writer-test',
     ).initialize();
     await runMigrations(dataSource);
-    await new DeliveryHistoryPartitions(dataSource).ensureDays([new Date(PUBLISHED_AT)]);
+    await new DeliveryHistoryPartitions(dataSource).ensureDays([
+      new Date(PUBLISHED_AT),
+      new Date(DAY_BEFORE),
+    ]);
     writer = new DeliveryHistoryWriter(dataSource);
   });
 
@@ -132,5 +137,51 @@ describe('delivery history writer against a real PostgreSQL', () => {
       { data: storedData, status: 'failed' },
       { data: storedData, status: 'delivered' },
     ]);
+  });
+
+  it('writes a batch that spans two publish days into each day’s partitions, copied or merged', async () => {
+    const late = deliveryRequest(20, DAY_BEFORE);
+    const early = deliveryRequest(21);
+    const lateRetried = deliveryRequest(22, DAY_BEFORE);
+    await writer.write(planHistoryBatch([attempted(lateRetried, 1, 'retry-scheduled')], KEEP_ALL));
+
+    // Copied: two opening deliveries of two days; merged: a later attempt of the day before.
+    const batch = planHistoryBatch(
+      [
+        attempted(late, 1, 'delivered'),
+        attempted(early, 1, 'delivered'),
+        attempted(lateRetried, 2, 'delivered'),
+      ],
+      KEEP_ALL,
+    );
+    expect(batch.days.size).toBe(2);
+    expect(await writer.write(batch)).toBe(3);
+    // The same batch again, with a new delivery: every row merged, nothing doubled.
+    const again = planHistoryBatch(
+      [...batch.attempts, attempted(deliveryRequest(23), 1, 'delivered')],
+      KEEP_ALL,
+    );
+    expect(await writer.write(again)).toBe(1);
+
+    const rows = await dataSource.query<
+      { partition: string; delivery_id: string; status: string; attempts: number }[]
+    >(
+      `SELECT d.tableoid::regclass::text AS partition, d.delivery_id, d.status,
+         (SELECT count(*)::int FROM delivery_attempts a
+           WHERE a.delivery_id = d.delivery_id AND a.tableoid::regclass::text = replace(d.tableoid::regclass::text, 'deliveries', 'delivery_attempts')) AS attempts
+       FROM deliveries d WHERE delivery_id = ANY($1) ORDER BY d.delivery_id`,
+      [[late.deliveryId, early.deliveryId, lateRetried.deliveryId]],
+    );
+    const expected = [
+      { partition: 'deliveries_p20261119', delivery_id: late.deliveryId, status: 'delivered', attempts: 1 },
+      { partition: 'deliveries_p20261120', delivery_id: early.deliveryId, status: 'delivered', attempts: 1 },
+      {
+        partition: 'deliveries_p20261119',
+        delivery_id: lateRetried.deliveryId,
+        status: 'delivered',
+        attempts: 2,
+      },
+    ].sort((a, b) => (a.delivery_id < b.delivery_id ? -1 : 1));
+    expect(rows).toEqual(expected);
   });
 });
