@@ -1,5 +1,13 @@
 import { deliveryStatusOf, oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
-import { attemptRowsJson, deliveryRowsJson } from './delivery-history.writer';
+import { copyJson, copyScalar, copyText } from '@skyhook/persistence';
+import {
+  ATTEMPT_COLUMNS,
+  attemptCopyRows,
+  DELIVERY_COLUMNS,
+  deliveryCopyRows,
+  type HistoryColumn,
+  jsonRowsOf,
+} from './delivery-history.writer';
 import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
 
 const DAY_MS = 86_400_000;
@@ -151,10 +159,10 @@ describe('statement rows', () => {
       [attempted(request, 1, 'retry-scheduled'), skipped(request, 2, 'held')],
       KEEP_ALL,
     );
-    const attempts = JSON.parse(attemptRowsJson(batch.attempts)) as Record<string, unknown>[];
+    const attempts = JSON.parse(jsonRowsOf(batch.attempts, ATTEMPT_COLUMNS)) as Record<string, unknown>[];
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).not.toHaveProperty('request');
-    // Exactly the columns INSERT_ATTEMPTS reads.
+    // Exactly the columns of the table.
     expect(Object.keys(attempts[0] ?? {}).sort()).toEqual(
       [
         'publishedAt',
@@ -183,12 +191,45 @@ describe('statement rows', () => {
       errorCode: null,
     });
 
-    const deliveries = JSON.parse(deliveryRowsJson(batch.deliveries)) as Record<string, unknown>[];
+    const deliveries = JSON.parse(jsonRowsOf(batch.deliveries, DELIVERY_COLUMNS)) as Record<
+      string,
+      unknown
+    >[];
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ status: 'held', attemptCount: 2, request });
     expect(deliveries[0]).not.toHaveProperty('opensDelivery');
     const later = planHistoryBatch([attempted(request, 2, 'delivered')], KEEP_ALL).deliveries;
-    expect((JSON.parse(deliveryRowsJson(later)) as Record<string, unknown>[])[0]?.['request']).toBeNull();
+    expect(
+      (JSON.parse(jsonRowsOf(later, DELIVERY_COLUMNS)) as Record<string, unknown>[])[0]?.['request'],
+    ).toBeNull();
+  });
+
+  it('writes COPY rows in the order of the column lists the statements name', () => {
+    const request = deliveryRequest(1);
+    const first = {
+      ...attempted(request, 1, 'retry-scheduled'),
+      errorCode: 'E_CODE',
+      errorMessage: 'message',
+    };
+    const batch = planHistoryBatch(
+      [first, attempted(request, 2, 'retry-scheduled'), skipped(request, 3, 'held', 5_000)],
+      KEEP_ALL,
+    );
+    // Every value in a place of its own, so a swap of two columns shows.
+    const copyFieldsOf = <Row>(row: Row, columns: readonly HistoryColumn<Row>[]) =>
+      columns.map(({ field, type }) => {
+        const value = row[field] as unknown;
+        if (type === 'jsonb') return copyJson(value);
+        if (type === 'text' || type === 'timestamptz') return copyText(value as string | null);
+        return copyScalar(value as number | boolean | null);
+      });
+    const [attempt] = batch.attempts;
+    const [delivery] = batch.deliveries;
+    if (attempt === undefined || delivery === undefined) throw new Error('the batch has rows');
+    expect(attemptCopyRows([attempt])).toBe(`${copyFieldsOf(attempt, ATTEMPT_COLUMNS).join('\t')}\n`);
+    expect(deliveryCopyRows([delivery])).toBe(`${copyFieldsOf(delivery, DELIVERY_COLUMNS).join('\t')}\n`);
+    expect(new Set(copyFieldsOf(delivery, DELIVERY_COLUMNS)).size).toBe(DELIVERY_COLUMNS.length);
+    expect(new Set(copyFieldsOf(attempt, ATTEMPT_COLUMNS)).size).toBe(ATTEMPT_COLUMNS.length);
   });
 
   it('marks a delivery as opened in the run only when the run holds its attempt (or skip) number 1', () => {

@@ -19,49 +19,65 @@ import { type DeliverySummary, type HistoryBatch } from './delivery-history-batc
  * knows the day of every row, so it names the partition itself.
  */
 
-/** The columns of an attempt row, in the order `attemptCopyRows` writes them. */
-const ATTEMPT_COLUMNS = [
-  'published_at',
-  'delivery_id',
-  'attempt_number',
-  'organisation_id',
-  'subscription_id',
-  'attempted_at',
-  'duration_ms',
-  'url',
-  'request_headers',
-  'request_body_bytes',
-  'outcome',
-  'response_status',
-  'response_body',
-  'error_code',
-  'error_message',
-  'result',
-  'next_attempt_at',
-] as const;
+/**
+ * A column of a history table: its name, the field of the row it holds, and its type as the
+ * merging statements read it from JSON. Each table's list is the one place its columns are
+ * named: the COPY column list, the JSON rows and the merging statements all follow it, and the
+ * COPY row builders below are held to its order by a unit test.
+ */
+export interface HistoryColumn<Row> {
+  readonly name: string;
+  readonly field: keyof Row & string;
+  readonly type: 'text' | 'timestamptz' | 'int' | 'float8' | 'boolean' | 'jsonb';
+}
 
-/** The columns of a delivery row, in the order `deliveryCopyRows` writes them. */
-const DELIVERY_COLUMNS = [
-  'published_at',
-  'delivery_id',
-  'organisation_id',
-  'subscription_id',
-  'event_id',
-  'event_type',
-  'test',
-  'status',
-  'status_at',
-  'attempt_count',
-  'first_attempt_at',
-  'last_attempt_at',
-  'next_attempt_at',
-  'last_outcome',
-  'last_response_status',
-  'skip_reason',
-  'request',
-] as const;
+export const ATTEMPT_COLUMNS: readonly HistoryColumn<DeliveryAttempted>[] = [
+  { name: 'published_at', field: 'publishedAt', type: 'timestamptz' },
+  { name: 'delivery_id', field: 'deliveryId', type: 'text' },
+  { name: 'attempt_number', field: 'attemptNumber', type: 'int' },
+  { name: 'organisation_id', field: 'organisationId', type: 'text' },
+  { name: 'subscription_id', field: 'subscriptionId', type: 'text' },
+  { name: 'attempted_at', field: 'attemptedAt', type: 'timestamptz' },
+  { name: 'duration_ms', field: 'durationMs', type: 'float8' },
+  { name: 'url', field: 'url', type: 'text' },
+  { name: 'request_headers', field: 'requestHeaders', type: 'jsonb' },
+  { name: 'request_body_bytes', field: 'requestBodyBytes', type: 'int' },
+  { name: 'outcome', field: 'outcome', type: 'text' },
+  { name: 'response_status', field: 'responseStatus', type: 'int' },
+  { name: 'response_body', field: 'responseBody', type: 'text' },
+  { name: 'error_code', field: 'errorCode', type: 'text' },
+  { name: 'error_message', field: 'errorMessage', type: 'text' },
+  { name: 'result', field: 'result', type: 'text' },
+  { name: 'next_attempt_at', field: 'nextAttemptAt', type: 'timestamptz' },
+];
 
-/** Attempt rows for COPY, field by field (an object rest per attempt was costly in a profile). */
+export const DELIVERY_COLUMNS: readonly HistoryColumn<DeliverySummary>[] = [
+  { name: 'published_at', field: 'publishedAt', type: 'timestamptz' },
+  { name: 'delivery_id', field: 'deliveryId', type: 'text' },
+  { name: 'organisation_id', field: 'organisationId', type: 'text' },
+  { name: 'subscription_id', field: 'subscriptionId', type: 'text' },
+  { name: 'event_id', field: 'eventId', type: 'text' },
+  { name: 'event_type', field: 'eventType', type: 'text' },
+  { name: 'test', field: 'test', type: 'boolean' },
+  { name: 'status', field: 'status', type: 'text' },
+  { name: 'status_at', field: 'statusAt', type: 'timestamptz' },
+  { name: 'attempt_count', field: 'attemptCount', type: 'int' },
+  { name: 'first_attempt_at', field: 'firstAttemptAt', type: 'timestamptz' },
+  { name: 'last_attempt_at', field: 'lastAttemptAt', type: 'timestamptz' },
+  { name: 'next_attempt_at', field: 'nextAttemptAt', type: 'timestamptz' },
+  { name: 'last_outcome', field: 'lastOutcome', type: 'text' },
+  { name: 'last_response_status', field: 'lastResponseStatus', type: 'int' },
+  { name: 'skip_reason', field: 'skipReason', type: 'text' },
+  { name: 'request', field: 'request', type: 'jsonb' },
+];
+
+const ATTEMPT_COLUMN_NAMES = ATTEMPT_COLUMNS.map((column) => column.name);
+const DELIVERY_COLUMN_NAMES = DELIVERY_COLUMNS.map((column) => column.name);
+
+/**
+ * Attempt rows for COPY, in the order of `ATTEMPT_COLUMNS`. Written out field by field, as
+ * every batch's attempts go through here; the rare merging writes follow the list instead.
+ */
 export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string {
   let rows = '';
   for (const attempt of attempts) {
@@ -76,7 +92,7 @@ export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string 
   return rows;
 }
 
-/** Delivery rows for COPY, in the order of `DELIVERY_COLUMNS`. */
+/** Delivery rows for COPY, in the order of `DELIVERY_COLUMNS`, field by field as above. */
 export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string {
   let rows = '';
   for (const delivery of deliveries) {
@@ -92,23 +108,27 @@ export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string
 }
 
 /**
- * Attempt rows that may be there already (the merging write): one statement per partition, the
- * rows as one JSON array (`json_to_recordset` types them server-side). A re-delivered attempt
- * hits the primary key and is left as it is.
+ * `INSERT INTO <partition> (<columns>) SELECT <fields> FROM json_to_recordset($1)`: the rows as
+ * one JSON array of objects keyed by field (`jsonRowsOf`), typed server-side.
+ */
+function insertFromJsonSql<Row>(
+  partition: string,
+  alias: string,
+  columns: readonly HistoryColumn<Row>[],
+): string {
+  const names = columns.map((column) => column.name).join(', ');
+  const fields = columns.map((column) => `"${column.field}"`).join(', ');
+  const types = columns.map((column) => `"${column.field}" ${column.type}`).join(', ');
+  return `INSERT INTO "${partition}" AS ${alias} (${names})
+  SELECT ${fields} FROM json_to_recordset($1::json) AS r(${types})`;
+}
+
+/**
+ * Attempt rows that may be there already (the merging write): a re-delivered attempt hits the
+ * primary key and is left as it is.
  */
 function insertAttemptsSql(partition: string): string {
-  return `
-  INSERT INTO "${partition}" (published_at, delivery_id, attempt_number, organisation_id,
-    subscription_id, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
-    response_status, response_body, error_code, error_message, result, next_attempt_at)
-  SELECT "publishedAt", "deliveryId", "attemptNumber", "organisationId", "subscriptionId",
-    "attemptedAt", "durationMs", url, "requestHeaders", "requestBodyBytes", outcome,
-    "responseStatus", "responseBody", "errorCode", "errorMessage", result, "nextAttemptAt"
-  FROM json_to_recordset($1::json) AS r("publishedAt" timestamptz, "deliveryId" text,
-    "attemptNumber" int, "organisationId" text, "subscriptionId" text, "attemptedAt" timestamptz,
-    "durationMs" float8, url text, "requestHeaders" jsonb, "requestBodyBytes" int, outcome text,
-    "responseStatus" int, "responseBody" text, "errorCode" text, "errorMessage" text, result text,
-    "nextAttemptAt" timestamptz)
+  return `${insertFromJsonSql(partition, 'a', ATTEMPT_COLUMNS)}
   ON CONFLICT (published_at, delivery_id, attempt_number) DO NOTHING`;
 }
 
@@ -120,18 +140,7 @@ function insertAttemptsSql(partition: string): string {
  * times only grow, the first request stays. SET expressions read the row as it was.
  */
 function upsertDeliveriesSql(partition: string): string {
-  return `
-  INSERT INTO "${partition}" AS d (published_at, delivery_id, organisation_id, subscription_id, event_id,
-    event_type, test, status, status_at, attempt_count, first_attempt_at, last_attempt_at,
-    next_attempt_at, last_outcome, last_response_status, skip_reason, request)
-  SELECT "publishedAt", "deliveryId", "organisationId", "subscriptionId", "eventId", "eventType",
-    test, status, "statusAt", "attemptCount", "firstAttemptAt", "lastAttemptAt", "nextAttemptAt",
-    "lastOutcome", "lastResponseStatus", "skipReason", request
-  FROM json_to_recordset($1::json) AS r("publishedAt" timestamptz, "deliveryId" text,
-    "organisationId" text, "subscriptionId" text, "eventId" text, "eventType" text, test boolean,
-    status text, "statusAt" timestamptz, "attemptCount" int, "firstAttemptAt" timestamptz,
-    "lastAttemptAt" timestamptz, "nextAttemptAt" timestamptz, "lastOutcome" text,
-    "lastResponseStatus" int, "skipReason" text, request jsonb)
+  return `${insertFromJsonSql(partition, 'd', DELIVERY_COLUMNS)}
   ON CONFLICT (published_at, delivery_id) DO UPDATE SET
     status = CASE WHEN EXCLUDED.status_at >= d.status_at THEN EXCLUDED.status ELSE d.status END,
     next_attempt_at = CASE WHEN EXCLUDED.status_at >= d.status_at
@@ -152,62 +161,18 @@ function upsertDeliveriesSql(partition: string): string {
 }
 
 /**
- * The JSON rows of `insertAttemptsSql`: exactly the columns it reads, so neither the request an
- * attempt may carry nor the fields the table does not keep are sent. Built field by field: an
- * object rest per attempt (`{ request, ...row }`) was the writer's largest cost in a profile.
+ * The rows of a merging statement as JSON text: exactly the table's columns, by field (an
+ * attempt's request and a summary's `opensDelivery` are not sent), with what PostgreSQL cannot
+ * store (U+0000, an unpaired surrogate) as U+FFFD. Only the merging writes use it, which are
+ * the rare path, so the rows follow the column list rather than being written out by hand.
  */
-export function attemptRowsJson(attempts: readonly DeliveryAttempted[]): string {
-  return jsonRows(
-    attempts.map((attempt) => ({
-      publishedAt: attempt.publishedAt,
-      deliveryId: attempt.deliveryId,
-      attemptNumber: attempt.attemptNumber,
-      organisationId: attempt.organisationId,
-      subscriptionId: attempt.subscriptionId,
-      attemptedAt: attempt.attemptedAt,
-      durationMs: attempt.durationMs,
-      url: attempt.url,
-      requestHeaders: attempt.requestHeaders,
-      requestBodyBytes: attempt.requestBodyBytes,
-      outcome: attempt.outcome,
-      responseStatus: attempt.responseStatus,
-      responseBody: attempt.responseBody,
-      errorCode: attempt.errorCode,
-      errorMessage: attempt.errorMessage,
-      result: attempt.result,
-      nextAttemptAt: attempt.nextAttemptAt,
-    })),
-  );
-}
-
-/** The JSON rows of `upsertDeliveriesSql`: exactly the columns it reads. */
-export function deliveryRowsJson(deliveries: readonly DeliverySummary[]): string {
-  return jsonRows(
-    deliveries.map((delivery) => ({
-      publishedAt: delivery.publishedAt,
-      deliveryId: delivery.deliveryId,
-      organisationId: delivery.organisationId,
-      subscriptionId: delivery.subscriptionId,
-      eventId: delivery.eventId,
-      eventType: delivery.eventType,
-      test: delivery.test,
-      status: delivery.status,
-      statusAt: delivery.statusAt,
-      attemptCount: delivery.attemptCount,
-      firstAttemptAt: delivery.firstAttemptAt,
-      lastAttemptAt: delivery.lastAttemptAt,
-      nextAttemptAt: delivery.nextAttemptAt,
-      lastOutcome: delivery.lastOutcome,
-      lastResponseStatus: delivery.lastResponseStatus,
-      skipReason: delivery.skipReason,
-      request: delivery.request,
-    })),
-  );
-}
-
-/** Rows of a batch as JSON text PostgreSQL takes: what it cannot store (U+0000, an unpaired surrogate) as U+FFFD. */
-function jsonRows(rows: readonly object[]): string {
-  return jsonForPostgres(JSON.stringify(rows));
+export function jsonRowsOf<Row>(rows: readonly Row[], columns: readonly HistoryColumn<Row>[]): string {
+  const objects = rows.map((row) => {
+    const object: Record<string, unknown> = {};
+    for (const column of columns) object[column.field] = row[column.field];
+    return object;
+  });
+  return jsonForPostgres(JSON.stringify(objects));
 }
 
 /** Writes planned batches into the day partitions of `delivery_attempts` and `deliveries`. */
@@ -248,14 +213,16 @@ export class DeliveryHistoryWriter {
     let inserted = 0;
     for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
       const partition = historyPartitionName('delivery_attempts', day);
-      inserted += await copyRows(runner, partition, ATTEMPT_COLUMNS, attemptCopyRows(attempts));
+      inserted += await copyRows(runner, partition, ATTEMPT_COLUMN_NAMES, attemptCopyRows(attempts));
     }
     for (const [day, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
       const partition = historyPartitionName('deliveries', day);
       const opened = deliveries.filter((delivery) => delivery.opensDelivery);
       const merged = deliveries.filter((delivery) => !delivery.opensDelivery);
-      if (opened.length > 0) await copyRows(runner, partition, DELIVERY_COLUMNS, deliveryCopyRows(opened));
-      if (merged.length > 0) await runner.query(upsertDeliveriesSql(partition), [deliveryRowsJson(merged)]);
+      if (opened.length > 0)
+        await copyRows(runner, partition, DELIVERY_COLUMN_NAMES, deliveryCopyRows(opened));
+      if (merged.length > 0)
+        await runner.query(upsertDeliveriesSql(partition), [jsonRowsOf(merged, DELIVERY_COLUMNS)]);
     }
     return inserted;
   }
@@ -264,12 +231,16 @@ export class DeliveryHistoryWriter {
     let inserted = 0;
     for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
       const partition = historyPartitionName('delivery_attempts', day);
-      const result = await runner.query(insertAttemptsSql(partition), [attemptRowsJson(attempts)], true);
+      const result = await runner.query(
+        insertAttemptsSql(partition),
+        [jsonRowsOf(attempts, ATTEMPT_COLUMNS)],
+        true,
+      );
       inserted += result.affected ?? 0;
     }
     for (const [day, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
       const partition = historyPartitionName('deliveries', day);
-      await runner.query(upsertDeliveriesSql(partition), [deliveryRowsJson(deliveries)]);
+      await runner.query(upsertDeliveriesSql(partition), [jsonRowsOf(deliveries, DELIVERY_COLUMNS)]);
     }
     return inserted;
   }
