@@ -139,4 +139,19 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     expect(onTopic('evt-surrogate')).toEqual([]);
     expect(onTopic('evt-surrogate')).toEqual([]);
   });
+
+  it('answers 400 to data nested deeper than 64 levels (100,000 answered a 500), and publishes nothing', async () => {
+    const depth = 100_000;
+    const response = await api.request({
+      method: 'POST',
+      url: '/v1/events',
+      key: apiKey,
+      rawBody: `{"id":"evt-deep","type":"booking.created","data":{"a":${'['.repeat(depth)}1${']'.repeat(depth)}}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', details: [{ message: 'nested deeper than 64 levels' }] },
+    });
+    expect(onTopic('evt-deep')).toEqual([]);
+  });
 });

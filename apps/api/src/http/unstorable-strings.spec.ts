@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from './api-error';
-import { pathOfUnstorableString } from './unstorable-strings';
+import { findUnstorableInput, MAX_NESTING_DEPTH, pathOfUnstorableString } from './unstorable-strings';
 import { ZodValidationPipe } from './zod-body.pipe';
 
 describe('strings PostgreSQL cannot store', () => {
@@ -47,5 +47,19 @@ describe('strings PostgreSQL cannot store', () => {
       description: 'a\\u0000b',
       tags: [],
     });
+  });
+
+  it('and the pipe refuses nesting deeper than the limit, naming the first place beyond it', () => {
+    let deep: unknown = 1;
+    for (let level = 0; level < 100_000; level += 1) deep = [deep];
+    const found = findUnstorableInput({ data: deep }, MAX_NESTING_DEPTH);
+    expect(found?.message).toBe('nested deeper than 64 levels');
+    expect(found?.path).toHaveLength(MAX_NESTING_DEPTH + 1);
+    let atLimit: unknown = 'x';
+    for (let level = 1; level < MAX_NESTING_DEPTH; level += 1) atLimit = [atLimit];
+    expect(findUnstorableInput({ data: atLimit }, MAX_NESTING_DEPTH)).toBe(undefined);
+    expect(() => new ZodValidationPipe(z.unknown()).transform({ data: deep })).toThrow(
+      /invalid request body: data(\.0)+: nested deeper than 64 levels/,
+    );
   });
 });

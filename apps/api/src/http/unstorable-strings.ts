@@ -8,11 +8,27 @@
 export const UNSTORABLE_STRING_MESSAGE =
   'must not contain U+0000 (the NUL character) or an unpaired surrogate (\\ud800 to \\udfff without its pair), which cannot be stored';
 
+/**
+ * How deep a request body may nest. JSON.parse reads any depth, but `JSON.stringify` (producing
+ * the event to Kafka) and PostgreSQL's JSON input recurse: 100,000 levels answered a 500. Real
+ * payloads stay within a dozen or two levels.
+ */
+export const MAX_NESTING_DEPTH = 64;
+export const TOO_DEEP_MESSAGE = `nested deeper than ${MAX_NESTING_DEPTH} levels`;
+
+/** What in a request cannot be stored, and where. */
+export interface UnstorableInput {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
 /** A place in the walked value: its key in its parent, and the parent's place. */
 interface WalkedPlace {
   readonly value: unknown;
   readonly key: string | number | undefined;
   readonly parent: WalkedPlace | undefined;
+  /** Keys from the root to here. */
+  readonly depth: number;
 }
 
 /** A UTF-16 surrogate without its other half: not a character, and not valid in UTF-8. */
@@ -24,31 +40,42 @@ function isUnstorable(text: string): boolean {
 }
 
 /**
- * The path of the first string in `value`, key or value, that holds U+0000 or an unpaired
- * surrogate; undefined if none does. Walked with a stack of its own, each place linked to its
- * parent (the path is built only for the string found), so time and memory grow with the size
- * of the value, and no nesting depth a body can reach overflows the call stack.
+ * The first place in `value` that cannot be stored: a string, key or value, holding U+0000 or
+ * an unpaired surrogate, or a place deeper than `maxDepth` keys; undefined if there is none.
+ * Walked with a stack of its own, each place linked to its parent (a path is built only for
+ * the place found), so time and memory grow with the size of the value, and no depth overflows
+ * the call stack.
  */
-export function pathOfUnstorableString(value: unknown): (string | number)[] | undefined {
-  const pending: WalkedPlace[] = [{ value, key: undefined, parent: undefined }];
+export function findUnstorableInput(
+  value: unknown,
+  maxDepth = Number.POSITIVE_INFINITY,
+): UnstorableInput | undefined {
+  const pending: WalkedPlace[] = [{ value, key: undefined, parent: undefined, depth: 0 }];
   for (let place = pending.pop(); place !== undefined; place = pending.pop()) {
     const current = place.value;
+    if (place.depth > maxDepth) return { path: pathTo(place), message: TOO_DEEP_MESSAGE };
+    const depth = place.depth + 1;
     if (typeof current === 'string') {
-      if (isUnstorable(current)) return pathTo(place);
+      if (isUnstorable(current)) return { path: pathTo(place), message: UNSTORABLE_STRING_MESSAGE };
     } else if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) {
-        pending.push({ value: current[index] as unknown, key: index, parent: place });
+        pending.push({ value: current[index] as unknown, key: index, parent: place, depth });
       }
     } else if (typeof current === 'object' && current !== null) {
       const entries = Object.entries(current);
       for (let index = entries.length - 1; index >= 0; index -= 1) {
         const [key, member] = entries[index] as [string, unknown];
-        if (isUnstorable(key)) return [...pathTo(place), key];
-        pending.push({ value: member, key, parent: place });
+        if (isUnstorable(key)) return { path: [...pathTo(place), key], message: UNSTORABLE_STRING_MESSAGE };
+        pending.push({ value: member, key, parent: place, depth });
       }
     }
   }
   return undefined;
+}
+
+/** The path of the first string, key or value, holding U+0000 or an unpaired surrogate, at any depth. */
+export function pathOfUnstorableString(value: unknown): (string | number)[] | undefined {
+  return findUnstorableInput(value)?.path;
 }
 
 function pathTo(place: WalkedPlace): (string | number)[] {

@@ -1,11 +1,12 @@
 import { type PipeTransform } from '@nestjs/common';
 import { type z } from 'zod';
 import { ApiError, ApiErrorCode } from './api-error';
-import { pathOfUnstorableString, UNSTORABLE_STRING_MESSAGE } from './unstorable-strings';
+import { findUnstorableInput, MAX_NESTING_DEPTH } from './unstorable-strings';
 
 /**
  * Validates a request body (or query) against a zod schema; every issue is reported with its
- * path. A string PostgreSQL cannot store is refused first, wherever it is (`unstorable-strings`).
+ * path. What cannot be stored (a string PostgreSQL refuses, nesting deeper than the limit) is
+ * refused first, wherever it is (`unstorable-strings`).
  */
 export class ZodValidationPipe<TSchema extends z.ZodType> implements PipeTransform<
   unknown,
@@ -17,14 +18,14 @@ export class ZodValidationPipe<TSchema extends z.ZodType> implements PipeTransfo
   ) {}
 
   transform(value: unknown): z.infer<TSchema> {
-    const unstorable = pathOfUnstorableString(value);
+    const unstorable = findUnstorableInput(value, MAX_NESTING_DEPTH);
     if (unstorable !== undefined) {
-      const path = unstorable.join('.') || '(root)';
+      const path = unstorable.path.join('.') || '(root)';
       throw new ApiError(
         ApiErrorCode.ValidationFailed,
-        `invalid ${this.what}: ${path}: ${UNSTORABLE_STRING_MESSAGE}`,
+        `invalid ${this.what}: ${path}: ${unstorable.message}`,
         undefined,
-        [{ path, message: UNSTORABLE_STRING_MESSAGE }],
+        [{ path, message: unstorable.message }],
       );
     }
     const parsed = this.schema.safeParse(value ?? {});
