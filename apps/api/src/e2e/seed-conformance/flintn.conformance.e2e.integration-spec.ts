@@ -88,42 +88,48 @@ describe('seed contract: Flintn, end to end', () => {
     expect(recorded).toMatchObject({ test: true, eventType: 'webhook.test' });
   });
 
-  it('retries 5xx, 429 and timeouts on 5m, 30m, 2h, 24h; 4xx (408 too) is final; five failed attempts disable the endpoint', async () => {
-    const subscriptions = Object.fromEntries(
-      await Promise.all(
-        ['/fl/down', '/fl/bad-request', '/fl/request-timeout', '/fl/too-many', '/fl/slow'].map(
-          async (path) => [path, await stack.subscribe(path, { eventTypes: ['order.cancelled'] })] as const,
+  it(
+    'retries 5xx, 429 and timeouts on 5m, 30m, 2h, 24h; 4xx (408 too) is final; five failed attempts disable the endpoint',
+    async () => {
+      const subscriptions = Object.fromEntries(
+        await Promise.all(
+          ['/fl/down', '/fl/bad-request', '/fl/request-timeout', '/fl/too-many', '/fl/slow'].map(
+            async (path) => [path, await stack.subscribe(path, { eventTypes: ['order.cancelled'] })] as const,
+          ),
         ),
-      ),
-    );
-    await stack.publish('order.cancelled', { orderId: 'ord_9', reason: 'weather' });
+      );
+      await stack.publish('order.cancelled', { orderId: 'ord_9', reason: 'weather' });
 
-    await Promise.all([
-      stack.receiver.waitForCount('/fl/down', 5, 60_000),
-      stack.receiver.waitForCount('/fl/too-many', 2, 60_000),
-      stack.receiver.waitForCount('/fl/slow', 2, 60_000),
-    ]);
-    await sleep(2_000); // Long enough for a wrong retry of the final 4xx answers to arrive.
+      await Promise.all([
+        stack.receiver.waitForCount('/fl/down', 5, 60_000),
+        stack.receiver.waitForCount('/fl/too-many', 2, 60_000),
+        stack.receiver.waitForCount('/fl/slow', 2, 60_000),
+      ]);
+      await sleep(2_000); // Long enough for a wrong retry of the final 4xx answers to arrive.
 
-    const expectations: Record<string, { attempts: number; outcome: string }> = {
-      '/fl/down': { attempts: 5, outcome: 'failed' },
-      '/fl/bad-request': { attempts: 1, outcome: 'failed' },
-      '/fl/request-timeout': { attempts: 1, outcome: 'failed' },
-      '/fl/too-many': { attempts: 2, outcome: 'delivered' },
-      '/fl/slow': { attempts: 2, outcome: 'delivered' },
-    };
-    for (const [path, expected] of Object.entries(expectations)) {
-      const report = await stack.verify(subscriptions[path]!.secret, stack.receiver.receivedOn(path));
-      expect({ path, ...report.deliveries[0] }).toMatchObject({ path, ...expected });
-    }
-    expect(stack.receiver.receivedOn('/fl/slow')[0]!.clientClosedAt).toBeDefined();
+      const expectations: Record<string, { attempts: number; outcome: string }> = {
+        '/fl/down': { attempts: 5, outcome: 'failed' },
+        '/fl/bad-request': { attempts: 1, outcome: 'failed' },
+        '/fl/request-timeout': { attempts: 1, outcome: 'failed' },
+        '/fl/too-many': { attempts: 2, outcome: 'delivered' },
+        '/fl/slow': { attempts: 2, outcome: 'delivered' },
+      };
+      for (const [path, expected] of Object.entries(expectations)) {
+        const report = await stack.verify(subscriptions[path]!.secret, stack.receiver.receivedOn(path));
+        expect({ path, ...report.deliveries[0] }).toMatchObject({ path, ...expected });
+      }
+      expect(stack.receiver.receivedOn('/fl/slow')[0]!.clientClosedAt).toBeDefined();
 
-    const disabled = await stack.waitForStatus(subscriptions['/fl/down']!.id, 'disabled');
-    expect(disabled['disabledReason']).toBe('circuit-breaker');
-    for (const path of ['/fl/bad-request', '/fl/request-timeout', '/fl/too-many', '/fl/slow']) {
-      expect((await stack.subscription(subscriptions[path]!.id))['status']).toBe('active');
-    }
-  });
+      const disabled = await stack.waitForStatus(subscriptions['/fl/down']!.id, 'disabled');
+      expect(disabled['disabledReason']).toBe('circuit-breaker');
+      for (const path of ['/fl/bad-request', '/fl/request-timeout', '/fl/too-many', '/fl/slow']) {
+        expect((await stack.subscription(subscriptions[path]!.id))['status']).toBe('active');
+      }
+    },
+    // At least 30 s by the clock (the timeout is real) plus the stack's own work, and the waits
+    // above allow 60 s: the suite's default of 60 s for a whole test left no room for them.
+    120_000,
+  );
 
   it('does not queue events while disabled: they are simply not delivered, even after reactivation', async () => {
     const down = (
