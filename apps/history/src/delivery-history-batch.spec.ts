@@ -226,8 +226,12 @@ describe('statement rows', () => {
     const [attempt] = batch.attempts;
     const [delivery] = batch.deliveries;
     if (attempt === undefined || delivery === undefined) throw new Error('the batch has rows');
-    expect(attemptCopyRows([attempt])).toBe(`${copyFieldsOf(attempt, ATTEMPT_COLUMNS).join('\t')}\n`);
-    expect(deliveryCopyRows([delivery])).toBe(`${copyFieldsOf(delivery, DELIVERY_COLUMNS).join('\t')}\n`);
+    expect(attemptCopyRows([attempt]).join('')).toBe(
+      `${copyFieldsOf(attempt, ATTEMPT_COLUMNS).join('\t')}\n`,
+    );
+    expect(deliveryCopyRows([delivery]).join('')).toBe(
+      `${copyFieldsOf(delivery, DELIVERY_COLUMNS).join('\t')}\n`,
+    );
     expect(new Set(copyFieldsOf(delivery, DELIVERY_COLUMNS)).size).toBe(DELIVERY_COLUMNS.length);
     expect(new Set(copyFieldsOf(attempt, ATTEMPT_COLUMNS)).size).toBe(ATTEMPT_COLUMNS.length);
   });

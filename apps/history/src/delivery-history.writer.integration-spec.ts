@@ -2,7 +2,7 @@ import { type DataSource } from 'typeorm';
 import { createDataSource, DeliveryHistoryPartitions, runMigrations } from '@skyhook/persistence';
 import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
 import { planHistoryBatch } from './delivery-history-batch';
-import { DeliveryHistoryWriter } from './delivery-history.writer';
+import { attemptCopyRows, DeliveryHistoryWriter, deliveryCopyRows } from './delivery-history.writer';
 import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
 
 const KEEP_ALL = 0;
@@ -183,5 +183,36 @@ describe('delivery history writer against a real PostgreSQL', () => {
       },
     ].sort((a, b) => (a.delivery_id < b.delivery_id ? -1 : 1));
     expect(rows).toEqual(expected);
+  });
+
+  it('copies a batch whose COPY text runs to many pieces, every row whole and once', async () => {
+    const requests = Array.from({ length: 3_000 }, (_, n) => deliveryRequest(1_000 + n));
+    const batch = planHistoryBatch(
+      requests.map((request) => attempted(request, 1, 'delivered')),
+      KEEP_ALL,
+    );
+    expect(attemptCopyRows(batch.attempts).length).toBeGreaterThan(10);
+    expect(deliveryCopyRows(batch.deliveries).length).toBeGreaterThan(10);
+
+    expect(await writer.write(batch)).toBe(3_000);
+
+    const ids = requests.map((request) => request.deliveryId);
+    const [stored] = await dataSource.query<
+      { deliveries: number; attempts: number; whole_requests: number; whole_headers: number }[]
+    >(
+      `SELECT count(*)::int AS deliveries,
+         count(*) FILTER (WHERE d.request->>'deliveryId' = d.delivery_id)::int AS whole_requests,
+         (SELECT count(*)::int FROM delivery_attempts a WHERE a.delivery_id = ANY($1)) AS attempts,
+         (SELECT count(*)::int FROM delivery_attempts a
+           WHERE a.delivery_id = ANY($1) AND a.request_headers->>'webhook-id' = a.delivery_id) AS whole_headers
+       FROM deliveries d WHERE d.delivery_id = ANY($1)`,
+      [ids],
+    );
+    expect(stored).toEqual({
+      deliveries: 3_000,
+      attempts: 3_000,
+      whole_requests: 3_000,
+      whole_headers: 3_000,
+    });
   });
 });

@@ -5,6 +5,7 @@ import {
   copyRows,
   copyScalar,
   copyText,
+  copyTextPieces,
   historyDayOf,
   historyPartitionName,
   isHistoryPartitionName,
@@ -78,33 +79,31 @@ const DELIVERY_COLUMN_NAMES = DELIVERY_COLUMNS.map((column) => column.name);
  * Attempt rows for COPY, in the order of `ATTEMPT_COLUMNS`. Written out field by field, as
  * every batch's attempts go through here; the rare merging writes follow the list instead.
  */
-export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string {
-  let rows = '';
-  for (const attempt of attempts) {
-    rows +=
+export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string[] {
+  return copyTextPieces(
+    attempts,
+    (attempt) =>
       `${copyText(attempt.publishedAt)}\t${copyText(attempt.deliveryId)}\t${copyScalar(attempt.attemptNumber)}\t` +
       `${copyText(attempt.organisationId)}\t${copyText(attempt.subscriptionId)}\t${copyText(attempt.attemptedAt)}\t` +
       `${copyScalar(attempt.durationMs)}\t${copyText(attempt.url)}\t${copyJson(attempt.requestHeaders)}\t` +
       `${copyScalar(attempt.requestBodyBytes)}\t${copyText(attempt.outcome)}\t${copyScalar(attempt.responseStatus)}\t` +
       `${copyText(attempt.responseBody)}\t${copyText(attempt.errorCode)}\t${copyText(attempt.errorMessage)}\t` +
-      `${copyText(attempt.result)}\t${copyText(attempt.nextAttemptAt)}\n`;
-  }
-  return rows;
+      `${copyText(attempt.result)}\t${copyText(attempt.nextAttemptAt)}\n`,
+  );
 }
 
 /** Delivery rows for COPY, in the order of `DELIVERY_COLUMNS`, field by field as above. */
-export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string {
-  let rows = '';
-  for (const delivery of deliveries) {
-    rows +=
+export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string[] {
+  return copyTextPieces(
+    deliveries,
+    (delivery) =>
       `${copyText(delivery.publishedAt)}\t${copyText(delivery.deliveryId)}\t${copyText(delivery.organisationId)}\t` +
       `${copyText(delivery.subscriptionId)}\t${copyText(delivery.eventId)}\t${copyText(delivery.eventType)}\t` +
       `${copyScalar(delivery.test)}\t${copyText(delivery.status)}\t${copyText(delivery.statusAt)}\t` +
       `${copyScalar(delivery.attemptCount)}\t${copyText(delivery.firstAttemptAt)}\t${copyText(delivery.lastAttemptAt)}\t` +
       `${copyText(delivery.nextAttemptAt)}\t${copyText(delivery.lastOutcome)}\t${copyScalar(delivery.lastResponseStatus)}\t` +
-      `${copyText(delivery.skipReason)}\t${copyJson(delivery.request)}\n`;
-  }
-  return rows;
+      `${copyText(delivery.skipReason)}\t${copyJson(delivery.request)}\n`,
+  );
 }
 
 /**

@@ -1,4 +1,11 @@
-import { copyJson, copyScalar, copyText, jsonForPostgres } from './copy-rows';
+import {
+  COPY_PIECE_CHARACTERS,
+  copyJson,
+  copyScalar,
+  copyText,
+  copyTextPieces,
+  jsonForPostgres,
+} from './copy-rows';
 
 describe('COPY text format values', () => {
   it('writes NULL as \\N and plain text as it is', () => {
@@ -57,5 +64,32 @@ describe('COPY text format values', () => {
     ]);
     expect(jsonForPostgres(JSON.stringify('the text \\ud800'))).toBe('"the text \\\\ud800"');
     expect(copyJson({ lone: '\udbff' })).toBe('{"lone":"\\\\ufffd"}');
+  });
+});
+
+describe('COPY text in pieces', () => {
+  const line = (n: number) => `${copyScalar(n)}\t${copyText('x'.repeat(n % 700))}\n`;
+
+  it('holds every line once and in order, each piece ending on a whole line', () => {
+    const rows = Array.from({ length: 5_000 }, (_, n) => n);
+    const pieces = copyTextPieces(rows, line);
+    expect(pieces.join('')).toBe(rows.map(line).join(''));
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const piece of pieces) expect(piece.endsWith('\n')).toBe(true);
+  });
+
+  it('starts a new piece once one reaches the size, so no piece exceeds it by more than a line', () => {
+    const rows = Array.from({ length: 5_000 }, (_, n) => n);
+    const longestLine = Math.max(...rows.map((n) => line(n).length));
+    const pieces = copyTextPieces(rows, line);
+    for (const piece of pieces.slice(0, -1))
+      expect(piece.length).toBeGreaterThanOrEqual(COPY_PIECE_CHARACTERS);
+    for (const piece of pieces) expect(piece.length).toBeLessThan(COPY_PIECE_CHARACTERS + longestLine);
+  });
+
+  it('gives no piece for no rows, and one piece for a single line longer than the size', () => {
+    expect(copyTextPieces([], line)).toEqual([]);
+    const long = 'y'.repeat(COPY_PIECE_CHARACTERS * 2);
+    expect(copyTextPieces([long], (text) => `${text}\n`)).toEqual([`${long}\n`]);
   });
 });

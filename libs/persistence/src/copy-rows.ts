@@ -77,22 +77,52 @@ export function jsonForPostgres(json: string): string {
 }
 
 /**
- * Streams `rows` (lines built with the functions above, each ending in a newline) into `table`
- * with `COPY … FROM STDIN`, on the connection of `runner`, so inside its transaction when it has
- * one. Resolves with the number of rows copied; a row the table refuses (a key already there,
- * say) rejects with the server's error, and the transaction cannot go on.
+ * The most characters a piece of COPY text gathers before a new one starts. One batch's rows
+ * run to megabytes; as one string, V8 builds a rope that must be flattened into a fresh
+ * large-object allocation and then encoded into a fresh buffer of the same size, both touching
+ * new memory page by page. Pieces of this size stay in V8's ordinary heap and Node's reused
+ * buffers: measured in process, building and encoding 8,000 rows took 0.8–1.9 ms of CPU in
+ * pieces against 3.6–5.4 ms (plus 3.8–4.2 ms in the kernel) as one string.
+ */
+export const COPY_PIECE_CHARACTERS = 32_768;
+
+/**
+ * COPY text for `rows`, one line per row from `line` (built with the functions above and ending
+ * in a newline), in pieces of about `COPY_PIECE_CHARACTERS` that each end on a whole line.
+ */
+export function copyTextPieces<Row>(rows: readonly Row[], line: (row: Row) => string): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  for (const row of rows) {
+    piece += line(row);
+    if (piece.length >= COPY_PIECE_CHARACTERS) {
+      pieces.push(piece);
+      piece = '';
+    }
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
+}
+
+/**
+ * Streams `pieces` of COPY text (from `copyTextPieces`) into `table` with `COPY … FROM STDIN`,
+ * on the connection of `runner`, so inside its transaction when it has one. Resolves with the
+ * number of rows copied; a row the table refuses (a key already there, say) rejects with the
+ * server's error, and the transaction cannot go on.
  */
 export async function copyRows(
   runner: QueryRunner,
   table: string,
   columns: readonly string[],
-  rows: string,
+  pieces: readonly string[],
 ): Promise<number> {
   const client = (await runner.connect()) as { query(stream: ReturnType<typeof copyFrom>): unknown };
   const quotedColumns = columns.map(quoteIdentifier).join(', ');
   const stream = copyFrom(`COPY ${quoteIdentifier(table)} (${quotedColumns}) FROM STDIN`);
   client.query(stream);
-  stream.end(rows);
+  // Every piece is in memory already, so waiting for the stream to drain would hold no less.
+  for (const piece of pieces) stream.write(piece);
+  stream.end();
   await finished(stream);
   return stream.rowCount;
 }
