@@ -17,7 +17,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { type AddressInfo } from 'node:net';
@@ -66,7 +66,7 @@ import {
   prepareWebhook,
   type WebhookPreparation,
 } from '@skyhook/webhook-signing';
-import { benchServiceNodeOptions, processCpuMs } from './process-cpu';
+import { benchServiceNodeOptions, kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
 const ORGANISATIONS = 10;
@@ -351,44 +351,6 @@ async function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting from /proc
-
-interface ProcessEntry {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly comm: string;
-}
-
-function listProcesses(): ProcessEntry[] {
-  const found: ProcessEntry[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      found.push({ pid: Number(entry), ppid, comm });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** The Kafka broker when this process started it (a `java` descendant); undefined for containers or KAFKA_BROKERS. */
-function kafkaBrokerPid(): number | undefined {
-  const processes = listProcesses();
-  const ours = new Set([process.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const entry of processes) {
-      if (ours.has(entry.ppid) && !ours.has(entry.pid)) {
-        ours.add(entry.pid);
-        grew = true;
-      }
-    }
-  }
-  return processes.find((entry) => ours.has(entry.pid) && entry.comm === 'java')?.pid;
-}
 
 type ProcessSet = Record<string, number | undefined>;
 

@@ -10,7 +10,8 @@
  *     history service started on them (BENCH_PROJECTION_DELIVERIES, default 100,000 deliveries
  *     × 2 attempts); attempts/s until every row is in PostgreSQL, from the service's readiness
  *     and, the throughput, from the first rows (without the consumer group's join), and the
- *     CPU per attempt of the service and of PostgreSQL from readiness.
+ *     CPU per attempt of the service, of PostgreSQL and of the Kafka broker from readiness, and
+ *     the share of the machine's CPU left idle while the rows flowed (what limits the figure).
  *  3. PostgreSQL alone (`writer`, not in the default parts): the same events planned and written
  *     by the history writer, four transactions at a time as the service runs them, with no Kafka
  *     and no service; attempts/s and PostgreSQL's CPU per attempt (all its processes, /proc).
@@ -40,7 +41,14 @@ import { type HistoryBatch, planHistoryBatch } from '../apps/history/src/deliver
 import { DeliveryHistoryWriter } from '../apps/history/src/delivery-history.writer';
 import { measureHistoryQueries } from './history-queries';
 import { generateHistory } from './history-data';
-import { benchServiceNodeOptions, processCpuMs, processesCpuMs } from './process-cpu';
+import {
+  benchServiceNodeOptions,
+  kafkaBrokerPid,
+  machineCpu,
+  machineIdlePercent,
+  processCpuMs,
+  processesCpuMs,
+} from './process-cpu';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -147,6 +155,8 @@ async function measureProjection(
   steadyAttemptsPerSecond: number;
   historyCpuMsPerAttempt: number;
   postgresCpuMsPerAttempt: number;
+  kafkaCpuMsPerAttempt: number | null;
+  machineIdlePercent: number;
 }> {
   const suffix = randomBytes(4).toString('hex');
   const environment = {
@@ -185,9 +195,12 @@ async function measureProjection(
     let readyAt = 0;
     let cpuAtReady = 0;
     let postgresCpuAtReady = 0;
+    const kafkaPid = kafkaBrokerPid();
+    let kafkaCpuAtReady = 0;
     // The first poll that saw rows: from there on the figure is pure throughput, without the
     // consumer group's join (a start-up cost of seconds that varies from run to run).
-    let flowing: { at: number; projected: number } | undefined;
+    let flowing: { at: number; projected: number; machine: ReturnType<typeof machineCpu> } | undefined;
+    let machineAtReady = machineCpu();
     for (;;) {
       if (history.exitCode !== null) throw new Error(`history exited with ${history.exitCode}`);
       if (readyAt === 0) {
@@ -199,21 +212,25 @@ async function measureProjection(
           readyAt = Date.now();
           cpuAtReady = processCpuMs(history.pid ?? 0);
           postgresCpuAtReady = processesCpuMs('postgres');
+          kafkaCpuAtReady = kafkaPid === undefined ? 0 : processCpuMs(kafkaPid);
+          machineAtReady = machineCpu();
         }
       }
       // Progress from the service's own counter of committed attempt rows: polling count(*)
       // would scan the growing table every time, on the same cores PostgreSQL is measured on.
       const projected = readyAt === 0 ? 0 : await insertedAttemptRows(port);
       if (flowing === undefined && projected > 0 && projected < events.length) {
-        flowing = { at: Date.now(), projected };
+        flowing = { at: Date.now(), projected, machine: machineCpu() };
       }
       if (projected >= events.length) {
         const finishedAt = Date.now();
         const seconds = (finishedAt - readyAt) / 1_000;
-        const steady = flowing ?? { at: readyAt, projected: 0 };
-        // Both read before the final count, so its scan is not counted.
+        const steady = flowing ?? { at: readyAt, projected: 0, machine: machineAtReady };
+        // All read before the final count, so its scan is not counted.
         const historyCpuMs = processCpuMs(history.pid ?? 0) - cpuAtReady;
         const postgresCpuMs = processesCpuMs('postgres') - postgresCpuAtReady;
+        const kafkaCpuMs = kafkaPid === undefined ? undefined : processCpuMs(kafkaPid) - kafkaCpuAtReady;
+        const machineIdle = machineIdlePercent(steady.machine, machineCpu());
         const [row] = await watcher.query<{ n: string }[]>('SELECT count(*) AS n FROM delivery_attempts');
         if (Number(row?.n) !== events.length) {
           throw new Error(`the service counted ${projected} attempt rows, the table holds ${row?.n}`);
@@ -228,6 +245,11 @@ async function measureProjection(
           historyCpuMsPerAttempt: Math.round((historyCpuMs / events.length) * 1_000) / 1_000,
           // Every PostgreSQL process of the machine: the projection's writes and what else runs.
           postgresCpuMsPerAttempt: Math.round((postgresCpuMs / events.length) * 1_000) / 1_000,
+          // The broker when this process started it; null for one given by KAFKA_BROKERS.
+          kafkaCpuMsPerAttempt:
+            kafkaCpuMs === undefined ? null : Math.round((kafkaCpuMs / events.length) * 1_000) / 1_000,
+          // Over the steady part: what CPU the machine had left while the rows flowed.
+          machineIdlePercent: machineIdle,
         };
       }
       if (Date.now() - launched > 600_000) throw new Error(`only ${projected} attempts after 600 s`);
@@ -345,7 +367,7 @@ async function main(): Promise<void> {
       );
       report['projection'] = projection;
       lines.push(
-        `projection: ${projection.attemptsPerSecond.toLocaleString('en-GB')} attempts/s from readiness, ${projection.steadyAttemptsPerSecond.toLocaleString('en-GB')} from the first rows, history CPU ${projection.historyCpuMsPerAttempt} ms/attempt, PostgreSQL CPU ${projection.postgresCpuMsPerAttempt} ms/attempt (goal ≥ 20,000/s: ${
+        `projection: ${projection.attemptsPerSecond.toLocaleString('en-GB')} attempts/s from readiness, ${projection.steadyAttemptsPerSecond.toLocaleString('en-GB')} from the first rows, history CPU ${projection.historyCpuMsPerAttempt} ms/attempt, PostgreSQL CPU ${projection.postgresCpuMsPerAttempt} ms/attempt, Kafka CPU ${projection.kafkaCpuMsPerAttempt ?? 'not measured'} ms/attempt, machine idle ${projection.machineIdlePercent} % while rows flowed (goal ≥ 20,000/s: ${
           projection.steadyAttemptsPerSecond >= 20_000 ? 'met' : 'NOT met'
         })`,
       );

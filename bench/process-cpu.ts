@@ -61,3 +61,63 @@ export function benchServiceNodeOptions(): string[] {
     .filter((option) => option !== '');
   return [...profilingNodeOptions(), ...extra];
 }
+
+export interface ProcessEntry {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly comm: string;
+}
+
+export function listProcesses(): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      found.push({ pid: Number(entry), ppid, comm });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** The Kafka broker when this process started it (a `java` descendant); undefined for containers or KAFKA_BROKERS. */
+export function kafkaBrokerPid(): number | undefined {
+  const processes = listProcesses();
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const entry of processes) {
+      if (ours.has(entry.ppid) && !ours.has(entry.pid)) {
+        ours.add(entry.pid);
+        grew = true;
+      }
+    }
+  }
+  return processes.find((entry) => ours.has(entry.pid) && entry.comm === 'java')?.pid;
+}
+
+/** The machine's CPU time so far, from the first line of /proc/stat: compare two readings. */
+export interface MachineCpu {
+  readonly busyTicks: number;
+  readonly totalTicks: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+  const ticks = fields.map(Number);
+  const totalTicks = ticks.reduce((sum, value) => sum + value, 0);
+  // idle and iowait: the CPU had nothing to run.
+  const idleTicks = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busyTicks: totalTicks - idleTicks, totalTicks };
+}
+
+/** The share of the machine's CPU (every core) that went unused between two readings, in %. */
+export function machineIdlePercent(before: MachineCpu, after: MachineCpu): number {
+  const total = after.totalTicks - before.totalTicks;
+  if (total <= 0) return Number.NaN;
+  return Math.round((100 * (total - (after.busyTicks - before.busyTicks))) / total);
+}
