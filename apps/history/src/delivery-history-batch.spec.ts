@@ -3,11 +3,12 @@ import { copyJson, copyScalar, copyText } from '@skyhook/persistence';
 import {
   ATTEMPT_COLUMNS,
   attemptCopyRows,
+  copyFormOf,
   DELIVERY_COLUMNS,
   deliveryCopyRows,
   type HistoryColumn,
   jsonRowsOf,
-} from './delivery-history.writer';
+} from './delivery-history-rows';
 import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
 
 const DAY_MS = 86_400_000;
@@ -234,6 +235,28 @@ describe('statement rows', () => {
     );
     expect(new Set(copyFieldsOf(delivery, DELIVERY_COLUMNS)).size).toBe(DELIVERY_COLUMNS.length);
     expect(new Set(copyFieldsOf(attempt, ATTEMPT_COLUMNS)).size).toBe(ATTEMPT_COLUMNS.length);
+  });
+
+  it('gives the fast write one entry per publish day, in order of day, opened and merged deliveries apart', () => {
+    const dayBefore = deliveryRequest(2, new Date(Date.parse(PUBLISHED_AT) - DAY_MS).toISOString());
+    const today = deliveryRequest(3);
+    const batch = planHistoryBatch(
+      [attempted(today, 1, 'delivered'), attempted(dayBefore, 2, 'delivered'), skipped(today, 2, 'held')],
+      KEEP_ALL,
+    );
+    const form = copyFormOf(batch);
+    expect(form.map((day) => day.dayMs)).toEqual([...batch.days].sort((a, b) => a - b));
+    const [before, current] = form;
+    // The day before: only a later attempt, so its delivery is merged, not copied.
+    expect(before?.attempts.join('')).toBe(attemptCopyRows([batch.attempts[1]!]).join(''));
+    expect(before?.openedDeliveries).toEqual([]);
+    expect(JSON.parse(before?.mergedDeliveries ?? 'null')).toMatchObject([
+      { deliveryId: dayBefore.deliveryId },
+    ]);
+    // Today: attempt 1 opens the delivery, which is copied with the skip folded in.
+    expect(current?.openedDeliveries.join('')).toContain(today.deliveryId);
+    expect(current?.mergedDeliveries).toBeNull();
+    expect(copyFormOf(planHistoryBatch([], KEEP_ALL))).toEqual([]);
   });
 
   it('marks a delivery as opened in the run only when the run holds its attempt (or skip) number 1', () => {

@@ -2,7 +2,8 @@ import { type DataSource } from 'typeorm';
 import { createDataSource, DeliveryHistoryPartitions, runMigrations } from '@skyhook/persistence';
 import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
 import { planHistoryBatch } from './delivery-history-batch';
-import { attemptCopyRows, DeliveryHistoryWriter, deliveryCopyRows } from './delivery-history.writer';
+import { attemptCopyRows, deliveryCopyRows } from './delivery-history-rows';
+import { DeliveryHistoryWriter } from './delivery-history.writer';
 import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
 
 const KEEP_ALL = 0;

@@ -1,17 +1,17 @@
 import { type DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
-import { type DeliveryAttempted } from '@skyhook/contracts';
+import { copyRows, historyPartitionName, isHistoryPartitionName } from '@skyhook/persistence';
+import { type HistoryBatch } from './delivery-history-batch';
 import {
-  copyJson,
-  copyRows,
-  copyScalar,
-  copyText,
-  copyTextPieces,
-  historyDayOf,
-  historyPartitionName,
-  isHistoryPartitionName,
-  jsonForPostgres,
-} from '@skyhook/persistence';
-import { type DeliverySummary, type HistoryBatch } from './delivery-history-batch';
+  ATTEMPT_COLUMN_NAMES,
+  ATTEMPT_COLUMNS,
+  byPublishDay,
+  copyFormOf,
+  DELIVERY_COLUMN_NAMES,
+  DELIVERY_COLUMNS,
+  type HistoryColumn,
+  type HistoryCopyDay,
+  jsonRowsOf,
+} from './delivery-history-rows';
 
 /*
  * Rows go straight into the partition of their publish day, never through the partitioned
@@ -19,92 +19,6 @@ import { type DeliverySummary, type HistoryBatch } from './delivery-history-batc
  * PostgreSQL CPU of writing the same rows into the partition (bench/RESULTS.md). The writer
  * knows the day of every row, so it names the partition itself.
  */
-
-/**
- * A column of a history table: its name, the field of the row it holds, and its type as the
- * merging statements read it from JSON. Each table's list is the one place its columns are
- * named: the COPY column list, the JSON rows and the merging statements all follow it, and the
- * COPY row builders below are held to its order by a unit test.
- */
-export interface HistoryColumn<Row> {
-  readonly name: string;
-  readonly field: keyof Row & string;
-  readonly type: 'text' | 'timestamptz' | 'int' | 'float8' | 'boolean' | 'jsonb';
-}
-
-export const ATTEMPT_COLUMNS: readonly HistoryColumn<DeliveryAttempted>[] = [
-  { name: 'published_at', field: 'publishedAt', type: 'timestamptz' },
-  { name: 'delivery_id', field: 'deliveryId', type: 'text' },
-  { name: 'attempt_number', field: 'attemptNumber', type: 'int' },
-  { name: 'organisation_id', field: 'organisationId', type: 'text' },
-  { name: 'subscription_id', field: 'subscriptionId', type: 'text' },
-  { name: 'attempted_at', field: 'attemptedAt', type: 'timestamptz' },
-  { name: 'duration_ms', field: 'durationMs', type: 'float8' },
-  { name: 'url', field: 'url', type: 'text' },
-  { name: 'request_headers', field: 'requestHeaders', type: 'jsonb' },
-  { name: 'request_body_bytes', field: 'requestBodyBytes', type: 'int' },
-  { name: 'outcome', field: 'outcome', type: 'text' },
-  { name: 'response_status', field: 'responseStatus', type: 'int' },
-  { name: 'response_body', field: 'responseBody', type: 'text' },
-  { name: 'error_code', field: 'errorCode', type: 'text' },
-  { name: 'error_message', field: 'errorMessage', type: 'text' },
-  { name: 'result', field: 'result', type: 'text' },
-  { name: 'next_attempt_at', field: 'nextAttemptAt', type: 'timestamptz' },
-];
-
-export const DELIVERY_COLUMNS: readonly HistoryColumn<DeliverySummary>[] = [
-  { name: 'published_at', field: 'publishedAt', type: 'timestamptz' },
-  { name: 'delivery_id', field: 'deliveryId', type: 'text' },
-  { name: 'organisation_id', field: 'organisationId', type: 'text' },
-  { name: 'subscription_id', field: 'subscriptionId', type: 'text' },
-  { name: 'event_id', field: 'eventId', type: 'text' },
-  { name: 'event_type', field: 'eventType', type: 'text' },
-  { name: 'test', field: 'test', type: 'boolean' },
-  { name: 'status', field: 'status', type: 'text' },
-  { name: 'status_at', field: 'statusAt', type: 'timestamptz' },
-  { name: 'attempt_count', field: 'attemptCount', type: 'int' },
-  { name: 'first_attempt_at', field: 'firstAttemptAt', type: 'timestamptz' },
-  { name: 'last_attempt_at', field: 'lastAttemptAt', type: 'timestamptz' },
-  { name: 'next_attempt_at', field: 'nextAttemptAt', type: 'timestamptz' },
-  { name: 'last_outcome', field: 'lastOutcome', type: 'text' },
-  { name: 'last_response_status', field: 'lastResponseStatus', type: 'int' },
-  { name: 'skip_reason', field: 'skipReason', type: 'text' },
-  { name: 'request', field: 'request', type: 'jsonb' },
-];
-
-const ATTEMPT_COLUMN_NAMES = ATTEMPT_COLUMNS.map((column) => column.name);
-const DELIVERY_COLUMN_NAMES = DELIVERY_COLUMNS.map((column) => column.name);
-
-/**
- * Attempt rows for COPY, in the order of `ATTEMPT_COLUMNS`. Written out field by field, as
- * every batch's attempts go through here; the rare merging writes follow the list instead.
- */
-export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string[] {
-  return copyTextPieces(
-    attempts,
-    (attempt) =>
-      `${copyText(attempt.publishedAt)}\t${copyText(attempt.deliveryId)}\t${copyScalar(attempt.attemptNumber)}\t` +
-      `${copyText(attempt.organisationId)}\t${copyText(attempt.subscriptionId)}\t${copyText(attempt.attemptedAt)}\t` +
-      `${copyScalar(attempt.durationMs)}\t${copyText(attempt.url)}\t${copyJson(attempt.requestHeaders)}\t` +
-      `${copyScalar(attempt.requestBodyBytes)}\t${copyText(attempt.outcome)}\t${copyScalar(attempt.responseStatus)}\t` +
-      `${copyText(attempt.responseBody)}\t${copyText(attempt.errorCode)}\t${copyText(attempt.errorMessage)}\t` +
-      `${copyText(attempt.result)}\t${copyText(attempt.nextAttemptAt)}\n`,
-  );
-}
-
-/** Delivery rows for COPY, in the order of `DELIVERY_COLUMNS`, field by field as above. */
-export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string[] {
-  return copyTextPieces(
-    deliveries,
-    (delivery) =>
-      `${copyText(delivery.publishedAt)}\t${copyText(delivery.deliveryId)}\t${copyText(delivery.organisationId)}\t` +
-      `${copyText(delivery.subscriptionId)}\t${copyText(delivery.eventId)}\t${copyText(delivery.eventType)}\t` +
-      `${copyScalar(delivery.test)}\t${copyText(delivery.status)}\t${copyText(delivery.statusAt)}\t` +
-      `${copyScalar(delivery.attemptCount)}\t${copyText(delivery.firstAttemptAt)}\t${copyText(delivery.lastAttemptAt)}\t` +
-      `${copyText(delivery.nextAttemptAt)}\t${copyText(delivery.lastOutcome)}\t${copyScalar(delivery.lastResponseStatus)}\t` +
-      `${copyText(delivery.skipReason)}\t${copyJson(delivery.request)}\n`,
-  );
-}
 
 /**
  * `INSERT INTO <partition> (<columns>) SELECT <fields> FROM json_to_recordset($1)`: the rows as
@@ -159,21 +73,6 @@ function upsertDeliveriesSql(partition: string): string {
     updated_at = now()`;
 }
 
-/**
- * The rows of a merging statement as JSON text: exactly the table's columns, by field (an
- * attempt's request and a summary's `opensDelivery` are not sent), with what PostgreSQL cannot
- * store (U+0000, an unpaired surrogate) as U+FFFD. Only the merging writes use it, which are
- * the rare path, so the rows follow the column list rather than being written out by hand.
- */
-export function jsonRowsOf<Row>(rows: readonly Row[], columns: readonly HistoryColumn<Row>[]): string {
-  const objects = rows.map((row) => {
-    const object: Record<string, unknown> = {};
-    for (const column of columns) object[column.field] = row[column.field];
-    return object;
-  });
-  return jsonForPostgres(JSON.stringify(objects));
-}
-
 /** Writes planned batches into the day partitions of `delivery_attempts` and `deliveries`. */
 export class DeliveryHistoryWriter {
   constructor(private readonly dataSource: DataSource) {}
@@ -191,12 +90,21 @@ export class DeliveryHistoryWriter {
    * Resolves with the number of attempt rows that were new.
    */
   async write(batch: HistoryBatch): Promise<number> {
-    if (batch.attempts.length === 0 && batch.deliveries.length === 0) return 0;
+    return this.writeRows(copyFormOf(batch), () => batch);
+  }
+
+  /**
+   * `write` for a batch already turned into the rows of its fast write (`copyFormOf`, perhaps on
+   * another thread); `batch` plans it again, for the merging write only.
+   */
+  async writeRows(days: readonly HistoryCopyDay[], batch: () => HistoryBatch): Promise<number> {
+    if (days.length === 0) return 0;
     try {
-      return await this.inTransaction((runner) => this.copyNewRows(runner, batch));
+      return await this.inTransaction((runner) => this.copyNewRows(runner, days));
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return this.inTransaction((runner) => this.mergeAllRows(runner, batch));
+      const planned = batch();
+      return this.inTransaction((runner) => this.mergeAllRows(runner, planned));
     }
   }
 
@@ -208,20 +116,19 @@ export class DeliveryHistoryWriter {
     });
   }
 
-  private async copyNewRows(runner: QueryRunner, batch: HistoryBatch): Promise<number> {
+  private async copyNewRows(runner: QueryRunner, days: readonly HistoryCopyDay[]): Promise<number> {
     let inserted = 0;
-    for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
-      const partition = historyPartitionName('delivery_attempts', day);
-      inserted += await copyRows(runner, partition, ATTEMPT_COLUMN_NAMES, attemptCopyRows(attempts));
+    for (const day of days) {
+      if (day.attempts.length === 0) continue;
+      const partition = historyPartitionName('delivery_attempts', new Date(day.dayMs));
+      inserted += await copyRows(runner, partition, ATTEMPT_COLUMN_NAMES, day.attempts);
     }
-    for (const [day, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
-      const partition = historyPartitionName('deliveries', day);
-      const opened = deliveries.filter((delivery) => delivery.opensDelivery);
-      const merged = deliveries.filter((delivery) => !delivery.opensDelivery);
-      if (opened.length > 0)
-        await copyRows(runner, partition, DELIVERY_COLUMN_NAMES, deliveryCopyRows(opened));
-      if (merged.length > 0)
-        await runner.query(upsertDeliveriesSql(partition), [jsonRowsOf(merged, DELIVERY_COLUMNS)]);
+    for (const day of days) {
+      const partition = historyPartitionName('deliveries', new Date(day.dayMs));
+      if (day.openedDeliveries.length > 0)
+        await copyRows(runner, partition, DELIVERY_COLUMN_NAMES, day.openedDeliveries);
+      if (day.mergedDeliveries !== null)
+        await runner.query(upsertDeliveriesSql(partition), [day.mergedDeliveries]);
     }
     return inserted;
   }
@@ -229,7 +136,7 @@ export class DeliveryHistoryWriter {
   private async mergeAllRows(runner: QueryRunner, batch: HistoryBatch): Promise<number> {
     let inserted = 0;
     for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
-      const partition = historyPartitionName('delivery_attempts', day);
+      const partition = historyPartitionName('delivery_attempts', new Date(day));
       const result = await runner.query(
         insertAttemptsSql(partition),
         [jsonRowsOf(attempts, ATTEMPT_COLUMNS)],
@@ -238,35 +145,11 @@ export class DeliveryHistoryWriter {
       inserted += result.affected ?? 0;
     }
     for (const [day, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
-      const partition = historyPartitionName('deliveries', day);
+      const partition = historyPartitionName('deliveries', new Date(day));
       await runner.query(upsertDeliveriesSql(partition), [jsonRowsOf(deliveries, DELIVERY_COLUMNS)]);
     }
     return inserted;
   }
-}
-
-/**
- * `rows` by the day of their publish time (the day that names their partitions), in order of
- * day, each day's rows in their order in the batch. Almost every batch is of one day; then
- * nothing is parsed.
- */
-function byPublishDay<Row extends { readonly publishedAt: string }>(
-  rows: readonly Row[],
-  days: ReadonlySet<number>,
-): [Date, readonly Row[]][] {
-  if (rows.length === 0) return [];
-  if (days.size === 1) {
-    const [day] = days;
-    return [[new Date(day as number), rows]];
-  }
-  const byDay = new Map<number, Row[]>();
-  for (const row of rows) {
-    const day = historyDayOf(Date.parse(row.publishedAt)).getTime();
-    const sameDay = byDay.get(day);
-    if (sameDay === undefined) byDay.set(day, [row]);
-    else sameDay.push(row);
-  }
-  return [...byDay].sort(([a], [b]) => a - b).map(([day, sameDay]) => [new Date(day), sameDay]);
 }
 
 /** A row the statement inserts is already there (SQLSTATE 23505). */
