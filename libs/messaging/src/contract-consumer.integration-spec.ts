@@ -1,5 +1,10 @@
 import { type Admin, type Kafka } from 'kafkajs';
-import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
+import {
+  ContractViolationCode,
+  ContractViolationError,
+  inboundEventContract,
+  type InboundEvent,
+} from '@skyhook/contracts';
 import { runWithTraceId } from '@skyhook/observability';
 import { pollUntil, testLogger } from '@skyhook/testing';
 import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
@@ -222,6 +227,87 @@ describe('ContractConsumer against a real broker', () => {
     expect(rejected.map((record) => record.violation.code)).toEqual(['MALFORMED_JSON', 'SCHEMA_MISMATCH']);
     expect(rejected[0]?.value?.toString()).toBe('{"id": "broken');
     expect((handled[0]?.value as InboundEvent).id).toBe('evt-3');
+  });
+
+  it('gives a handler that decodes the bytes as they came, and rejects the records it names', async () => {
+    const topic = topicNameOf(settings, 'inboundEvents');
+    const rawProducer = kafka.producer();
+    await rawProducer.connect();
+    await rawProducer.send({
+      topic,
+      messages: [
+        { key: 'org-x', value: JSON.stringify({ ...eventNumbered(1), organisationId: 'org-x' }) },
+        { key: 'org-x', value: '{"id": "broken' },
+        { key: 'org-x', value: JSON.stringify({ ...eventNumbered(3), organisationId: 'org-x' }) },
+      ],
+    });
+    await rawProducer.disconnect();
+
+    const calls: ConsumedRecord[][] = [];
+    const rejected: RejectedRecord[] = [];
+    const consumer = new ContractConsumer(
+      kafka,
+      settings,
+      {
+        group: 'consumer-spec',
+        routes: [{ topicKey: 'inboundEvents', contract: inboundEventContract, handlerDecodes: true }],
+        handleRecord: () => Promise.reject(new Error('a decoding route is handled in calls')),
+        handleRecords: (records) => {
+          calls.push(records);
+          // The handler's own decoding: here, whatever does not parse breaks the contract.
+          const broken = records.flatMap((record, index) => {
+            try {
+              JSON.parse(String(record.value));
+              return [];
+            } catch {
+              return [
+                {
+                  index,
+                  violation: new ContractViolationError(ContractViolationCode.MalformedJson, 'not JSON'),
+                },
+              ];
+            }
+          });
+          return Promise.resolve({ rejected: broken });
+        },
+        handleRejected: (record) => {
+          rejected.push(record);
+          return Promise.resolve();
+        },
+      },
+      logger,
+    );
+    await consumer.start();
+    try {
+      await pollUntil(async () => rejected.length === 1 && (await committedOffsetTotal()) === 3, {
+        description: 'the broken record rejected and all three committed',
+      });
+    } finally {
+      await consumer.stop();
+    }
+    const given = calls.flat();
+    expect(given.map((record) => Buffer.isBuffer(record.value))).toEqual([true, true, true]);
+    expect(given.map((record) => (record.value as Buffer).toString())[1]).toBe('{"id": "broken');
+    expect(rejected[0]).toMatchObject({ offset: given[1]?.offset, key: Buffer.from('org-x') });
+    expect(rejected[0]?.violation.code).toBe('MALFORMED_JSON');
+    expect(rejected[0]?.value?.toString()).toBe('{"id": "broken');
+  });
+
+  it('refuses a decoding route without a batched handler', () => {
+    expect(
+      () =>
+        new ContractConsumer(
+          kafka,
+          settings,
+          {
+            group: 'consumer-spec',
+            routes: [{ topicKey: 'inboundEvents', contract: inboundEventContract, handlerDecodes: true }],
+            handleRecord: () => Promise.resolve(),
+            handleRejected: () => Promise.resolve(),
+          },
+          logger,
+        ),
+    ).toThrow('handleRecords');
   });
 
   it('carries the producer trace id to the consumer', async () => {

@@ -9,6 +9,7 @@ import {
   type FetchBytes,
   followConsumerState,
   rejectRecord,
+  undecodedRecord,
 } from './record-intake';
 
 /** A record that satisfied its contract. */
@@ -37,6 +38,18 @@ export interface RejectedRecord {
 export interface ConsumerRoute {
   readonly topicKey: TopicKey;
   readonly contract: DecodableContract<unknown>;
+  /**
+   * The handler is given each record's value undecoded (its bytes) and decodes it against
+   * `contract` itself (on another thread, say); it names the records that break the contract
+   * in its answer (`HandledRecords`), and those are rejected as if the consumer had found them.
+   * Batched handlers (`handleRecords`) only.
+   */
+  readonly handlerDecodes?: boolean;
+}
+
+/** A batched handler's answer for a route whose handler decodes: the records that broke the contract. */
+export interface HandledRecords {
+  readonly rejected: readonly { readonly index: number; readonly violation: ContractViolationError }[];
 }
 
 export interface ContractConsumerOptions {
@@ -49,7 +62,7 @@ export interface ContractConsumerOptions {
    * Batched alternative to `handleRecord`: up to `maxRecordsPerCall` consecutive records of one
    * partition at a time, so the handler can hand their work on in one produce request.
    */
-  readonly handleRecords?: (records: ConsumedRecord[]) => Promise<void>;
+  readonly handleRecords?: (records: ConsumedRecord[]) => Promise<void | HandledRecords>;
   readonly maxRecordsPerCall?: number;
   /** Must be durable too (e.g. produced to a dead-letter topic) before the offset moves past it. */
   readonly handleRejected: (record: RejectedRecord) => Promise<void>;
@@ -98,6 +111,10 @@ export class ContractConsumer {
     private readonly logger: ServiceLogger,
     private readonly metrics?: MessagingMetrics,
   ) {
+    const decodingRoute = options.routes.find((route) => route.handlerDecodes === true);
+    if (decodingRoute !== undefined && options.handleRecords === undefined) {
+      throw new Error(`route ${decodingRoute.topicKey} has its handler decode: it needs handleRecords`);
+    }
     this.routesByTopicName = new Map(
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
@@ -221,12 +238,16 @@ export class ContractConsumer {
     route: ConsumerRoute,
     partition: number,
     messages: KafkaMessage[],
-    handleRecords: (records: ConsumedRecord[]) => Promise<void>,
+    handleRecords: (records: ConsumedRecord[]) => Promise<void | HandledRecords>,
   ): Promise<void> {
     const started = performance.now();
     const records: ConsumedRecord[] = [];
     for (const message of messages) {
       const headers = headersOf(message.headers);
+      if (route.handlerDecodes === true) {
+        records.push(undecodedRecord(route, partition, message, headers));
+        continue;
+      }
       try {
         records.push(decodeRecord(route, partition, message, headers));
       } catch (error) {
@@ -235,13 +256,28 @@ export class ContractConsumer {
       }
     }
     if (records.length > 0) {
+      let handled: void | HandledRecords;
       try {
-        await handleRecords(records);
+        handled = await handleRecords(records);
       } catch (error) {
         this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'failed' }, records.length);
         throw error;
       }
-      this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'handled' }, records.length);
+      const rejected = route.handlerDecodes === true ? (handled?.rejected ?? []) : [];
+      // What the handler wrote stays written; should a rejection fail, the call is retried
+      // whole, which the handler's idempotence absorbs.
+      for (const { index, violation } of rejected) {
+        const record = records[index];
+        const message = messages[index];
+        if (record === undefined || message === undefined) {
+          throw new Error(`the handler rejected record ${index} of a call of ${records.length}`);
+        }
+        await this.reject(route, partition, message, record.headers, violation);
+      }
+      const accepted = records.length - rejected.length;
+      if (accepted > 0) {
+        this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'handled' }, accepted);
+      }
     }
     const seconds = (performance.now() - started) / 1_000 / messages.length;
     for (let i = 0; i < messages.length; i += 1)

@@ -4,6 +4,7 @@ import {
   type ConsumedRecord,
   type ContractConsumer,
   type ContractConsumerOptions,
+  type HandledRecords,
 } from './contract-consumer';
 
 export type ConsumerHandlers = Required<Pick<ContractConsumerOptions, 'handleRecord' | 'handleRecords'>>;
@@ -22,8 +23,11 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
 
   listen(callback: (error?: unknown) => void): void {
     const consumer = this.createConsumer({
-      handleRecord: (record) => this.dispatch(record.topicKey, record),
-      handleRecords: (records) => this.dispatch(records[0]?.topicKey ?? '', records),
+      handleRecord: async (record) => {
+        await this.dispatch(record.topicKey, record);
+      },
+      handleRecords: async (records) =>
+        (await this.dispatch(records[0]?.topicKey ?? '', records)) as void | HandledRecords,
     });
     this.consumer = consumer;
     consumer.start().then(
@@ -44,15 +48,14 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 
-  private async dispatch(topicKey: string, payload: ConsumedRecord | ConsumedRecord[]): Promise<void> {
+  /** Resolves with the handler's answer (what a batched handler of a decoding route rejected). */
+  private async dispatch(topicKey: string, payload: ConsumedRecord | ConsumedRecord[]): Promise<unknown> {
     const handler = this.getHandlerByPattern(topicKey);
     if (handler === null) {
       // A route without a handler is a wiring bug; failing keeps the record uncommitted.
       throw new Error(`no @EventPattern('${topicKey}') handler is registered`);
     }
     const result: unknown = await handler(payload);
-    if (isObservable(result)) {
-      await lastValueFrom(result, { defaultValue: undefined });
-    }
+    return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
   }
 }

@@ -94,6 +94,25 @@ export function decodeRecord(
   };
 }
 
+/** The record with its value as it came, for a route whose handler decodes it (`handlerDecodes`). */
+export function undecodedRecord(
+  route: ConsumerRoute,
+  partition: number,
+  message: KafkaMessage,
+  headers: Readonly<Record<string, string>>,
+): ConsumedRecord<Buffer | null> {
+  return {
+    topicKey: route.topicKey,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? null,
+    value: message.value,
+    timestamp: Number(message.timestamp),
+    headers,
+    traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),
+  };
+}
+
 /** Logs and counts a record that broke its contract, and hands it to the consumer's `handleRejected`. */
 export async function rejectRecord(
   route: ConsumerRoute,
