@@ -1,20 +1,27 @@
 import { Controller, Inject, type INestApplicationContext } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { CONSUMER_GROUPS, type DeliveryEvent, deliveryEventContract, KAFKA_TOPICS } from '@skyhook/contracts';
+import { CONSUMER_GROUPS, deliveryEventContract, KAFKA_TOPICS, MESSAGE_HEADERS } from '@skyhook/contracts';
 import {
   type ConsumedRecord,
   ContractProducer,
   deadLetterTo,
+  type HandledRecords,
   type KafkaConsumerServerOptions,
   type RejectedRecord,
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { violationOf } from './delivery-history-preparation';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
 
 /** Stable: a new group name would re-read the whole topic (harmless, the writes are idempotent, but slow). */
 export const HISTORY_GROUP = CONSUMER_GROUPS.history.name;
 
-export const DELIVERY_EVENTS_ROUTE = { topicKey: 'deliveryEvents', contract: deliveryEventContract } as const;
+/** The projector decodes the records itself, on its preparation thread (`HistoryBatchPreparer`). */
+export const DELIVERY_EVENTS_ROUTE = {
+  topicKey: 'deliveryEvents',
+  contract: deliveryEventContract,
+  handlerDecodes: true,
+} as const;
 
 /**
  * Hundreds of records per call: the batch is written with one statement per table, so the
@@ -41,9 +48,13 @@ export class DeliveryEventsConsumer {
     this.sendToDeadLetter = deadLetterTo(producer, 'deliveryEventsDeadLetter');
   }
 
+  /** The records' bytes in; the ones that break the contract named back, to be dead-lettered. */
   @EventPattern('deliveryEvents')
-  project(@Payload() records: ConsumedRecord<DeliveryEvent>[]): Promise<void> {
-    return this.projector.project(records.map((record) => record.value));
+  async project(@Payload() records: ConsumedRecord<Buffer | null>[]): Promise<HandledRecords> {
+    const broken = await this.projector.project(
+      records.map((record) => ({ value: record.value, schema: record.headers[MESSAGE_HEADERS.schema] })),
+    );
+    return { rejected: broken.map((record) => ({ index: record.index, violation: violationOf(record) })) };
   }
 
   /**

@@ -1,12 +1,12 @@
-import { type DeliveryEvent } from '@skyhook/contracts';
 import { type ServiceLogger } from '@skyhook/observability';
 import { type DeliveryHistoryPartitions } from '@skyhook/persistence';
+import { oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
 import {
-  type HistoryBatch,
-  oldestRetainedDay,
-  planHistoryBatch,
-  statusTimeOf,
-} from './delivery-history-batch';
+  type BrokenDeliveryEvent,
+  decodeDeliveryEvents,
+  type EncodedDeliveryEvent,
+  type PreparedHistoryBatch,
+} from './delivery-history-preparation';
 import { type DeliveryHistoryWriter, isMissingPartitionError } from './delivery-history.writer';
 import { HistoryError, HistoryErrorCode } from './history.error';
 import { type HistoryMetrics } from './history-metrics';
@@ -16,17 +16,28 @@ export interface DeliveryHistoryProjectorOptions {
   readonly now?: () => number;
 }
 
+/** Turns a call's records into the rows of its write: `HistoryBatchPreparer`, or the same work in process. */
+export interface DeliveryEventPreparation {
+  prepare(
+    records: readonly EncodedDeliveryEvent[],
+    oldestRetainedDayMs: number,
+  ): Promise<PreparedHistoryBatch>;
+}
+
 /**
- * Projects runs of delivery events into the history tables: plans the batch (events of
- * expired days left out), makes sure the days' partitions exist, writes it in one transaction.
- * A failure rejects with a HistoryError and nothing is written, so the consumer keeps the
- * records uncommitted and retries them: history falls behind during a database outage, it
- * never skips.
+ * Projects calls of delivery events into the history tables: has them prepared (decoded,
+ * planned with events of expired days left out, turned into rows; on a thread of its own),
+ * makes sure the days' partitions exist, writes them in one transaction. A failure rejects
+ * with a HistoryError and nothing is written, so the consumer keeps the records uncommitted
+ * and retries them: history falls behind during a database outage, it never skips. Records
+ * that break the delivery event contract are not written; they are handed back, to be
+ * dead-lettered.
  */
 export class DeliveryHistoryProjector {
   private readonly now: () => number;
 
   constructor(
+    private readonly preparation: DeliveryEventPreparation,
     private readonly partitions: DeliveryHistoryPartitions,
     private readonly writer: DeliveryHistoryWriter,
     private readonly metrics: HistoryMetrics,
@@ -36,61 +47,68 @@ export class DeliveryHistoryProjector {
     this.now = options.now ?? Date.now;
   }
 
-  async project(events: readonly DeliveryEvent[]): Promise<void> {
+  async project(records: readonly EncodedDeliveryEvent[]): Promise<readonly BrokenDeliveryEvent[]> {
     const started = performance.now();
-    let batch: HistoryBatch;
+    let prepared: PreparedHistoryBatch;
     let inserted: number;
     try {
-      batch = this.plan(events);
+      prepared = await this.prepare(records);
       try {
-        inserted = await this.write(batch);
+        inserted = await this.write(prepared, records);
       } catch (error) {
         if (!isMissingPartitionError(error)) throw error;
-        // Another process dropped a day this one had cached. Planned again, an event of a day
+        // Another process dropped a day this one had cached. Prepared again, an event of a day
         // that has just expired is left out; a day still kept is created again.
-        this.logger.warn(
-          { days: [...batch.days].map(isoDay) },
-          'a history partition vanished; writing again',
-        );
-        this.partitions.forgetDays(batch.days);
-        batch = this.plan(events);
-        inserted = await this.write(batch);
+        this.logger.warn({ days: prepared.days.map(isoDay) }, 'a history partition vanished; writing again');
+        this.partitions.forgetDays(prepared.days);
+        prepared = await this.prepare(records);
+        inserted = await this.write(prepared, records);
       }
     } catch (error) {
       // Logged once, by the consumer that receives the rejection; the cause is in the message.
       this.metrics.batchFailures.inc();
       throw new HistoryError(
         HistoryErrorCode.WriteFailed,
-        `writing ${events.length} delivery events failed: ${oneLine(error)}`,
+        `writing ${records.length} delivery events failed: ${oneLine(error)}`,
         { cause: error },
       );
     }
     this.metrics.batchWriteSeconds.observe((performance.now() - started) / 1_000);
-    this.record(events, batch, inserted);
+    this.record(prepared, inserted);
+    return prepared.broken;
   }
 
-  private plan(events: readonly DeliveryEvent[]): HistoryBatch {
-    return planHistoryBatch(events, oldestRetainedDay(this.now(), this.options.retentionDays));
+  private prepare(records: readonly EncodedDeliveryEvent[]): Promise<PreparedHistoryBatch> {
+    return this.preparation.prepare(records, this.oldestRetainedDayMs());
   }
 
-  private async write(batch: HistoryBatch): Promise<number> {
-    await this.partitions.ensureDays(batch.days);
-    return this.writer.write(batch);
+  private oldestRetainedDayMs(): number {
+    return oldestRetainedDay(this.now(), this.options.retentionDays);
   }
 
-  private record(events: readonly DeliveryEvent[], batch: HistoryBatch, inserted: number): void {
+  private async write(
+    prepared: PreparedHistoryBatch,
+    records: readonly EncodedDeliveryEvent[],
+  ): Promise<number> {
+    await this.partitions.ensureDays(prepared.days);
+    // The merging write (rows already there: rare) plans the batch here, from the same records.
+    return this.writer.writeRows(prepared.rows, () =>
+      planHistoryBatch(decodeDeliveryEvents(records).events, this.oldestRetainedDayMs()),
+    );
+  }
+
+  private record(prepared: PreparedHistoryBatch, inserted: number): void {
     const { metrics } = this;
-    if (batch.attempted > 0) metrics.eventsProjected.inc({ type: 'attempted' }, batch.attempted);
-    if (batch.skipped > 0) metrics.eventsProjected.inc({ type: 'skipped' }, batch.skipped);
+    if (prepared.attempted > 0) metrics.eventsProjected.inc({ type: 'attempted' }, prepared.attempted);
+    if (prepared.skipped > 0) metrics.eventsProjected.inc({ type: 'skipped' }, prepared.skipped);
     if (inserted > 0) metrics.attemptRows.inc({ outcome: 'inserted' }, inserted);
     // Counted per event: an attempt re-produced within the same batch is "already present" too.
-    if (batch.attempted > inserted)
-      metrics.attemptRows.inc({ outcome: 'already_present' }, batch.attempted - inserted);
-    if (batch.expired > 0) metrics.eventsExpired.inc(batch.expired);
+    if (prepared.attempted > inserted)
+      metrics.attemptRows.inc({ outcome: 'already_present' }, prepared.attempted - inserted);
+    if (prepared.expired > 0) metrics.eventsExpired.inc(prepared.expired);
     const now = this.now();
-    for (const event of events) {
-      if (batch.expired > 0 && Date.parse(event.publishedAt) < batch.oldestRetainedDayMs) continue;
-      metrics.projectionDelaySeconds.observe(Math.max(0, now - Date.parse(statusTimeOf(event))) / 1_000);
+    for (const statusTimeMs of prepared.statusTimesMs) {
+      metrics.projectionDelaySeconds.observe(Math.max(0, now - statusTimeMs) / 1_000);
     }
   }
 }

@@ -46,6 +46,11 @@ export class HistoryBatchPreparer {
     });
   }
 
+  /** Starts the thread ahead of the first call, so that its start-up is not the first call's. */
+  start(): void {
+    if (this.worker === undefined) this.startWorker();
+  }
+
   /** Ends the thread; calls still in hand fail. */
   async stop(): Promise<void> {
     const worker = this.worker;

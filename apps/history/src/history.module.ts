@@ -5,6 +5,7 @@ import {
   Injectable,
   Module,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { type Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -21,6 +22,7 @@ import { type ServiceContext } from '@skyhook/service-runtime';
 import { DeliveryEventsConsumer, HISTORY_GROUP } from './delivery-events.consumer';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
 import { DeliveryHistoryWriter } from './delivery-history.writer';
+import { HistoryBatchPreparer } from './history-batch-preparer';
 import { HISTORY_CONFIG, type HistoryConfig } from './history.config';
 import { createHistoryMetrics, HISTORY_METRICS, type HistoryMetrics } from './history-metrics';
 import { HistoryRetention } from './history-retention';
@@ -29,12 +31,14 @@ import { projectorLagReadiness } from './projector-lag.readiness';
 /**
  * Retention runs its first check before the consumer starts (Nest bootstraps providers before
  * microservices), so today's partitions exist before the first write, and stops before the
- * database pool closes.
+ * database pool closes. The preparation thread ends after the consumer has stopped (Nest
+ * closes microservices before `onApplicationShutdown`), so the calls in hand finish.
  */
 @Injectable()
-class HistoryLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+class HistoryLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly retention: HistoryRetention,
+    private readonly preparer: HistoryBatchPreparer,
     private readonly readiness: ReadinessRegistry,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     @Inject(HISTORY_CONFIG) private readonly config: HistoryConfig,
@@ -48,11 +52,16 @@ class HistoryLifecycle implements OnApplicationBootstrap, BeforeApplicationShutd
         this.config.readyMaxLag,
       ),
     );
+    this.preparer.start();
     await this.retention.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.retention.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.preparer.stop();
   }
 }
 
@@ -91,14 +100,22 @@ export class HistoryModule {
           inject: [DataSource],
         },
         {
+          provide: HistoryBatchPreparer,
+          useFactory: (serviceLogger: ServiceLogger) =>
+            new HistoryBatchPreparer(serviceLogger.child({ component: 'preparation' })),
+          inject: [SERVICE_LOGGER],
+        },
+        {
           provide: DeliveryHistoryProjector,
           useFactory: (
+            preparer: HistoryBatchPreparer,
             partitions: DeliveryHistoryPartitions,
             writer: DeliveryHistoryWriter,
             metrics: HistoryMetrics,
             serviceLogger: ServiceLogger,
           ) =>
             new DeliveryHistoryProjector(
+              preparer,
               partitions,
               writer,
               metrics,
@@ -107,7 +124,13 @@ export class HistoryModule {
                 retentionDays: config.retentionDays,
               },
             ),
-          inject: [DeliveryHistoryPartitions, DeliveryHistoryWriter, HISTORY_METRICS, SERVICE_LOGGER],
+          inject: [
+            HistoryBatchPreparer,
+            DeliveryHistoryPartitions,
+            DeliveryHistoryWriter,
+            HISTORY_METRICS,
+            SERVICE_LOGGER,
+          ],
         },
         {
           provide: HistoryRetention,
