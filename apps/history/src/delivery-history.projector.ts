@@ -16,7 +16,7 @@ export interface DeliveryHistoryProjectorOptions {
   readonly now?: () => number;
 }
 
-/** Turns a call's records into the rows of its write: `HistoryBatchPreparer`, or the same work in process. */
+/** Turns a call's records into the rows of its write (`HistoryBatchPreparer`: `prepareHistoryBatch` on a thread of its own). */
 export interface DeliveryEventPreparation {
   prepare(
     records: readonly EncodedDeliveryEvent[],
