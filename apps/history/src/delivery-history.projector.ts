@@ -16,7 +16,10 @@ export interface DeliveryHistoryProjectorOptions {
   readonly now?: () => number;
 }
 
-/** Turns a call's records into the rows of its write (`HistoryBatchPreparer`: `prepareHistoryBatch` on a thread of its own). */
+/**
+ * Turns a call's records into the rows of its write (`HistoryBatchPreparer`: `prepareHistoryBatch`
+ * on a thread of its own).
+ */
 export interface DeliveryEventPreparation {
   prepare(
     records: readonly EncodedDeliveryEvent[],

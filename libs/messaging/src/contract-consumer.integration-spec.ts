@@ -70,6 +70,17 @@ describe('ContractConsumer against a real broker', () => {
     );
   }
 
+  /** Records produced as they are, past the contract: what a careless producer could write. */
+  async function produceAsIs(messages: { key: string; value: string }[]): Promise<void> {
+    const rawProducer = kafka.producer();
+    await rawProducer.connect();
+    try {
+      await rawProducer.send({ topic: topicNameOf(settings, 'inboundEvents'), messages });
+    } finally {
+      await rawProducer.disconnect();
+    }
+  }
+
   async function committedOffsetTotal(): Promise<number> {
     const [topicOffsets] = await admin.fetchOffsets({
       groupId: consumerGroupIdOf(settings, 'consumer-spec'),
@@ -198,17 +209,10 @@ describe('ContractConsumer against a real broker', () => {
   });
 
   it('hands malformed records to the rejection handler and keeps consuming the partition', async () => {
-    const topic = topicNameOf(settings, 'inboundEvents');
-    const rawProducer = kafka.producer();
-    await rawProducer.connect();
-    await rawProducer.send({
-      topic,
-      messages: [
-        { key: 'org-x', value: '{"id": "broken' },
-        { key: 'org-x', value: JSON.stringify({ ...eventNumbered(2), type: 'not a type' }) },
-      ],
-    });
-    await rawProducer.disconnect();
+    await produceAsIs([
+      { key: 'org-x', value: '{"id": "broken' },
+      { key: 'org-x', value: JSON.stringify({ ...eventNumbered(2), type: 'not a type' }) },
+    ]);
     await producer.send(inboundEventContract, 'inboundEvents', [
       { ...eventNumbered(3), organisationId: 'org-x' },
     ]);
@@ -230,18 +234,11 @@ describe('ContractConsumer against a real broker', () => {
   });
 
   it('gives a handler that decodes the bytes as they came, and rejects the records it names', async () => {
-    const topic = topicNameOf(settings, 'inboundEvents');
-    const rawProducer = kafka.producer();
-    await rawProducer.connect();
-    await rawProducer.send({
-      topic,
-      messages: [
-        { key: 'org-x', value: JSON.stringify({ ...eventNumbered(1), organisationId: 'org-x' }) },
-        { key: 'org-x', value: '{"id": "broken' },
-        { key: 'org-x', value: JSON.stringify({ ...eventNumbered(3), organisationId: 'org-x' }) },
-      ],
-    });
-    await rawProducer.disconnect();
+    await produceAsIs([
+      { key: 'org-x', value: JSON.stringify({ ...eventNumbered(1), organisationId: 'org-x' }) },
+      { key: 'org-x', value: '{"id": "broken' },
+      { key: 'org-x', value: JSON.stringify({ ...eventNumbered(3), organisationId: 'org-x' }) },
+    ]);
 
     const calls: ConsumedRecord[][] = [];
     const rejected: RejectedRecord[] = [];
