@@ -27,7 +27,7 @@ export interface PackedDeliveryEvents {
 
 /** A record as consumed: its value's bytes and its declared schema. */
 export interface EncodedDeliveryEvent {
-  readonly value: Uint8Array | null;
+  readonly value: Buffer | null;
   readonly schema: string | undefined;
 }
 
@@ -89,11 +89,7 @@ export function decodeDeliveryEvents(records: readonly EncodedDeliveryEvent[]): 
   const broken: BrokenDeliveryEvent[] = [];
   records.forEach((record, index) => {
     try {
-      const value =
-        record.value === null
-          ? null
-          : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
-      events.push(decodeMessage(deliveryEventContract, value, record.schema));
+      events.push(decodeMessage(deliveryEventContract, record.value, record.schema));
     } catch (error) {
       if (!(error instanceof ContractViolationError)) throw error;
       broken.push({ index, code: error.code, message: error.message, details: error.details });
