@@ -82,16 +82,8 @@ export function decodeRecord(
   message: KafkaMessage,
   headers: Readonly<Record<string, string>>,
 ): ConsumedRecord {
-  return {
-    topicKey: route.topicKey,
-    partition,
-    offset: message.offset,
-    key: message.key?.toString('utf8') ?? null,
-    value: decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]),
-    timestamp: Number(message.timestamp),
-    headers,
-    traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),
-  };
+  const value = decodeMessage(route.contract, message.value, headers[MESSAGE_HEADERS.schema]);
+  return consumedRecordOf(route, partition, message, headers, value);
 }
 
 /** The record with its value as it came, for a route whose handler decodes it (`handlerDecodes`). */
@@ -101,12 +93,22 @@ export function undecodedRecord(
   message: KafkaMessage,
   headers: Readonly<Record<string, string>>,
 ): ConsumedRecord<Buffer | null> {
+  return consumedRecordOf(route, partition, message, headers, message.value);
+}
+
+function consumedRecordOf<TValue>(
+  route: ConsumerRoute,
+  partition: number,
+  message: KafkaMessage,
+  headers: Readonly<Record<string, string>>,
+  value: TValue,
+): ConsumedRecord<TValue> {
   return {
     topicKey: route.topicKey,
     partition,
     offset: message.offset,
     key: message.key?.toString('utf8') ?? null,
-    value: message.value,
+    value,
     timestamp: Number(message.timestamp),
     headers,
     traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),
