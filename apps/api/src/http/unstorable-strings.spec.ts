@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { ApiError } from './api-error';
-import { findUnstorableInput, MAX_NESTING_DEPTH, pathOfUnstorableString } from './unstorable-strings';
+import { findUnstorableInput, MAX_NESTING_DEPTH } from './unstorable-strings';
 import { ZodValidationPipe } from './zod-body.pipe';
+
+/** The path of the first string, key or value, holding U+0000 or an unpaired surrogate, at any depth. */
+function pathOfUnstorableString(value: unknown): (string | number)[] | undefined {
+  return findUnstorableInput(value)?.path;
+}
 
 describe('strings PostgreSQL cannot store', () => {
   it('finds U+0000 or an unpaired surrogate in a value or a key, at any depth, and nothing in clean data', () => {

@@ -73,11 +73,6 @@ export function findUnstorableInput(
   return undefined;
 }
 
-/** The path of the first string, key or value, holding U+0000 or an unpaired surrogate, at any depth. */
-export function pathOfUnstorableString(value: unknown): (string | number)[] | undefined {
-  return findUnstorableInput(value)?.path;
-}
-
 function pathTo(place: WalkedPlace): (string | number)[] {
   const path: (string | number)[] = [];
   for (let at: WalkedPlace | undefined = place; at?.key !== undefined; at = at.parent) path.push(at.key);
