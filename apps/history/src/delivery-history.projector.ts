@@ -8,23 +8,13 @@ import {
   type PreparedHistoryBatch,
 } from './delivery-history-preparation';
 import { type DeliveryHistoryWriter, isMissingPartitionError } from './delivery-history.writer';
+import { type HistoryBatchPreparer } from './history-batch-preparer';
 import { HistoryError, HistoryErrorCode } from './history.error';
 import { type HistoryMetrics } from './history-metrics';
 
 export interface DeliveryHistoryProjectorOptions {
   readonly retentionDays: number;
   readonly now?: () => number;
-}
-
-/**
- * Turns a call's records into the rows of its write (`HistoryBatchPreparer`: `prepareHistoryBatch`
- * on a thread of its own).
- */
-export interface DeliveryEventPreparation {
-  prepare(
-    records: readonly EncodedDeliveryEvent[],
-    oldestRetainedDayMs: number,
-  ): Promise<PreparedHistoryBatch>;
 }
 
 /**
@@ -40,7 +30,7 @@ export class DeliveryHistoryProjector {
   private readonly now: () => number;
 
   constructor(
-    private readonly preparation: DeliveryEventPreparation,
+    private readonly preparation: Pick<HistoryBatchPreparer, 'prepare'>,
     private readonly partitions: DeliveryHistoryPartitions,
     private readonly writer: DeliveryHistoryWriter,
     private readonly metrics: HistoryMetrics,
