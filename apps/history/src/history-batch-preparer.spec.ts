@@ -72,4 +72,15 @@ describe('history batch preparer', () => {
     await expect(inHand).rejects.toThrow('exited (code 3)');
     await expect(preparer.prepare([record('again')], 0)).resolves.toMatchObject({ text: 'again' });
   });
+
+  it('fails a call, rather than leave it waiting, when its thread cannot start', async () => {
+    const broken = new HistoryBatchPreparer(testLogger(), join(directory, 'missing.js'));
+    try {
+      await expect(broken.prepare([record('a')], 0)).rejects.toThrow(
+        'the delivery history preparation thread exited',
+      );
+    } finally {
+      await broken.stop();
+    }
+  });
 });
