@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type AttemptOutcomeClass,
@@ -91,6 +92,9 @@ export class DeliveryDispatcher {
     const { policy } = endpoint;
     const release = await this.gate.acquire(request.subscriptionId, stopping);
     const attemptAt = new Date();
+    // Names this one HTTP request in history: a re-produced attempt event keeps it, a request
+    // sent again after a crash (its event produced, its source record not committed) gets a new one.
+    const attemptId = `att_${randomUUID()}`;
     // Rendered and signed only once the breaker lets the attempt through: an open breaker costs nothing.
     let webhook: PreparedWebhook | undefined;
     let report: HttpAttemptReport;
@@ -122,7 +126,17 @@ export class DeliveryDispatcher {
       this.producer.send(
         deliveryEventContract,
         'deliveryEvents',
-        [attemptEvent(request, attemptNumber, attemptAt, endpoint.url, webhook, report, next, nextAttemptAt)],
+        [
+          attemptEvent(
+            request,
+            { attemptNumber, attemptId, attemptAt },
+            endpoint.url,
+            webhook,
+            report,
+            next,
+            nextAttemptAt,
+          ),
+        ],
         { trusted: true },
       ),
     ];
@@ -280,8 +294,7 @@ function deliveryIdentity(request: DeliveryRequest) {
 
 function attemptEvent(
   request: DeliveryRequest,
-  attemptNumber: number,
-  attemptAt: Date,
+  { attemptNumber, attemptId, attemptAt }: { attemptNumber: number; attemptId: string; attemptAt: Date },
   url: string,
   webhook: { readonly headers: Record<string, string>; readonly body: Buffer },
   report: HttpAttemptReport,
@@ -293,6 +306,7 @@ function attemptEvent(
     ...deliveryIdentity(request),
     request: attemptNumber === 1 ? request : null,
     attemptNumber,
+    attemptId,
     attemptedAt: attemptAt.toISOString(),
     durationMs: report.durationMs,
     url,
