@@ -235,7 +235,9 @@ export const API_ROUTES: readonly RouteDescription[] = [
     path: '/v1/deliveries/{id}',
     summary:
       'One delivery with its attempts by attempt number (request headers, body size, response status and first ' +
-      '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was.',
+      '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was. Every HTTP ' +
+      'request that went out is an attempt: one the dispatcher sent again after a crash has the same number, a ' +
+      'new attemptId and repeated: true.',
     security: 'apiKey',
     success: {
       status: 200,
@@ -252,6 +254,8 @@ export const API_ROUTES: readonly RouteDescription[] = [
         attempts: [
           {
             attemptNumber: 1,
+            attemptId: 'att_0b7e52c4-5f0e-4c8e-9a51-3f6d2e1c7a90',
+            repeated: false,
             attemptedAt: '2026-05-31T18:09:12.050Z',
             url: exampleSubscription.url,
             requestHeaders: { 'webhook-id': exampleDelivery.id, 'webhook-signature': 'v1,K5oZ…' },
