@@ -13,6 +13,7 @@ const MIGRATION_NAMES = [
   'CreateDeliveryHistory1763930000000',
   'CreateRedeliveryAttemptNumbers1763940000000',
   'AddOrganisationDeliveryProfiles1763950000000',
+  'AddPublishClaims1763960000000',
   'KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000',
 ];
 
