@@ -43,9 +43,10 @@ export function createGroupConsumer(
     // Every failure the consumer retries (a broker gone, a handler whose database is down) is
     // tried again at least once a second: work resumes within about a second of the broker or
     // database returning, where kafkajs' growing backoff (up to 10 s here before) waited out most
-    // of a minute-long outage's tail. After 20 tries (about 17 s) kafkajs restarts the consumer
-    // with fresh connections, which clears whatever state a long outage left behind.
-    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
+    // of a minute-long outage's tail. After 40 tries (about 37 s, the budget the growing backoff
+    // had: a new group's coordinator can take that long to load on a busy broker) kafkajs
+    // restarts the consumer with fresh connections, which clears whatever a long outage left.
+    retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
 }
 
