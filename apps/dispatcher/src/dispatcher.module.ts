@@ -45,7 +45,9 @@ export class DispatcherModule {
           settings: config.kafka,
           topics: [
             'deliveryRequests',
+            'deliveryRequestsDeadLetter',
             'deliveryEvents',
+            'deliveryEventsDeadLetter',
             'subscriptionEvents',
             'organisationSnapshots',
             'subscriptionCommands',
