@@ -1,4 +1,10 @@
-import { ALL_TOPIC_KEYS, KAFKA_TOPICS, maxMessageBytesOf, RECORD_SIZE_LIMITS } from './topics';
+import {
+  ALL_TOPIC_KEYS,
+  deadLetterTopicOf,
+  KAFKA_TOPICS,
+  maxMessageBytesOf,
+  RECORD_SIZE_LIMITS,
+} from './topics';
 
 describe('topic catalogue', () => {
   it('gives every topic a distinct, versioned name', () => {
@@ -28,5 +34,17 @@ describe('topic catalogue', () => {
     for (const key of ALL_TOPIC_KEYS.filter((key) => key.endsWith('DeadLetter'))) {
       expect(maxMessageBytesOf(key)).toBe(RECORD_SIZE_LIMITS.deadLetter);
     }
+  });
+
+  it('gives every topic of a delivery a dead-letter topic that takes any of its records', () => {
+    for (const key of ALL_TOPIC_KEYS.filter(
+      (key) => key.startsWith('delivery') && !key.endsWith('DeadLetter'),
+    )) {
+      const deadLetter = deadLetterTopicOf(key);
+      expect(deadLetter).toBeDefined();
+      expect(maxMessageBytesOf(deadLetter!)).toBeGreaterThan(maxMessageBytesOf(key));
+    }
+    expect(deadLetterTopicOf('deliveryRetries1h')).toBe('deliveryRequestsDeadLetter');
+    expect(deadLetterTopicOf('subscriptionCommands')).toBeUndefined();
   });
 });

@@ -154,6 +154,18 @@ export type TopicName = (typeof KAFKA_TOPICS)[TopicKey]['name'];
 
 export const ALL_TOPIC_KEYS = Object.keys(KAFKA_TOPICS) as TopicKey[];
 
+/**
+ * Where a record meant for, or read from, a topic goes when no retry can ever write or handle
+ * it (too large for the topic, an undeliverable request, a broken contract); undefined for
+ * topics whose records are small and built from validated input only.
+ */
+export function deadLetterTopicOf(key: TopicKey): TopicKey | undefined {
+  if (key === 'inboundEvents') return 'inboundEventsDeadLetter';
+  if (key === 'deliveryRequests' || key.startsWith('deliveryRetries')) return 'deliveryRequestsDeadLetter';
+  if (key === 'deliveryEvents') return 'deliveryEventsDeadLetter';
+  return undefined;
+}
+
 /** The largest record batch the topic accepts, as provisioned (the broker default where not set). */
 export function maxMessageBytesOf(key: TopicKey): number {
   const configured = (KAFKA_TOPICS[key].config as Readonly<Record<string, string>>)['max.message.bytes'];

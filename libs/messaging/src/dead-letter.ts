@@ -15,6 +15,13 @@ export const DEAD_LETTER_HEADERS = {
   omittedValueBytes: 'skyhook-dead-letter-omitted-value-bytes',
 } as const;
 
+/** The consumed record a produced record was made from: where a dead letter of it points back to. */
+export interface RecordOrigin {
+  readonly topicKey: TopicKey;
+  readonly partition: number;
+  readonly offset: string;
+}
+
 export interface DeadLetter {
   readonly topicKey: TopicKey;
   readonly partition: number;

@@ -71,6 +71,25 @@ describe('splitting produce requests by bytes', () => {
     expect(oversized.map((entry) => entry.id)).toEqual([1]);
   });
 
+  it('holds each topic’s partitions to that topic’s limit when a request carries several topics', () => {
+    const records = [
+      { id: 0, partition: 'events:0', bytes: 600, limit: 2_000 },
+      { id: 1, partition: 'commands:0', bytes: 600, limit: 1_000 },
+      { id: 2, partition: 'events:0', bytes: 600, limit: 2_000 },
+      { id: 3, partition: 'commands:0', bytes: 600, limit: 1_000 },
+      { id: 4, partition: 'commands:0', bytes: 1_500, limit: 1_000 },
+    ];
+    const { requests, oversized } = splitForProduce(
+      records,
+      (entry) => entry.bytes,
+      (entry) => entry.partition,
+      { maxBatchBytes: 0, maxRecords: 100, maxRequestBytes: 100 * KIB },
+      (entry) => entry.limit,
+    );
+    expect(requests.map((request) => request.map((entry) => entry.id))).toEqual([[0, 1, 2], [3]]);
+    expect(oversized.map((entry) => entry.id)).toEqual([4]);
+  });
+
   it('gives nothing to send for nothing', () => {
     expect(split([], 1_000)).toEqual({ requests: [], oversized: [] });
   });
@@ -120,6 +139,16 @@ describe('classifying a send that is too large', () => {
     expect(
       isRecordTooLarge(new KafkaJSNumberOfRetriesExceeded(tooLarge(), { retryCount: 0, retryTime: 1 })),
     ).toBe(true);
+  });
+
+  it('recognises a producer’s own wrapper of the refusal that names the broker’s answer', () => {
+    const wrapped = Object.assign(new Error('the broker refused the records'), {
+      brokerError: 'MESSAGE_TOO_LARGE',
+    });
+    expect(isRecordTooLarge(wrapped)).toBe(true);
+    expect(isRecordTooLarge(Object.assign(new Error('refused'), { brokerError: 'INVALID_RECORD' }))).toBe(
+      false,
+    );
   });
 
   it('does not take other failures for a size problem', () => {

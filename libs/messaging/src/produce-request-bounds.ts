@@ -57,22 +57,26 @@ export function recordBytesOf(message: Pick<Message, 'key' | 'value' | 'headers'
  * Cuts `items` into consecutive produce requests such that in each one no partition's batch
  * exceeds `maxBatchBytes` (a broker answers MESSAGE_TOO_LARGE for the whole batch otherwise,
  * and no retry of the same request can succeed), the request stays under `maxRequestBytes`
- * and `maxRecords`. A record too large to go in any batch is set apart.
+ * and `maxRecords`. A record too large to go in any batch is set apart. Items for several
+ * topics name their partition with the topic (`partitionOf`) and their topic's limit
+ * (`maxBatchBytesOf`).
  */
 export function splitForProduce<T>(
   items: readonly T[],
   bytesOf: (item: T) => number,
-  partitionOf: (item: T) => number,
+  partitionOf: (item: T) => number | string,
   bounds: ProduceBounds,
+  maxBatchBytesOf: (item: T) => number = () => bounds.maxBatchBytes,
 ): SplitProduce<T> {
   const requests: T[][] = [];
   const oversized: T[] = [];
   let current: T[] = [];
   let currentBytes = 0;
-  let batchBytes = new Map<number, number>();
+  let batchBytes = new Map<number | string, number>();
   for (const item of items) {
     const bytes = bytesOf(item);
-    if (bytes + RECORD_BATCH_OVERHEAD_BYTES > bounds.maxBatchBytes) {
+    const maxBatchBytes = maxBatchBytesOf(item);
+    if (bytes + RECORD_BATCH_OVERHEAD_BYTES > maxBatchBytes) {
       oversized.push(item);
       continue;
     }
@@ -80,7 +84,7 @@ export function splitForProduce<T>(
     const inBatch = batchBytes.get(partition) ?? RECORD_BATCH_OVERHEAD_BYTES;
     if (
       current.length > 0 &&
-      (inBatch + bytes > bounds.maxBatchBytes ||
+      (inBatch + bytes > maxBatchBytes ||
         currentBytes + bytes > bounds.maxRequestBytes ||
         current.length >= bounds.maxRecords)
     ) {
@@ -117,8 +121,10 @@ export function expectedPartitionOf(message: Pick<Message, 'key' | 'partition'>,
 export function isRecordTooLarge(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
-    const type = (current as { type?: unknown }).type;
-    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return true;
+    // kafkajs' protocol errors name the broker's answer `type`; a producer's own wrapper of a
+    // refusal of the records may name it `brokerError`.
+    const { type, brokerError } = current as { type?: unknown; brokerError?: unknown };
+    if (TOO_LARGE.has(type) || TOO_LARGE.has(brokerError)) return true;
     const wrapped = current as { originalError?: unknown; cause?: unknown };
     current = wrapped.originalError ?? wrapped.cause;
   }
@@ -149,6 +155,8 @@ export async function sendHalvingWhenTooLarge<T>(
     return [...first, ...second];
   }
 }
+
+const TOO_LARGE: ReadonlySet<unknown> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 function byteLengthOf(value: Buffer | string | null | undefined): number {
   if (value === null || value === undefined) return 0;
