@@ -1,14 +1,16 @@
 import { type Kafka, KafkaJSProtocolError, type Message } from 'kafkajs';
 import { type DeliveryRequest, RECORD_SIZE_LIMITS } from '@skyhook/contracts';
+import pino from 'pino';
 import {
   DEAD_LETTER_HEADERS,
   kafkaEnvironmentSchema,
+  KafkaSendFailedError,
   kafkaSettingsFrom,
   type MessagingMetrics,
+  ProducerHealthBoard,
   recordBytesOf,
   topicNameOf,
 } from '@skyhook/messaging';
-import { type ServiceLogger } from '@skyhook/observability';
 import { DeliveryRequestProducers } from './delivery-request-producers';
 import { type FanoutMetrics } from './fanout-metrics';
 
@@ -22,7 +24,11 @@ class ControlledProducer {
 
   connect = (): Promise<void> => Promise.resolve();
   disconnect = (): Promise<void> => Promise.resolve();
-  send = ({ messages }: { messages: { headers?: Record<string, string> }[] }): Promise<void> =>
+  sendBatch = ({
+    topicMessages: [{ messages }],
+  }: {
+    topicMessages: [{ messages: { headers?: Record<string, string> }[] }];
+  }): Promise<void> =>
     new Promise((resolve, reject) => {
       this.sends.push({
         count: messages.length,
@@ -40,13 +46,17 @@ class RecordingProducer {
 
   connect = (): Promise<void> => Promise.resolve();
   disconnect = (): Promise<void> => Promise.resolve();
-  send = ({ topic, messages }: { topic: string; messages: Message[] }): Promise<void> => {
-    if (this.refuse(messages)) {
+  sendBatch = ({
+    topicMessages,
+  }: {
+    topicMessages: { topic: string; messages: Message[] }[];
+  }): Promise<void> => {
+    if (topicMessages.some(({ messages }) => this.refuse(messages))) {
       return Promise.reject(
         new KafkaJSProtocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false } as never),
       );
     }
-    this.sends.push({ topic, messages });
+    for (const { topic, messages } of topicMessages) this.sends.push({ topic, messages });
     return Promise.resolve();
   };
 }
@@ -92,8 +102,16 @@ describe('DeliveryRequestProducers', () => {
   const fanoutMetrics = {
     deliveryRequestsDeadLettered: { inc: () => (deadLetteredCount.value += 1) },
   } as unknown as FanoutMetrics;
-  const logger = { warn: () => undefined } as unknown as ServiceLogger;
-  const pool = () => new DeliveryRequestProducers(kafka, settings, metrics, fanoutMetrics, logger);
+  const poolOver = (over: Kafka): DeliveryRequestProducers =>
+    new DeliveryRequestProducers(
+      over,
+      settings,
+      metrics,
+      new ProducerHealthBoard(),
+      pino({ level: 'silent' }),
+      fanoutMetrics,
+    );
+  const pool = (): DeliveryRequestProducers => poolOver(kafka);
   const origin = () => ({
     topicKey: 'inboundEvents' as const,
     partition: 4,
@@ -143,9 +161,11 @@ describe('DeliveryRequestProducers', () => {
     producers[1]?.sends[0]?.settle();
     producers[2]?.sends[0]?.settle();
     await sent;
-    expect(rejected).toEqual(new Error('broker said no'));
+    // An unanswered send: its outcome is unknown, and that producer is replaced.
+    expect(rejected).toBeInstanceOf(KafkaSendFailedError);
+    expect((rejected as Error).cause).toEqual(new Error('broker said no'));
     // No producer started another chunk after the failure.
-    expect(producers.map((producer) => producer.sends.length)).toEqual([1, 1, 1]);
+    expect(producers.slice(0, 3).map((producer) => producer.sends.length)).toEqual([1, 1, 1]);
   });
 
   describe('bounded by bytes', () => {
@@ -168,7 +188,7 @@ describe('DeliveryRequestProducers', () => {
     });
 
     it('splits 256 KiB requests for one subscription so no request holds more than a batch of its partition', async () => {
-      const pooled = new DeliveryRequestProducers(kafkaOf(), settings, metrics, fanoutMetrics, logger);
+      const pooled = poolOver(kafkaOf());
       const requests = Array.from({ length: 20 }, (_, index) => request(index, 'sub_one', 256 * 1_024));
       const deadLettered = await pooled.send(requests, origin);
       expect(deadLettered.size).toBe(0);
@@ -184,7 +204,7 @@ describe('DeliveryRequestProducers', () => {
     });
 
     it('dead-letters a request larger than the topic takes, with the reason and its source, and sends the rest', async () => {
-      const pooled = new DeliveryRequestProducers(kafkaOf(), settings, metrics, fanoutMetrics, logger);
+      const pooled = poolOver(kafkaOf());
       const huge = request(1, 'sub_one', RECORD_SIZE_LIMITS.deliveryRequest);
       const small = request(2, 'sub_one');
       const deadLettered = await pooled.send([huge, small], origin);
@@ -212,7 +232,7 @@ describe('DeliveryRequestProducers', () => {
     it('when the broker still refuses a request as too large, sends it in halves and dead-letters only what is refused alone', async () => {
       // A topic provisioned with a smaller limit than the contracts say: 300 KB a batch.
       const refuse = (messages: Message[]) => batchBytesOf(messages) > 300_000;
-      const pooled = new DeliveryRequestProducers(kafkaOf(refuse), settings, metrics, fanoutMetrics, logger);
+      const pooled = poolOver(kafkaOf(refuse));
       const requests = [
         request(1, 'sub_one', 100_000),
         request(2, 'sub_one', 100_000),

@@ -11,6 +11,8 @@ import {
   MESSAGING_METRICS,
   type MessagingMetrics,
   produceBoundsOf,
+  PRODUCER_HEALTH,
+  type ProducerHealthBoard,
   recordBytesOf,
   sendHalvingWhenTooLarge,
   sendToDeadLetter,
@@ -39,7 +41,7 @@ interface EncodedRequest {
 }
 
 /**
- * An idempotent kafkajs producer keeps one request in flight per broker connection, so one
+ * A Skyhook producer keeps one request in flight (send order kept through retries), so one
  * producer serialises every produce. Requests are spread over a small pool by subscription:
  * a subscription always leaves through the same producer, so its requests stay in order,
  * while one wide event's requests go out over all of them at once. Each producer works through
@@ -56,10 +58,15 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(KAFKA_SETTINGS) settings: KafkaSettings,
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
-    @Inject(FANOUT_METRICS) private readonly fanoutMetrics: FanoutMetrics,
+    @Inject(PRODUCER_HEALTH) health: ProducerHealthBoard,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+    @Inject(FANOUT_METRICS) private readonly fanoutMetrics: FanoutMetrics,
   ) {
-    this.producers = Array.from({ length: PRODUCERS }, () => new ContractProducer(kafka, settings, metrics));
+    this.producers = Array.from(
+      { length: PRODUCERS },
+      (_, lane) =>
+        new ContractProducer(kafka, settings, { name: `delivery-requests-${lane}`, metrics, health, logger }),
+    );
     this.partitions = settings.partitions.deliveryRequests;
   }
 

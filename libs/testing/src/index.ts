@@ -10,5 +10,6 @@ export * from './test-tls';
 export * from './webhook-receiver';
 export * from './seed-capture';
 export * from './tcp-proxy';
+export * from './kafka-fault-proxy';
 export * from './observability/metrics-catalogue';
 export * from './observability/prometheus-exposition';
