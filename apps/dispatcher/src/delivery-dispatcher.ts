@@ -18,7 +18,12 @@ import {
   parseRetryAfterMs,
   planNextAttempt,
 } from '@skyhook/delivery-policy';
-import { type BatchingProducer, KafkaSendFailedError, sleepUnlessAborted } from '@skyhook/messaging';
+import {
+  type BatchingProducer,
+  KafkaSendFailedError,
+  type RecordOrigin,
+  sleepUnlessAborted,
+} from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
 import { type ConcurrencyGate } from './concurrency-gate';
@@ -74,15 +79,24 @@ export class DeliveryDispatcher {
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
-  /** Throws an {@link UndeliverableRequestError} for a request whose endpoint cannot be compiled. */
-  async deliver(request: DeliveryRequest, firstAttemptNumber: number, stopping: AbortSignal): Promise<void> {
+  /**
+   * Throws an {@link UndeliverableRequestError} for a request whose endpoint cannot be compiled.
+   * `origin` is the consumed record the request came in, which a dead letter of a record made
+   * from it (too large for its topic) points back to.
+   */
+  async deliver(
+    request: DeliveryRequest,
+    firstAttemptNumber: number,
+    stopping: AbortSignal,
+    origin?: RecordOrigin,
+  ): Promise<void> {
     for (let attemptNumber = firstAttemptNumber; ;) {
       const found = await this.endpointFor(request.subscriptionId, stopping);
       if (found !== undefined && isUnusable(found)) {
         // A deleted, revoked or expired subscription gets nothing anyway: a skip, as ever.
         const skip = lifecycleSkipOf(found.subscription);
         if (skip === undefined) throw new UndeliverableRequestError(found.code, found.reason);
-        await this.recordSkip(request, attemptNumber, skip);
+        await this.recordSkip(request, attemptNumber, skip, origin);
         return;
       }
       const endpoint = found;
@@ -92,15 +106,21 @@ export class DeliveryDispatcher {
           request,
           attemptNumber,
           skip ?? { reason: 'subscription-unknown', disposition: 'dropped' },
+          origin,
         );
         return;
       }
-      const next = await this.attempt(request, attemptNumber, endpoint, stopping);
+      const next = await this.attempt(request, attemptNumber, endpoint, stopping, origin);
       if (next === 'breaker-open') {
-        await this.recordSkip(request, attemptNumber, {
-          reason: 'subscription-disabled',
-          disposition: endpoint.policy.whileDisabled === 'hold' ? 'held' : 'dropped',
-        });
+        await this.recordSkip(
+          request,
+          attemptNumber,
+          {
+            reason: 'subscription-disabled',
+            disposition: endpoint.policy.whileDisabled === 'hold' ? 'held' : 'dropped',
+          },
+          origin,
+        );
         return;
       }
       // A zero delay ("retry at once") is made here; the source record stays uncommitted meanwhile.
@@ -114,6 +134,7 @@ export class DeliveryDispatcher {
     attemptNumber: number,
     endpoint: Endpoint,
     stopping: AbortSignal,
+    origin: RecordOrigin | undefined,
   ): Promise<NextAttemptPlan | 'breaker-open'> {
     const { policy } = endpoint;
     const release = await this.gate.acquire(request.subscriptionId, stopping);
@@ -157,7 +178,7 @@ export class DeliveryDispatcher {
     );
     const handedOn: Promise<void>[] = [
       this.untilHandedOn(
-        () => this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true }),
+        () => this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin }),
         stopping,
       ),
     ];
@@ -169,6 +190,7 @@ export class DeliveryDispatcher {
           () =>
             this.producer.send(deliveryRetryContracts[tier.topicKey], tier.topicKey, [retry], {
               trusted: true,
+              origin,
             }),
           stopping,
         ),
@@ -279,7 +301,12 @@ export class DeliveryDispatcher {
     };
   }
 
-  private async recordSkip(request: DeliveryRequest, attemptNumber: number, skip: Skip): Promise<void> {
+  private async recordSkip(
+    request: DeliveryRequest,
+    attemptNumber: number,
+    skip: Skip,
+    origin: RecordOrigin | undefined,
+  ): Promise<void> {
     const event: DeliverySkipped = {
       type: 'DeliverySkipped',
       ...deliveryIdentity(request),
@@ -289,7 +316,7 @@ export class DeliveryDispatcher {
       disposition: skip.disposition,
       attemptNumber,
     };
-    await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true });
+    await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin });
     this.metrics.deliveriesSkipped.inc({ reason: skip.reason, disposition: skip.disposition });
   }
 }

@@ -75,7 +75,7 @@ export function createDispatcherMetrics(
     }),
     deliveriesDeadLettered: new Counter({
       name: 'skyhook_dispatcher_deliveries_dead_lettered_total',
-      help: 'Delivery requests and retries sent to the dead-letter topic because no retry could ever deliver them, by reason (endpoint-unusable).',
+      help: 'Delivery requests, retries and delivery events sent to a dead-letter topic because no retry could ever deliver or write them, by reason (endpoint-unusable, record-too-large).',
       labelNames: ['reason'],
       registers: [registry],
     }),

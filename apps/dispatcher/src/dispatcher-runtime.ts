@@ -31,6 +31,7 @@ import {
   type KafkaSettings,
   MESSAGING_METRICS,
   type MessagingMetrics,
+  type RecordOrigin,
   type RejectedRecord,
   deadLetterTo,
   sendToDeadLetter,
@@ -109,7 +110,7 @@ export class DispatcherRuntime
       [{ topicKey: 'deliveryRequests', contract: deliveryRequestContract }],
       (record, stopping) =>
         this.deadLetterUndeliverable(record, () =>
-          this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping),
+          this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping, originOf(record)),
         ),
     );
     const retries = this.consumer(
@@ -178,10 +179,11 @@ export class DispatcherRuntime
       const next = retryTierFor(remainingMs);
       await this.producer.send(deliveryRetryContracts[next.topicKey], next.topicKey, [retry], {
         trusted: true,
+        origin: originOf(record),
       });
       return;
     }
-    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping);
+    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping, originOf(record));
   }
 
   /**
@@ -290,4 +292,8 @@ export class DispatcherRuntime
     });
     await Promise.all([organisations.start(), subscriptions.start()]);
   }
+}
+
+function originOf({ topicKey, partition, offset }: ConsumedRecord): RecordOrigin {
+  return { topicKey, partition, offset };
 }
