@@ -121,6 +121,8 @@ function attemptEvents(deliveries: number, publishedAt: Date): DeliveryEvent[] {
         publishedAt: request.publishedAt,
         request: attemptNumber === 1 ? request : null,
         attemptNumber,
+        // As long as the dispatcher's (`att_` and a UUID), one per request.
+        attemptId: `att_00000000-0000-4000-8000-${String(d * 2 + attemptNumber).padStart(12, '0')}`,
         attemptedAt: new Date(publishedAt.getTime() + attemptNumber * 1_000).toISOString(),
         durationMs: 41.7,
         url: 'https://hooks.example.com/skyhook',

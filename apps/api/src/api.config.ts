@@ -40,6 +40,12 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
       .min(1_024)
       .max(900 * 1024)
       .default(256 * 1024),
+    /**
+     * How long POST /v1/events waits for the broker's acknowledgement before answering 503
+     * (the claim stays pending; a retry produces the same event). Without it a request would
+     * wait out kafkajs' retries, tens of seconds, during a broker outage.
+     */
+    PUBLISH_KAFKA_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     /** How often the scheduler looks for subscriptions whose expiry has passed. */
     EXPIRY_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     /**

@@ -15,6 +15,7 @@ import { DeliveryHistoryRepository } from './deliveries/delivery-history.reposit
 import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-numbers';
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { EventsController } from './events/events.controller';
+import { PublishClaimsRepository } from './events/publish-claims.repository';
 import { PublishEventService } from './events/publish-event.service';
 import { EventTypeRepository } from './event-types/event-type.repository';
 import { EventTypesController } from './event-types/event-types.controller';
@@ -92,6 +93,7 @@ export class ApiModule {
         SubscriptionOutbox,
         SubscriptionCommandsService,
         SubscriptionExpiryScheduler,
+        PublishClaimsRepository,
         PublishEventService,
         DeliveryHistoryRepository,
         RedeliveryAttemptNumbers,

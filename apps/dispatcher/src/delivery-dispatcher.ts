@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type AttemptOutcomeClass,
@@ -139,6 +140,9 @@ export class DeliveryDispatcher {
     const { policy } = endpoint;
     const release = await this.gate.acquire(request.subscriptionId, stopping);
     const attemptAt = new Date();
+    // Names this one HTTP request in history: a re-produced attempt event keeps it, a request
+    // sent again after a crash (its event produced, its source record not committed) gets a new one.
+    const attemptId = `att_${randomUUID()}`;
     // Rendered and signed only once the breaker lets the attempt through: an open breaker costs nothing.
     let webhook: PreparedWebhook | undefined;
     let report: HttpAttemptReport;
@@ -168,8 +172,7 @@ export class DeliveryDispatcher {
 
     const event = attemptEvent(
       request,
-      attemptNumber,
-      attemptAt,
+      { attemptNumber, attemptId, attemptAt },
       endpoint.url,
       webhook,
       report,
@@ -376,8 +379,7 @@ function deliveryIdentity(request: DeliveryRequest) {
 
 function attemptEvent(
   request: DeliveryRequest,
-  attemptNumber: number,
-  attemptAt: Date,
+  { attemptNumber, attemptId, attemptAt }: { attemptNumber: number; attemptId: string; attemptAt: Date },
   url: string,
   webhook: { readonly headers: Record<string, string>; readonly body: Buffer },
   report: HttpAttemptReport,
@@ -389,6 +391,7 @@ function attemptEvent(
     ...deliveryIdentity(request),
     request: attemptNumber === 1 ? request : null,
     attemptNumber,
+    attemptId,
     attemptedAt: attemptAt.toISOString(),
     durationMs: report.durationMs,
     url,

@@ -9,7 +9,13 @@ import {
   type HistoryColumn,
   jsonRowsOf,
 } from './delivery-history-rows';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
+import {
+  attempted,
+  deliveryRequest,
+  PUBLISHED_AT,
+  skipped,
+  withoutAttemptId,
+} from './test/delivery-event-fixtures';
 
 const DAY_MS = 86_400_000;
 const KEEP_ALL = Number.NEGATIVE_INFINITY;
@@ -132,6 +138,83 @@ describe('planning a batch of delivery events', () => {
     );
   });
 
+  it('plans a request sent again under the same number as an attempt of its own, and a re-produced one once', () => {
+    const request = deliveryRequest(1);
+    const first = attempted(request, 1, 'retry-scheduled');
+    const sentAgain = attempted(request, 1, 'retry-scheduled', 4_000, 1);
+    const batch = planHistoryBatch([first, first, sentAgain, sentAgain], KEEP_ALL);
+    expect(batch.attempts).toEqual([first, sentAgain]);
+    expect(batch.attempted).toBe(4);
+    expect(batch.deliveries).toMatchObject([{ attemptCount: 1, lastAttemptAt: sentAgain.attemptedAt }]);
+  });
+
+  it('keys attempts produced before attempts had ids by their number alone, as before', () => {
+    const request = deliveryRequest(1);
+    const old = withoutAttemptId(attempted(request, 1, 'retry-scheduled'));
+    const batch = planHistoryBatch(
+      [old, old, withoutAttemptId(attempted(request, 2, 'delivered'))],
+      KEEP_ALL,
+    );
+    expect(batch.attempts.map((attempt) => [attempt.attemptNumber, attempt.attemptId])).toEqual([
+      [1, undefined],
+      [2, undefined],
+    ]);
+    expect(
+      (JSON.parse(jsonRowsOf(batch.attempts, ATTEMPT_COLUMNS)) as Record<string, unknown>[])[0],
+    ).not.toHaveProperty('attemptId');
+  });
+
+  it('files every event of a delivery under the first publish time in the run, whatever day the others name', () => {
+    // The same event entered twice: one delivery id, two publish times a day apart.
+    const firstCopy = deliveryRequest(1);
+    const secondCopy = {
+      ...firstCopy,
+      publishedAt: new Date(Date.parse(PUBLISHED_AT) + DAY_MS).toISOString(),
+    };
+    const batch = planHistoryBatch(
+      [
+        attempted(firstCopy, 1, 'retry-scheduled'),
+        attempted(secondCopy, 1, 'delivered', 1_000, 1),
+        attempted(firstCopy, 2, 'delivered'),
+      ],
+      KEEP_ALL,
+    );
+    expect(batch.deliveries).toHaveLength(1);
+    expect(batch.deliveries[0]).toMatchObject({ publishedAt: PUBLISHED_AT, opensDelivery: true });
+    expect(batch.attempts).toHaveLength(3);
+    expect(new Set(batch.attempts.map((attempt) => attempt.publishedAt))).toEqual(new Set([PUBLISHED_AT]));
+    expect(batch.days).toEqual(new Set([Date.parse('2026-11-20T00:00:00Z')]));
+  });
+
+  it('files deliveries under the publish times the table gives, and judges expiry on them', () => {
+    const filedBefore = deliveryRequest(1, '2026-11-19T23:59:00.000Z');
+    const copy = { ...filedBefore, publishedAt: PUBLISHED_AT };
+    const other = deliveryRequest(2);
+    const publishTimes = new Map([[filedBefore.deliveryId, filedBefore.publishedAt]]);
+    const batch = planHistoryBatch(
+      [attempted(copy, 1, 'delivered'), attempted(other, 1, 'delivered')],
+      KEEP_ALL,
+      publishTimes,
+    );
+    expect(batch.deliveries.map((delivery) => [delivery.deliveryId, delivery.publishedAt]).sort()).toEqual(
+      [
+        [filedBefore.deliveryId, filedBefore.publishedAt],
+        [other.deliveryId, PUBLISHED_AT],
+      ].sort(),
+    );
+    expect(batch.attempts.find((attempt) => attempt.deliveryId === copy.deliveryId)?.publishedAt).toBe(
+      filedBefore.publishedAt,
+    );
+    expect(batch.days.size).toBe(2);
+    // Filed under a day retention has dropped: left out, although the copy's own day is kept.
+    const expired = planHistoryBatch(
+      [attempted(copy, 1, 'delivered')],
+      Date.parse(PUBLISHED_AT),
+      publishTimes,
+    );
+    expect([expired.expired, expired.attempts.length, expired.deliveries.length]).toEqual([1, 0, 0]);
+  });
+
   it('leaves out events of days retention drops, and keeps the day the cutoff falls in', () => {
     const now = Date.parse('2026-11-23T10:00:00Z');
     const oldest = oldestRetainedDay(now, 30);
@@ -169,6 +252,7 @@ describe('statement rows', () => {
         'publishedAt',
         'deliveryId',
         'attemptNumber',
+        'attemptId',
         'organisationId',
         'subscriptionId',
         'attemptedAt',
@@ -218,8 +302,9 @@ describe('statement rows', () => {
     );
     // Every value in a place of its own, so a swap of two columns shows.
     const copyFieldsOf = <Row>(row: Row, columns: readonly HistoryColumn<Row>[]) =>
-      columns.map(({ field, type }) => {
-        const value = row[field] as unknown;
+      columns.map(({ field, type, absentAs }) => {
+        // An absent attempt id goes in as the empty id (`absentAs`).
+        const value = row[field] === undefined && absentAs !== undefined ? '' : (row[field] as unknown);
         if (type === 'jsonb') return copyJson(value);
         if (type === 'text' || type === 'timestamptz') return copyText(value as string | null);
         return copyScalar(value as number | boolean | null);
@@ -245,8 +330,8 @@ describe('statement rows', () => {
       KEEP_ALL,
     );
     const form = copyFormOf(batch);
-    expect(form.map((day) => day.dayMs)).toEqual([...batch.days].sort((a, b) => a - b));
-    const [before, current] = form;
+    expect(form.days.map((day) => day.dayMs)).toEqual([...batch.days].sort((a, b) => a - b));
+    const [before, current] = form.days;
     // The day before: only a later attempt, so its delivery is merged, not copied.
     expect(before?.attempts.join('')).toBe(attemptCopyRows([batch.attempts[1]!]).join(''));
     expect(before?.openedDeliveries).toEqual([]);
@@ -256,7 +341,9 @@ describe('statement rows', () => {
     // Today: attempt 1 opens the delivery, which is copied with the skip folded in.
     expect(current?.openedDeliveries.join('')).toContain(today.deliveryId);
     expect(current?.mergedDeliveries).toBeNull();
-    expect(copyFormOf(planHistoryBatch([], KEEP_ALL))).toEqual([]);
+    // Only the delivery opened here is filed under its publish time by the fast write.
+    expect(form.publishTimes.join('')).toBe(`${today.deliveryId}\t${PUBLISHED_AT}\n`);
+    expect(copyFormOf(planHistoryBatch([], KEEP_ALL))).toEqual({ publishTimes: [], days: [] });
   });
 
   it('marks a delivery as opened in the run only when the run holds its attempt (or skip) number 1', () => {

@@ -61,6 +61,9 @@ export interface DeliverySummary {
 
 /** What one handler call writes: the attempt rows to insert and one summary per delivery. */
 export interface HistoryBatch {
+  /** The events planned, as given: the merging write files them again against the table. */
+  readonly events: readonly DeliveryEvent[];
+  /** Each under the publish time its delivery is filed under (see `planHistoryBatch`). */
   readonly attempts: readonly DeliveryAttempted[];
   /** Ordered by delivery id, so concurrent writers lock rows in the same order (no deadlock). */
   readonly deliveries: readonly DeliverySummary[];
@@ -103,11 +106,20 @@ interface SummaryInProgress {
  * row twice, so each delivery's events are folded into one summary here, with the same rules
  * the upsert applies against the table: the latest event (by its own time; the later one in the
  * log on a tie) sets the status, counts and times only grow, the first request is kept.
- * Duplicate attempts (a re-produced event) are planned once.
+ * Duplicate attempts (a re-produced record: same delivery, number and attempt id) are planned
+ * once; a request sent again under the same number (a new attempt id) is an attempt of its own.
+ *
+ * A delivery is filed under one publish time, whatever its events say: the same event entered
+ * twice gives one delivery id with two publish times, perhaps of two days, and the tables'
+ * keys (partitioned by publish day) could not keep them to one row. `publishTimes` are those
+ * the table already files deliveries under (the merging write reads them); any other delivery
+ * is filed under its first event's publish time in the run, and every later event of it with
+ * it. Expiry is judged on the time a delivery is filed under.
  */
 export function planHistoryBatch(
   events: readonly DeliveryEvent[],
   oldestRetainedDayMs: number,
+  publishTimes?: ReadonlyMap<string, string>,
 ): HistoryBatch {
   const attempts: DeliveryAttempted[] = [];
   const attemptKeys = new Set<string>();
@@ -117,33 +129,37 @@ export function planHistoryBatch(
   let skipped = 0;
   let expired = 0;
   for (const event of events) {
-    const publishedAtMs = Date.parse(event.publishedAt);
-    if (publishedAtMs < oldestRetainedDayMs) {
-      expired += 1;
-      continue;
+    let summary = summaries.get(event.deliveryId);
+    if (summary === undefined) {
+      const publishedAt = publishTimes?.get(event.deliveryId) ?? event.publishedAt;
+      const publishedAtMs = Date.parse(publishedAt);
+      if (publishedAtMs < oldestRetainedDayMs) {
+        expired += 1;
+        continue;
+      }
+      days.add(publishedAtMs - (((publishedAtMs % DAY_MS) + DAY_MS) % DAY_MS));
+      summary = startSummary(event, publishedAt);
+      summaries.set(event.deliveryId, summary);
+    } else {
+      foldInto(summary, event);
     }
-    days.add(publishedAtMs - (((publishedAtMs % DAY_MS) + DAY_MS) % DAY_MS));
-    const deliveryKey = `${publishedAtMs}\u0000${event.deliveryId}`;
     if (event.type === 'DeliveryAttempted') {
       attempted += 1;
-      const attemptKey = `${deliveryKey}\u0000${event.attemptNumber}`;
+      const attemptKey = `${event.deliveryId}\u0000${event.attemptNumber}\u0000${event.attemptId ?? ''}`;
       if (!attemptKeys.has(attemptKey)) {
         attemptKeys.add(attemptKey);
-        attempts.push(event);
+        attempts.push(
+          event.publishedAt === summary.publishedAt ? event : { ...event, publishedAt: summary.publishedAt },
+        );
       }
     } else {
       skipped += 1;
     }
-    const summary = summaries.get(deliveryKey);
-    if (summary === undefined) summaries.set(deliveryKey, startSummary(event));
-    else foldInto(summary, event);
   }
   const deliveries = [...summaries.values()]
-    .sort((a, b) =>
-      a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : compareInstants(a, b),
-    )
+    .sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : 0))
     .map(finishSummary);
-  return { attempts, deliveries, days, attempted, skipped, expired, oldestRetainedDayMs };
+  return { events, attempts, deliveries, days, attempted, skipped, expired, oldestRetainedDayMs };
 }
 
 /** Midnight UTC of the oldest day retention keeps, as `dropDaysBefore(now − retention)` leaves it. */
@@ -152,12 +168,12 @@ export function oldestRetainedDay(nowMs: number, retentionDays: number): number 
   return cutoff - (((cutoff % DAY_MS) + DAY_MS) % DAY_MS);
 }
 
-function startSummary(event: DeliveryEvent): SummaryInProgress {
+function startSummary(event: DeliveryEvent, publishedAt: string): SummaryInProgress {
   const statusAt = statusTimeOf(event);
   const attemptedAt = event.type === 'DeliveryAttempted' ? event.attemptedAt : null;
   const attemptedAtMs = attemptedAt === null ? Number.NaN : Date.parse(attemptedAt);
   return {
-    publishedAt: event.publishedAt,
+    publishedAt,
     deliveryId: event.deliveryId,
     organisationId: event.organisationId,
     subscriptionId: event.subscriptionId,
@@ -207,10 +223,6 @@ function foldInto(summary: SummaryInProgress, event: DeliveryEvent): void {
     summary.lastOutcome = event.outcome;
     summary.lastResponseStatus = event.responseStatus;
   }
-}
-
-function compareInstants(a: SummaryInProgress, b: SummaryInProgress): number {
-  return Date.parse(a.publishedAt) - Date.parse(b.publishedAt);
 }
 
 function finishSummary(summary: SummaryInProgress): DeliverySummary {

@@ -106,6 +106,6 @@ describe('preparing a call of delivery events', () => {
     );
     expect(prepared).toMatchObject({ attempted: 1, expired: 1 });
     expect(prepared.statusTimesMs).toEqual([Date.parse(retry.attemptedAt)]);
-    expect(prepared.rows.map((day) => day.dayMs)).toEqual(prepared.days);
+    expect(prepared.rows.days.map((day) => day.dayMs)).toEqual(prepared.days);
   });
 });

@@ -6,7 +6,7 @@ import {
   deliveryEventContract,
 } from '@skyhook/contracts';
 import { planHistoryBatch, statusTimeOf } from './delivery-history-batch';
-import { copyFormOf, type HistoryCopyDay } from './delivery-history-rows';
+import { copyFormOf, type HistoryCopyForm } from './delivery-history-rows';
 
 /*
  * Turning consumed delivery events into the rows of their write (decoding, validating,
@@ -101,8 +101,8 @@ export function decodeDeliveryEvents(records: readonly EncodedDeliveryEvent[]): 
 /** A call's delivery events as their write needs them. */
 export interface PreparedHistoryBatch {
   readonly broken: readonly BrokenDeliveryEvent[];
-  /** The rows of the fast write, by publish day (`copyFormOf`). */
-  readonly rows: readonly HistoryCopyDay[];
+  /** The rows of the fast write (`copyFormOf`). */
+  readonly rows: HistoryCopyForm;
   /** Midnight UTC (ms) of every publish day written: their partitions must exist. */
   readonly days: readonly number[];
   readonly attempted: number;

@@ -24,12 +24,16 @@ export interface HistoryColumn<Row> {
   readonly name: string;
   readonly field: keyof Row & string;
   readonly type: 'text' | 'timestamptz' | 'int' | 'float8' | 'boolean' | 'jsonb';
+  /** What the column holds when the field is absent from the row (an SQL literal). */
+  readonly absentAs?: string;
 }
 
 export const ATTEMPT_COLUMNS: readonly HistoryColumn<DeliveryAttempted>[] = [
   { name: 'published_at', field: 'publishedAt', type: 'timestamptz' },
   { name: 'delivery_id', field: 'deliveryId', type: 'text' },
   { name: 'attempt_number', field: 'attemptNumber', type: 'int' },
+  // Attempts produced before attempts had ids are keyed by their number alone, as they were.
+  { name: 'attempt_id', field: 'attemptId', type: 'text', absentAs: "''" },
   { name: 'organisation_id', field: 'organisationId', type: 'text' },
   { name: 'subscription_id', field: 'subscriptionId', type: 'text' },
   { name: 'attempted_at', field: 'attemptedAt', type: 'timestamptz' },
@@ -68,6 +72,8 @@ export const DELIVERY_COLUMNS: readonly HistoryColumn<DeliverySummary>[] = [
 
 export const ATTEMPT_COLUMN_NAMES = ATTEMPT_COLUMNS.map((column) => column.name);
 export const DELIVERY_COLUMN_NAMES = DELIVERY_COLUMNS.map((column) => column.name);
+/** `delivery_publish_times`: the publish time a delivery is filed under, by delivery id. */
+export const PUBLISH_TIME_COLUMN_NAMES = ['delivery_id', 'published_at'];
 
 /**
  * Attempt rows for COPY, in the order of `ATTEMPT_COLUMNS`. Written out field by field, as
@@ -78,7 +84,7 @@ export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string[
     attempts,
     (attempt) =>
       `${copyText(attempt.publishedAt)}\t${copyText(attempt.deliveryId)}\t${copyScalar(attempt.attemptNumber)}\t` +
-      `${copyText(attempt.organisationId)}\t${copyText(attempt.subscriptionId)}\t${copyText(attempt.attemptedAt)}\t` +
+      `${copyText(attempt.attemptId ?? '')}\t${copyText(attempt.organisationId)}\t${copyText(attempt.subscriptionId)}\t${copyText(attempt.attemptedAt)}\t` +
       `${copyScalar(attempt.durationMs)}\t${copyText(attempt.url)}\t${copyJson(attempt.requestHeaders)}\t` +
       `${copyScalar(attempt.requestBodyBytes)}\t${copyText(attempt.outcome)}\t${copyScalar(attempt.responseStatus)}\t` +
       `${copyText(attempt.responseBody)}\t${copyText(attempt.errorCode)}\t${copyText(attempt.errorMessage)}\t` +
@@ -101,6 +107,17 @@ export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string
 }
 
 /**
+ * The publish time each delivery is filed under, for COPY into `delivery_publish_times`, in the
+ * order of `PUBLISH_TIME_COLUMN_NAMES`.
+ */
+export function publishTimeCopyRows(deliveries: readonly DeliverySummary[]): string[] {
+  return copyTextPieces(
+    deliveries,
+    (delivery) => `${copyText(delivery.deliveryId)}\t${copyText(delivery.publishedAt)}\n`,
+  );
+}
+
+/**
  * The rows of a merging statement as JSON text: exactly the table's columns, by field (an
  * attempt's request and a summary's `opensDelivery` are not sent), with what PostgreSQL cannot
  * store (U+0000, an unpaired surrogate) as U+FFFD. Only the merging writes use it, which are
@@ -116,6 +133,17 @@ export function jsonRowsOf<Row>(rows: readonly Row[], columns: readonly HistoryC
 }
 
 /**
+ * A planned batch as the fast write sends it: the publish times of the deliveries it opens
+ * (they must be new: a delivery filed already, perhaps under another time, sends the batch to
+ * the merging write) as COPY text, and its rows by publish day.
+ */
+export interface HistoryCopyForm {
+  readonly publishTimes: readonly string[];
+  /** One entry per publish day, in order of day. */
+  readonly days: readonly HistoryCopyDay[];
+}
+
+/**
  * One publish day of a planned batch as the fast write sends it: its attempts and the
  * deliveries it opens as COPY text, the other deliveries as the upsert's JSON rows (null when
  * there are none).
@@ -128,8 +156,8 @@ export interface HistoryCopyDay {
   readonly mergedDeliveries: string | null;
 }
 
-/** A planned batch in the form of its fast write, one entry per publish day in order of day. */
-export function copyFormOf(batch: HistoryBatch): HistoryCopyDay[] {
+/** A planned batch in the form of its fast write. */
+export function copyFormOf(batch: HistoryBatch): HistoryCopyForm {
   const days = new Map<
     number,
     { attempts: string[]; opened: DeliverySummary[]; merged: DeliverySummary[] }
@@ -145,18 +173,29 @@ export function copyFormOf(batch: HistoryBatch): HistoryCopyDay[] {
   for (const [dayMs, attempts] of byPublishDay(batch.attempts, batch.days)) {
     dayOf(dayMs).attempts = attemptCopyRows(attempts);
   }
+  const opened: DeliverySummary[] = [];
   for (const [dayMs, deliveries] of byPublishDay(batch.deliveries, batch.days)) {
     const day = dayOf(dayMs);
-    for (const delivery of deliveries) (delivery.opensDelivery ? day.opened : day.merged).push(delivery);
+    for (const delivery of deliveries) {
+      if (delivery.opensDelivery) {
+        day.opened.push(delivery);
+        opened.push(delivery);
+      } else {
+        day.merged.push(delivery);
+      }
+    }
   }
-  return [...days]
-    .sort(([a], [b]) => a - b)
-    .map(([dayMs, day]) => ({
-      dayMs,
-      attempts: day.attempts,
-      openedDeliveries: deliveryCopyRows(day.opened),
-      mergedDeliveries: day.merged.length === 0 ? null : jsonRowsOf(day.merged, DELIVERY_COLUMNS),
-    }));
+  return {
+    publishTimes: publishTimeCopyRows(opened),
+    days: [...days]
+      .sort(([a], [b]) => a - b)
+      .map(([dayMs, day]) => ({
+        dayMs,
+        attempts: day.attempts,
+        openedDeliveries: deliveryCopyRows(day.opened),
+        mergedDeliveries: day.merged.length === 0 ? null : jsonRowsOf(day.merged, DELIVERY_COLUMNS),
+      })),
+  };
 }
 
 /**

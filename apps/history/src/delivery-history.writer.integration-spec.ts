@@ -4,7 +4,13 @@ import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
 import { planHistoryBatch } from './delivery-history-batch';
 import { attemptCopyRows, deliveryCopyRows } from './delivery-history-rows';
 import { DeliveryHistoryWriter } from './delivery-history.writer';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
+import {
+  attempted,
+  deliveryRequest,
+  PUBLISHED_AT,
+  skipped,
+  withoutAttemptId,
+} from './test/delivery-event-fixtures';
 
 const KEEP_ALL = 0;
 /** The day before PUBLISHED_AT's, a minute before its midnight: a batch can span both days. */
@@ -184,6 +190,115 @@ describe('delivery history writer against a real PostgreSQL', () => {
       },
     ].sort((a, b) => (a.delivery_id < b.delivery_id ? -1 : 1));
     expect(rows).toEqual(expected);
+  });
+
+  async function attemptsOf(deliveryId: string): Promise<Record<string, unknown>[]> {
+    return dataSource.query<Record<string, unknown>[]>(
+      `SELECT attempt_number, attempt_id, response_status, tableoid::regclass::text AS partition
+       FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number, attempted_at`,
+      [deliveryId],
+    );
+  }
+
+  async function deliveryRows(deliveryId: string): Promise<Record<string, unknown>[]> {
+    return dataSource.query<Record<string, unknown>[]>(
+      `SELECT tableoid::regclass::text AS partition, status, attempt_count, request IS NOT NULL AS has_request,
+         (SELECT published_at FROM delivery_publish_times t WHERE t.delivery_id = d.delivery_id) = d.published_at
+           AS filed_here
+       FROM deliveries d WHERE delivery_id = $1`,
+      [deliveryId],
+    );
+  }
+
+  it('stores a request sent again under the same number as an attempt of its own, and a re-produced attempt once', async () => {
+    const request = deliveryRequest(30);
+    const first = attempted(request, 1, 'retry-scheduled');
+    const sentAgain = { ...attempted(request, 1, 'delivered', 9_000, 1) };
+
+    expect(await writer.write(planHistoryBatch([first, first], KEEP_ALL))).toBe(1);
+    // After a crash: the first attempt's record again (produced twice), and the request sent again.
+    expect(await writer.write(planHistoryBatch([first, sentAgain], KEEP_ALL))).toBe(1);
+    expect(await writer.write(planHistoryBatch([sentAgain], KEEP_ALL))).toBe(0);
+
+    expect(await attemptsOf(request.deliveryId)).toEqual([
+      expect.objectContaining({ attempt_number: 1, attempt_id: first.attemptId, response_status: 503 }),
+      expect.objectContaining({ attempt_number: 1, attempt_id: sentAgain.attemptId, response_status: 200 }),
+    ]);
+    expect(await deliveryRows(request.deliveryId)).toEqual([
+      {
+        partition: 'deliveries_p20261120',
+        status: 'delivered',
+        attempt_count: 1,
+        has_request: true,
+        filed_here: true,
+      },
+    ]);
+  });
+
+  it('keeps attempts produced before attempts had ids keyed by their number, copied or merged', async () => {
+    const request = deliveryRequest(31);
+    const old = withoutAttemptId(attempted(request, 1, 'retry-scheduled'));
+    expect(await writer.write(planHistoryBatch([old], KEEP_ALL))).toBe(1);
+    expect(await writer.write(planHistoryBatch([old, attempted(request, 2, 'delivered')], KEEP_ALL))).toBe(1);
+    expect(await attemptsOf(request.deliveryId)).toEqual([
+      expect.objectContaining({ attempt_number: 1, attempt_id: '' }),
+      expect.objectContaining({ attempt_number: 2, attempt_id: `att_${request.deliveryId}_2_0` }),
+    ]);
+  });
+
+  it('keeps one row for a delivery whose event entered twice, under the first copy’s publish time, whatever day the second names', async () => {
+    // The first copy is published a minute before midnight, the second the next morning; each
+    // copy's attempts are requests of their own (attempt ids of their own).
+    const firstCopy = deliveryRequest(32, DAY_BEFORE);
+    const secondCopy = { ...firstCopy, publishedAt: PUBLISHED_AT };
+    const other = deliveryRequest(33);
+
+    expect(await writer.write(planHistoryBatch([attempted(firstCopy, 1, 'retry-scheduled')], KEEP_ALL))).toBe(
+      1,
+    );
+    // The second copy opens "its" delivery in a batch of its own (the fast write finds the
+    // delivery filed, and the batch is merged), beside a delivery that is new.
+    expect(
+      await writer.write(
+        planHistoryBatch(
+          [attempted(secondCopy, 1, 'retry-scheduled', 3_600_000, 1), attempted(other, 1, 'delivered')],
+          KEEP_ALL,
+        ),
+      ),
+    ).toBe(2);
+    // A later attempt of the second copy alone: merged by the fast write, which finds no row
+    // under its publish time and so files it, and finds the delivery filed under another.
+    expect(
+      await writer.write(planHistoryBatch([attempted(secondCopy, 2, 'delivered', 3_700_000, 1)], KEEP_ALL)),
+    ).toBe(1);
+    // And the first copy's own retry, in the fast write as ever.
+    expect(await writer.write(planHistoryBatch([attempted(firstCopy, 2, 'failed', 2_000)], KEEP_ALL))).toBe(
+      1,
+    );
+
+    expect(await deliveryRows(firstCopy.deliveryId)).toEqual([
+      {
+        partition: 'deliveries_p20261119',
+        status: 'delivered',
+        attempt_count: 2,
+        has_request: true,
+        filed_here: true,
+      },
+    ]);
+    const attempts = await attemptsOf(firstCopy.deliveryId);
+    expect(attempts).toHaveLength(4);
+    expect(new Set(attempts.map((attempt) => attempt['partition']))).toEqual(
+      new Set(['delivery_attempts_p20261119']),
+    );
+    expect(await deliveryRows(other.deliveryId)).toEqual([
+      {
+        partition: 'deliveries_p20261120',
+        status: 'delivered',
+        attempt_count: 1,
+        has_request: true,
+        filed_here: true,
+      },
+    ]);
   });
 
   it('copies a batch whose COPY text runs to many pieces, every row whole and once', async () => {

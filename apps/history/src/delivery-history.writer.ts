@@ -1,6 +1,6 @@
 import { type DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 import { copyRows, historyPartitionName, isHistoryPartitionName } from '@skyhook/persistence';
-import { type HistoryBatch } from './delivery-history-batch';
+import { type HistoryBatch, planHistoryBatch } from './delivery-history-batch';
 import {
   ATTEMPT_COLUMN_NAMES,
   ATTEMPT_COLUMNS,
@@ -9,8 +9,9 @@ import {
   DELIVERY_COLUMN_NAMES,
   DELIVERY_COLUMNS,
   type HistoryColumn,
-  type HistoryCopyDay,
+  type HistoryCopyForm,
   jsonRowsOf,
+  PUBLISH_TIME_COLUMN_NAMES,
 } from './delivery-history-rows';
 
 /*
@@ -30,7 +31,11 @@ function insertFromJsonSql<Row>(
   columns: readonly HistoryColumn<Row>[],
 ): string {
   const names = columns.map((column) => column.name).join(', ');
-  const fields = columns.map((column) => `"${column.field}"`).join(', ');
+  const fields = columns
+    .map((column) =>
+      column.absentAs === undefined ? `"${column.field}"` : `COALESCE("${column.field}", ${column.absentAs})`,
+    )
+    .join(', ');
   const types = columns.map((column) => `"${column.field}" ${column.type}`).join(', ');
   return `INSERT INTO "${partition}" AS ${alias} (${names})
   SELECT ${fields} FROM json_to_recordset($1::json) AS r(${types})`;
@@ -42,7 +47,7 @@ function insertFromJsonSql<Row>(
  */
 function insertAttemptsSql(partition: string): string {
   return `${insertFromJsonSql(partition, 'a', ATTEMPT_COLUMNS)}
-  ON CONFLICT (published_at, delivery_id, attempt_number) DO NOTHING`;
+  ON CONFLICT (published_at, delivery_id, attempt_number, attempt_id) DO NOTHING`;
 }
 
 /**
@@ -73,6 +78,39 @@ function upsertDeliveriesSql(partition: string): string {
     updated_at = now()`;
 }
 
+/**
+ * The fast write's upsert of deliveries opened in an earlier batch. Almost always each one's
+ * row is there and is merged. A row the upsert inserts instead (its first event never reached
+ * history, or it is a copy of a delivery filed under another publish time) is filed under its
+ * publish time in the same statement: a plain insert, so a delivery filed already under another
+ * time fails the write with a unique violation and the batch goes the merging way, which files
+ * it where it is. `xmax = 0` tells a row the upsert inserted from one it updated.
+ */
+function upsertDeliveriesFilingNewSql(partition: string): string {
+  return `WITH upserted AS (${upsertDeliveriesSql(partition)}
+    RETURNING delivery_id, published_at, xmax = 0 AS inserted)
+  INSERT INTO delivery_publish_times (delivery_id, published_at)
+  SELECT delivery_id, published_at FROM upserted WHERE inserted`;
+}
+
+/**
+ * Files the given deliveries under the given publish times unless they are filed already, and
+ * answers those filed under another time, with that time to the microsecond (as the event's
+ * ISO text would say it). The answer is read from the statement's snapshot, before its own
+ * inserts: a delivery filed by this statement is filed under the time it was given.
+ */
+const FILE_PUBLISH_TIMES_SQL = `WITH wanted AS (
+    SELECT delivery_id, published_at::timestamptz AS published_at
+      FROM unnest($1::text[], $2::text[]) AS w(delivery_id, published_at)),
+  filed AS (
+    INSERT INTO delivery_publish_times (delivery_id, published_at)
+    SELECT delivery_id, published_at FROM wanted
+    ON CONFLICT (delivery_id) DO NOTHING)
+  SELECT t.delivery_id,
+    to_char(t.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS published_at
+  FROM wanted w JOIN delivery_publish_times t USING (delivery_id)
+  WHERE t.published_at <> w.published_at`;
+
 /** Writes planned batches into the day partitions of `delivery_attempts` and `deliveries`. */
 export class DeliveryHistoryWriter {
   constructor(private readonly dataSource: DataSource) {}
@@ -83,10 +121,13 @@ export class DeliveryHistoryWriter {
    *
    * First the fast way: attempts and the deliveries that open in the batch are copied in with
    * COPY (no conflict handling: measured with four writers, ON CONFLICT was about half of a
-   * `deliveries` row's PostgreSQL CPU), the other deliveries merged. Should any of those rows be
-   * there already (the batch was projected before a crash, or a held delivery's replay starts
-   * at attempt 1), the copy fails with a unique violation and the whole batch is written again
-   * the merging way, which leaves rows that are there as they are and merges the deliveries.
+   * `deliveries` row's PostgreSQL CPU), the other deliveries merged. The deliveries the batch opens
+   * are first filed under their publish time (`delivery_publish_times`, by delivery id), with COPY too.
+   * Should any of those rows be there already (the batch was projected before a crash, a held
+   * delivery's replay starts at attempt 1, or the delivery is filed under another publish time
+   * because its event entered twice), the copy fails with a unique violation and the whole
+   * batch is written again the merging way, which files every delivery under the time it is
+   * filed under already, leaves rows that are there as they are and merges the deliveries.
    * Resolves with the number of attempt rows that were new.
    */
   async write(batch: HistoryBatch): Promise<number> {
@@ -97,10 +138,10 @@ export class DeliveryHistoryWriter {
    * `write` for a batch already turned into the rows of its fast write (`copyFormOf`, perhaps on
    * another thread); `batch` plans it again, for the merging write only.
    */
-  async writeRows(days: readonly HistoryCopyDay[], batch: () => HistoryBatch): Promise<number> {
-    if (days.length === 0) return 0;
+  async writeRows(form: HistoryCopyForm, batch: () => HistoryBatch): Promise<number> {
+    if (form.days.length === 0) return 0;
     try {
-      return await this.inTransaction((runner) => this.copyNewRows(runner, days));
+      return await this.inTransaction((runner) => this.copyNewRows(runner, form));
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const planned = batch();
@@ -116,7 +157,10 @@ export class DeliveryHistoryWriter {
     });
   }
 
-  private async copyNewRows(runner: QueryRunner, days: readonly HistoryCopyDay[]): Promise<number> {
+  private async copyNewRows(runner: QueryRunner, { publishTimes, days }: HistoryCopyForm): Promise<number> {
+    // First: a delivery filed already is the likeliest reason to go the merging way.
+    if (publishTimes.length > 0)
+      await copyRows(runner, 'delivery_publish_times', PUBLISH_TIME_COLUMN_NAMES, publishTimes);
     let inserted = 0;
     for (const day of days) {
       if (day.attempts.length === 0) continue;
@@ -128,12 +172,13 @@ export class DeliveryHistoryWriter {
       if (day.openedDeliveries.length > 0)
         await copyRows(runner, partition, DELIVERY_COLUMN_NAMES, day.openedDeliveries);
       if (day.mergedDeliveries !== null)
-        await runner.query(upsertDeliveriesSql(partition), [day.mergedDeliveries]);
+        await runner.query(upsertDeliveriesFilingNewSql(partition), [day.mergedDeliveries]);
     }
     return inserted;
   }
 
-  private async mergeAllRows(runner: QueryRunner, batch: HistoryBatch): Promise<number> {
+  private async mergeAllRows(runner: QueryRunner, planned: HistoryBatch): Promise<number> {
+    const batch = await this.fileUnderPublishTimes(runner, planned);
     let inserted = 0;
     for (const [day, attempts] of byPublishDay(batch.attempts, batch.days)) {
       const partition = historyPartitionName('delivery_attempts', new Date(day));
@@ -149,6 +194,22 @@ export class DeliveryHistoryWriter {
       await runner.query(upsertDeliveriesSql(partition), [jsonRowsOf(deliveries, DELIVERY_COLUMNS)]);
     }
     return inserted;
+  }
+
+  /**
+   * The batch planned again with every delivery under the publish time it is filed under: the
+   * time of the first copy history saw. Deliveries not filed yet are filed under the time the
+   * batch gives them. Almost always nothing is filed elsewhere and the batch is returned as is.
+   */
+  private async fileUnderPublishTimes(runner: QueryRunner, batch: HistoryBatch): Promise<HistoryBatch> {
+    if (batch.deliveries.length === 0) return batch;
+    const filedElsewhere = (await runner.query(FILE_PUBLISH_TIMES_SQL, [
+      batch.deliveries.map((delivery) => delivery.deliveryId),
+      batch.deliveries.map((delivery) => delivery.publishedAt),
+    ])) as { delivery_id: string; published_at: string }[];
+    if (filedElsewhere.length === 0) return batch;
+    const publishTimes = new Map(filedElsewhere.map((row) => [row.delivery_id, row.published_at]));
+    return planHistoryBatch(batch.events, batch.oldestRetainedDayMs, publishTimes);
   }
 }
 

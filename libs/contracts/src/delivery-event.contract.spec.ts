@@ -34,6 +34,7 @@ const firstAttempt: DeliveryAttempted = {
     test: false,
   },
   attemptNumber: 1,
+  attemptId: 'att_3f2b9c1e-8a4d-4e7f-9b0c-5d6e7f8a9b0c',
   attemptedAt: '2026-11-20T10:00:01.250+02:00',
   durationMs: 41.7,
   url: 'https://hooks.example.com/skyhook',
@@ -50,6 +51,10 @@ const firstAttempt: DeliveryAttempted = {
 
 /** A retry: no request, as every attempt after the first. */
 const laterAttempt: DeliveryAttempted = { ...firstAttempt, request: null, attemptNumber: 2 };
+
+/** An attempt as the dispatcher produced it before attempts had ids (still in the topic). */
+const { attemptId: _, ...attemptWithoutId } = laterAttempt;
+const attemptBeforeIds: DeliveryAttempted = attemptWithoutId;
 
 const skip: DeliverySkipped = {
   type: 'DeliverySkipped',
@@ -172,6 +177,11 @@ describe('delivery event contract', () => {
     }
   });
 
+  it('decodes an attempt without an attempt id, as produced before attempts had one', () => {
+    expect(decode(attemptBeforeIds)).toEqual(attemptBeforeIds);
+    expect(deliveryEventSchema.safeParse({ ...laterAttempt, attemptId: '' }).success).toBe(false);
+  });
+
   describe('its JSON Schema acceptor', () => {
     const accept = deliveryEventContract.acceptFast ?? (() => false);
 
@@ -179,7 +189,7 @@ describe('delivery event contract', () => {
       const disagreements: string[] = [];
       let refused = 0;
       let cases = 0;
-      for (const record of [firstAttempt, laterAttempt, skip]) {
+      for (const record of [firstAttempt, laterAttempt, attemptBeforeIds, skip]) {
         const candidates: [string, unknown][] = [
           ['as it is', record],
           ['with an extra key', { ...record, extra: 1 }],

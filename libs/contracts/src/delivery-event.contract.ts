@@ -69,8 +69,16 @@ export const deliveryEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...deliveryBase,
     type: z.literal('DeliveryAttempted'),
-    /** 1-based; with the delivery id, the attempt's identity (history upserts on the pair). */
+    /** 1-based: the dispatcher's count of this delivery's attempts. */
     attemptNumber: z.number().int().min(1).max(POSTGRES_INTEGER_MAX),
+    /**
+     * Minted by the dispatcher just before the request goes out, so it names one HTTP request:
+     * the same record produced twice carries the same id (history stores it once), while a
+     * dispatcher that crashed before committing and sends the request again mints a new one
+     * under the same number (history shows both). Absent from records produced before it
+     * existed: history keys those by delivery id and attempt number alone.
+     */
+    attemptId: identifierSchema.optional(),
     attemptedAt: z.iso.datetime({ offset: true }),
     durationMs: z.number().min(0),
     url: z.string().max(2_048),

@@ -161,13 +161,19 @@ export class ContractConsumer {
       eachBatch: (payload) => this.consumeBatch(payload),
     });
     const intervalMs = this.options.commitIntervalMs ?? 1_000;
-    this.idleCommitTimer = setInterval(() => {
-      if (Date.now() - this.lastCommitAt < intervalMs) return;
-      this.commitPending().catch((error: unknown) => {
-        // Refused during a rebalance: the new owner re-reads that work (a duplicate, never a loss).
-        this.logger.warn({ err: error }, 'committing done offsets failed');
-      });
-    }, intervalMs);
+    // Checked four times an interval: done work waits at most 1.25 intervals for its commit,
+    // which bounds what a kill -9 makes the next owner do again (ticking once an interval, out of
+    // phase with the last commit, let it wait up to two).
+    this.idleCommitTimer = setInterval(
+      () => {
+        if (Date.now() - this.lastCommitAt < intervalMs) return;
+        this.commitPending().catch((error: unknown) => {
+          // Refused during a rebalance: the new owner re-reads that work (a duplicate, never a loss).
+          this.logger.warn({ err: error }, 'committing done offsets failed');
+        });
+      },
+      Math.max(50, intervalMs / 4),
+    );
     this.idleCommitTimer.unref();
   }
 

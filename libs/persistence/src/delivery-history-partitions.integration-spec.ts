@@ -66,12 +66,18 @@ describe('delivery history partitions against a real PostgreSQL', () => {
     }
   });
 
-  it('drops whole days before the cutoff, rows and all, and keeps the day the cutoff falls in', async () => {
+  it('drops whole days before the cutoff, rows, publish times and all, and keeps the day the cutoff falls in', async () => {
     const partitions = new DeliveryHistoryPartitions(dataSource);
     const today = historyDayOf(new Date('2026-11-23T10:00:00Z'));
     const days = [40, 31, 30, 29, 0].map((n) => new Date(today.getTime() - n * DAY_MS + 3_600_000));
     await partitions.ensureDays(days);
-    for (const [index, day] of days.entries()) await insertDelivery(day, `del_${index}`);
+    for (const [index, day] of days.entries()) {
+      await insertDelivery(day, `del_${index}`);
+      await dataSource.query(
+        'INSERT INTO delivery_publish_times (delivery_id, published_at) VALUES ($1, $2)',
+        [`del_${index}`, day],
+      );
+    }
 
     const cutoff = new Date(Date.parse('2026-11-23T10:00:00Z') - 30 * DAY_MS);
     const dropped = await partitions.dropDaysBefore(cutoff);
@@ -86,6 +92,10 @@ describe('delivery history partitions against a real PostgreSQL', () => {
       'SELECT delivery_id FROM deliveries ORDER BY delivery_id',
     );
     expect(left.map((row) => row.delivery_id)).toEqual(['del_2', 'del_3', 'del_4']);
+    const filed = await dataSource.query<{ delivery_id: string }[]>(
+      'SELECT delivery_id FROM delivery_publish_times ORDER BY delivery_id',
+    );
+    expect(filed.map((row) => row.delivery_id)).toEqual(['del_2', 'del_3', 'del_4']);
     expect(await partitions.dropDaysBefore(cutoff)).toEqual([]);
     // A dropped day is forgotten: writing to it again recreates it rather than failing.
     await partitions.ensureDays([days[0] as Date]);

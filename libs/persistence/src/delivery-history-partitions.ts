@@ -119,6 +119,15 @@ export class DeliveryHistoryPartitions {
     await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_DDL_LOCK]);
       for (const partition of expired) {
+        // A delivery is filed under the publish time of its row (`delivery_publish_times`), so
+        // the day's deliveries name exactly the day's filings: those go with the day, and a copy
+        // of one of its events arriving later opens a delivery afresh rather than one that is gone.
+        if (partition.table === 'deliveries') {
+          await manager.query(
+            `DELETE FROM delivery_publish_times t USING "${partition.name}" d
+              WHERE t.delivery_id = d.delivery_id AND t.published_at = d.published_at`,
+          );
+        }
         await manager.query(`DROP TABLE IF EXISTS "${partition.name}"`);
       }
     });

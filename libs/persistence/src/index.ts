@@ -1,5 +1,6 @@
 export * from './database-config';
 export * from './database-reachability';
+export * from './database-unavailability';
 export * from './data-source.factory';
 export * from './run-migrations';
 export * from './projection-checkpoint.store';

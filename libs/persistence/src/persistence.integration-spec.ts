@@ -13,6 +13,8 @@ const MIGRATION_NAMES = [
   'CreateDeliveryHistory1763930000000',
   'CreateRedeliveryAttemptNumbers1763940000000',
   'AddOrganisationDeliveryProfiles1763950000000',
+  'AddPublishClaims1763960000000',
+  'KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000',
 ];
 
 function settingsFor(url: string) {
@@ -44,6 +46,7 @@ describe('persistence against a real PostgreSQL', () => {
       'api_keys',
       'deliveries',
       'delivery_attempts',
+      'delivery_publish_times',
       'event_types',
       'idempotency_keys',
       'organisation_outbox',

@@ -5,6 +5,8 @@ import { CreateOrganisationOutboxAndEventIngestion1763920000000 } from './migrat
 import { CreateDeliveryHistory1763930000000 } from './migrations/1763930000000-create-delivery-history';
 import { CreateRedeliveryAttemptNumbers1763940000000 } from './migrations/1763940000000-create-redelivery-attempt-numbers';
 import { AddOrganisationDeliveryProfiles1763950000000 } from './migrations/1763950000000-add-organisation-delivery-profiles';
+import { AddPublishClaims1763960000000 } from './migrations/1763960000000-add-publish-claims';
+import { KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000 } from './migrations/1763968000000-key-attempts-by-id-and-fix-delivery-publish-times';
 
 /** Every entity and every migration, in order. A new migration is appended here. */
 export const ENTITIES = [ProjectionCheckpoint];
@@ -15,4 +17,6 @@ export const MIGRATIONS = [
   CreateDeliveryHistory1763930000000,
   CreateRedeliveryAttemptNumbers1763940000000,
   AddOrganisationDeliveryProfiles1763950000000,
+  AddPublishClaims1763960000000,
+  KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000,
 ];

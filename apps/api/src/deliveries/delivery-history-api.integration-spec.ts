@@ -361,6 +361,8 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
       expect(attempts.map((attempt) => attempt['attemptNumber'])).toEqual([1, 2]);
       expect(attempts[0]).toEqual({
         attemptNumber: 1,
+        attemptId: null,
+        repeated: false,
         attemptedAt: firstAt,
         url: 'https://localhost/hooks',
         requestHeaders: { 'webhook-id': delivery.deliveryId, 'webhook-signature': 'v1,c2lnbmF0dXJl' },

@@ -53,6 +53,8 @@ export interface DeliveryWithRequest extends DeliveryRecord {
 
 export interface AttemptRecord {
   readonly attemptNumber: number;
+  /** The dispatcher's id of the HTTP request; null for attempts recorded before attempts had ids. */
+  readonly attemptId: string | null;
   readonly attemptedAt: Date;
   readonly durationMs: number;
   readonly url: string;
@@ -105,6 +107,7 @@ interface DeliveryRow {
 
 interface AttemptRow {
   attempt_number: number;
+  attempt_id: string;
   attempted_at: Date;
   duration_ms: number;
   url: string;
@@ -204,14 +207,17 @@ export class DeliveryHistoryRepository {
     return row === undefined ? undefined : { ...deliveryOf(row), request: row.request };
   }
 
-  /** The attempts of a delivery found by {@link find}, by attempt number. */
+  /**
+   * The attempts of a delivery found by {@link find}, by attempt number; a request the
+   * dispatcher sent again under the same number (after a crash) follows the first, by time.
+   */
   async attemptsOf(delivery: DeliveryRecord): Promise<AttemptRecord[]> {
     const rows = await this.dataSource.query<AttemptRow[]>(
-      `SELECT attempt_number, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
+      `SELECT attempt_number, attempt_id, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
          response_status, response_body, error_code, error_message, result, next_attempt_at
        FROM delivery_attempts
        WHERE published_at = $1::timestamptz AND delivery_id = $2 AND organisation_id = $3
-       ORDER BY attempt_number`,
+       ORDER BY attempt_number, attempted_at, attempt_id`,
       [delivery.position.at, delivery.deliveryId, delivery.organisationId],
     );
     return rows.map(attemptOf);
@@ -312,6 +318,7 @@ function deliveryOf(row: DeliveryRow): DeliveryRecord {
 function attemptOf(row: AttemptRow): AttemptRecord {
   return {
     attemptNumber: row.attempt_number,
+    attemptId: row.attempt_id === '' ? null : row.attempt_id,
     attemptedAt: row.attempted_at,
     durationMs: row.duration_ms,
     url: row.url,

@@ -25,6 +25,13 @@ export interface DeliverySummaryResponse {
 
 export interface AttemptResponse {
   readonly attemptNumber: number;
+  /** Names the HTTP request; null for attempts recorded before attempts had ids. */
+  readonly attemptId: string | null;
+  /**
+   * An earlier attempt has the same number: the dispatcher sent this request again after a
+   * crash, and the receiver got both.
+   */
+  readonly repeated: boolean;
   readonly attemptedAt: string;
   readonly url: string;
   /** As sent: signatures are HMACs, and policies cannot carry credential headers. */
@@ -86,8 +93,11 @@ export function deliveryDetailOf(
     ...deliverySummaryOf(delivery),
     event: eventSummaryOf(delivery),
     requestRecorded: delivery.request !== null && delivery.request !== undefined,
-    attempts: attempts.map((attempt) => ({
+    attempts: attempts.map((attempt, index) => ({
       attemptNumber: attempt.attemptNumber,
+      attemptId: attempt.attemptId,
+      // The attempts come by number, a repeat right after the request it repeats.
+      repeated: attempts[index - 1]?.attemptNumber === attempt.attemptNumber,
       attemptedAt: attempt.attemptedAt.toISOString(),
       url: attempt.url,
       requestHeaders: attempt.requestHeaders,

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { type InboundEvent, inboundEventContract } from '@skyhook/contracts';
+import { ContractViolationError, type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { CLOCK } from '../clock.provider';
@@ -10,25 +10,27 @@ import { EventTypeRepository } from '../event-types/event-type.repository';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { type PublishEventRequest } from './publish-event.schema';
+import { type PublishAnswer, PublishClaimsRepository } from './publish-claims.repository';
 
-export interface PublishEventResult {
-  readonly status: 200 | 202;
-  readonly body: { readonly id: string; readonly status: 'accepted' | 'duplicate' };
-}
+export type PublishEventResult = PublishAnswer;
 
 /**
- * Accepts a domain event over HTTP: validated against the catalogue, produced to the inbound
- * topic (acks=all) inside the transaction that records its id and idempotency key, so a
- * failed produce records nothing and a retried request finds the first answer.
+ * Accepts a domain event over HTTP: validated against the catalogue, claimed in PostgreSQL
+ * (committed, connection released), produced to the inbound topic (acks=all) within
+ * PUBLISH_KAFKA_TIMEOUT_MS, then marked published. A publish answers 202 only once the broker
+ * acknowledged the event; an error answer leaves the claim pending, so a retry with the same
+ * Idempotency-Key or event id produces the same record again (a duplicate at most, never a
+ * different body, never a loss).
  */
 @Injectable()
 export class PublishEventService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly claims: PublishClaimsRepository,
     private readonly eventTypes: EventTypeRepository,
     private readonly producer: ContractProducer,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
   async publish(
@@ -57,66 +59,66 @@ export class PublishEventService {
       type: request.type,
       organisationId: organisation.id,
       scope: request.scope,
+      // Fixed at the first claim: a retry of a pending claim produces the stored event, not this one.
       occurredAt: request.occurredAt ?? this.clock.now().toISOString(),
       data: request.data,
     };
 
-    return this.dataSource.transaction(async (manager) => {
-      if (idempotencyKey !== undefined) {
-        const earlier = await this.claimIdempotencyKey(manager, organisation.id, idempotencyKey, requestHash);
-        if (earlier !== undefined) return earlier;
-      }
-      const inserted = await manager.query<unknown[]>(
-        `INSERT INTO published_events (organisation_id, event_id) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [organisation.id, event.id],
-      );
-      const result: PublishEventResult =
-        inserted.length === 0
-          ? { status: 200, body: { id: event.id, status: 'duplicate' } }
-          : { status: 202, body: { id: event.id, status: 'accepted' } };
-      if (inserted.length > 0) {
-        await this.producer.send(inboundEventContract, 'inboundEvents', [event]);
-      }
-      if (idempotencyKey !== undefined) {
-        await manager.query(
-          `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE organisation_id = $1 AND key = $2`,
-          [organisation.id, idempotencyKey, result.status, JSON.stringify(result.body)],
-        );
-      }
-      return result;
-    });
+    const claim = await this.claims.claim(organisation.id, event, requestHash, idempotencyKey);
+    if (claim.kind === 'answered') return claim.answer;
+    await this.produceWithinBound(organisation.id, claim.event);
+    return claim.answer;
   }
 
   /**
-   * Claims the key for this request, or returns the answer given to the first request with it.
-   * A concurrent request with the same key waits on the row until the first one commits.
+   * Produces the claimed event and marks it published. A send still running at the bound goes
+   * on, and marks the claim if it succeeds after all. Once the broker acknowledged, the answer
+   * is a success whatever the marking does: the event IS published (an error would make the
+   * client publish again), and a retry of a claim left pending marks it. The marking is awaited
+   * (within the same bound) so that the next request for the event finds it published.
    */
-  private async claimIdempotencyKey(
-    manager: EntityManager,
-    organisationId: string,
-    key: string,
-    requestHash: string,
-  ): Promise<PublishEventResult | undefined> {
-    const claimed = await manager.query<unknown[]>(
-      `INSERT INTO idempotency_keys (organisation_id, key, request_hash, response_status, response_body)
-       VALUES ($1, $2, $3, 0, '{}'::jsonb) ON CONFLICT DO NOTHING RETURNING key`,
-      [organisationId, key, requestHash],
-    );
-    if (claimed.length > 0) return undefined;
-    const [earlier] = await manager.query<
-      { request_hash: string; response_status: number; response_body: PublishEventResult['body'] }[]
-    >(
-      'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE organisation_id = $1 AND key = $2',
-      [organisationId, key],
-    );
-    if (earlier === undefined || earlier.request_hash !== requestHash) {
-      throw new ApiError(
-        ApiErrorCode.IdempotencyKeyReused,
-        'this Idempotency-Key was used with a different request body; use a new key for a new event',
+  private async produceWithinBound(organisationId: string, event: InboundEvent): Promise<void> {
+    const timeoutMs = this.config.PUBLISH_KAFKA_TIMEOUT_MS;
+    const sending = this.producer.send(inboundEventContract, 'inboundEvents', [event]);
+    const marking = sending.then(() => this.markPublished(organisationId, event.id));
+    // A send that fails after the bound has no one left to tell; the claim stays pending.
+    marking.catch(() => undefined);
+
+    let outcome: 'sent' | 'timed-out';
+    try {
+      outcome = await settledWithin(
+        sending.then(() => 'sent' as const),
+        timeoutMs,
+      );
+    } catch (error) {
+      if (error instanceof ContractViolationError) throw error;
+      this.logger.warn({ err: error, eventId: event.id }, 'publish: the event log refused the send');
+      throw this.kafkaUnavailable(event.id, 'the event log is unavailable');
+    }
+    if (outcome === 'timed-out') {
+      throw this.kafkaUnavailable(event.id, `the event log did not acknowledge within ${timeoutMs} ms`);
+    }
+    await settledWithin(marking, timeoutMs);
+  }
+
+  private async markPublished(organisationId: string, eventId: string): Promise<void> {
+    try {
+      await this.claims.markPublished(organisationId, eventId);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, eventId },
+        'publish: the event was produced but could not be marked published; a retry marks it',
       );
     }
-    return { status: earlier.response_status as 200 | 202, body: earlier.response_body };
+  }
+
+  private kafkaUnavailable(eventId: string, reason: string): ApiError {
+    return new ApiError(
+      ApiErrorCode.KafkaUnavailable,
+      `${reason}; the event is held as pending: retry with the same Idempotency-Key, or with this event id`,
+      undefined,
+      { eventId },
+    );
   }
 
   /** With an idempotency key the id is derived from it, so even a lost response cannot mint a second event. */
@@ -124,5 +126,18 @@ export class PublishEventService {
     return idempotencyKey === undefined
       ? `evt_${randomBytes(16).toString('hex')}`
       : `evt_${createHash('sha256').update(`${organisationId}\u0000${idempotencyKey}`).digest('hex').slice(0, 32)}`;
+  }
+}
+
+/** `work`'s value, or 'timed-out' when it has not settled within `timeoutMs` (it goes on regardless). */
+async function settledWithin<T>(work: Promise<T>, timeoutMs: number): Promise<T | 'timed-out'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed-out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }

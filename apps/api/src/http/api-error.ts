@@ -14,7 +14,8 @@ export enum ApiErrorCode {
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   ReplayTooLarge = 'REPLAY_TOO_LARGE',
   ReplayWindowTooLong = 'REPLAY_WINDOW_TOO_LONG',
-  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  KafkaUnavailable = 'KAFKA_UNAVAILABLE',
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   Internal = 'INTERNAL',
 }
 
@@ -30,8 +31,19 @@ export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   [ApiErrorCode.IdempotencyKeyReused]: 422,
   [ApiErrorCode.ReplayTooLarge]: 422,
   [ApiErrorCode.ReplayWindowTooLong]: 422,
-  [ApiErrorCode.ServiceUnavailable]: 503,
+  [ApiErrorCode.KafkaUnavailable]: 503,
+  [ApiErrorCode.DatabaseUnavailable]: 503,
   [ApiErrorCode.Internal]: 500,
+};
+
+/**
+ * `Retry-After` (seconds) sent with an outage's 503: long enough not to hammer a dependency
+ * that is restarting (a broker is back within seconds of a clean restart), short enough that a
+ * client following it loses little once the dependency is back.
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, number>> = {
+  [ApiErrorCode.KafkaUnavailable]: 5,
+  [ApiErrorCode.DatabaseUnavailable]: 5,
 };
 
 export interface ApiErrorBody {

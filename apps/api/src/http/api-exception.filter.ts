@@ -1,8 +1,22 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { isDatabaseUnavailableError } from '@skyhook/persistence';
 import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
-import { API_ERROR_STATUS, ApiError, ApiErrorCode, type ApiErrorBody } from './api-error';
+import {
+  API_ERROR_STATUS,
+  ApiError,
+  ApiErrorCode,
+  type ApiErrorBody,
+  RETRY_AFTER_SECONDS,
+} from './api-error';
 import { domainErrorToApiError } from './domain-error-mapping';
 
 const SUBSCRIPTION_ERROR_CODES: Record<SubscriptionErrorCode, ApiErrorCode> = {
@@ -31,9 +45,25 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const readiness = notReadyReport(exception);
+    if (readiness !== undefined) {
+      // Readiness speaks the health-check format every service answers (probes and the
+      // operators' tools read which check is down from it), not the API's error body.
+      void reply.status(503).send(readiness);
+      return;
+    }
     const apiError = this.toApiError(exception);
     const status = API_ERROR_STATUS[apiError.code];
-    if (status >= 500) {
+    const retryAfter = RETRY_AFTER_SECONDS[apiError.code];
+    if (retryAfter !== undefined) {
+      // An outage: expected to happen, and said by readiness too; one line per request, without
+      // the stack, keeps the log readable while it lasts.
+      this.logger.warn(
+        { code: apiError.code, reason: describe(exception) },
+        'request failed: dependency unavailable',
+      );
+      void reply.header('retry-after', String(retryAfter));
+    } else if (status >= 500) {
       this.logger.error({ err: exception }, 'request failed');
     }
     const body: ApiErrorBody = {
@@ -62,9 +92,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     // recorded, and the same request may simply be retried.
     if (exception instanceof Error && exception.name.startsWith('KafkaJS')) {
       return new ApiError(
-        ApiErrorCode.ServiceUnavailable,
+        ApiErrorCode.KafkaUnavailable,
         'the event log is unavailable; nothing was recorded, retry later',
       );
+    }
+    // Unreachable, shutting down or not answering within the pool's and statements' bounds: a
+    // request that needs PostgreSQL cannot be served now, and may be retried as it was.
+    if (isDatabaseUnavailableError(exception)) {
+      return new ApiError(ApiErrorCode.DatabaseUnavailable, 'the database is unavailable; retry later');
     }
     // Body parsing (JSON syntax, size, media type) fails in Fastify before any handler runs;
     // those errors carry a status code, some wrapped by Nest as HttpExceptions.
@@ -80,4 +115,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     return new ApiError(ApiErrorCode.Internal, 'internal error');
   }
+}
+
+/** Terminus' report (`{ status: 'error', info, error, details }`) when a readiness check failed. */
+function notReadyReport(exception: unknown): object | undefined {
+  if (!(exception instanceof ServiceUnavailableException)) return undefined;
+  const response = exception.getResponse();
+  return typeof response === 'object' && (response as { status?: unknown }).status === 'error'
+    ? response
+    : undefined;
+}
+
+function describe(exception: unknown): string {
+  return exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
 }

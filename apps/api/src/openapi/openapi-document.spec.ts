@@ -57,6 +57,26 @@ describe('OpenAPI document', () => {
     expect(clientFacing.filter((code) => !listed.has(code))).toEqual([]);
   });
 
+  it('documents a 503 with Retry-After on every route (the database) and on publishing (the event log)', () => {
+    const document = buildOpenApiDocument() as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { description: string; headers?: object }> }>
+      >;
+    };
+    const unavailable = Object.values(document.paths).flatMap((methods) =>
+      Object.values(methods).map((operation) => operation.responses['503']),
+    );
+    expect(unavailable.length).toBe(API_ROUTES.length);
+    for (const response of unavailable) {
+      expect(response?.description).toContain('DATABASE_UNAVAILABLE');
+      expect(response?.headers).toHaveProperty('Retry-After');
+    }
+    expect(document.paths['/v1/events']?.['post']?.responses['503']?.description).toContain(
+      'KAFKA_UNAVAILABLE',
+    );
+  });
+
   it('builds a serialisable OpenAPI 3.1 document with request schemas from the validators', () => {
     const document = JSON.parse(JSON.stringify(buildOpenApiDocument())) as {
       openapi: string;

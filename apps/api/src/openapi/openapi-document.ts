@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_POLICY_DEFAULTS, deliveryPolicyOverrideSchema } from '@skyhook/delivery-policy';
-import { API_ERROR_STATUS, ApiErrorCode } from '../http/api-error';
+import { API_ERROR_STATUS, ApiErrorCode, RETRY_AFTER_SECONDS } from '../http/api-error';
 import {
   adminListSubscriptionsQuerySchema,
   createSubscriptionSchema,
@@ -101,7 +101,7 @@ const REPLAY_START_ERRORS = [
 ];
 
 /** Every route the api serves, with its input schema, example and the errors it can answer. */
-export const API_ROUTES: readonly RouteDescription[] = [
+const ROUTE_TABLE: readonly RouteDescription[] = [
   {
     method: 'post',
     path: '/v1/subscriptions',
@@ -212,7 +212,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
         data: { subscriptionId: 'sub_…', message: 'This is a test delivery from Skyhook.' },
       },
     },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.ServiceUnavailable],
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.KafkaUnavailable],
   },
   {
     method: 'get',
@@ -235,7 +235,9 @@ export const API_ROUTES: readonly RouteDescription[] = [
     path: '/v1/deliveries/{id}',
     summary:
       'One delivery with its attempts by attempt number (request headers, body size, response status and first ' +
-      '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was.',
+      '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was. Every HTTP ' +
+      'request that went out is an attempt: one the dispatcher sent again after a crash has the same number, a ' +
+      'new attemptId and repeated: true.',
     security: 'apiKey',
     success: {
       status: 200,
@@ -252,6 +254,8 @@ export const API_ROUTES: readonly RouteDescription[] = [
         attempts: [
           {
             attemptNumber: 1,
+            attemptId: 'att_0b7e52c4-5f0e-4c8e-9a51-3f6d2e1c7a90',
+            repeated: false,
             attemptedAt: '2026-05-31T18:09:12.050Z',
             url: exampleSubscription.url,
             requestHeaders: { 'webhook-id': exampleDelivery.id, 'webhook-signature': 'v1,K5oZ…' },
@@ -283,7 +287,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
       description: 'handed to the dispatcher',
       example: { deliveryId: exampleDelivery.id, attemptNumber: 4, status: 'enqueued' },
     },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.ServiceUnavailable],
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.KafkaUnavailable],
   },
   {
     method: 'get',
@@ -355,7 +359,7 @@ export const API_ROUTES: readonly RouteDescription[] = [
       ApiErrorCode.Unauthenticated,
       ApiErrorCode.UnknownEventType,
       ApiErrorCode.IdempotencyKeyReused,
-      ApiErrorCode.ServiceUnavailable,
+      ApiErrorCode.KafkaUnavailable,
     ],
   },
   {
@@ -494,6 +498,12 @@ export const API_ROUTES: readonly RouteDescription[] = [
   },
 ];
 
+/** Every route reads or writes PostgreSQL (an API key is looked up there), so any may meet its outage. */
+export const API_ROUTES: readonly RouteDescription[] = ROUTE_TABLE.map((route) => ({
+  ...route,
+  errors: [...route.errors, ApiErrorCode.DatabaseUnavailable],
+}));
+
 const errorBodySchema = {
   type: 'object',
   required: ['error'],
@@ -511,6 +521,13 @@ const errorBodySchema = {
       },
     },
   },
+};
+
+const retryAfterHeader = {
+  description:
+    'Seconds to wait before retrying: a dependency (the event log, the database) is unavailable. ' +
+    'The same request may be sent again as it was; a publish with the same Idempotency-Key is recognised.',
+  schema: { type: 'integer', minimum: 1 },
 };
 
 /** OpenAPI 3.1, generated from the route table and the same zod schemas that validate requests. */
@@ -567,9 +584,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     };
     for (const code of route.errors) {
       const status = String(API_ERROR_STATUS[code]);
-      const existing = responses[status] as { description: string } | undefined;
+      const existing = responses[status] as { description: string; headers?: unknown } | undefined;
       responses[status] = {
         description: existing === undefined ? code : `${existing.description}, ${code}`,
+        ...(RETRY_AFTER_SECONDS[code] === undefined && existing?.headers === undefined
+          ? {}
+          : { headers: { 'Retry-After': retryAfterHeader } }),
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
     }

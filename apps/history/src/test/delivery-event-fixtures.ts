@@ -35,12 +35,17 @@ function offset(iso: string, ms: number): string {
   return new Date(Date.parse(iso) + ms).toISOString();
 }
 
-/** Attempt `attemptNumber` of the request's delivery, made `atMs` after publication. */
+/**
+ * Attempt `attemptNumber` of the request's delivery, made `atMs` after publication, with an
+ * attempt id of its own that is the same every time it is made (the same request re-produced);
+ * `repeated` names a request sent again under the same number.
+ */
 export function attempted(
   request: DeliveryRequest,
   attemptNumber: number,
   result: DeliveryAttempted['result'],
   atMs = attemptNumber * 1_000,
+  repeated = 0,
 ): DeliveryAttempted {
   const attemptedAt = offset(request.publishedAt, atMs);
   const success = result === 'delivered';
@@ -55,6 +60,7 @@ export function attempted(
     publishedAt: request.publishedAt,
     request: attemptNumber === 1 ? request : null,
     attemptNumber,
+    attemptId: `att_${request.deliveryId}_${attemptNumber}_${repeated}`,
     attemptedAt,
     durationMs: 12.5,
     url: 'https://hooks.example.com/skyhook',
@@ -68,6 +74,12 @@ export function attempted(
     result,
     nextAttemptAt: result === 'retry-scheduled' ? offset(attemptedAt, 1_000) : null,
   };
+}
+
+/** The attempt as the dispatcher produced it before attempts had ids (such records are in topics still). */
+export function withoutAttemptId(attempt: DeliveryAttempted): DeliveryAttempted {
+  const { attemptId: _, ...before } = attempt;
+  return before;
 }
 
 /** The request's delivery skipped in place of attempt `attemptNumber`, `atMs` after publication. */

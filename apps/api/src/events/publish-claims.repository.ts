@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type InboundEvent } from '@skyhook/contracts';
+import { ApiError, ApiErrorCode } from '../http/api-error';
+
+export interface PublishAnswer {
+  readonly status: 200 | 202;
+  readonly body: { readonly id: string; readonly status: 'accepted' | 'duplicate' };
+}
+
+/**
+ * What a publish request has to do once its claim is committed:
+ * - `answered`: the event was published before; nothing to produce, answer as then;
+ * - `produce`: produce `event` and then answer. The event is the one stored with the first
+ *   claim, parsed from the very text stored, so every send of it (the first, and any retry's
+ *   of a claim left pending) carries the same body.
+ */
+export type PublishClaim =
+  | { readonly kind: 'answered'; readonly answer: PublishAnswer }
+  | { readonly kind: 'produce'; readonly event: InboundEvent; readonly answer: PublishAnswer };
+
+const accepted = (id: string): PublishAnswer => ({ status: 202, body: { id, status: 'accepted' } });
+const duplicate = (id: string): PublishAnswer => ({ status: 200, body: { id, status: 'duplicate' } });
+
+/**
+ * Claims of POST /v1/events in PostgreSQL: an event id (and the Idempotency-Key naming it) is
+ * recorded `pending`, with the event as it will be produced, in a short transaction that is
+ * committed before the event goes to Kafka; the claim is marked `published` once the broker
+ * acknowledged it. No connection is held while Kafka is waited on, and a send that succeeded
+ * is never undone by a commit that failed after it.
+ */
+@Injectable()
+export class PublishClaimsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Records the claim for `event` (and `idempotencyKey`), or finds the earlier one. A request
+   * whose key was used with another body is refused (422) before anything is recorded.
+   */
+  claim(
+    organisationId: string,
+    event: InboundEvent,
+    requestHash: string,
+    idempotencyKey: string | undefined,
+  ): Promise<PublishClaim> {
+    return this.dataSource.transaction(async (manager) => {
+      if (idempotencyKey !== undefined) {
+        const earlier = await this.claimKey(manager, organisationId, idempotencyKey, requestHash, event.id);
+        if (earlier !== undefined) return earlier;
+      }
+      const claim = await this.claimEvent(manager, organisationId, event, requestHash);
+      if (idempotencyKey !== undefined) {
+        await manager.query(
+          `UPDATE idempotency_keys SET response_status = $3, response_body = $4
+           WHERE organisation_id = $1 AND key = $2`,
+          [organisationId, idempotencyKey, claim.answer.status, JSON.stringify(claim.answer.body)],
+        );
+      }
+      return claim;
+    });
+  }
+
+  /**
+   * The broker acknowledged the event: later requests for it answer without producing. The
+   * stored text is dropped, as nothing will send it again.
+   */
+  async markPublished(organisationId: string, eventId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE published_events SET state = 'published', published_at = now(), event = NULL
+       WHERE organisation_id = $1 AND event_id = $2 AND state = 'pending'`,
+      [organisationId, eventId],
+    );
+  }
+
+  /**
+   * Claims the key for this request, or returns what the first request with it claimed. A
+   * concurrent request with the same key waits on the row until the first claim commits (a
+   * moment: nothing slow happens inside that transaction).
+   */
+  private async claimKey(
+    manager: EntityManager,
+    organisationId: string,
+    key: string,
+    requestHash: string,
+    eventId: string,
+  ): Promise<PublishClaim | undefined> {
+    const claimed = await manager.query<unknown[]>(
+      `INSERT INTO idempotency_keys (organisation_id, key, request_hash, response_status, response_body, event_id)
+       VALUES ($1, $2, $3, 0, '{}'::jsonb, $4) ON CONFLICT DO NOTHING RETURNING key`,
+      [organisationId, key, requestHash, eventId],
+    );
+    if (claimed.length > 0) return undefined;
+    const [earlier] = await manager.query<
+      {
+        request_hash: string;
+        response_status: number;
+        response_body: PublishAnswer['body'];
+        state: string | null;
+        event: string | null;
+      }[]
+    >(
+      `SELECT k.request_hash, k.response_status, k.response_body, e.state, e.event
+       FROM idempotency_keys k
+       LEFT JOIN published_events e ON e.organisation_id = k.organisation_id AND e.event_id = k.event_id
+       WHERE k.organisation_id = $1 AND k.key = $2`,
+      [organisationId, key],
+    );
+    if (earlier === undefined || earlier.request_hash !== requestHash) {
+      throw new ApiError(
+        ApiErrorCode.IdempotencyKeyReused,
+        'this Idempotency-Key was used with a different request body; use a new key for a new event',
+      );
+    }
+    const answer: PublishAnswer = {
+      status: earlier.response_status as PublishAnswer['status'],
+      body: earlier.response_body,
+    };
+    // Keys recorded before claims existed name no event: their event was produced and committed together.
+    return earlier.state === 'pending' && earlier.event !== null
+      ? { kind: 'produce', event: JSON.parse(earlier.event) as InboundEvent, answer }
+      : { kind: 'answered', answer };
+  }
+
+  /**
+   * Claims the event id. An id already published is a no-op (200 duplicate). An id claimed but
+   * still pending (its first request failed on Kafka, or died before marking it) is produced
+   * again as first stored, whatever this request's body: accepted when this is the same request
+   * again, a duplicate otherwise.
+   */
+  private async claimEvent(
+    manager: EntityManager,
+    organisationId: string,
+    event: InboundEvent,
+    requestHash: string,
+  ): Promise<PublishClaim> {
+    const text = JSON.stringify(event);
+    const inserted = await manager.query<unknown[]>(
+      `INSERT INTO published_events (organisation_id, event_id, state, request_hash, event)
+       VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [organisationId, event.id, requestHash, text],
+    );
+    if (inserted.length > 0) {
+      return { kind: 'produce', event: JSON.parse(text) as InboundEvent, answer: accepted(event.id) };
+    }
+    const [earlier] = await manager.query<
+      { state: string; request_hash: string | null; event: string | null }[]
+    >(
+      'SELECT state, request_hash, event FROM published_events WHERE organisation_id = $1 AND event_id = $2',
+      [organisationId, event.id],
+    );
+    if (earlier?.state !== 'pending' || earlier.event === null) {
+      return { kind: 'answered', answer: duplicate(event.id) };
+    }
+    return {
+      kind: 'produce',
+      event: JSON.parse(earlier.event) as InboundEvent,
+      answer: earlier.request_hash === requestHash ? accepted(event.id) : duplicate(event.id),
+    };
+  }
+}
