@@ -19,14 +19,19 @@ import {
   parseRetryAfterMs,
   planNextAttempt,
 } from '@skyhook/delivery-policy';
-import { type BatchingProducer, KafkaSendFailedError, sleepUnlessAborted } from '@skyhook/messaging';
+import {
+  type BatchingProducer,
+  KafkaSendFailedError,
+  type RecordOrigin,
+  sleepUnlessAborted,
+} from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
 import { type ConcurrencyGate } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { type EndpointBreakers, FailedAttemptError } from './endpoint-breakers';
-import { type Endpoint, EndpointDirectory } from './endpoint-directory';
+import { type Endpoint, EndpointDirectory, isUnusable, type UnusableEndpoint } from './endpoint-directory';
 import { type HttpAttemptReport, type WebhookHttpClient } from './webhook-http-client';
 
 export const DELIVERY_PRODUCER = Symbol('DELIVERY_PRODUCER');
@@ -40,6 +45,21 @@ export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
 const UNKNOWN_SUBSCRIPTION_POLL_MS = 100;
 
 type Skip = { readonly reason: SkipReason; readonly disposition: 'dropped' | 'held' };
+
+/**
+ * A request no attempt can ever be made for as it stands (its endpoint cannot be compiled):
+ * the caller hands the record to the dead-letter topic with `code` and `reason` and moves on,
+ * instead of retrying it in place and holding up its partition.
+ */
+export class UndeliverableRequestError extends Error {
+  constructor(
+    readonly code: string,
+    readonly reason: string,
+  ) {
+    super(`undeliverable delivery request (${code}): ${reason}`);
+    this.name = 'UndeliverableRequestError';
+  }
+}
 
 /**
  * Makes one delivery attempt (and any immediate retries) for a request that is due, and hands
@@ -60,24 +80,48 @@ export class DeliveryDispatcher {
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
-  async deliver(request: DeliveryRequest, firstAttemptNumber: number, stopping: AbortSignal): Promise<void> {
+  /**
+   * Throws an {@link UndeliverableRequestError} for a request whose endpoint cannot be compiled.
+   * `origin` is the consumed record the request came in, which a dead letter of a record made
+   * from it (too large for its topic) points back to.
+   */
+  async deliver(
+    request: DeliveryRequest,
+    firstAttemptNumber: number,
+    stopping: AbortSignal,
+    origin?: RecordOrigin,
+  ): Promise<void> {
     for (let attemptNumber = firstAttemptNumber; ;) {
-      const endpoint = await this.endpointFor(request.subscriptionId, stopping);
+      const found = await this.endpointFor(request.subscriptionId, stopping);
+      if (found !== undefined && isUnusable(found)) {
+        // A deleted, revoked or expired subscription gets nothing anyway: a skip, as ever.
+        const skip = lifecycleSkipOf(found.subscription);
+        if (skip === undefined) throw new UndeliverableRequestError(found.code, found.reason);
+        await this.recordSkip(request, attemptNumber, skip, origin);
+        return;
+      }
+      const endpoint = found;
       const skip = this.skipFor(request, endpoint);
       if (skip !== undefined || endpoint === undefined) {
         await this.recordSkip(
           request,
           attemptNumber,
           skip ?? { reason: 'subscription-unknown', disposition: 'dropped' },
+          origin,
         );
         return;
       }
-      const next = await this.attempt(request, attemptNumber, endpoint, stopping);
+      const next = await this.attempt(request, attemptNumber, endpoint, stopping, origin);
       if (next === 'breaker-open') {
-        await this.recordSkip(request, attemptNumber, {
-          reason: 'subscription-disabled',
-          disposition: endpoint.policy.whileDisabled === 'hold' ? 'held' : 'dropped',
-        });
+        await this.recordSkip(
+          request,
+          attemptNumber,
+          {
+            reason: 'subscription-disabled',
+            disposition: endpoint.policy.whileDisabled === 'hold' ? 'held' : 'dropped',
+          },
+          origin,
+        );
         return;
       }
       // A zero delay ("retry at once") is made here; the source record stays uncommitted meanwhile.
@@ -91,6 +135,7 @@ export class DeliveryDispatcher {
     attemptNumber: number,
     endpoint: Endpoint,
     stopping: AbortSignal,
+    origin: RecordOrigin | undefined,
   ): Promise<NextAttemptPlan | 'breaker-open'> {
     const { policy } = endpoint;
     const release = await this.gate.acquire(request.subscriptionId, stopping);
@@ -136,7 +181,7 @@ export class DeliveryDispatcher {
     );
     const handedOn: Promise<void>[] = [
       this.untilHandedOn(
-        () => this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true }),
+        () => this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin }),
         stopping,
       ),
     ];
@@ -148,6 +193,7 @@ export class DeliveryDispatcher {
           () =>
             this.producer.send(deliveryRetryContracts[tier.topicKey], tier.topicKey, [retry], {
               trusted: true,
+              origin,
             }),
           stopping,
         ),
@@ -231,7 +277,10 @@ export class DeliveryDispatcher {
    * A request may arrive before this process has read its subscription's creation from the
    * log (the two topics are read independently): wait a bounded time for it.
    */
-  private async endpointFor(subscriptionId: string, stopping: AbortSignal): Promise<Endpoint | undefined> {
+  private async endpointFor(
+    subscriptionId: string,
+    stopping: AbortSignal,
+  ): Promise<Endpoint | UnusableEndpoint | undefined> {
     const giveUpAt = Date.now() + this.config.DISPATCH_UNKNOWN_SUBSCRIPTION_WAIT_MS;
     for (;;) {
       const endpoint = this.directory.endpoint(subscriptionId, Date.now());
@@ -243,25 +292,24 @@ export class DeliveryDispatcher {
   private skipFor(request: DeliveryRequest, endpoint: Endpoint | undefined): Skip | undefined {
     if (endpoint === undefined) return { reason: 'subscription-unknown', disposition: 'dropped' };
     const { subscription, policy } = endpoint;
-    if (subscription.deleted) return { reason: 'subscription-deleted', disposition: 'dropped' };
-    switch (subscription.status) {
-      case 'revoked':
-        return { reason: 'subscription-revoked', disposition: 'dropped' };
-      case 'expired':
-        return { reason: 'subscription-expired', disposition: 'dropped' };
-      case 'disabled':
-        if (request.test) return undefined;
-        return {
-          reason: 'subscription-disabled',
-          disposition: policy.whileDisabled === 'hold' ? 'held' : 'dropped',
-        };
-      case 'active':
-        // Held by fan-out while the subscription was disabled, and enabled again since: send it.
-        return undefined;
+    const lifecycleSkip = lifecycleSkipOf(subscription);
+    if (lifecycleSkip !== undefined || subscription.status !== 'disabled') {
+      // An active one is sent, also when fan-out held its request while it was disabled.
+      return lifecycleSkip;
     }
+    if (request.test) return undefined;
+    return {
+      reason: 'subscription-disabled',
+      disposition: policy.whileDisabled === 'hold' ? 'held' : 'dropped',
+    };
   }
 
-  private async recordSkip(request: DeliveryRequest, attemptNumber: number, skip: Skip): Promise<void> {
+  private async recordSkip(
+    request: DeliveryRequest,
+    attemptNumber: number,
+    skip: Skip,
+    origin: RecordOrigin | undefined,
+  ): Promise<void> {
     const event: DeliverySkipped = {
       type: 'DeliverySkipped',
       ...deliveryIdentity(request),
@@ -271,9 +319,17 @@ export class DeliveryDispatcher {
       disposition: skip.disposition,
       attemptNumber,
     };
-    await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true });
+    await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin });
     this.metrics.deliveriesSkipped.inc({ reason: skip.reason, disposition: skip.disposition });
   }
+}
+
+/** Deleted, revoked and expired subscriptions receive nothing, whatever their policy says. */
+function lifecycleSkipOf(subscription: Endpoint['subscription']): Skip | undefined {
+  if (subscription.deleted) return { reason: 'subscription-deleted', disposition: 'dropped' };
+  if (subscription.status === 'revoked') return { reason: 'subscription-revoked', disposition: 'dropped' };
+  if (subscription.status === 'expired') return { reason: 'subscription-expired', disposition: 'dropped' };
+  return undefined;
 }
 
 function isSuccess(report: HttpAttemptReport): boolean {

@@ -11,6 +11,7 @@ export interface DispatcherMetrics {
   readonly retriesScheduled: Counter<'tier'>;
   readonly deliveriesSkipped: Counter<'reason' | 'disposition'>;
   readonly endpointsDisabled: Counter;
+  readonly deliveriesDeadLettered: Counter<'reason'>;
 }
 
 export function createDispatcherMetrics(
@@ -70,6 +71,12 @@ export function createDispatcherMetrics(
     endpointsDisabled: new Counter({
       name: 'skyhook_dispatcher_endpoints_disabled_total',
       help: 'Endpoints whose breaker tripped, each followed by a disable command to the api.',
+      registers: [registry],
+    }),
+    deliveriesDeadLettered: new Counter({
+      name: 'skyhook_dispatcher_deliveries_dead_lettered_total',
+      help: 'Delivery requests, retries and delivery events sent to a dead-letter topic because no retry could ever deliver or write them, by reason (endpoint-unusable, record-too-large).',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -25,12 +25,16 @@ import {
   ConcurrentConsumer,
   type ConsumedRecord,
   ConsumerLagMonitor,
+  ContractProducer,
   KAFKA_CLIENT,
   KAFKA_SETTINGS,
   type KafkaSettings,
   MESSAGING_METRICS,
   type MessagingMetrics,
+  type RecordOrigin,
   type RejectedRecord,
+  deadLetterTo,
+  sendToDeadLetter,
   sleepUnlessAborted,
   TopicFollower,
 } from '@skyhook/messaging';
@@ -45,8 +49,10 @@ import {
   DELIVERY_PRODUCER,
   DeliveryDispatcher,
   ENDPOINT_BREAKERS,
+  UndeliverableRequestError,
   WEBHOOK_HTTP_CLIENT,
 } from './delivery-dispatcher';
+import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { type EndpointBreakers } from './endpoint-breakers';
 import { EndpointDirectory } from './endpoint-directory';
 import { type WebhookHttpClient } from './webhook-http-client';
@@ -83,7 +89,13 @@ export class DispatcherRuntime
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly readiness: ReadinessRegistry,
-  ) {}
+    private readonly deadLetters: ContractProducer,
+    @Inject(DISPATCHER_METRICS) private readonly metrics: DispatcherMetrics,
+  ) {
+    this.deadLetterRejected = deadLetterTo(deadLetters, 'deliveryRequestsDeadLetter');
+  }
+
+  private readonly deadLetterRejected: (record: RejectedRecord) => Promise<void>;
 
   async onApplicationBootstrap(): Promise<void> {
     await this.producer.connect();
@@ -96,12 +108,18 @@ export class DispatcherRuntime
     const requests = this.consumer(
       CONSUMER_GROUPS.dispatcher.name,
       [{ topicKey: 'deliveryRequests', contract: deliveryRequestContract }],
-      (record, stopping) => this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping),
+      (record, stopping) =>
+        this.deadLetterUndeliverable(record, () =>
+          this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping, originOf(record)),
+        ),
     );
     const retries = this.consumer(
       CONSUMER_GROUPS.dispatcherRetries.name,
       RETRY_TIERS.map(({ topicKey }) => ({ topicKey, contract: deliveryRetryDecoder })),
-      (record, stopping) => this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping),
+      (record, stopping) =>
+        this.deadLetterUndeliverable(record, () =>
+          this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping),
+        ),
     );
     this.readiness.register({
       name: 'delivery-consumers',
@@ -161,10 +179,39 @@ export class DispatcherRuntime
       const next = retryTierFor(remainingMs);
       await this.producer.send(deliveryRetryContracts[next.topicKey], next.topicKey, [retry], {
         trusted: true,
+        origin: originOf(record),
       });
       return;
     }
-    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping);
+    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping, originOf(record));
+  }
+
+  /**
+   * A request that can never be delivered as it stands goes, as it was read, to the dead-letter
+   * topic with why and where it came from; once that is written the record counts as handled and
+   * its partition moves on. Any other failure is the consumer's to retry.
+   */
+  private async deadLetterUndeliverable(record: ConsumedRecord, handle: () => Promise<void>): Promise<void> {
+    try {
+      await handle();
+    } catch (error) {
+      if (!(error instanceof UndeliverableRequestError)) throw error;
+      await sendToDeadLetter(this.deadLetters, 'deliveryRequestsDeadLetter', {
+        topicKey: record.topicKey,
+        partition: record.partition,
+        offset: record.offset,
+        key: record.key,
+        value: JSON.stringify(record.value),
+        headers: record.headers,
+        code: error.code,
+        reason: error.reason,
+      });
+      this.metrics.deliveriesDeadLettered.inc({ reason: 'endpoint-unusable' });
+      this.logger.warn(
+        { topic: record.topicKey, partition: record.partition, offset: record.offset, code: error.code },
+        'undeliverable delivery request sent to the dead-letter topic',
+      );
+    }
   }
 
   private consumer(
@@ -196,9 +243,10 @@ export class DispatcherRuntime
   /**
    * Only Skyhook's own services write these topics, through the same contracts, so a record
    * that breaks one is a bug to look into, not partner input: it is logged with its position
-   * (and counted as a contract violation) and skipped, never retried forever.
+   * (and counted as a contract violation) and kept in the dead-letter topic with its original
+   * bytes, never retried forever.
    */
-  private reject(record: RejectedRecord): Promise<void> {
+  private async reject(record: RejectedRecord): Promise<void> {
     this.logger.error(
       {
         topic: record.topicKey,
@@ -206,9 +254,9 @@ export class DispatcherRuntime
         offset: record.offset,
         code: record.violation.code,
       },
-      'skipped a delivery record that breaks its contract',
+      'a delivery record breaks its contract: sent to the dead-letter topic',
     );
-    return Promise.resolve();
+    await this.deadLetterRejected(record);
   }
 
   private async startFollowers(): Promise<void> {
@@ -244,4 +292,8 @@ export class DispatcherRuntime
     });
     await Promise.all([organisations.start(), subscriptions.start()]);
   }
+}
+
+function originOf({ topicKey, partition, offset }: ConsumedRecord): RecordOrigin {
+  return { topicKey, partition, offset };
 }

@@ -3,6 +3,7 @@ import { type Kafka } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import {
   BatchingProducer,
+  ContractProducer,
   KAFKA_CLIENT,
   KAFKA_SETTINGS,
   type KafkaSettings,
@@ -22,7 +23,7 @@ import { type ServiceContext } from '@skyhook/service-runtime';
 import { ALL_RETRY_TIER_TOPIC_KEYS } from './retry-tier-topics';
 import { ConcurrencyGate } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
-import { createDispatcherMetrics, DISPATCHER_METRICS } from './dispatcher-metrics';
+import { createDispatcherMetrics, DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { DispatcherRuntime } from './dispatcher-runtime';
 import {
   CONCURRENCY_GATE,
@@ -52,7 +53,9 @@ export class DispatcherModule {
           settings: config.kafka,
           topics: [
             'deliveryRequests',
+            'deliveryRequestsDeadLetter',
             'deliveryEvents',
+            'deliveryEventsDeadLetter',
             'subscriptionEvents',
             'organisationSnapshots',
             'subscriptionCommands',
@@ -79,8 +82,30 @@ export class DispatcherModule {
             metrics: MessagingMetrics,
             health: ProducerHealthBoard,
             logger: ServiceLogger,
-          ) => new BatchingProducer(kafka, settings, { name: 'attempt-events', metrics, health, logger }),
-          inject: [KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS, PRODUCER_HEALTH, SERVICE_LOGGER],
+            deadLetters: ContractProducer,
+            dispatcherMetrics: DispatcherMetrics,
+          ) =>
+            // An attempt event or retry too large for its topic is kept in a dead-letter topic:
+            // failing its send would have the attempt's webhook sent again, for ever.
+            new BatchingProducer(
+              kafka,
+              settings,
+              { name: 'attempt-events', metrics, health, logger },
+              {
+                producer: deadLetters,
+                onDeadLettered: () =>
+                  dispatcherMetrics.deliveriesDeadLettered.inc({ reason: 'record-too-large' }),
+              },
+            ),
+          inject: [
+            KAFKA_CLIENT,
+            KAFKA_SETTINGS,
+            MESSAGING_METRICS,
+            PRODUCER_HEALTH,
+            SERVICE_LOGGER,
+            ContractProducer,
+            DISPATCHER_METRICS,
+          ],
         },
         {
           provide: DISPATCHER_METRICS,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type OrganisationSnapshot, type SubscriptionEvent } from '@skyhook/contracts';
 import {
   DEFAULT_DELIVERY_PROFILE,
+  DeliveryPolicyError,
   type DeliveryPolicy,
   type DeliveryPolicyOverride,
   type DeliveryProfileName,
@@ -10,8 +11,14 @@ import {
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { SecretsError, SecretsErrorCode } from '@skyhook/secrets';
 import { evolveSubscription, SubscriptionFoldError, type SubscriptionState } from '@skyhook/subscriptions';
-import { compilePayloadRenderer, compileSigner, type WebhookPreparation } from '@skyhook/webhook-signing';
+import {
+  compilePayloadRenderer,
+  compileSigner,
+  type WebhookPreparation,
+  WebhookSigningError,
+} from '@skyhook/webhook-signing';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 
 /**
@@ -24,6 +31,23 @@ export interface Endpoint extends WebhookPreparation {
   readonly policy: DeliveryPolicy;
 }
 
+/**
+ * A subscription whose endpoint cannot be compiled from what the log holds (a policy or
+ * template the api would not accept today, a URL that does not parse, a secret that cannot
+ * sign): no attempt can be made until the subscription changes, so retrying its requests
+ * would only hold up its partition.
+ */
+export interface UnusableEndpoint {
+  readonly unusable: true;
+  readonly subscription: SubscriptionState;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export function isUnusable(endpoint: Endpoint | UnusableEndpoint): endpoint is UnusableEndpoint {
+  return 'unusable' in endpoint;
+}
+
 interface OrganisationDefaults {
   readonly profile: DeliveryProfileName;
   readonly policy: DeliveryPolicyOverride;
@@ -31,7 +55,7 @@ interface OrganisationDefaults {
 }
 
 interface CompiledEndpoint {
-  readonly endpoint: Endpoint;
+  readonly endpoint: Endpoint | UnusableEndpoint;
   readonly subscriptionVersion: number;
   readonly organisationUpdatedAt: string | undefined;
   /** When the next rotated-out secret stops signing: the signer must be compiled again then. */
@@ -119,8 +143,11 @@ export class EndpointDirectory {
     return this.subscriptions.get(subscriptionId);
   }
 
-  /** The compiled endpoint, or undefined for a subscription never seen (or deleted and forgotten). */
-  endpoint(subscriptionId: string, now: number): Endpoint | undefined {
+  /**
+   * The compiled endpoint, or why it cannot be compiled, or undefined for a subscription never
+   * seen (or deleted and forgotten).
+   */
+  endpoint(subscriptionId: string, now: number): Endpoint | UnusableEndpoint | undefined {
     const subscription = this.subscriptions.get(subscriptionId);
     if (subscription === undefined) return undefined;
     const organisationDefault = this.organisationDefaults.get(subscription.organisationId);
@@ -133,9 +160,33 @@ export class EndpointDirectory {
     ) {
       return cached.endpoint;
     }
-    const compiled = this.compile(subscription, organisationDefault, now);
+    const compiled = this.compileOrExplain(subscription, organisationDefault, now);
     this.compiled.set(subscriptionId, compiled);
     return compiled.endpoint;
+  }
+
+  /** Cached like a compiled endpoint: explained (and logged) once per change, not per request. */
+  private compileOrExplain(
+    subscription: SubscriptionState,
+    organisationDefault: OrganisationDefaults | undefined,
+    now: number,
+  ): CompiledEndpoint {
+    try {
+      return this.compile(subscription, organisationDefault, now);
+    } catch (error) {
+      const unusable = unusableBecause(error);
+      if (unusable === undefined) throw error;
+      this.logger.error(
+        { subscriptionId: subscription.id, organisationId: subscription.organisationId, ...unusable },
+        'endpoint cannot be compiled: its delivery requests go to the dead-letter topic',
+      );
+      return {
+        endpoint: { unusable: true, subscription, ...unusable },
+        subscriptionVersion: subscription.version,
+        organisationUpdatedAt: organisationDefault?.updatedAt,
+        validUntil: Number.POSITIVE_INFINITY,
+      };
+    }
   }
 
   private compile(
@@ -143,6 +194,7 @@ export class EndpointDirectory {
     organisationDefault: OrganisationDefaults | undefined,
     now: number,
   ): CompiledEndpoint {
+    assertDeliverableUrl(subscription.url);
     const policy = resolveEffectivePolicy(
       organisationDefault?.policy,
       parseDeliveryPolicyOverride(subscription.policy),
@@ -170,4 +222,41 @@ export class EndpointDirectory {
       validUntil: Math.min(Number.POSITIVE_INFINITY, ...retirements),
     };
   }
+}
+
+class UndeliverableUrlError extends Error {
+  readonly code = 'INVALID_URL';
+}
+
+/**
+ * Only what no attempt could get past: the URL policy's address checks stay at delivery time,
+ * where a refused address is recorded as a failed attempt the partner can see in history.
+ */
+function assertDeliverableUrl(url: string): void {
+  const parsed = URL.parse(url);
+  if (parsed === null) throw new UndeliverableUrlError('the subscription URL does not parse');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new UndeliverableUrlError(
+      `the subscription URL has the scheme ${parsed.protocol} (https expected)`,
+    );
+  }
+}
+
+/**
+ * The compile failures that hold for this subscription whatever is retried. A master key this
+ * process does not have is not one of them: that is the process's configuration, true of every
+ * subscription encrypted under the key, and fixed by configuring it, so those requests wait.
+ */
+function unusableBecause(error: unknown): { code: string; reason: string } | undefined {
+  if (
+    error instanceof DeliveryPolicyError ||
+    error instanceof WebhookSigningError ||
+    error instanceof UndeliverableUrlError
+  ) {
+    return { code: error.code, reason: error.message };
+  }
+  if (error instanceof SecretsError && error.code !== SecretsErrorCode.UnknownMasterKey) {
+    return { code: error.code, reason: error.message };
+  }
+  return undefined;
 }

@@ -1,22 +1,44 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type Kafka } from 'kafkajs';
-import { type DeliveryRequest, deliveryRequestContract } from '@skyhook/contracts';
+import { type Kafka, type Message } from 'kafkajs';
+import { type DeliveryRequest, deliveryRequestContract, type TopicKey } from '@skyhook/contracts';
 import {
   ContractProducer,
+  encodeForKafka,
+  expectedPartitionOf,
   KAFKA_CLIENT,
   KAFKA_SETTINGS,
   type KafkaSettings,
   MESSAGING_METRICS,
   type MessagingMetrics,
+  produceBoundsOf,
   PRODUCER_HEALTH,
   type ProducerHealthBoard,
+  recordBytesOf,
+  sendHalvingWhenTooLarge,
+  sendToDeadLetter,
+  splitForProduce,
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
 
 const PRODUCERS = 3;
 
-/** Bounds one produce request (kafkajs builds it in memory). */
+/** Records in one produce request at most (kafkajs builds it in memory); bytes are bounded too. */
 const PRODUCE_CHUNK = 2_000;
+
+/** Where a delivery request came from: the inbound record a dead letter points back to. */
+export interface RequestOrigin {
+  readonly topicKey: TopicKey;
+  readonly partition: number;
+  readonly offset: string;
+  readonly traceId: string | undefined;
+}
+
+interface EncodedRequest {
+  readonly request: DeliveryRequest;
+  readonly message: Message;
+  readonly bytes: number;
+}
 
 /**
  * A Skyhook producer keeps one request in flight (send order kept through retries), so one
@@ -29,65 +51,131 @@ const PRODUCE_CHUNK = 2_000;
 @Injectable()
 export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShutdown {
   private readonly producers: ContractProducer[];
+  private readonly bounds = produceBoundsOf('deliveryRequests', PRODUCE_CHUNK);
+  private readonly partitions: number;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(KAFKA_SETTINGS) settings: KafkaSettings,
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
     @Inject(PRODUCER_HEALTH) health: ProducerHealthBoard,
-    @Inject(SERVICE_LOGGER) logger: ServiceLogger,
+    @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
+    @Inject(FANOUT_METRICS) private readonly fanoutMetrics: FanoutMetrics,
   ) {
     this.producers = Array.from(
       { length: PRODUCERS },
       (_, lane) =>
         new ContractProducer(kafka, settings, { name: `delivery-requests-${lane}`, metrics, health, logger }),
     );
+    this.partitions = settings.partitions.deliveryRequests;
   }
 
   /**
    * Sends every request, each through its subscription's producer, the producers in parallel;
-   * resolves when Kafka has acknowledged them all. Built in process from validated events and
-   * the index, the requests are not validated again here: the consumers validate on receipt.
-   * Each request carries the trace id `traceIdOf` gives (its event's).
+   * resolves when Kafka has acknowledged them all, with the requests that went to the dead-letter
+   * topic instead (too large for the requests topic: no retry could ever write them). Built in
+   * process from validated events and the index, the requests are not validated again here: the
+   * consumers validate on receipt. Each request carries its event's trace id (`originOf`).
    */
   async send(
     requests: readonly DeliveryRequest[],
-    traceIdOf: (request: DeliveryRequest) => string | undefined,
-  ): Promise<void> {
+    originOf: (request: DeliveryRequest) => RequestOrigin | undefined,
+  ): Promise<ReadonlySet<DeliveryRequest>> {
     const lanes: DeliveryRequest[][] = this.producers.map(() => []);
     for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
     // On a failure the other lanes stop at their next chunk and the call fails only once all have
     // stopped: nothing of this call is still being sent when the consumer retries it, so a retry
     // cannot interleave with a late chunk of the attempt before.
     const stop = { requested: false };
+    const deadLettered = new Set<DeliveryRequest>();
     const outcomes = await Promise.allSettled(
       lanes.map((lane, index) =>
-        this.sendLane(this.producers[index] as ContractProducer, lane, traceIdOf, stop),
+        this.sendLane(this.producers[index] as ContractProducer, lane, originOf, stop, deadLettered),
       ),
     );
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+    return deadLettered;
   }
 
+  /**
+   * One lane's requests, in produce requests whose batch for any one partition stays under the
+   * topic's size limit: many large events for one subscription all go to its one partition, and
+   * a broker refuses a batch over the limit whole, for ever.
+   */
   private async sendLane(
     producer: ContractProducer,
     lane: readonly DeliveryRequest[],
-    traceIdOf: (request: DeliveryRequest) => string | undefined,
+    originOf: (request: DeliveryRequest) => RequestOrigin | undefined,
     stop: { requested: boolean },
+    deadLettered: Set<DeliveryRequest>,
   ): Promise<void> {
-    for (let start = 0; start < lane.length && !stop.requested; start += PRODUCE_CHUNK) {
-      try {
-        await producer.send(
-          deliveryRequestContract,
-          'deliveryRequests',
-          lane.slice(start, start + PRODUCE_CHUNK),
-          { trusted: true, traceIdOf },
+    if (lane.length === 0) return;
+    const messages = encodeForKafka(
+      deliveryRequestContract,
+      lane,
+      true,
+      (request) => originOf(request)?.traceId,
+    );
+    const encoded = lane.map((request, index): EncodedRequest => {
+      const message = messages[index] as Message;
+      return { request, message, bytes: recordBytesOf(message) };
+    });
+    const { requests, oversized } = splitForProduce(
+      encoded,
+      (entry) => entry.bytes,
+      (entry) => expectedPartitionOf(entry.message, this.partitions),
+      this.bounds,
+    );
+    try {
+      for (const chunk of requests) {
+        if (stop.requested) return;
+        const refused = await sendHalvingWhenTooLarge(chunk, (entries) =>
+          producer.sendRaw(
+            'deliveryRequests',
+            entries.map((entry) => entry.message),
+          ),
         );
-      } catch (error) {
-        stop.requested = true;
-        throw error;
+        oversized.push(...refused);
       }
+      for (const entry of oversized) {
+        await this.deadLetter(producer, entry, originOf(entry.request));
+        deadLettered.add(entry.request);
+      }
+    } catch (error) {
+      stop.requested = true;
+      throw error;
     }
+  }
+
+  private async deadLetter(
+    producer: ContractProducer,
+    { request, message, bytes }: EncodedRequest,
+    origin: RequestOrigin | undefined,
+  ): Promise<void> {
+    const limit = this.bounds.maxBatchBytes;
+    this.logger.warn(
+      {
+        subscriptionId: request.subscriptionId,
+        eventId: request.event.id,
+        deliveryId: request.deliveryId,
+        bytes,
+        limit,
+      },
+      'delivery request too large for its topic: sent to the dead-letter topic',
+    );
+    await sendToDeadLetter(producer, 'deliveryRequestsDeadLetter', {
+      topicKey: origin?.topicKey ?? 'inboundEvents',
+      partition: origin?.partition ?? -1,
+      offset: origin?.offset ?? '-1',
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: stringHeadersOf(message),
+      code: 'RECORD_TOO_LARGE',
+      reason: `the delivery request is ${bytes} bytes; its topic takes record batches of at most ${limit} bytes`,
+      targetTopicKey: 'deliveryRequests',
+    });
+    this.fanoutMetrics.deliveryRequestsDeadLettered.inc({ reason: 'record-too-large' });
   }
 
   async onModuleInit(): Promise<void> {
@@ -97,6 +185,14 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.producers.map((producer) => producer.disconnect()));
   }
+}
+
+function stringHeadersOf(message: Message): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
 }
 
 /** A cheap, stable hash (FNV-1a) of the subscription id onto a lane. */

@@ -7,6 +7,7 @@ export interface FanoutMetrics {
   readonly events: Counter<'outcome'>;
   readonly matchesPerEvent: Histogram;
   readonly deliveryRequests: Counter<'kind'>;
+  readonly deliveryRequestsDeadLettered: Counter<'reason'>;
 }
 
 export function createFanoutMetrics(
@@ -58,6 +59,12 @@ export function createFanoutMetrics(
       name: 'skyhook_fanout_delivery_requests_total',
       help: 'Delivery requests produced, by kind (send, held, test).',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    deliveryRequestsDeadLettered: new Counter({
+      name: 'skyhook_fanout_delivery_requests_dead_lettered_total',
+      help: 'Delivery requests sent to the dead-letter topic instead, by reason (record-too-large).',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

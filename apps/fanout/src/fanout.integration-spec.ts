@@ -52,6 +52,7 @@ async function harness(): Promise<Harness> {
     'subscriptionEvents',
     'organisationSnapshots',
     'deliveryRequests',
+    'deliveryRequestsDeadLetter',
   ]);
   await admin.disconnect();
   const producer = new ContractProducer(kafka, settings);
@@ -319,4 +320,68 @@ describe('fanout service against a real broker', () => {
       await h.producer.disconnect();
     }
   });
+
+  it('fans 256 KiB events out to one subscription, more than a broker message per partition at once, in requests its topic accepts', async () => {
+    const h = await harness();
+    await organisation(h, 'org_a', ['booking.created']);
+    await subscriptionEvent(h, 'sub_big', created(['*']));
+    const blob = 'x'.repeat(256 * 1_024 - 12);
+    const events = Array.from({ length: 40 }, (_, i) => ({
+      ...inboundEvent(`evt_big_${i}`, 'booking.created'),
+      data: { blob },
+    }));
+    // Waiting before fan-out starts, the 10 MiB come in fetches of several MiB: one handler call
+    // holds far more than one record batch of the requests topic may, all for one partition.
+    for (let start = 0; start < events.length; start += 3) {
+      await h.producer.send(inboundEventContract, 'inboundEvents', events.slice(start, start + 3));
+    }
+    // Data an api would never accept, produced straight to the topic: `1e20` takes 4 bytes as
+    // published and 21 once read and written again, so its delivery request outgrows the topic.
+    const expanding = `{"id":"evt_expanding","type":"booking.created","organisationId":"org_a","scope":{},"occurredAt":"${at}","data":{"n":[${Array.from({ length: 60_000 }, () => '1e20').join(',')}]}}`;
+    await h.producer.sendRaw('inboundEvents', [{ key: 'org_a', value: expanding }]);
+    const after = inboundEvent('evt_after_expanding', 'booking.created');
+    await h.producer.send(inboundEventContract, 'inboundEvents', [after]);
+
+    const requests = await readTopic(h.settings.brokers, topicNameOf(h.settings, 'deliveryRequests'));
+    const deadLetters = await readTopic(
+      h.settings.brokers,
+      topicNameOf(h.settings, 'deliveryRequestsDeadLetter'),
+    );
+    const fanout = await startService('fanout', h.environment);
+    try {
+      await waitReady(fanout);
+      await pollUntil(
+        () =>
+          requestsIn(requests.records).some((request) => request.event.id === after.id) &&
+          deadLetters.records.length === 1,
+        {
+          timeoutMs: 90_000,
+          intervalMs: 250,
+          description: 'every large event fanned out, one dead-lettered',
+        },
+      );
+      const big = requestsIn(requests.records).filter((request) => request.event.id.startsWith('evt_big_'));
+      // In the order published (one partition, so the topic's order is the subscription's).
+      expect([...new Set(big.map((request) => request.event.id))]).toEqual(events.map((event) => event.id));
+      expect(big.every((request) => request.event.data['blob'] === blob)).toBe(true);
+      expect(new Set(requests.records.map((record) => record.partition)).size).toBe(1);
+
+      const [letter] = deadLetters.records;
+      expect(letter?.headers).toMatchObject({
+        [DEAD_LETTER_HEADERS.code]: 'RECORD_TOO_LARGE',
+        [DEAD_LETTER_HEADERS.sourceTopic]: 'inboundEvents',
+        [DEAD_LETTER_HEADERS.targetTopic]: 'deliveryRequests',
+      });
+      expect(letter?.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/^the delivery request is \d+ bytes/);
+      expect((JSON.parse(letter?.value ?? '{}') as DeliveryRequest).event.id).toBe('evt_expanding');
+      expect(requestsIn(requests.records).some((request) => request.event.id === 'evt_expanding')).toBe(
+        false,
+      );
+    } finally {
+      await requests.stop();
+      await deadLetters.stop();
+      expect(await fanout.stop()).toBe(0);
+      await h.producer.disconnect();
+    }
+  }, 180_000);
 });

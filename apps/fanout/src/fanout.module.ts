@@ -26,6 +26,7 @@ export class FanoutModule {
             'subscriptionEvents',
             'organisationSnapshots',
             'deliveryRequests',
+            'deliveryRequestsDeadLetter',
           ],
         }),
       ],

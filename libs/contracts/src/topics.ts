@@ -15,18 +15,47 @@ export interface TopicDefinition {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const KIB = 1_024;
+const MIB = 1_024 * KIB;
+
+/**
+ * The largest record batch (`max.message.bytes`) each topic accepts, set per topic so that the
+ * limits form a ladder: every record Skyhook derives from an event carries the whole event, and
+ * so is larger than the event. Each step up leaves room for what the next record adds, so an
+ * event that fits the inbound topic also fits as a delivery request, a retry, an attempt event
+ * and a dead letter. The api keeps `data` under `EVENT_MAX_DATA_BYTES` (at most 900 KiB), so an
+ * event it accepts, envelope included, always fits the inbound topic.
+ */
+export const RECORD_SIZE_LIMITS = {
+  /** The broker's own default (`message.max.bytes`), which a topic without an override gets. */
+  brokerDefault: 1_048_588,
+  /** An event: its data, plus at most a few KiB of id, type, scope and time. */
+  inboundEvent: MIB,
+  /** The event plus the delivery's ids, times and flags (under 1 KiB). */
+  deliveryRequest: MIB + 64 * KIB,
+  /** A delivery request plus the attempt number and due time. */
+  deliveryRetry: MIB + 128 * KIB,
+  /** A first attempt event carries its request, plus headers, a 4 KiB response excerpt and a URL. */
+  deliveryEvent: MIB + 256 * KIB,
+  /** Any record of any topic above, plus the dead-letter headers (reason at most 2,000 characters). */
+  deadLetter: 2 * MIB,
+} as const;
 
 export const KAFKA_TOPICS = {
   inboundEvents: {
     name: 'skyhook.events.in.v1',
     defaultPartitions: 12,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    config: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(7 * DAY_MS),
+      'max.message.bytes': String(RECORD_SIZE_LIMITS.inboundEvent),
+    },
     description: 'Domain events published by internal services or POST /v1/events, keyed by organisation.',
   },
   inboundEventsDeadLetter: {
     name: 'skyhook.events.in.dead-letter.v1',
     defaultPartitions: 3,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    config: deadLetterConfig(),
     description: 'Inbound records that failed validation, with the reason, for inspection and re-drive.',
   },
   subscriptionEvents: {
@@ -47,19 +76,34 @@ export const KAFKA_TOPICS = {
   deliveryRequests: {
     name: 'skyhook.deliveries.requests.v1',
     defaultPartitions: 24,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    config: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(7 * DAY_MS),
+      'max.message.bytes': String(RECORD_SIZE_LIMITS.deliveryRequest),
+    },
     description: 'One record per (event, subscription) match, keyed by endpoint so an endpoint is ordered.',
+  },
+  deliveryRequestsDeadLetter: {
+    name: 'skyhook.deliveries.requests.dead-letter.v1',
+    defaultPartitions: 3,
+    config: deadLetterConfig(),
+    description:
+      'Delivery requests and retries that can never be delivered as they are (an endpoint that cannot be compiled, a record over its topic size limit), with the reason, for inspection and re-drive.',
   },
   deliveryEvents: {
     name: 'skyhook.deliveries.events.v1',
     defaultPartitions: 12,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    config: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(30 * DAY_MS),
+      'max.message.bytes': String(RECORD_SIZE_LIMITS.deliveryEvent),
+    },
     description: 'Attempt and outcome events of every delivery, projected into PostgreSQL by history.',
   },
   deliveryEventsDeadLetter: {
     name: 'skyhook.deliveries.events.dead-letter.v1',
     defaultPartitions: 3,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    config: deadLetterConfig(),
     description:
       'Delivery events the history projector could not read (a producer bug), with the reason, kept for inspection and re-drive.',
   },
@@ -87,8 +131,21 @@ function retryTier(tier: string, holds: string) {
     name: `skyhook.deliveries.retry-${tier}.v1`,
     defaultPartitions: 6,
     // Longer than any record's stay in a tier plus an outage of the dispatcher.
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    config: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(7 * DAY_MS),
+      'max.message.bytes': String(RECORD_SIZE_LIMITS.deliveryRetry),
+    },
     description: `Scheduled delivery retries due in ${holds}, keyed by endpoint.`,
+  } as const;
+}
+
+/** Kept a month, and large enough for any record of the topics it takes letters from. */
+function deadLetterConfig() {
+  return {
+    'cleanup.policy': 'delete',
+    'retention.ms': String(30 * DAY_MS),
+    'max.message.bytes': String(RECORD_SIZE_LIMITS.deadLetter),
   } as const;
 }
 
@@ -96,3 +153,21 @@ export type TopicKey = keyof typeof KAFKA_TOPICS;
 export type TopicName = (typeof KAFKA_TOPICS)[TopicKey]['name'];
 
 export const ALL_TOPIC_KEYS = Object.keys(KAFKA_TOPICS) as TopicKey[];
+
+/**
+ * Where a record meant for, or read from, a topic goes when no retry can ever write or handle
+ * it (too large for the topic, an undeliverable request, a broken contract); undefined for
+ * topics whose records are small and built from validated input only.
+ */
+export function deadLetterTopicOf(key: TopicKey): TopicKey | undefined {
+  if (key === 'inboundEvents') return 'inboundEventsDeadLetter';
+  if (key === 'deliveryRequests' || key.startsWith('deliveryRetries')) return 'deliveryRequestsDeadLetter';
+  if (key === 'deliveryEvents') return 'deliveryEventsDeadLetter';
+  return undefined;
+}
+
+/** The largest record batch the topic accepts, as provisioned (the broker default where not set). */
+export function maxMessageBytesOf(key: TopicKey): number {
+  const configured = (KAFKA_TOPICS[key].config as Readonly<Record<string, string>>)['max.message.bytes'];
+  return configured === undefined ? RECORD_SIZE_LIMITS.brokerDefault : Number(configured);
+}

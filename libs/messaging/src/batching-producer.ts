@@ -1,16 +1,51 @@
 import { type Kafka, type Message, type TopicMessages } from 'kafkajs';
-import { type MessageContract, type TopicKey } from '@skyhook/contracts';
-import { encodeForKafka, type ProducerObservers } from './contract-producer';
+import {
+  deadLetterTopicOf,
+  maxMessageBytesOf,
+  type MessageContract,
+  type TopicKey,
+} from '@skyhook/contracts';
+import { headersOf } from './contract-consumer';
+import { type ContractProducer, encodeForKafka, type ProducerObservers } from './contract-producer';
+import { type RecordOrigin, sendToDeadLetter } from './dead-letter';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
+import {
+  expectedPartitionOf,
+  isRecordTooLarge,
+  MAX_PRODUCE_REQUEST_BYTES,
+  type ProduceBounds,
+  recordBytesOf,
+  splitForProduce,
+} from './produce-request-bounds';
 import { ReplaceableProducer } from './replaceable-producer';
 
 interface QueuedRecord {
   readonly topicKey: TopicKey;
   readonly topic: string;
   readonly message: Message;
+  readonly bytes: number;
+  /** The topic and the partition the record is expected on: what one record batch holds. */
+  readonly batch: string;
+  readonly origin: RecordOrigin | undefined;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** How records that no send can ever store are kept instead of failing their callers for ever. */
+export interface DeadLettering {
+  /** Writes each to the dead-letter topic of the topic it was meant for (`deadLetterTopicOf`). */
+  readonly producer: ContractProducer;
+  /** Told of each record set aside, by the topic it was meant for. */
+  readonly onDeadLettered?: (topicKey: TopicKey) => void;
+}
+
+/** A record too large for its topic, where there is nowhere to set it aside. */
+export class RecordTooLargeError extends Error {
+  constructor(topicKey: TopicKey, reason: string) {
+    super(`a record for ${topicKey} can never be written: ${reason}`);
+    this.name = 'RecordTooLargeError';
+  }
 }
 
 /** Records per produce request at most (kafkajs builds each request in memory). */
@@ -23,10 +58,21 @@ const MAX_RECORDS_PER_REQUEST = 2_000;
  * together in the next one ("group commit"): at low load each send goes out at once, at high
  * load requests carry hundreds of records. Each caller's promise resolves when its records are
  * acknowledged, so "durably handed on" still holds record by record.
+ *
+ * What waits is cut into requests in which no partition's batch exceeds its topic's size limit:
+ * a broker refuses an oversized batch whole, and every caller in it would fail, retry and fail
+ * again (each first attempt event carries its event's data, so a few large ones fill a batch). A
+ * record too large on its own goes to its topic's dead-letter topic (`deadLetters`), and its
+ * caller's send resolves: it is durably kept, and no retry could do better.
  */
 export class BatchingProducer {
   private readonly producer: ReplaceableProducer;
   private readonly metrics: MessagingMetrics | undefined;
+  private readonly bounds: ProduceBounds = {
+    maxBatchBytes: 0,
+    maxRequestBytes: MAX_PRODUCE_REQUEST_BYTES,
+    maxRecords: MAX_RECORDS_PER_REQUEST,
+  };
   private queue: QueuedRecord[] = [];
   private flushing = false;
 
@@ -34,6 +80,7 @@ export class BatchingProducer {
     kafka: Kafka,
     private readonly settings: KafkaSettings,
     observers: ProducerObservers = {},
+    private readonly deadLetters?: DeadLettering,
   ) {
     this.metrics = observers.metrics;
     this.producer = new ReplaceableProducer(kafka, observers.name ?? 'batching', observers);
@@ -48,21 +95,33 @@ export class BatchingProducer {
   }
 
   /**
-   * Resolves when every value is acknowledged. `trusted` skips schema validation for values
-   * built in process from validated input (consumers validate on receipt anyway).
+   * Resolves when every value is acknowledged, or set aside in its dead-letter topic because it
+   * is too large for its topic. `trusted` skips schema validation for values built in process
+   * from validated input (consumers validate on receipt anyway); `origin` is the consumed record
+   * the values were made from, which a dead letter points back to.
    */
   send<TValue>(
     contract: MessageContract<TValue>,
     topicKey: TopicKey,
     values: readonly TValue[],
-    options: { trusted?: boolean } = {},
+    options: { trusted?: boolean; origin?: RecordOrigin } = {},
   ): Promise<void> {
     if (values.length === 0) return Promise.resolve();
     const topic = topicNameOf(this.settings, topicKey);
+    const partitions = this.settings.partitions[topicKey];
     const sent = encodeForKafka(contract, values, options.trusted === true).map(
       (message) =>
         new Promise<void>((resolve, reject) => {
-          this.queue.push({ topicKey, topic, message, resolve, reject });
+          this.queue.push({
+            topicKey,
+            topic,
+            message,
+            bytes: recordBytesOf(message),
+            batch: `${topicKey}:${expectedPartitionOf(message, partitions)}`,
+            origin: options.origin,
+            resolve,
+            reject,
+          });
         }),
     );
     if (!this.flushing) void this.flush();
@@ -73,30 +132,93 @@ export class BatchingProducer {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_RECORDS_PER_REQUEST);
-        const byTopic = new Map<string, Message[]>();
-        for (const record of batch) {
-          const messages = byTopic.get(record.topic);
-          if (messages === undefined) byTopic.set(record.topic, [record.message]);
-          else messages.push(record.message);
+        const taken = this.queue;
+        this.queue = [];
+        const { requests, oversized } = splitForProduce(
+          taken,
+          (record) => record.bytes,
+          (record) => record.batch,
+          this.bounds,
+          (record) => maxMessageBytesOf(record.topicKey),
+        );
+        for (const request of requests) await this.sendRequest(request);
+        for (const record of oversized) {
+          await this.setAside(
+            record,
+            `the record is ${record.bytes} bytes; its topic takes record batches of at most ${maxMessageBytesOf(record.topicKey)} bytes`,
+          );
         }
-        const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-        try {
-          await this.producer.sendBatch({ topicMessages });
-        } catch (error) {
-          for (const record of batch) record.reject(error);
-          continue;
-        }
-        const producedByTopic = new Map<TopicKey, number>();
-        for (const record of batch) {
-          producedByTopic.set(record.topicKey, (producedByTopic.get(record.topicKey) ?? 0) + 1);
-          record.resolve();
-        }
-        for (const [topicKey, count] of producedByTopic)
-          this.metrics?.recordsProduced.inc({ topic: topicKey }, count);
       }
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * One produce request. Refused as too large all the same (the topic was provisioned with a
+   * smaller limit than the contracts say, or has more partitions than configured), it is sent in
+   * halves, down to the records that are too large alone.
+   */
+  private async sendRequest(records: readonly QueuedRecord[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      const messages = byTopic.get(record.topic);
+      if (messages === undefined) byTopic.set(record.topic, [record.message]);
+      else messages.push(record.message);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      await this.producer.sendBatch({ topicMessages });
+    } catch (error) {
+      if (!isRecordTooLarge(error)) {
+        for (const record of records) record.reject(error);
+        return;
+      }
+      const [only] = records;
+      if (records.length === 1 && only !== undefined) {
+        await this.setAside(
+          only,
+          `the broker refused the record as too large for its topic (${only.bytes} bytes)`,
+        );
+        return;
+      }
+      const middle = Math.ceil(records.length / 2);
+      await this.sendRequest(records.slice(0, middle));
+      await this.sendRequest(records.slice(middle));
+      return;
+    }
+    const producedByTopic = new Map<TopicKey, number>();
+    for (const record of records) {
+      producedByTopic.set(record.topicKey, (producedByTopic.get(record.topicKey) ?? 0) + 1);
+      record.resolve();
+    }
+    for (const [topicKey, count] of producedByTopic)
+      this.metrics?.recordsProduced.inc({ topic: topicKey }, count);
+  }
+
+  private async setAside(record: QueuedRecord, reason: string): Promise<void> {
+    const deadLetterTopic = deadLetterTopicOf(record.topicKey);
+    if (this.deadLetters === undefined || deadLetterTopic === undefined) {
+      record.reject(new RecordTooLargeError(record.topicKey, reason));
+      return;
+    }
+    try {
+      await sendToDeadLetter(this.deadLetters.producer, deadLetterTopic, {
+        topicKey: record.origin?.topicKey ?? record.topicKey,
+        partition: record.origin?.partition ?? -1,
+        offset: record.origin?.offset ?? '-1',
+        key: record.message.key ?? null,
+        value: record.message.value ?? null,
+        headers: headersOf(record.message.headers),
+        code: 'RECORD_TOO_LARGE',
+        reason,
+        targetTopicKey: record.topicKey,
+      });
+    } catch (error) {
+      record.reject(error);
+      return;
+    }
+    this.deadLetters.onDeadLettered?.(record.topicKey);
+    record.resolve();
   }
 }

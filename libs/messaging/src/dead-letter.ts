@@ -1,6 +1,7 @@
 import { type TopicKey } from '@skyhook/contracts';
 import { type ContractProducer } from './contract-producer';
 import { type RejectedRecord } from './contract-consumer';
+import { isRecordTooLarge } from './produce-request-bounds';
 
 export const DEAD_LETTER_HEADERS = {
   reason: 'skyhook-dead-letter-reason',
@@ -8,7 +9,18 @@ export const DEAD_LETTER_HEADERS = {
   sourceTopic: 'skyhook-dead-letter-source-topic',
   sourcePartition: 'skyhook-dead-letter-source-partition',
   sourceOffset: 'skyhook-dead-letter-source-offset',
+  /** Set when the record was never written where it was meant to go (e.g. too large for that topic). */
+  targetTopic: 'skyhook-dead-letter-target-topic',
+  /** Set when the record itself was too large even for the dead-letter topic and is left out. */
+  omittedValueBytes: 'skyhook-dead-letter-omitted-value-bytes',
 } as const;
+
+/** The consumed record a produced record was made from: where a dead letter of it points back to. */
+export interface RecordOrigin {
+  readonly topicKey: TopicKey;
+  readonly partition: number;
+  readonly offset: string;
+}
 
 export interface DeadLetter {
   readonly topicKey: TopicKey;
@@ -19,31 +31,40 @@ export interface DeadLetter {
   readonly headers: Readonly<Record<string, string>>;
   readonly code: string;
   readonly reason: string;
+  /** The topic the record was meant for, when it is a record that could not be written there. */
+  readonly targetTopicKey?: TopicKey;
 }
 
 /**
  * Keeps a rejected record's original bytes and headers and adds why and where it came from,
  * so it can be inspected and re-driven; nothing a client sent is lost.
  */
-export function sendToDeadLetter(
+export async function sendToDeadLetter(
   producer: ContractProducer,
   deadLetterTopic: TopicKey,
   letter: DeadLetter,
 ): Promise<void> {
-  return producer.sendRaw(deadLetterTopic, [
-    {
-      key: letter.key,
-      value: letter.value,
-      headers: {
-        ...letter.headers,
-        [DEAD_LETTER_HEADERS.reason]: letter.reason.slice(0, 2_000),
-        [DEAD_LETTER_HEADERS.code]: letter.code,
-        [DEAD_LETTER_HEADERS.sourceTopic]: letter.topicKey,
-        [DEAD_LETTER_HEADERS.sourcePartition]: String(letter.partition),
-        [DEAD_LETTER_HEADERS.sourceOffset]: letter.offset,
-      },
-    },
-  ]);
+  const headers: Record<string, string> = {
+    ...letter.headers,
+    [DEAD_LETTER_HEADERS.reason]: letter.reason.slice(0, 2_000),
+    [DEAD_LETTER_HEADERS.code]: letter.code,
+    [DEAD_LETTER_HEADERS.sourceTopic]: letter.topicKey,
+    [DEAD_LETTER_HEADERS.sourcePartition]: String(letter.partition),
+    [DEAD_LETTER_HEADERS.sourceOffset]: letter.offset,
+  };
+  if (letter.targetTopicKey !== undefined) headers[DEAD_LETTER_HEADERS.targetTopic] = letter.targetTopicKey;
+  try {
+    await producer.sendRaw(deadLetterTopic, [{ key: letter.key, value: letter.value, headers }]);
+  } catch (error) {
+    // Dead-letter topics take twice what any topic takes, so only a record that was never on a
+    // Skyhook topic gets here. Refused, it would be retried for ever: the letter goes without its
+    // value, which the source record it was made from still holds.
+    if (!isRecordTooLarge(error) || letter.value === null) throw error;
+    headers[DEAD_LETTER_HEADERS.omittedValueBytes] = String(
+      typeof letter.value === 'string' ? Buffer.byteLength(letter.value) : letter.value.length,
+    );
+    await producer.sendRaw(deadLetterTopic, [{ key: letter.key, value: null, headers }]);
+  }
 }
 
 /** The consumer's `handleRejected` for records that break their contract. */

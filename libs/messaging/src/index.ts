@@ -19,3 +19,4 @@ export * from './concurrent-consumer';
 export * from './batching-producer';
 export * from './abort-listeners';
 export * from './record-intake';
+export * from './produce-request-bounds';

@@ -31,6 +31,11 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
+/** The partition of a keyed record among `partitions`, as `keyHashPartitioner` chooses it. */
+export function partitionOfKey(key: Buffer | string, partitions: number): number {
+  return (murmur2(typeof key === 'string' ? Buffer.from(key) : key) & 0x7fffffff) % partitions;
+}
+
 /**
  * The partitioner every Skyhook producer uses: for a keyed record, the partition kafkajs's
  * `DefaultPartitioner` (Java-compatible murmur2) would choose, so records of one key land

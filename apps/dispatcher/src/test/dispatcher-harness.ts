@@ -108,9 +108,9 @@ export class DispatcherHarness {
   async subscription(
     url: string,
     policy: Record<string, unknown> = {},
-    options: { organisationId?: string; secret?: string } = {},
+    options: { organisationId?: string; secret?: string; id?: string } = {},
   ): Promise<TestSubscription> {
-    const id = `sub_${randomBytes(6).toString('hex')}`;
+    const id = options.id ?? `sub_${randomBytes(6).toString('hex')}`;
     const organisationId = options.organisationId ?? 'org_test';
     const secret = options.secret ?? generateSigningSecret();
     const secretId = 'sec_1';
@@ -168,11 +168,12 @@ export class DispatcherHarness {
     });
   }
 
-  /** Publishes delivery requests as fan-out would; returns them. */
+  /** Publishes delivery requests as fan-out would (`data` as each event's data); returns them. */
   async publish(
     subscription: TestSubscription,
     count = 1,
     extra: Partial<DeliveryRequest> = {},
+    data?: Record<string, unknown>,
   ): Promise<DeliveryRequest[]> {
     const requests = Array.from({ length: count }, () => {
       this.published += 1;
@@ -186,7 +187,7 @@ export class DispatcherHarness {
           type: 'booking.created',
           scope: {},
           occurredAt: new Date().toISOString(),
-          data: { bookingId: `bk_${this.published}`, status: 'confirmed', seats: 2 },
+          data: data ?? { bookingId: `bk_${this.published}`, status: 'confirmed', seats: 2 },
         },
         publishedAt: new Date().toISOString(),
         held: false,
