@@ -35,6 +35,7 @@ import {
   describeChaosReport,
   runChaosScenario,
   startChaosStack,
+  summariseServiceErrors,
   waitForConvergence,
 } from '@skyhook/testing';
 import {
@@ -108,7 +109,11 @@ async function runTarget(stack: ChaosStack, target: ChaosTarget): Promise<RunOut
     if (handRestart) report = await restartByHand(stack, report);
     say(describeChaosReport(report));
     const failures = auditFailures(report);
-    if (failures.length > 0) say(`run ${run}/${RUNS} ${target}: ${failures.join('; ')}`);
+    if (failures.length > 0) {
+      say(`run ${run}/${RUNS} ${target}: ${failures.join('; ')}`);
+      for (const name of SERVICE_NAMES)
+        say(`  ${name}: ${summariseServiceErrors(stack.serviceOutput(name))}`);
+    }
     outcomes.push({ report, handRestart });
     // Let the consumer groups settle before the next kill.
     await sleep(2_000);
@@ -132,7 +137,14 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
   const recoveries = outcomes.flatMap((outcome) => outcome.report.faults.map((fault) => fault.recoveryMs));
   const measured = recoveries.filter((value): value is number => value !== undefined);
   const duplicates = outcomes.map((outcome) => outcome.report.audit.duplicates);
-  const worstDuplicateSeconds = Math.max(0, ...duplicates) / (RATE * SUBSCRIPTIONS);
+  // In seconds of the traffic the run carried (the stream falls behind its rate while the api is down).
+  const duplicateSeconds = outcomes.map(({ report }) => {
+    const deliveriesPerSecond = (report.audit.expected * 1_000) / report.stream.elapsedMs;
+    return deliveriesPerSecond > 0 ? report.audit.duplicates / deliveriesPerSecond : 0;
+  });
+  const backAfter = outcomes.flatMap(({ report }) =>
+    report.faults.map((fault) => fault.brokerStart?.usableMs ?? fault.liveAfterMs ?? 0),
+  );
   const otherBody = sum((outcome) => outcome.report.audit.duplicatesWithAnotherBody.length);
   const notInHistory = sum(
     (outcome) => outcome.report.audit.history.missing + outcome.report.audit.history.requestsNotInHistory,
@@ -144,9 +156,10 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
     ms(sum((outcome) => outcome.report.audit.expected)),
     ms(sum((outcome) => outcome.report.audit.received)),
     ms(sum((outcome) => outcome.report.audit.lost)),
-    `${ms(sum((outcome) => outcome.report.audit.duplicates))} (max ${ms(Math.max(0, ...duplicates))} = ${worstDuplicateSeconds.toFixed(1)} s)`,
+    `${ms(sum((outcome) => outcome.report.audit.duplicates))} (max ${ms(Math.max(0, ...duplicates))} = ${Math.max(0, ...duplicateSeconds).toFixed(1)} s)`,
     String(otherBody),
     ms(notInHistory),
+    `${ms(median(backAfter))} / ${ms(Math.max(0, ...backAfter))}`,
     `${ms(median(measured))} / ${ms(measured.length === 0 ? undefined : Math.max(...measured))}${neverFlowed > 0 ? ` (${neverFlowed} never)` : ''}`,
     String(outcomes.filter((outcome) => outcome.handRestart).length),
   ].join(' | ');
@@ -219,8 +232,12 @@ async function main(): Promise<void> {
     `${RATE} events/s × ${SUBSCRIPTIONS} subscriptions, ${RUNS} run(s) per target, one SIGKILL per run; ` +
       `broker down ${BROKER_DOWNTIME_MS} ms before its restart; load average ${startedLoad.map((v) => v.toFixed(2)).join(' ')} at start, ${endedLoad.map((v) => v.toFixed(2)).join(' ')} at end`,
     '',
-    '| killed | runs | expected | received | lost | duplicates | same id, other body | requests not in history | held work flowing after restart, ms (median / max) | hand restarts |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '"back after restart": the service answering its liveness probe, the broker usable (every partition led,',
+    'group coordinator answering). "held work flowing": the first webhook of an event acknowledged after the',
+    'kill reaching the receiver (history: the first history write after the kill), from the restart (broker: usable).',
+    '',
+    '| killed | runs | expected | received | lost | duplicates (worst run in s of traffic) | same id, other body | requests not in history | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | hand restarts |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row} |`),
   ];
   if (brokerRows.length > 0) {

@@ -1,9 +1,13 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICE_NAMES } from '@skyhook/local-infrastructure';
 import { pollUntil } from '../poll-until';
 import { testPostgresAdminUrl } from '../test-infrastructure-env';
 import { auditFailures, type ChaosScenarioReport, runChaosScenario } from './chaos-scenario';
 import { type ChaosStack, startChaosStack } from './chaos-stack';
 import { ArrivalLog, expectedDeliveryIds, listedDeliveryIds } from './delivery-audit';
-import { describeChaosReport } from './chaos-report';
+import { describeChaosReport, summariseServiceErrors } from './chaos-report';
 
 /**
  * The promise the product rests on, tried the hard way: the four services run as real processes
@@ -36,16 +40,17 @@ describe('the Kafka broker SIGKILLed under load and restarted on its data', () =
         kills: 2,
         ratePerSecond: 60,
         brokerDowntimeMs: 3_000,
-        convergenceTimeoutMs: 60_000,
+        recoveryTimeoutMs: 40_000,
+        convergenceTimeoutMs: 45_000,
         log,
       });
       log(describeChaosReport(report));
     } catch (error) {
-      log(`services' output:\n${serviceOutputTails(chaos)}`);
+      await keepServiceOutput(chaos, log);
       throw error;
     }
     const failures = auditFailures(report);
-    if (failures.length > 0) log(`services' output:\n${serviceOutputTails(chaos)}`);
+    if (failures.length > 0) await keepServiceOutput(chaos, log);
     expect(failures).toEqual([]);
     // Generous: a broker that comes back is followed by flowing work within a minute, not never.
     for (const fault of report.faults) expect(fault.recoveryMs).toBeLessThan(60_000);
@@ -65,8 +70,13 @@ describe('the Kafka broker SIGKILLed under load and restarted on its data', () =
   }, 240_000);
 });
 
-function serviceOutputTails(stack: ChaosStack): string {
-  return (['api', 'fanout', 'dispatcher', 'history'] as const)
-    .map((name) => `--- ${name}\n${stack.serviceOutput(name).slice(-3_000)}`)
-    .join('\n');
+/** A failed run's evidence: what each service logged, by kind here and in full in a file. */
+async function keepServiceOutput(stack: ChaosStack, log: (line: string) => void): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), 'skyhook-broker-kill-output-'));
+  for (const name of SERVICE_NAMES) {
+    const output = stack.serviceOutput(name);
+    await writeFile(join(directory, `${name}.log`), output);
+    log(`${name}: ${summariseServiceErrors(output)}`);
+  }
+  log(`services' output kept in ${directory}`);
 }

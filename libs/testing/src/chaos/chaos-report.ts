@@ -6,7 +6,7 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
   const faults = report.faults.map((fault, i) => {
     const broker =
       fault.brokerStart === undefined
-        ? ''
+        ? `live ${fault.liveAfterMs} ms after its restart, `
         : `broker usable ${fault.brokerStart.usableMs} ms after start (listening ${fault.brokerStart.listeningMs} ms), `;
     const recovery = fault.recoveryMs === undefined ? 'never' : `${fault.recoveryMs} ms`;
     return `  kill ${i + 1}: ${broker}held work flowing ${recovery} after the restart`;
@@ -21,4 +21,22 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
       `requests not in history ${audit.history.requestsNotInHistory}`,
     `  converged ${report.convergedAfterMs === undefined ? 'never' : `${report.convergedAfterMs} ms`} after the stream ended`,
   ].join('\n');
+}
+
+/**
+ * The errors a service logged, by kind (kafkajs error classes and Kafka error codes such as
+ * OUT_OF_ORDER_SEQUENCE_NUMBER), most frequent first: enough to tell a stuck producer from an
+ * outage that ended.
+ */
+export function summariseServiceErrors(output: string, top = 8): string {
+  const counts = new Map<string, number>();
+  for (const line of output.split('\n')) {
+    if (!/"level":"(warn|error|fatal)"/.test(line)) continue;
+    const kinds = new Set(line.match(/\b(KafkaJS[A-Za-z]+|[A-Z][A-Z]+(?:_[A-Z]+){2,})\b/g) ?? ['other']);
+    for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return sorted.length === 0
+    ? 'no warnings or errors'
+    : sorted.map(([kind, n]) => `${kind} ×${n}`).join(', ');
 }

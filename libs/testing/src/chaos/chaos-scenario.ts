@@ -20,6 +20,8 @@ export interface FaultRecord {
   /** The broker: when it was usable again; a service: when its new process was spawned. */
   readonly restartedAt: number;
   readonly brokerStart?: BrokerStartTimings;
+  /** From `restartedAt` until the new process answered its liveness probe (services only). */
+  readonly liveAfterMs?: number;
   /**
    * From `restartedAt` until held work flowed again: the first webhook of an event acknowledged
    * after the kill reached the receiver (the history: the first history write after the kill).
@@ -37,6 +39,8 @@ export interface ChaosScenarioOptions {
   readonly steadyMs?: number;
   /** The broker stays down this long before it is started again; services restart at once. */
   readonly brokerDowntimeMs?: number;
+  /** How long to wait, after each restart, for held work to flow (default 60 s). */
+  readonly recoveryTimeoutMs?: number;
   /** How long deliveries and history may take to converge after the stream stops. */
   readonly convergenceTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -52,8 +56,6 @@ export interface ChaosScenarioReport {
   readonly convergedAfterMs: number | undefined;
   readonly audit: DeliveryAudit;
 }
-
-const RECOVERY_WAIT_MS = 90_000;
 
 /**
  * Publishes a steady stream of events through the stack, kills the target mid-stream and starts
@@ -83,7 +85,7 @@ export async function runChaosScenario(
       log(
         `${options.target} kill ${kill}/${options.kills}: ` +
           (fault.brokerStart === undefined
-            ? ''
+            ? `live ${fault.liveAfterMs} ms after the restart; `
             : `broker listening after ${fault.brokerStart.listeningMs} ms, usable after ${fault.brokerStart.usableMs} ms; `) +
           `held work flowing ${fault.recoveryMs === undefined ? 'never' : `${fault.recoveryMs} ms`} after the restart`,
       );
@@ -112,9 +114,11 @@ async function killAndRestart(
   options: ChaosScenarioOptions,
 ): Promise<FaultRecord> {
   const { target } = options;
+  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 60_000;
   const killedAt = Date.now();
   let restartedAt: number;
   let brokerStart: BrokerStartTimings | undefined;
+  let liveAfterMs: number | undefined;
   if (target === 'broker') {
     await stack.broker.kill();
     await sleep(options.brokerDowntimeMs ?? 5_000);
@@ -124,22 +128,24 @@ async function killAndRestart(
     await stack.killService(target);
     restartedAt = Date.now();
     await stack.startService(target);
+    liveAfterMs = Date.now() - restartedAt;
   }
   const flowedAt =
     target === 'history'
-      ? await firstHistoryWriteAfter(stack, killedAt, RECOVERY_WAIT_MS)
+      ? await firstHistoryWriteAfter(stack, killedAt, recoveryTimeoutMs)
       : await firstArrivalOfWorkAfter(
           arrivals,
           (eventId) => stream.acknowledgementOf(eventId),
           killedAt,
           restartedAt,
-          RECOVERY_WAIT_MS,
+          recoveryTimeoutMs,
         );
   return {
     target,
     killedAt,
     restartedAt,
     brokerStart,
+    liveAfterMs,
     recoveryMs: flowedAt === undefined ? undefined : Math.max(0, flowedAt - restartedAt),
   };
 }
