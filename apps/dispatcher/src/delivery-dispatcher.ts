@@ -18,7 +18,7 @@ import {
   parseRetryAfterMs,
   planNextAttempt,
 } from '@skyhook/delivery-policy';
-import { type BatchingProducer, sleepUnlessAborted } from '@skyhook/messaging';
+import { type BatchingProducer, KafkaSendFailedError, sleepUnlessAborted } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
 import { type ConcurrencyGate } from './concurrency-gate';
@@ -29,6 +29,9 @@ import { type Endpoint, EndpointDirectory } from './endpoint-directory';
 import { type HttpAttemptReport, type WebhookHttpClient } from './webhook-http-client';
 
 export const DELIVERY_PRODUCER = Symbol('DELIVERY_PRODUCER');
+
+/** An attempt's records are sent again at least this often while Kafka is away. */
+const HAND_ON_RETRY_MAX_MS = 1_000;
 export const WEBHOOK_HTTP_CLIENT = Symbol('WEBHOOK_HTTP_CLIENT');
 export const ENDPOINT_BREAKERS = Symbol('ENDPOINT_BREAKERS');
 export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
@@ -118,29 +121,39 @@ export class DeliveryDispatcher {
     const tripped = !request.test && this.countForBreaker(request.subscriptionId, outcome, policy);
     const nextAttemptAt = next.kind === 'retry' ? new Date(Date.now() + next.delayMs) : undefined;
 
+    const event = attemptEvent(
+      request,
+      attemptNumber,
+      attemptAt,
+      endpoint.url,
+      webhook,
+      report,
+      next,
+      nextAttemptAt,
+    );
     const handedOn: Promise<void>[] = [
-      this.producer.send(
-        deliveryEventContract,
-        'deliveryEvents',
-        [attemptEvent(request, attemptNumber, attemptAt, endpoint.url, webhook, report, next, nextAttemptAt)],
-        { trusted: true },
+      this.untilHandedOn(
+        () => this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true }),
+        stopping,
       ),
     ];
     if (next.kind === 'retry' && next.delayMs > 0 && nextAttemptAt !== undefined) {
       const tier = retryTierFor(next.delayMs);
+      const retry = { request, attemptNumber: next.attemptNumber, dueAt: nextAttemptAt.toISOString() };
       handedOn.push(
-        this.producer.send(
-          deliveryRetryContracts[tier.topicKey],
-          tier.topicKey,
-          [{ request, attemptNumber: next.attemptNumber, dueAt: nextAttemptAt.toISOString() }],
-          { trusted: true },
+        this.untilHandedOn(
+          () =>
+            this.producer.send(deliveryRetryContracts[tier.topicKey], tier.topicKey, [retry], {
+              trusted: true,
+            }),
+          stopping,
         ),
       );
       this.metrics.retriesScheduled.inc({ tier: tier.topicKey });
     } else if (next.kind === 'retry') {
       this.metrics.retriesScheduled.inc({ tier: 'immediate' });
     }
-    if (tripped) handedOn.push(this.disableEndpoint(request, policy));
+    if (tripped) handedOn.push(this.untilHandedOn(() => this.disableEndpoint(request, policy), stopping));
     await Promise.all(handedOn);
 
     const result =
@@ -151,6 +164,33 @@ export class DeliveryDispatcher {
       this.metrics.publishToDeliverySeconds.observe((Date.now() - Date.parse(request.publishedAt)) / 1_000);
     }
     return next;
+  }
+
+  /**
+   * Sends what an attempt hands on until Kafka acknowledges it. The webhook has gone out: failing
+   * the record here would have the consumer retry it, and send the webhook again, for as long as
+   * the brokers are away (a broker restart re-sent every in-flight webhook every few seconds).
+   * Each send is retried on its own, so one that was acknowledged is not sent twice. Only a
+   * stopping dispatcher gives up, leaving the record uncommitted: it is re-delivered after the
+   * restart (one repeat of the webhook, with the same delivery id and body).
+   */
+  private async untilHandedOn(send: () => Promise<void>, stopping: AbortSignal): Promise<void> {
+    for (let failures = 0; ; failures += 1) {
+      try {
+        await send();
+        return;
+      } catch (error) {
+        if (!(error instanceof KafkaSendFailedError) || stopping.aborted) throw error;
+        const waitMs = Math.min(100 * 2 ** failures, HAND_ON_RETRY_MAX_MS);
+        if (failures % 10 === 0) {
+          this.logger.warn(
+            { err: error, failures: failures + 1, waitMs },
+            'handing an attempt on failed; retrying',
+          );
+        }
+        await sleepUnlessAborted(waitMs, stopping);
+      }
+    }
   }
 
   /** Counts the attempt for the endpoint's breaker; true when it trips. */

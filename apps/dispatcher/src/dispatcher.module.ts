@@ -9,8 +9,15 @@ import {
   MESSAGING_METRICS,
   type MessagingMetrics,
   MessagingModule,
+  PRODUCER_HEALTH,
+  type ProducerHealthBoard,
 } from '@skyhook/messaging';
-import { METRICS_REGISTRY, ObservabilityModule } from '@skyhook/observability';
+import {
+  METRICS_REGISTRY,
+  ObservabilityModule,
+  SERVICE_LOGGER,
+  type ServiceLogger,
+} from '@skyhook/observability';
 import { type ServiceContext } from '@skyhook/service-runtime';
 import { ALL_RETRY_TIER_TOPIC_KEYS } from './retry-tier-topics';
 import { ConcurrencyGate } from './concurrency-gate';
@@ -66,9 +73,14 @@ export class DispatcherModule {
         },
         {
           provide: DELIVERY_PRODUCER,
-          useFactory: (kafka: Kafka, settings: KafkaSettings, metrics: MessagingMetrics) =>
-            new BatchingProducer(kafka, settings, metrics),
-          inject: [KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS],
+          useFactory: (
+            kafka: Kafka,
+            settings: KafkaSettings,
+            metrics: MessagingMetrics,
+            health: ProducerHealthBoard,
+            logger: ServiceLogger,
+          ) => new BatchingProducer(kafka, settings, { name: 'attempt-events', metrics, health, logger }),
+          inject: [KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS, PRODUCER_HEALTH, SERVICE_LOGGER],
         },
         {
           provide: DISPATCHER_METRICS,

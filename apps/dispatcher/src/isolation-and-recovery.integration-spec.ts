@@ -133,9 +133,11 @@ describe('dispatcher isolation, SSRF at connect time and crash recovery', () => 
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const firstAfterRestart = receiver.received[receivedBeforeRestart];
-      process.stdout.write(
-        `recovery: first delivery ${String((firstAfterRestart?.receivedAt ?? Number.NaN) - killedAt)} ms after the kill\n`,
-      );
+      const recoveryMs = (firstAfterRestart?.receivedAt ?? Number.NaN) - killedAt;
+      process.stdout.write(`recovery: first delivery ${String(recoveryMs)} ms after the kill\n`);
+      // Generous: the figure belongs to bench:chaos. A session timeout or backoff gone wrong
+      // (kafkajs' 10 s backoff, a group waiting out a 45 s session) shows here.
+      expect(recoveryMs).toBeLessThan(30_000);
       // Only the published delivery ids, each at least once; retries of /retried arrived with the same id.
       expect(new Set(receiver.received.map((hook) => hook.headers['webhook-id']))).toEqual(expected);
       expect(retriedOk().size).toBe(50);

@@ -8,7 +8,10 @@ import {
   type KafkaSettings,
   MESSAGING_METRICS,
   type MessagingMetrics,
+  PRODUCER_HEALTH,
+  type ProducerHealthBoard,
 } from '@skyhook/messaging';
+import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 
 const PRODUCERS = 3;
 
@@ -16,7 +19,7 @@ const PRODUCERS = 3;
 const PRODUCE_CHUNK = 2_000;
 
 /**
- * An idempotent kafkajs producer keeps one request in flight per broker connection, so one
+ * A Skyhook producer keeps one request in flight (send order kept through retries), so one
  * producer serialises every produce. Requests are spread over a small pool by subscription:
  * a subscription always leaves through the same producer, so its requests stay in order,
  * while one wide event's requests go out over all of them at once. Each producer works through
@@ -31,8 +34,14 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(KAFKA_SETTINGS) settings: KafkaSettings,
     @Inject(MESSAGING_METRICS) metrics: MessagingMetrics,
+    @Inject(PRODUCER_HEALTH) health: ProducerHealthBoard,
+    @Inject(SERVICE_LOGGER) logger: ServiceLogger,
   ) {
-    this.producers = Array.from({ length: PRODUCERS }, () => new ContractProducer(kafka, settings, metrics));
+    this.producers = Array.from(
+      { length: PRODUCERS },
+      (_, lane) =>
+        new ContractProducer(kafka, settings, { name: `delivery-requests-${lane}`, metrics, health, logger }),
+    );
   }
 
   /**

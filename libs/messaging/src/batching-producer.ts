@@ -1,8 +1,9 @@
-import { type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { type Kafka, type Message, type TopicMessages } from 'kafkajs';
 import { type MessageContract, type TopicKey } from '@skyhook/contracts';
-import { createIdempotentProducer, encodeForKafka } from './contract-producer';
+import { encodeForKafka, type ProducerObservers } from './contract-producer';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
+import { ReplaceableProducer } from './replaceable-producer';
 
 interface QueuedRecord {
   readonly topicKey: TopicKey;
@@ -16,24 +17,26 @@ interface QueuedRecord {
 const MAX_RECORDS_PER_REQUEST = 2_000;
 
 /**
- * An idempotent, acks=all producer for many small sends from concurrent callers (the
- * dispatcher's attempt events and retries). kafkajs allows one request in flight per
- * idempotent producer, so sends made while a request is in flight wait and then leave
+ * An acks=all producer for many small sends from concurrent callers (the dispatcher's attempt
+ * events and retries). One request is in flight at a time (send order kept), so sends made
+ * while a request is in flight wait and then leave
  * together in the next one ("group commit"): at low load each send goes out at once, at high
  * load requests carry hundreds of records. Each caller's promise resolves when its records are
  * acknowledged, so "durably handed on" still holds record by record.
  */
 export class BatchingProducer {
-  private readonly producer: Producer;
+  private readonly producer: ReplaceableProducer;
+  private readonly metrics: MessagingMetrics | undefined;
   private queue: QueuedRecord[] = [];
   private flushing = false;
 
   constructor(
     kafka: Kafka,
     private readonly settings: KafkaSettings,
-    private readonly metrics?: MessagingMetrics,
+    observers: ProducerObservers = {},
   ) {
-    this.producer = createIdempotentProducer(kafka);
+    this.metrics = observers.metrics;
+    this.producer = new ReplaceableProducer(kafka, observers.name ?? 'batching', observers);
   }
 
   connect(): Promise<void> {
@@ -79,7 +82,7 @@ export class BatchingProducer {
         }
         const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
         try {
-          await this.producer.sendBatch({ acks: -1, topicMessages });
+          await this.producer.sendBatch({ topicMessages });
         } catch (error) {
           for (const record of batch) record.reject(error);
           continue;

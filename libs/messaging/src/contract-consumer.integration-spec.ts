@@ -168,9 +168,9 @@ describe('ContractConsumer against a real broker', () => {
 
   it('keeps consuming, and commits, after a batched handler failed for longer than the session timeout', async () => {
     await producer.send(inboundEventContract, 'inboundEvents', [1, 2, 3, 4, 5, 6].map(eventNumbered));
-    // kafkajs retries a failed batch after growing sleeps without heartbeats in between, so a
-    // handler failing this long (a database outage) gets the member evicted; the commit after
-    // the first success is then refused, which must not stop the consumer.
+    // A handler failing this long (a database outage) is retried in place with heartbeats in
+    // between: the member must stay in its group (kafkajs' own retry sent none and got it
+    // evicted), and the records must be handled and committed once the handler succeeds.
     const failUntil = Date.now() + settings.sessionTimeoutMs + 2_000;
     const handled = new Set<string>();
     let failures = 0;

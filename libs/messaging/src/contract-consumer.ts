@@ -83,6 +83,10 @@ export interface ContractConsumerOptions {
 
 export type ConsumerState = 'idle' | 'joining' | 'consuming' | 'stopped' | 'crashed';
 
+/** A failed handler is tried again after 100 ms, doubling to at most a second between tries. */
+const HANDLER_RETRY_INITIAL_MS = 100;
+const HANDLER_RETRY_MAX_MS = 1_000;
+
 /**
  * Runs a kafkajs consumer group with manual commits: an offset is committed only after the
  * record's handler resolved, so a crash re-delivers (at least once) and never skips. Records
@@ -193,11 +197,11 @@ export class ContractConsumer {
       for (let start = 0; start < batch.messages.length; start += chunkSize) {
         if (!payload.isRunning() || payload.isStale()) break;
         const chunk = batch.messages.slice(start, start + chunkSize);
-        if (handleRecords === undefined) {
-          for (const message of chunk) await this.consumeOne(route, batch.partition, message);
-        } else {
-          await this.consumeChunk(route, batch.partition, chunk, handleRecords);
-        }
+        await this.untilHandled(payload, () =>
+          handleRecords === undefined
+            ? this.consumeEach(route, batch.partition, chunk)
+            : this.consumeChunk(route, batch.partition, chunk, handleRecords),
+        );
         const last = chunk[chunk.length - 1];
         if (last !== undefined) {
           payload.resolveOffset(last.offset);
@@ -222,6 +226,42 @@ export class ContractConsumer {
           // re-read (a duplicate, never a loss).
           this.logger.warn({ err: error }, 'committing done offsets failed');
         });
+      }
+    }
+  }
+
+  /**
+   * Runs `work` until it succeeds, in place: the batch stays in hand and the member keeps
+   * heartbeating, so a handler failing for as long as its dependency is down (PostgreSQL for the
+   * history writer, the brokers for fan-out's sends) neither gets the member evicted from its
+   * group nor waits out a growing backoff: it is tried again at least once a second and goes on
+   * within a second of the dependency's return. Work done before a failure stays done (the
+   * handlers are idempotent). A stopping consumer, or one whose partitions were taken away
+   * (a heartbeat refused in a rebalance), gives up with the error: the records are re-read.
+   */
+  private async untilHandled(payload: EachBatchPayload, work: () => Promise<void>): Promise<void> {
+    for (let failures = 0; ; failures += 1) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        if (!payload.isRunning() || payload.isStale()) throw error;
+        const waitMs = Math.min(HANDLER_RETRY_INITIAL_MS * 2 ** failures, HANDLER_RETRY_MAX_MS);
+        if (failures % 10 === 0) {
+          this.logger.warn(
+            {
+              err: error,
+              topic: payload.batch.topic,
+              partition: payload.batch.partition,
+              failures: failures + 1,
+              waitMs,
+            },
+            'handling records failed; retrying them',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (!payload.isRunning() || payload.isStale()) throw error;
+        await payload.heartbeat();
       }
     }
   }
@@ -303,9 +343,9 @@ export class ContractConsumer {
     );
   }
 
-  /** One record at a time, inside the record's trace: every log line of its handling carries it. */
-  private consumeOne(route: ConsumerRoute, partition: number, message: KafkaMessage): Promise<void> {
-    return this.consumeChunk(route, partition, [message], async (records) => {
+  /** One record at a time, each inside its trace: every log line of its handling carries it. */
+  private consumeEach(route: ConsumerRoute, partition: number, messages: KafkaMessage[]): Promise<void> {
+    return this.consumeChunk(route, partition, messages, async (records) => {
       for (const record of records) {
         await runWithTraceId(record.traceId, () => this.options.handleRecord(record));
       }

@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
 import {
   encodeMessage,
   encodeTrustedMessage,
@@ -6,25 +6,38 @@ import {
   type MessageContract,
   type TopicKey,
 } from '@skyhook/contracts';
-import { currentTraceId } from '@skyhook/observability';
+import { currentTraceId, type ServiceLogger } from '@skyhook/observability';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
-import { keyHashPartitioner } from './key-hash-partitioner';
 import { type MessagingMetrics } from './messaging-metrics';
+import { type ProducerHealthBoard } from './producer-health';
+import { ReplaceableProducer } from './replaceable-producer';
+
+/** What a producer reports to: all optional, so a test or a tool can produce with none. */
+export interface ProducerObservers {
+  /** Names the producer in readiness, metrics and logs (`contract` unless given). */
+  readonly name?: string;
+  readonly metrics?: MessagingMetrics;
+  readonly health?: ProducerHealthBoard;
+  readonly logger?: ServiceLogger;
+}
 
 /**
- * Produces contract-validated records. Idempotent with acks from all in-sync replicas, so a
- * record the broker acknowledged survives a broker failure and a retried send is never
- * written twice: "durably handed on" in the architecture's sense.
+ * Produces contract-validated records with acks from all in-sync replicas: a record the broker
+ * acknowledged survives a broker failure, "durably handed on" in the architecture's sense. A
+ * send whose outcome is unknown fails to the caller, who sends again: a record may then be
+ * stored twice, never lost (`ReplaceableProducer`).
  */
 export class ContractProducer {
-  private readonly producer: Producer;
+  private readonly producer: ReplaceableProducer;
+  private readonly metrics: MessagingMetrics | undefined;
 
   constructor(
     kafka: Kafka,
     private readonly settings: KafkaSettings,
-    private readonly metrics?: MessagingMetrics,
+    observers: ProducerObservers = {},
   ) {
-    this.producer = createIdempotentProducer(kafka);
+    this.metrics = observers.metrics;
+    this.producer = new ReplaceableProducer(kafka, observers.name ?? 'contract', observers);
   }
 
   connect(): Promise<void> {
@@ -40,41 +53,37 @@ export class ContractProducer {
    * half-written. `trusted` skips that for values built in process from already validated
    * input on a hot path (fan-out's delivery requests); consumers validate on receipt anyway.
    * Each record carries the current trace id, or the one `traceIdOf` gives for its value (a
-   * batch handler's values come from records of different traces).
+   * batch handler's values come from records of different traces). `deadlineMs` bounds the wait
+   * for the acknowledgement (`ReplaceableProducer.sendBatch`).
    */
   async send<TValue>(
     contract: MessageContract<TValue>,
     topicKey: TopicKey,
     values: readonly TValue[],
-    options: { trusted?: boolean; traceIdOf?: (value: TValue) => string | undefined } = {},
+    options: {
+      trusted?: boolean;
+      traceIdOf?: (value: TValue) => string | undefined;
+      deadlineMs?: number;
+    } = {},
   ): Promise<void> {
     if (values.length === 0) return;
     const messages = encodeForKafka(contract, values, options.trusted === true, options.traceIdOf);
     const topic = topicNameOf(this.settings, topicKey);
-    await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+    await this.producer.sendBatch(
+      { compression: CompressionTypes.None, topicMessages: [{ topic, messages }] },
+      options.deadlineMs,
+    );
     this.metrics?.recordsProduced.inc({ topic: topicKey }, messages.length);
   }
 
   /** For records that are not (yet) valid under a contract, such as dead letters carrying the raw bytes. */
   async sendRaw(topicKey: TopicKey, messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.producer.send({ topic: topicNameOf(this.settings, topicKey), acks: -1, messages });
+    await this.producer.sendBatch({
+      topicMessages: [{ topic: topicNameOf(this.settings, topicKey), messages }],
+    });
     this.metrics?.recordsProduced.inc({ topic: topicKey }, messages.length);
   }
-}
-
-/**
- * An idempotent producer: with acks=all (which every send here asks for) a record the broker
- * acknowledged survives a broker failure and a retried send is never written twice.
- */
-export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    // kafkajs keeps idempotent ordering guarantees only with one request in flight.
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: keyHashPartitioner,
-  });
 }
 
 /**

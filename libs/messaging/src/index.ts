@@ -4,6 +4,8 @@ export * from './kafka-reachability';
 export * from './topic-provisioner';
 export * from './messaging-metrics';
 export * from './contract-producer';
+export * from './replaceable-producer';
+export * from './producer-health';
 export * from './contract-consumer';
 export * from './dead-letter';
 export * from './kafka-consumer.server';

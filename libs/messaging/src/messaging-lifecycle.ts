@@ -5,7 +5,8 @@ import { ReadinessRegistry, SERVICE_LOGGER, type ServiceLogger } from '@skyhook/
 import { ContractProducer } from './contract-producer';
 import { type KafkaSettings } from './kafka-config';
 import { provisionTopics } from './topic-provisioner';
-import { KAFKA_CLIENT, KAFKA_SETTINGS } from './messaging.tokens';
+import { KAFKA_CLIENT, KAFKA_SETTINGS, PRODUCER_HEALTH } from './messaging.tokens';
+import { type ProducerHealthBoard } from './producer-health';
 
 export const PROVISIONED_TOPICS = Symbol('PROVISIONED_TOPICS');
 
@@ -26,6 +27,7 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
     private readonly producer: ContractProducer,
     private readonly readiness: ReadinessRegistry,
+    @Inject(PRODUCER_HEALTH) private readonly producerHealth: ProducerHealthBoard,
   ) {
     this.admin = kafka.admin();
   }
@@ -44,6 +46,9 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
         await this.admin.describeCluster();
       },
     });
+    // A broker that answers is not enough: a producer replaced after a failed send is not
+    // ready until its successor connects, and says which and why (ReplaceableProducer).
+    this.readiness.register({ name: 'kafka-producers', check: () => this.producerHealth.assertReady() });
   }
 
   async onApplicationShutdown(): Promise<void> {

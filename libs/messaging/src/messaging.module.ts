@@ -8,7 +8,8 @@ import { createKafkaClient } from './kafka-client';
 import { type KafkaSettings } from './kafka-config';
 import { createMessagingMetrics, type MessagingMetrics } from './messaging-metrics';
 import { MessagingLifecycle, PROVISIONED_TOPICS } from './messaging-lifecycle';
-import { KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS } from './messaging.tokens';
+import { KAFKA_CLIENT, KAFKA_SETTINGS, MESSAGING_METRICS, PRODUCER_HEALTH } from './messaging.tokens';
+import { ProducerHealthBoard } from './producer-health';
 
 export interface MessagingModuleOptions {
   readonly settings: KafkaSettings;
@@ -36,14 +37,23 @@ export class MessagingModule {
           inject: [METRICS_REGISTRY],
         },
         {
+          provide: PRODUCER_HEALTH,
+          useFactory: (registry: Registry) => new ProducerHealthBoard(registry),
+          inject: [METRICS_REGISTRY],
+        },
+        {
           provide: ContractProducer,
-          useFactory: (kafka: Kafka, metrics: MessagingMetrics) =>
-            new ContractProducer(kafka, options.settings, metrics),
-          inject: [KAFKA_CLIENT, MESSAGING_METRICS],
+          useFactory: (
+            kafka: Kafka,
+            metrics: MessagingMetrics,
+            health: ProducerHealthBoard,
+            logger: ServiceLogger,
+          ) => new ContractProducer(kafka, options.settings, { name: 'contract', metrics, health, logger }),
+          inject: [KAFKA_CLIENT, MESSAGING_METRICS, PRODUCER_HEALTH, SERVICE_LOGGER],
         },
         MessagingLifecycle,
       ],
-      exports: [KAFKA_SETTINGS, KAFKA_CLIENT, MESSAGING_METRICS, ContractProducer],
+      exports: [KAFKA_SETTINGS, KAFKA_CLIENT, MESSAGING_METRICS, PRODUCER_HEALTH, ContractProducer],
     };
   }
 }

@@ -40,7 +40,12 @@ export function createGroupConsumer(
     ...(maxBytes === undefined
       ? {}
       : { maxBytesPerPartition: maxBytes.perPartition, maxBytes: maxBytes.perFetch }),
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    // Every failure the consumer retries (a broker gone, a handler whose database is down) is
+    // tried again at least once a second: work resumes within about a second of the broker or
+    // database returning, where kafkajs' growing backoff (up to 10 s here before) waited out most
+    // of a minute-long outage's tail. After 20 tries (about 17 s) kafkajs restarts the consumer
+    // with fresh connections, which clears whatever state a long outage left behind.
+    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
 }
 

@@ -10,6 +10,7 @@ export * from './test-tls';
 export * from './webhook-receiver';
 export * from './seed-capture';
 export * from './tcp-proxy';
+export * from './kafka-fault-proxy';
 export * from './observability/metrics-catalogue';
 export * from './observability/prometheus-exposition';
 export * from './chaos/chaos-stack';

@@ -1,0 +1,140 @@
+import { type Kafka, type ProducerConfig } from 'kafkajs';
+import { pollUntil } from '@skyhook/testing';
+import { ProducerHealthBoard } from './producer-health';
+import {
+  KafkaRecordsRejectedError,
+  KafkaSendFailedError,
+  recordRejectionOf,
+  ReplaceableProducer,
+} from './replaceable-producer';
+
+/** A kafkajs producer stand-in whose connects and sends answer as the test says. */
+class FakeProducer {
+  connected = false;
+  disconnected = false;
+  sends = 0;
+  constructor(
+    readonly config: ProducerConfig | undefined,
+    private readonly answer: { connect: () => Promise<void>; send: () => Promise<void> },
+  ) {}
+  connect = async (): Promise<void> => {
+    await this.answer.connect();
+    this.connected = true;
+  };
+  disconnect = (): Promise<void> => {
+    this.disconnected = true;
+    return Promise.resolve();
+  };
+  sendBatch = (): Promise<void> => {
+    this.sends += 1;
+    return this.answer.send();
+  };
+}
+
+function fakeKafka(answer: { connect: () => Promise<void>; send: () => Promise<void> }) {
+  const made: FakeProducer[] = [];
+  const kafka = {
+    producer: (config?: ProducerConfig) => {
+      const producer = new FakeProducer(config, answer);
+      made.push(producer);
+      return producer;
+    },
+  } as unknown as Kafka;
+  return { kafka, made };
+}
+
+const batch = { topicMessages: [{ topic: 't', messages: [{ value: 'v' }] }] };
+
+describe('ReplaceableProducer', () => {
+  it('is not idempotent and keeps one request in flight, so an unanswered request is never de-duplicated against others', async () => {
+    const { kafka, made } = fakeKafka({ connect: () => Promise.resolve(), send: () => Promise.resolve() });
+    const producer = new ReplaceableProducer(kafka, 'test');
+    await producer.connect();
+    expect(made[0]?.config).toMatchObject({ idempotent: false, maxInFlightRequests: 1 });
+    await producer.disconnect();
+  });
+
+  it('after a send with an unknown outcome, sends through a new producer and reports not ready until then', async () => {
+    let failSends = true;
+    const { kafka, made } = fakeKafka({
+      connect: () => Promise.resolve(),
+      send: () => (failSends ? Promise.reject(new Error('Connection closed')) : Promise.resolve()),
+    });
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'attempt-events', { health });
+    await producer.connect();
+
+    const failed = producer.sendBatch(batch);
+    await expect(failed).rejects.toBeInstanceOf(KafkaSendFailedError);
+    await expect(failed).rejects.toMatchObject({ cause: new Error('Connection closed') });
+    expect(made[0]?.disconnected).toBe(true);
+    await expect(health.assertReady()).rejects.toThrow(/producer attempt-events .*Connection closed/);
+
+    failSends = false;
+    await producer.sendBatch(batch);
+    expect(made.at(-1)?.sends).toBe(1);
+    expect(made.at(-1)).not.toBe(made[0]);
+    await expect(health.assertReady()).resolves.toBeUndefined();
+    await producer.disconnect();
+  });
+
+  it('reconnects a replaced producer in the background, so readiness recovers with no traffic', async () => {
+    let brokerUp = false;
+    const { kafka } = fakeKafka({
+      connect: () => (brokerUp ? Promise.resolve() : Promise.reject(new Error('ECONNREFUSED'))),
+      send: () => Promise.reject(new Error('Connection closed')),
+    });
+    brokerUp = true;
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'contract', { health });
+    await producer.connect();
+    brokerUp = false;
+    await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(KafkaSendFailedError);
+    // While the broker is away, a send fails at once (no producer can connect).
+    await expect(producer.sendBatch(batch)).rejects.toMatchObject({ cause: new Error('ECONNREFUSED') });
+    expect(health.failing()).toHaveLength(1);
+
+    brokerUp = true;
+    await pollUntil(() => health.failing().length === 0, { timeoutMs: 5_000, description: 'ready again' });
+    await producer.disconnect();
+  });
+
+  it('fails a send that is not acknowledged within its deadline as an unknown outcome', async () => {
+    const { kafka } = fakeKafka({
+      connect: () => Promise.resolve(),
+      send: () => new Promise(() => undefined),
+    });
+    const producer = new ReplaceableProducer(kafka, 'contract');
+    await producer.connect();
+    const started = Date.now();
+    await expect(producer.sendBatch(batch, 100)).rejects.toBeInstanceOf(KafkaSendFailedError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await producer.disconnect();
+  });
+
+  it('refuses records the broker refused for their content, and keeps the producer', async () => {
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max'), {
+      type: 'MESSAGE_TOO_LARGE',
+    });
+    const { kafka, made } = fakeKafka({
+      connect: () => Promise.resolve(),
+      send: () => Promise.reject(Object.assign(new Error('non-retriable'), { cause: tooLarge })),
+    });
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'contract', { health });
+    await producer.connect();
+    await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(KafkaRecordsRejectedError);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.disconnected).toBe(false);
+    expect(health.failing()).toEqual([]);
+    await producer.disconnect();
+  });
+
+  it('finds a content rejection along the causes, and nothing else', () => {
+    expect(recordRejectionOf({ cause: { cause: { type: 'RECORD_LIST_TOO_LARGE' } } })).toBe(
+      'RECORD_LIST_TOO_LARGE',
+    );
+    expect(recordRejectionOf({ cause: { type: 'NOT_LEADER_FOR_PARTITION' } })).toBeUndefined();
+    expect(recordRejectionOf(new Error('Connection closed'))).toBeUndefined();
+  });
+});

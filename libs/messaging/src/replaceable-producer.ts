@@ -1,0 +1,231 @@
+import { type Kafka, type Producer, type ProducerBatch } from 'kafkajs';
+import { type ServiceLogger } from '@skyhook/observability';
+import { keyHashPartitioner } from './key-hash-partitioner';
+import { type ProducerHealthBoard } from './producer-health';
+
+/**
+ * The broker refused the records themselves (too large, malformed): no retry and no other
+ * producer can store them. The producer is fine; the caller decides what becomes of the records
+ * (a dead-letter topic, smaller requests).
+ */
+export class KafkaRecordsRejectedError extends Error {
+  constructor(
+    /** Kafka's error name, e.g. `MESSAGE_TOO_LARGE`. */
+    readonly brokerError: string,
+    options: { cause: unknown },
+  ) {
+    super(`the broker refused the records: ${brokerError}`, options);
+    this.name = 'KafkaRecordsRejectedError';
+  }
+}
+
+/**
+ * A send whose outcome is unknown: the records may or may not be stored (the broker may have
+ * written them and died before answering). Sending them again may duplicate them, never lose them.
+ */
+export class KafkaSendFailedError extends Error {
+  constructor(producer: string, options: { cause: unknown }) {
+    super(`producer ${producer}: send failed, outcome unknown: ${messageOf(options.cause)}`, options);
+    this.name = 'KafkaSendFailedError';
+  }
+}
+
+/** Broker answers caused by the records' content: every retry would get the same answer. */
+const RECORD_REJECTIONS: ReadonlySet<string> = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+  'CORRUPT_MESSAGE',
+]);
+
+/** How often a replaced producer tries to connect its successor while nothing is being sent. */
+const RECOVERY_INTERVAL_MS = 500;
+
+/**
+ * A kafkajs producer that is discarded after a send whose outcome is unknown, and replaced by a
+ * fresh one. This contains two known kafkajs failures (tulios/kafkajs#598 and its relatives):
+ *
+ * - kafkajs' idempotent producer rolls a partition's sequence number back when a request fails
+ *   without an answer, and the next request reuses those numbers for *other* records. If the
+ *   broker had stored the first request before it died, it answers the second "duplicate" and
+ *   stores nothing: silent loss. So the producer is not idempotent (no sequence numbers at all):
+ *   an unanswered request sent again can be duplicated, never de-duplicated against other
+ *   records. Duplicates are absorbed downstream (delivery ids, history's keys).
+ * - After a broker restart an idempotent producer could answer OUT_OF_ORDER_SEQUENCE_NUMBER on
+ *   every send for ever. Whatever state a kafkajs producer is left in, a failed send ends it: the
+ *   next send goes through a new producer, with new connections and fresh metadata.
+ *
+ * One request in flight keeps a partition's records in send order, retries included. kafkajs
+ * retries a failed request for about 7.5 s (broker leadership moves, a refreshed metadata); past
+ * that the send fails to the caller, who retries the work (a consumer) or answers 503 (the api). Until a successor is connected the producer reports itself not ready on `health`.
+ */
+export class ReplaceableProducer {
+  private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private healthy = false;
+  private closed = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    /** Names the producer in readiness, metrics and logs; fixed in code (bounded labels). */
+    private readonly name: string,
+    private readonly observers: {
+      readonly health?: ProducerHealthBoard;
+      readonly logger?: ServiceLogger;
+    } = {},
+  ) {}
+
+  /** Connects the first producer: fails (and the service with it) when the cluster does not answer. */
+  async connect(): Promise<void> {
+    this.closed = false;
+    await this.connected();
+    this.markReady();
+  }
+
+  async disconnect(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    const producer = this.producer ?? (await this.connecting?.catch(() => undefined));
+    this.producer = undefined;
+    await producer?.disconnect();
+  }
+
+  /**
+   * Resolves once every record is acknowledged by all in-sync replicas. Rejects with
+   * `KafkaRecordsRejectedError` when the broker refuses the records themselves, or with
+   * `KafkaSendFailedError` when the outcome is unknown (the producer is then replaced).
+   * `deadlineMs` bounds the wait (a broker that hangs rather than refuses); past it the outcome
+   * is unknown too.
+   */
+  async sendBatch(batch: ProducerBatch, deadlineMs?: number): Promise<void> {
+    let producer: Producer;
+    try {
+      producer = this.producer ?? (await this.connected());
+    } catch (error) {
+      this.markFailing(error);
+      throw new KafkaSendFailedError(this.name, { cause: error });
+    }
+    try {
+      const sent = producer.sendBatch({ acks: -1, ...batch });
+      await (deadlineMs === undefined ? sent : withDeadline(sent, deadlineMs));
+    } catch (error) {
+      const rejection = recordRejectionOf(error);
+      if (rejection !== undefined) throw new KafkaRecordsRejectedError(rejection, { cause: error });
+      this.replace(producer, error);
+      throw new KafkaSendFailedError(this.name, { cause: error });
+    }
+    if (!this.healthy) this.markReady();
+  }
+
+  private connected(): Promise<Producer> {
+    if (this.producer !== undefined) return Promise.resolve(this.producer);
+    this.connecting ??= (async () => {
+      const candidate = createProducer(this.kafka);
+      try {
+        await candidate.connect();
+      } catch (error) {
+        await candidate.disconnect().catch(() => undefined);
+        throw error;
+      }
+      if (this.closed) {
+        await candidate.disconnect().catch(() => undefined);
+        throw new Error(`producer ${this.name} is closed`);
+      }
+      this.producer = candidate;
+      return candidate;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /** Ends `producer` (unless a concurrent failure already did) and lets a successor connect. */
+  private replace(producer: Producer, error: unknown): void {
+    if (this.producer === producer) {
+      this.producer = undefined;
+      this.observers.health?.replaced(this.name);
+      this.observers.logger?.warn(
+        { err: error, producer: this.name },
+        'Kafka send failed with an unknown outcome; the producer is replaced',
+      );
+      // Its requests' outcomes are unknown either way; its connections must not outlive it.
+      producer.disconnect().catch(() => undefined);
+    }
+    this.markFailing(error);
+  }
+
+  private markFailing(error: unknown): void {
+    if (this.closed) return;
+    this.healthy = false;
+    this.observers.health?.notReady(this.name, messageOf(error));
+    this.scheduleRecovery();
+  }
+
+  private markReady(): void {
+    this.healthy = true;
+    this.observers.health?.ready(this.name);
+  }
+
+  /** A replaced producer is reconnected in the background, so readiness recovers without traffic. */
+  private scheduleRecovery(): void {
+    if (this.closed || this.recoveryTimer !== undefined) return;
+    this.recoveryTimer = setTimeout(() => {
+      this.recoveryTimer = undefined;
+      if (this.closed || this.healthy) return;
+      this.connected().then(
+        () => {
+          if (this.closed) return;
+          this.markReady();
+          this.observers.logger?.info({ producer: this.name }, 'Kafka producer reconnected');
+        },
+        () => this.scheduleRecovery(),
+      );
+    }, RECOVERY_INTERVAL_MS);
+    this.recoveryTimer.unref();
+  }
+}
+
+/**
+ * Not idempotent (see `ReplaceableProducer`), one request in flight (send order kept through
+ * retries), bounded retries so that a send fails to its caller within seconds.
+ */
+function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: false,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: keyHashPartitioner,
+    // About 7.5 s of tries, at least one a second: enough for a partition's leadership to move
+    // (a broker restarting, a topic just created on a loaded machine), after which the send
+    // fails to its caller and the producer is replaced.
+    retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+}
+
+/** The broker's error name when it refused the records for their content, found along the causes. */
+export function recordRejectionOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string') return RECORD_REJECTIONS.has(type) ? type : undefined;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function withDeadline(work: Promise<unknown>, deadlineMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${deadlineMs} ms`)), deadlineMs);
+  });
+  // The abandoned send still settles later; its outcome is unknown by then and nobody waits for it.
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
