@@ -24,19 +24,20 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
 }
 
 /**
- * The errors a service logged, by kind (kafkajs error classes and Kafka error codes such as
- * OUT_OF_ORDER_SEQUENCE_NUMBER), most frequent first: enough to tell a stuck producer from an
+ * The warnings and errors a service logged, by message (numbers and addresses folded, so one
+ * kind of failure counts once), most frequent first: enough to tell a stuck producer from an
  * outage that ended.
  */
-export function summariseServiceErrors(output: string, top = 8): string {
+export function summariseServiceErrors(output: string, top = 6): string {
   const counts = new Map<string, number>();
   for (const line of output.split('\n')) {
     if (!/"level":"(warn|error|fatal)"/.test(line)) continue;
-    const kinds = new Set(line.match(/\b(KafkaJS[A-Za-z]+|[A-Z][A-Z]+(?:_[A-Z]+){2,})\b/g) ?? ['other']);
-    for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    const message = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
+    const kind = message.replace(/\d+/g, 'N').slice(0, 90);
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, top);
   return sorted.length === 0
     ? 'no warnings or errors'
-    : sorted.map(([kind, n]) => `${kind} ×${n}`).join(', ');
+    : sorted.map(([kind, n]) => `${n}× ${kind}`).join('; ');
 }

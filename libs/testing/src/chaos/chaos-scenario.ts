@@ -166,7 +166,7 @@ export function auditFailures(report: ChaosScenarioReport): string[] {
     failures.push(`${audit.lost} of ${audit.expected} acknowledged deliveries never arrived`);
   if (audit.duplicatesWithAnotherBody.length > 0) {
     failures.push(
-      `${audit.duplicatesWithAnotherBody.length} deliveries arrived twice with different bodies, e.g. ${audit.duplicatesWithAnotherBody.slice(0, 3).join(', ')}`,
+      `${audit.duplicatesWithAnotherBody.length} deliveries arrived twice with different bodies, e.g. ${audit.duplicatesWithAnotherBody.slice(0, 3).join(', ')}: ${JSON.stringify(audit.anotherBodyExample)}`,
     );
   }
   if (audit.eventsUnderTwoIds > 0)

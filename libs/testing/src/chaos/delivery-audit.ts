@@ -16,6 +16,8 @@ export interface DeliveryAudit {
   readonly duplicates: number;
   /** Delivery ids that arrived more than once with bodies that differ. */
   readonly duplicatesWithAnotherBody: readonly string[];
+  /** The first such delivery's two bodies, to see what differs. */
+  readonly anotherBodyExample?: { readonly first: string; readonly other: string };
   /** Arrivals for no acknowledged event (e.g. an event published although its answer was an error). */
   readonly unacknowledgedArrivals: number;
   /** Stream events (by sequence number) that arrived under more than one event id. */
@@ -138,6 +140,7 @@ export async function auditDeliveries(
   const bodies = new Map<string, string>();
   const copies = new Map<string, number>();
   const anotherBody = new Set<string>();
+  let anotherBodyExample: DeliveryAudit['anotherBodyExample'];
   const eventIdsBySeq = new Map<number, Set<string>>();
   let unacknowledgedArrivals = 0;
   for (const arrival of arrivals.all()) {
@@ -154,7 +157,10 @@ export async function auditDeliveries(
     copies.set(arrival.deliveryId, (copies.get(arrival.deliveryId) ?? 0) + 1);
     const first = bodies.get(arrival.deliveryId);
     if (first === undefined) bodies.set(arrival.deliveryId, arrival.body);
-    else if (first !== arrival.body) anotherBody.add(arrival.deliveryId);
+    else if (first !== arrival.body) {
+      anotherBody.add(arrival.deliveryId);
+      anotherBodyExample ??= { first, other: arrival.body };
+    }
   }
   let duplicates = 0;
   for (const count of copies.values()) duplicates += count - 1;
@@ -180,6 +186,7 @@ export async function auditDeliveries(
     lost: expected.size - copies.size,
     duplicates,
     duplicatesWithAnotherBody: [...anotherBody],
+    anotherBodyExample,
     unacknowledgedArrivals,
     eventsUnderTwoIds: [...eventIdsBySeq.values()].filter((ids) => ids.size > 1).length,
     history: { missing, doubled, notDelivered, requestsNotInHistory },
