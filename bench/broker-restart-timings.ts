@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { ALL_TOPIC_KEYS } from '@skyhook/contracts';
-import { type BrokerStartTimings, silentLog, startLocalKafka } from '@skyhook/local-infrastructure';
+import {
+  type BrokerStartTimings,
+  type LocalKafkaBroker,
+  silentLog,
+  startLocalKafka,
+} from '@skyhook/local-infrastructure';
 import { kafkaEnvironmentSchema, kafkaSettingsFrom, provisionTopics, topicNameOf } from '@skyhook/messaging';
 
 export interface BrokerRestartVariant {
@@ -63,13 +68,25 @@ export async function measureBrokerRestart(
   end: 'clean-stop' | 'kill',
   loadSeconds: number,
 ): Promise<BrokerRestartTiming> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'skyhook-bench-broker-'));
-  const broker = await startLocalKafka({
-    dataDir,
-    persistent: true,
-    log: silentLog,
-    properties: variant.properties,
-  });
+  let dataDir = await mkdtemp(join(tmpdir(), 'skyhook-bench-broker-'));
+  let broker: LocalKafkaBroker;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      broker = await startLocalKafka({
+        dataDir,
+        persistent: true,
+        log: silentLog,
+        properties: variant.properties,
+      });
+      break;
+    } catch (error) {
+      // Free ports are chosen before the JVM binds them; on a busy machine another process can
+      // take one meanwhile. The ports are formatted into the data directory: start over afresh.
+      await rm(dataDir, { recursive: true, force: true });
+      if (attempt === 3) throw error;
+      dataDir = await mkdtemp(join(tmpdir(), 'skyhook-bench-broker-'));
+    }
+  }
   try {
     const settings = kafkaSettingsFrom(
       kafkaEnvironmentSchema.parse({ KAFKA_BROKERS: broker.bootstrapServers, KAFKA_TOPIC_PREFIX: 'bench' }),

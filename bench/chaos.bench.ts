@@ -199,11 +199,7 @@ async function brokerTimingRows(): Promise<string[]> {
   return rows;
 }
 
-async function main(): Promise<void> {
-  const startedLoad = loadavg();
-  say(
-    `runs ${RUNS} per target, targets ${TARGETS.join(',')}, ${RATE} events/s × ${SUBSCRIPTIONS} subscriptions`,
-  );
+async function runTargets(): Promise<string[]> {
   let postgres: ProvisionedPostgres | undefined;
   let stack: ChaosStack | undefined;
   const rows: string[] = [];
@@ -220,37 +216,55 @@ async function main(): Promise<void> {
       log: say,
     });
     for (const target of TARGETS) rows.push(targetRow(target, await runTarget(stack, target)));
+    return rows;
   } finally {
     await stack?.close();
     await postgres?.stop();
   }
-  const brokerRows = BROKER_TIMING_RUNS > 0 ? await brokerTimingRows() : [];
-  const endedLoad = loadavg();
+}
 
-  const lines = [
-    '',
-    `${RATE} events/s × ${SUBSCRIPTIONS} subscriptions, ${RUNS} run(s) per target, one SIGKILL per run; ` +
-      `broker down ${BROKER_DOWNTIME_MS} ms before its restart; load average ${startedLoad.map((v) => v.toFixed(2)).join(' ')} at start, ${endedLoad.map((v) => v.toFixed(2)).join(' ')} at end`,
-    '',
-    '"back after restart": the service answering its liveness probe, the broker usable (every partition led,',
-    'group coordinator answering). "held work flowing": the first webhook of an event acknowledged after the',
-    'kill reaching the receiver (history: the first history write after the kill), from the restart (broker: usable).',
-    '',
-    '| killed | runs | expected | received | lost | duplicates (worst run in s of traffic) | same id, other body | requests not in history | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | hand restarts |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((row) => `| ${row} |`),
-  ];
-  if (brokerRows.length > 0) {
-    lines.push(
+const load = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+
+async function main(): Promise<void> {
+  say(
+    `runs ${RUNS} per target, targets ${TARGETS.join(',')}, ${RATE} events/s × ${SUBSCRIPTIONS} subscriptions`,
+  );
+  if (RUNS > 0) {
+    const startedLoad = load();
+    const rows = await runTargets();
+    // Printed before the broker timings, so that a failure there keeps this table.
+    const lines = [
       '',
-      'Broker restart (start to listening / usable: every partition led, group coordinator answering), ms per run:',
+      `${RATE} events/s × ${SUBSCRIPTIONS} subscriptions, ${RUNS} run(s) per target, one SIGKILL per run; ` +
+        `broker down ${BROKER_DOWNTIME_MS} ms before its restart; load average ${startedLoad} at start, ${load()} at end`,
+      '',
+      '"back after restart": the service answering its liveness probe, the broker usable (every partition led,',
+      'group coordinator answering). "held work flowing": the first webhook of an event acknowledged after the',
+      'kill reaching the receiver (history: the first history write after the kill), from the restart (broker: usable).',
+      '',
+      '| killed | runs | expected | received | lost | duplicates (worst run in s of traffic) | same id, other body | requests not in history | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | hand restarts |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...rows.map((row) => `| ${row} |`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  if (BROKER_TIMING_RUNS > 0) {
+    const startedLoad = load();
+    const rows = await brokerTimingRows();
+    const lines = [
+      '',
+      `Broker restart (start to listening / usable: every partition led, group coordinator answering), ms per run; ` +
+        `load average ${startedLoad} at start, ${load()} at end:`,
       '',
       '| broker session | previous end | partitions | listening | usable |',
       '|---|---|---|---|---|',
-      ...brokerRows.map((row) => `| ${row} |`),
-    );
+      ...rows.map((row) => `| ${row} |`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().then(
