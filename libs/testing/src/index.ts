@@ -13,3 +13,8 @@ export * from './tcp-proxy';
 export * from './kafka-fault-proxy';
 export * from './observability/metrics-catalogue';
 export * from './observability/prometheus-exposition';
+export * from './chaos/chaos-stack';
+export * from './chaos/event-stream';
+export * from './chaos/delivery-audit';
+export * from './chaos/chaos-scenario';
+export * from './chaos/chaos-report';

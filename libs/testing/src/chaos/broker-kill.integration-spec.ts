@@ -1,0 +1,82 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICE_NAMES } from '@skyhook/local-infrastructure';
+import { pollUntil } from '../poll-until';
+import { testPostgresAdminUrl } from '../test-infrastructure-env';
+import { auditFailures, type ChaosScenarioReport, runChaosScenario } from './chaos-scenario';
+import { type ChaosStack, startChaosStack } from './chaos-stack';
+import { ArrivalLog, expectedDeliveryIds, listedDeliveryIds } from './delivery-audit';
+import { describeChaosReport, summariseServiceErrors } from './chaos-report';
+
+/**
+ * The promise the product rests on, tried the hard way: the four services run as real processes
+ * against a Kafka broker of this test's own, which is SIGKILLed mid-stream and started again on
+ * the same data directory, twice. Every event the api acknowledged must reach the receiver for
+ * both subscriptions, every delivered webhook must be in the history once, and all of it must
+ * converge with no service restarted (a producer stuck after the broker came back shows here as
+ * no convergence). Duplicates are allowed, but only as the same delivery with the same body.
+ */
+describe('the Kafka broker SIGKILLed under load and restarted on its data', () => {
+  let stack: ChaosStack | undefined;
+  const log = (line: string): void => {
+    process.stdout.write(`[broker kill] ${line}\n`);
+  };
+
+  beforeAll(async () => {
+    stack = await startChaosStack({ postgresAdminUrl: testPostgresAdminUrl(), label: 'broker-kill', log });
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  }, 60_000);
+
+  it('delivers every acknowledged event, records each delivery once, and converges with no restart', async () => {
+    const chaos = stack!;
+    let report: ChaosScenarioReport | undefined;
+    try {
+      report = await runChaosScenario(chaos, {
+        target: 'broker',
+        kills: 2,
+        ratePerSecond: 60,
+        brokerDowntimeMs: 3_000,
+        recoveryTimeoutMs: 40_000,
+        convergenceTimeoutMs: 45_000,
+        log,
+      });
+      log(describeChaosReport(report));
+    } catch (error) {
+      await keepServiceOutput(chaos, log);
+      throw error;
+    }
+    const failures = auditFailures(report);
+    if (failures.length > 0) await keepServiceOutput(chaos, log);
+    expect(failures).toEqual([]);
+    // Generous: a broker that comes back is followed by flowing work within a minute, not never.
+    for (const fault of report.faults) expect(fault.recoveryMs).toBeLessThan(60_000);
+
+    // The partner's view: GET /v1/deliveries lists each delivery exactly once.
+    const expected = expectedDeliveryIds(chaos, report.stream.acknowledged);
+    const listed = await pollUntil(
+      async () => {
+        const ids = (await listedDeliveryIds(chaos)).filter((id) => expected.has(id));
+        return ids.length >= expected.size ? ids : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000, description: 'every delivery listed by GET /v1/deliveries' },
+    );
+    expect(listed.length).toBe(expected.size);
+    expect(new Set(listed).size).toBe(expected.size);
+    expect(new ArrivalLog(chaos).all().length).toBeGreaterThanOrEqual(expected.size);
+  }, 240_000);
+});
+
+/** A failed run's evidence: what each service logged, by kind here and in full in a file. */
+async function keepServiceOutput(stack: ChaosStack, log: (line: string) => void): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), 'skyhook-broker-kill-output-'));
+  for (const name of SERVICE_NAMES) {
+    const output = stack.serviceOutput(name);
+    await writeFile(join(directory, `${name}.log`), output);
+    log(`${name}: ${summariseServiceErrors(output)}`);
+  }
+  log(`services' output kept in ${directory}`);
+}
