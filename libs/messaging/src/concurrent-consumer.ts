@@ -1,4 +1,10 @@
-import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type TopicPartitions,
+} from 'kafkajs';
 import { ContractViolationError } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import {
@@ -97,6 +103,14 @@ export class ConcurrentConsumer {
     let pending = 0;
     for (const progress of this.progressByPartition.values()) pending += progress.pending;
     return pending;
+  }
+
+  /**
+   * Partitions paused for back-pressure, as kafkajs holds them: tells a partition held back
+   * because its work is unfinished from one that is merely idle (`pending` cannot).
+   */
+  pausedPartitions(): TopicPartitions[] {
+    return this.consumer.paused();
   }
 
   async start(): Promise<void> {
