@@ -1,0 +1,182 @@
+import { type Admin, type Kafka } from 'kafkajs';
+import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
+import { pollUntil, testLogger } from '@skyhook/testing';
+import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
+import { onAbort } from './abort-listeners';
+import { ConcurrentConsumer } from './concurrent-consumer';
+import { type ConsumedRecord } from './contract-consumer';
+import { ContractProducer } from './contract-producer';
+import { type KafkaSettings, topicNameOf } from './kafka-config';
+import { provisionTopics } from './topic-provisioner';
+
+const MAX_PENDING = 4;
+const RECORDS = 10;
+/** A new group's first join on a busy broker can take tens of seconds; later steps are quick. */
+const JOIN_TIMEOUT_MS = 45_000;
+
+function eventNumbered(n: number): InboundEvent {
+  return {
+    id: `evt-${n}`,
+    type: 'booking.created',
+    organisationId: 'org-1',
+    scope: {},
+    occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    data: { n },
+  };
+}
+
+const offsets = (from: number, to: number): string[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+
+/**
+ * A handler that holds each record until the test releases it (or the consumer stops), and
+ * keeps what it saw: every offset it was called with, in order, and the most it held at once.
+ */
+class HeldRecords {
+  readonly seen: string[] = [];
+  readonly finished: string[] = [];
+  mostAtOnce = 0;
+  private readonly held = new Map<string, () => void>();
+  private holding = true;
+
+  get inHandler(): string[] {
+    return [...this.held.keys()];
+  }
+
+  readonly handle = async (record: ConsumedRecord, stopping: AbortSignal): Promise<void> => {
+    this.seen.push(record.offset);
+    if (this.holding) {
+      await new Promise<void>((resolve, reject) => {
+        const unregister = onAbort(stopping, () => reject(new Error('consumer stopping')));
+        this.held.set(record.offset, () => {
+          unregister();
+          resolve();
+        });
+        this.mostAtOnce = Math.max(this.mostAtOnce, this.held.size);
+      });
+    }
+    this.finished.push(record.offset);
+  };
+
+  release(offset: string): void {
+    const release = this.held.get(offset);
+    if (release === undefined) throw new Error(`offset ${offset} is not in the handler`);
+    this.held.delete(offset);
+    release();
+  }
+
+  /** Lets every held record finish, and every later one straight through. */
+  releaseAll(): void {
+    this.holding = false;
+    for (const offset of this.inHandler) this.release(offset);
+  }
+}
+
+describe('ConcurrentConsumer against a real broker', () => {
+  let settings: KafkaSettings;
+  let kafka: Kafka;
+  let admin: Admin;
+  let producer: ContractProducer;
+  const logger = testLogger();
+
+  beforeEach(async () => {
+    // One partition: every record competes for the same cap.
+    settings = testKafkaSettings({ KAFKA_PARTITIONS_INBOUND_EVENTS: '1' });
+    kafka = testKafkaClient(settings);
+    admin = kafka.admin();
+    await admin.connect();
+    await provisionTopics(admin, settings, ['inboundEvents']);
+    producer = new ContractProducer(kafka, settings);
+    await producer.connect();
+  });
+
+  afterEach(async () => {
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+
+  async function committedOffset(groupId: string): Promise<string | undefined> {
+    const [topicOffsets] = await admin.fetchOffsets({
+      groupId,
+      topics: [topicNameOf(settings, 'inboundEvents')],
+    });
+    return topicOffsets?.partitions.find((partition) => partition.partition === 0)?.offset;
+  }
+
+  it(
+    'pauses a partition holding its cap of unfinished records, resumes it once half of them finish, ' +
+      'and handles and commits every record once',
+    async () => {
+      const topic = topicNameOf(settings, 'inboundEvents');
+      await producer.send(
+        inboundEventContract,
+        'inboundEvents',
+        Array.from({ length: RECORDS }, (_, n) => eventNumbered(n)),
+      );
+
+      const handler = new HeldRecords();
+      const consumer = new ConcurrentConsumer(
+        kafka,
+        settings,
+        {
+          group: 'concurrent-consumer-spec',
+          routes: [{ topicKey: 'inboundEvents', contract: inboundEventContract }],
+          handleRecord: handler.handle,
+          handleRejected: () => Promise.reject(new Error('no record here breaks its contract')),
+          maxPendingPerPartition: MAX_PENDING,
+        },
+        logger,
+      );
+      const isPaused = () =>
+        consumer.pausedPartitions().some((paused) => paused.topic === topic && paused.partitions.includes(0));
+
+      await consumer.start();
+      try {
+        // The cap is reached: the first four are in the handler and the partition is paused.
+        await pollUntil(() => isPaused() || handler.seen.length > MAX_PENDING, {
+          timeoutMs: JOIN_TIMEOUT_MS,
+          description: 'partition paused or records past the cap taken',
+        });
+        expect(handler.seen).toEqual(offsets(0, 3));
+        expect(isPaused()).toBe(true);
+        expect(handler.inHandler).toEqual(offsets(0, 3));
+        expect(consumer.pending).toBe(MAX_PENDING);
+
+        // One finishes: three are pending, more than half the cap, so the partition stays paused.
+        // Its commit coming through shows the consumer running on meanwhile without taking more.
+        handler.release('0');
+        await pollUntil(async () => (await committedOffset(consumer.groupId)) === '1', {
+          description: 'offset 0 committed',
+        });
+        expect(consumer.pending).toBe(MAX_PENDING - 1);
+        expect(isPaused()).toBe(true);
+        expect(handler.seen).toEqual(offsets(0, 3));
+
+        // A second finishes: half the cap is pending, the partition is resumed and the next two
+        // records come in, which fills the cap and pauses it again.
+        handler.release('1');
+        await pollUntil(() => handler.seen.length === 6 && isPaused(), {
+          description: 'partition resumed up to the cap again',
+        });
+        expect(handler.seen).toEqual(offsets(0, 5));
+        expect(handler.inHandler).toEqual(offsets(2, 5));
+
+        // Everything is let through: the rest of the partition is handled and committed.
+        handler.releaseAll();
+        await pollUntil(async () => (await committedOffset(consumer.groupId)) === String(RECORDS), {
+          description: 'every offset committed',
+        });
+        expect(isPaused()).toBe(false);
+        expect(consumer.pending).toBe(0);
+      } finally {
+        await consumer.stop();
+      }
+
+      // Each record reached the handler once, in offset order, and finished once.
+      expect(handler.seen).toEqual(offsets(0, RECORDS - 1));
+      expect([...handler.finished].sort((a, b) => Number(a) - Number(b))).toEqual(offsets(0, RECORDS - 1));
+      expect(handler.mostAtOnce).toBe(MAX_PENDING);
+    },
+    90_000,
+  );
+});
