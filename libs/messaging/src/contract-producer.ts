@@ -53,8 +53,7 @@ export class ContractProducer {
    * half-written. `trusted` skips that for values built in process from already validated
    * input on a hot path (fan-out's delivery requests); consumers validate on receipt anyway.
    * Each record carries the current trace id, or the one `traceIdOf` gives for its value (a
-   * batch handler's values come from records of different traces). `deadlineMs` bounds the wait
-   * for the acknowledgement (`ReplaceableProducer.sendBatch`).
+   * batch handler's values come from records of different traces).
    */
   async send<TValue>(
     contract: MessageContract<TValue>,
@@ -63,16 +62,15 @@ export class ContractProducer {
     options: {
       trusted?: boolean;
       traceIdOf?: (value: TValue) => string | undefined;
-      deadlineMs?: number;
     } = {},
   ): Promise<void> {
     if (values.length === 0) return;
     const messages = encodeForKafka(contract, values, options.trusted === true, options.traceIdOf);
     const topic = topicNameOf(this.settings, topicKey);
-    await this.producer.sendBatch(
-      { compression: CompressionTypes.None, topicMessages: [{ topic, messages }] },
-      options.deadlineMs,
-    );
+    await this.producer.sendBatch({
+      compression: CompressionTypes.None,
+      topicMessages: [{ topic, messages }],
+    });
     this.metrics?.recordsProduced.inc({ topic: topicKey }, messages.length);
   }
 

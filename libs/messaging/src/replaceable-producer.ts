@@ -97,10 +97,8 @@ export class ReplaceableProducer {
    * Resolves once every record is acknowledged by all in-sync replicas. Rejects with
    * `KafkaRecordsRejectedError` when the broker refuses the records themselves, or with
    * `KafkaSendFailedError` when the outcome is unknown (the producer is then replaced).
-   * `deadlineMs` bounds the wait (a broker that hangs rather than refuses); past it the outcome
-   * is unknown too.
    */
-  async sendBatch(batch: ProducerBatch, deadlineMs?: number): Promise<void> {
+  async sendBatch(batch: ProducerBatch): Promise<void> {
     let producer: Producer;
     try {
       producer = this.producer ?? (await this.connected());
@@ -109,8 +107,7 @@ export class ReplaceableProducer {
       throw new KafkaSendFailedError(this.name, { cause: error });
     }
     try {
-      const sent = producer.sendBatch({ acks: -1, ...batch });
-      await (deadlineMs === undefined ? sent : withDeadline(sent, deadlineMs));
+      await producer.sendBatch({ acks: -1, ...batch });
     } catch (error) {
       const rejection = recordRejectionOf(error);
       if (rejection !== undefined) throw new KafkaRecordsRejectedError(rejection, { cause: error });
@@ -214,16 +211,6 @@ export function recordRejectionOf(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-function withDeadline(work: Promise<unknown>, deadlineMs: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${deadlineMs} ms`)), deadlineMs);
-  });
-  // The abandoned send still settles later; its outcome is unknown by then and nobody waits for it.
-  work.catch(() => undefined);
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function messageOf(error: unknown): string {
