@@ -35,12 +35,12 @@ import { type Endpoint, EndpointDirectory, isUnusable, type UnusableEndpoint } f
 import { type HttpAttemptReport, type WebhookHttpClient } from './webhook-http-client';
 
 export const DELIVERY_PRODUCER = Symbol('DELIVERY_PRODUCER');
-
-/** An attempt's records are sent again at least this often while Kafka is away. */
-const HAND_ON_RETRY_MAX_MS = 1_000;
 export const WEBHOOK_HTTP_CLIENT = Symbol('WEBHOOK_HTTP_CLIENT');
 export const ENDPOINT_BREAKERS = Symbol('ENDPOINT_BREAKERS');
 export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
+
+/** An attempt's records are sent again at least this often while Kafka is away. */
+const HAND_ON_RETRY_MAX_MS = 1_000;
 
 const UNKNOWN_SUBSCRIPTION_POLL_MS = 100;
 

@@ -34,6 +34,7 @@ import {
   type RecordOrigin,
   type RejectedRecord,
   deadLetterTo,
+  deadLetterOfConsumed,
   sendToDeadLetter,
   sleepUnlessAborted,
   TopicFollower,
@@ -196,16 +197,11 @@ export class DispatcherRuntime
       await handle();
     } catch (error) {
       if (!(error instanceof UndeliverableRequestError)) throw error;
-      await sendToDeadLetter(this.deadLetters, 'deliveryRequestsDeadLetter', {
-        topicKey: record.topicKey,
-        partition: record.partition,
-        offset: record.offset,
-        key: record.key,
-        value: JSON.stringify(record.value),
-        headers: record.headers,
-        code: error.code,
-        reason: error.reason,
-      });
+      await sendToDeadLetter(
+        this.deadLetters,
+        'deliveryRequestsDeadLetter',
+        deadLetterOfConsumed(record, error.code, error.reason),
+      );
       this.metrics.deliveriesDeadLettered.inc({ reason: 'endpoint-unusable' });
       this.logger.warn(
         { topic: record.topicKey, partition: record.partition, offset: record.offset, code: error.code },

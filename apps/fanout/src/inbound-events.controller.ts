@@ -2,7 +2,12 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { type DeliveryRequest, type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import { OrganisationDirectory, planFanout, SubscriptionIndex } from '@skyhook/fanout';
-import { type ConsumedRecord, ContractProducer, sendToDeadLetter } from '@skyhook/messaging';
+import {
+  type ConsumedRecord,
+  ContractProducer,
+  deadLetterOfConsumed,
+  sendToDeadLetter,
+} from '@skyhook/messaging';
 import { DeliveryRequestProducers, type RequestOrigin } from './delivery-request-producers';
 import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
 
@@ -36,16 +41,11 @@ export class InboundEventsController {
         this.directory,
       );
       if (plan.kind === 'reject') {
-        await sendToDeadLetter(this.producer, 'inboundEventsDeadLetter', {
-          topicKey: record.topicKey,
-          partition: record.partition,
-          offset: record.offset,
-          key: record.key,
-          value: JSON.stringify(record.value),
-          headers: record.headers,
-          code: plan.reason,
-          reason: plan.message,
-        });
+        await sendToDeadLetter(
+          this.producer,
+          'inboundEventsDeadLetter',
+          deadLetterOfConsumed(record, plan.reason, plan.message),
+        );
         this.metrics.events.inc({ outcome: plan.reason.toLowerCase() });
         continue;
       }

@@ -1,6 +1,6 @@
 import { type TopicKey } from '@skyhook/contracts';
 import { type ContractProducer } from './contract-producer';
-import { type RejectedRecord } from './contract-consumer';
+import { type ConsumedRecord, type RejectedRecord } from './contract-consumer';
 import { isRecordTooLarge } from './produce-request-bounds';
 
 export const DEAD_LETTER_HEADERS = {
@@ -78,4 +78,18 @@ export function deadLetterTo(
       code: record.violation.code,
       reason: [record.violation.message, ...record.violation.details].join('; '),
     });
+}
+
+/** A decoded record set aside for `code` and `reason`, its value as JSON again (what the source record held). */
+export function deadLetterOfConsumed(record: ConsumedRecord, code: string, reason: string): DeadLetter {
+  return {
+    topicKey: record.topicKey,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    value: JSON.stringify(record.value),
+    headers: record.headers,
+    code,
+    reason,
+  };
 }
