@@ -106,7 +106,7 @@ describe('POST /v1/events while PostgreSQL is unreachable', () => {
       expect([response.status, errorCodeOf(response), response.headers['retry-after']]).toEqual([
         503,
         'DATABASE_UNAVAILABLE',
-        '5',
+        '2',
       ]);
       expect(response.elapsedMs).toBeLessThan(connectTimeoutMs + SLACK_MS);
     }
@@ -212,7 +212,7 @@ describe('POST /v1/events while the broker is stopped (a private broker, stopped
       expect([answer.status, errorCodeOf(answer), answer.headers['retry-after']]).toEqual([
         503,
         'KAFKA_UNAVAILABLE',
-        '5',
+        '1',
       ]);
       expect(answer.elapsedMs).toBeGreaterThanOrEqual(publishTimeoutMs - 50);
       expect(answer.elapsedMs).toBeLessThan(publishTimeoutMs + SLACK_MS);

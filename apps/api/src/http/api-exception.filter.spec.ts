@@ -2,6 +2,7 @@ import { type ArgumentsHost, NotFoundException, ServiceUnavailableException } fr
 import { KafkaJSConnectionError } from 'kafkajs';
 import pino from 'pino';
 import { QueryFailedError } from 'typeorm';
+import { KafkaSendFailedError } from '@skyhook/messaging';
 import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
 import { UrlPolicyViolation, UrlPolicyViolationCode } from '@skyhook/url-policy';
 import { ApiError, ApiErrorCode } from './api-error';
@@ -46,16 +47,26 @@ describe('ApiExceptionFilter', () => {
   it('answers 503 KAFKA_UNAVAILABLE with Retry-After, saying nothing was recorded, when the broker is unreachable', () => {
     const answer = answerTo(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'));
     expect(answer.status).toBe(503);
-    expect(answer.headers['retry-after']).toBe('5');
+    expect(answer.headers['retry-after']).toBe('1');
     expect(answer.body.error.code).toBe('KAFKA_UNAVAILABLE');
     expect(answer.body.error.message).toContain('nothing was recorded');
+  });
+
+  it('answers 503 KAFKA_UNAVAILABLE to a send whose outcome is unknown (a replaced producer), not 500', () => {
+    const failed = new KafkaSendFailedError('contract', { cause: new Error('Connection closed') });
+    const answer = answerTo(failed);
+    expect([answer.status, answer.headers['retry-after'], answer.body.error.code]).toEqual([
+      503,
+      '1',
+      'KAFKA_UNAVAILABLE',
+    ]);
   });
 
   it('answers a publish that timed out on Kafka with 503 and Retry-After', () => {
     const answer = answerTo(new ApiError(ApiErrorCode.KafkaUnavailable, 'no acknowledgement within 5000 ms'));
     expect([answer.status, answer.headers['retry-after'], answer.body.error.code]).toEqual([
       503,
-      '5',
+      '1',
       'KAFKA_UNAVAILABLE',
     ]);
   });
@@ -78,7 +89,7 @@ describe('ApiExceptionFilter', () => {
     const answer = answerTo(error);
     expect(answer).toEqual({
       status: 503,
-      headers: { 'retry-after': '5' },
+      headers: { 'retry-after': '2' },
       body: { error: { code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later' } },
     });
   });

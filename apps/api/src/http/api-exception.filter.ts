@@ -7,6 +7,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
+import { KafkaSendFailedError } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { isDatabaseUnavailableError } from '@skyhook/persistence';
 import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
@@ -88,9 +89,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     const mapped = domainErrorToApiError(exception);
     if (mapped !== undefined) return mapped;
-    // The broker (or its connection) failed: the request's transaction rolled back, nothing was
-    // recorded, and the same request may simply be retried.
-    if (exception instanceof Error && exception.name.startsWith('KafkaJS')) {
+    // The broker (or its connection) failed: the request's transaction rolled back, and the same
+    // request may simply be retried. A send whose outcome is unknown (`KafkaSendFailedError`:
+    // every Skyhook producer's failure) may have been stored, so a retry may repeat its record,
+    // under the same ids.
+    if (
+      exception instanceof KafkaSendFailedError ||
+      (exception instanceof Error && exception.name.startsWith('KafkaJS'))
+    ) {
       return new ApiError(
         ApiErrorCode.KafkaUnavailable,
         'the event log is unavailable; nothing was recorded, retry later',
