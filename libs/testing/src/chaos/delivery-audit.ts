@@ -46,6 +46,9 @@ interface Arrival {
   readonly receivedAt: number;
 }
 
+/** How long the audit waits, once deliveries converged, for history to record every request. */
+const ATTEMPTS_SETTLE_MS = 10_000;
+
 /** Reads the receiver's requests once each, however often it is asked. */
 export class ArrivalLog {
   private readonly arrivals: Arrival[] = [];
@@ -213,16 +216,33 @@ export async function waitForConvergence(
       async () => {
         for (const arrival of arrivals.all()) outstanding.delete(arrival.deliveryId);
         if (outstanding.size > 0) return false;
+        // This stream's deliveries only: the organisation's earlier streams are in the table too.
         const { rows } = await client.query<{ delivered: number }>(
           `SELECT count(DISTINCT delivery_id)::int AS delivered FROM deliveries
-           WHERE organisation_id = $1 AND event_type = $2 AND status = 'delivered'`,
-          [stack.organisationId, CHAOS_EVENT_TYPE],
+           WHERE organisation_id = $1 AND event_type = $2 AND status = 'delivered' AND delivery_id = ANY($3)`,
+          [stack.organisationId, CHAOS_EVENT_TYPE, [...expected]],
         );
         return (rows[0]?.delivered ?? 0) >= expected.size;
       },
       { timeoutMs, intervalMs: 500, description: 'deliveries and history converged' },
     );
-    return Date.now() - started;
+    const convergedAfterMs = Date.now() - started;
+    // A repeated request's attempt event may still be on its way once every delivery reads
+    // delivered: give history a moment to account for every request the receiver got before the
+    // audit counts them (a request that is never recorded stays counted as not in history).
+    const requests = arrivals.all().filter((arrival) => expected.has(arrival.deliveryId)).length;
+    await pollUntil(
+      async () => {
+        const { rows } = await client.query<{ attempts: number }>(
+          `SELECT count(*)::int AS attempts FROM delivery_attempts
+           WHERE organisation_id = $1 AND delivery_id = ANY($2)`,
+          [stack.organisationId, [...expected]],
+        );
+        return (rows[0]?.attempts ?? 0) >= requests;
+      },
+      { timeoutMs: ATTEMPTS_SETTLE_MS, intervalMs: 500, description: 'every request recorded' },
+    ).catch(() => undefined);
+    return convergedAfterMs;
   } catch {
     return undefined;
   } finally {
