@@ -42,8 +42,6 @@ export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
  * reconnects within a second of that). It cannot hammer the broker: a publish answered 503 by
  * Kafka has already waited on the producer's reconnect, up to PUBLISH_KAFKA_TIMEOUT_MS. A
  * database outage is answered at once, so its clients wait a little longer between tries.
- * bench:chaos: with 5 s here, held work flowed 6.2–6.4 s after the broker was usable, most of it
- * the clients waiting out Retry-After.
  */
 export const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, number>> = {
   [ApiErrorCode.KafkaUnavailable]: 1,
