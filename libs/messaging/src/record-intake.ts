@@ -44,8 +44,8 @@ export function createGroupConsumer(
     // tried again at least once a second: work resumes within about a second of the broker or
     // database returning, where kafkajs' growing backoff (up to 10 s here before) waited out most
     // of a minute-long outage's tail. After 40 tries (about 37 s, the budget the growing backoff
-    // had: a new group's coordinator can take that long to load on a busy broker) kafkajs
-    // restarts the consumer with fresh connections, which clears whatever a long outage left.
+    // had) kafkajs restarts the consumer with fresh connections, which clears whatever a long
+    // outage left behind.
     retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
 }
