@@ -1,6 +1,7 @@
 import { type Message } from 'kafkajs';
 import { maxMessageBytesOf, type TopicKey } from '@skyhook/contracts';
 import { partitionOfKey } from './key-hash-partitioner';
+import { recordRejectionOf } from './replaceable-producer';
 
 /**
  * A record batch's fixed part (length, epoch, CRC, attributes, offsets, times, producer id and
@@ -114,21 +115,10 @@ export function expectedPartitionOf(message: Pick<Message, 'key' | 'partition'>,
 
 /**
  * A broker's answer that the batch (MESSAGE_TOO_LARGE) or the request (RECORD_LIST_TOO_LARGE)
- * is over its size limit: sending the same records again can never succeed. kafkajs may wrap
- * the protocol error (a retry wrapper's `originalError`, an error's `cause`), so the chain is
- * followed.
+ * is over its size limit: sending the same records again can never succeed.
  */
 export function isRecordTooLarge(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
-    // kafkajs' protocol errors name the broker's answer `type`; a producer's own wrapper of a
-    // refusal of the records may name it `brokerError`.
-    const { type, brokerError } = current as { type?: unknown; brokerError?: unknown };
-    if (TOO_LARGE.has(type) || TOO_LARGE.has(brokerError)) return true;
-    const wrapped = current as { originalError?: unknown; cause?: unknown };
-    current = wrapped.originalError ?? wrapped.cause;
-  }
-  return false;
+  return TOO_LARGE.has(recordRejectionOf(error));
 }
 
 /**
@@ -156,7 +146,7 @@ export async function sendHalvingWhenTooLarge<T>(
   }
 }
 
-const TOO_LARGE: ReadonlySet<unknown> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+const TOO_LARGE: ReadonlySet<string | undefined> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 function byteLengthOf(value: Buffer | string | null | undefined): number {
   if (value === null || value === undefined) return 0;

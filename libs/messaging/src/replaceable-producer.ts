@@ -202,13 +202,24 @@ function createProducer(kafka: Kafka): Producer {
   });
 }
 
-/** The broker's error name when it refused the records for their content, found along the causes. */
+/**
+ * The broker's error name when it refused the records for their content, found along the
+ * causes: kafkajs names the broker's answer `type` on its protocol errors and wraps them (a
+ * retry wrapper's `originalError`, an error's `cause`); a `KafkaRecordsRejectedError` names it
+ * `brokerError`. The first name found decides.
+ */
 export function recordRejectionOf(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
-    const type = (current as { type?: unknown }).type;
-    if (typeof type === 'string') return RECORD_REJECTIONS.has(type) ? type : undefined;
-    current = (current as { cause?: unknown }).cause;
+    const { type, brokerError, originalError, cause } = current as {
+      type?: unknown;
+      brokerError?: unknown;
+      originalError?: unknown;
+      cause?: unknown;
+    };
+    const named = typeof brokerError === 'string' ? brokerError : typeof type === 'string' ? type : undefined;
+    if (named !== undefined) return RECORD_REJECTIONS.has(named) ? named : undefined;
+    current = originalError ?? cause;
   }
   return undefined;
 }
