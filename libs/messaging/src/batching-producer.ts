@@ -12,10 +12,10 @@ import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 import {
   expectedPartitionOf,
-  isRecordTooLarge,
   MAX_PRODUCE_REQUEST_BYTES,
   type ProduceBounds,
   recordBytesOf,
+  sendHalvingWhenTooLarge,
   splitForProduce,
 } from './produce-request-bounds';
 import { ReplaceableProducer } from './replaceable-producer';
@@ -157,9 +157,27 @@ export class BatchingProducer {
   /**
    * One produce request. Refused as too large all the same (the topic was provisioned with a
    * smaller limit than the contracts say, or has more partitions than configured), it is sent in
-   * halves, down to the records that are too large alone.
+   * halves, down to the records that are too large alone, which are set aside.
    */
   private async sendRequest(records: readonly QueuedRecord[]): Promise<void> {
+    let tooLarge: QueuedRecord[];
+    try {
+      tooLarge = await sendHalvingWhenTooLarge(records, (part) => this.produce(part));
+    } catch (error) {
+      // The parts acknowledged before the failure are resolved already: settling them again does nothing.
+      for (const record of records) record.reject(error);
+      return;
+    }
+    for (const record of tooLarge) {
+      await this.setAside(
+        record,
+        `the broker refused the record as too large for its topic (${record.bytes} bytes)`,
+      );
+    }
+  }
+
+  /** Sends `records` in one produce request and resolves each caller's record once acknowledged. */
+  private async produce(records: readonly QueuedRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const record of records) {
       const messages = byTopic.get(record.topic);
@@ -167,26 +185,7 @@ export class BatchingProducer {
       else messages.push(record.message);
     }
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    try {
-      await this.producer.sendBatch({ topicMessages });
-    } catch (error) {
-      if (!isRecordTooLarge(error)) {
-        for (const record of records) record.reject(error);
-        return;
-      }
-      const [only] = records;
-      if (records.length === 1 && only !== undefined) {
-        await this.setAside(
-          only,
-          `the broker refused the record as too large for its topic (${only.bytes} bytes)`,
-        );
-        return;
-      }
-      const middle = Math.ceil(records.length / 2);
-      await this.sendRequest(records.slice(0, middle));
-      await this.sendRequest(records.slice(middle));
-      return;
-    }
+    await this.producer.sendBatch({ topicMessages });
     const producedByTopic = new Map<TopicKey, number>();
     for (const record of records) {
       producedByTopic.set(record.topicKey, (producedByTopic.get(record.topicKey) ?? 0) + 1);
