@@ -3,6 +3,7 @@ import { type Kafka, type Message } from 'kafkajs';
 import { type DeliveryRequest, deliveryRequestContract, type TopicKey } from '@skyhook/contracts';
 import {
   ContractProducer,
+  deadLetterOfTooLarge,
   encodeForKafka,
   expectedPartitionOf,
   KAFKA_CLIENT,
@@ -164,17 +165,16 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
       },
       'delivery request too large for its topic: sent to the dead-letter topic',
     );
-    await sendToDeadLetter(producer, 'deliveryRequestsDeadLetter', {
-      topicKey: origin?.topicKey ?? 'inboundEvents',
-      partition: origin?.partition ?? -1,
-      offset: origin?.offset ?? '-1',
-      key: message.key ?? null,
-      value: message.value ?? null,
-      headers: stringHeadersOf(message),
-      code: 'RECORD_TOO_LARGE',
-      reason: `the delivery request is ${bytes} bytes; its topic takes record batches of at most ${limit} bytes`,
-      targetTopicKey: 'deliveryRequests',
-    });
+    await sendToDeadLetter(
+      producer,
+      'deliveryRequestsDeadLetter',
+      deadLetterOfTooLarge(
+        message,
+        'deliveryRequests',
+        origin,
+        `the delivery request is ${bytes} bytes; its topic takes record batches of at most ${limit} bytes`,
+      ),
+    );
     this.fanoutMetrics.deliveryRequestsDeadLettered.inc({ reason: 'record-too-large' });
   }
 
@@ -185,14 +185,6 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.producers.map((producer) => producer.disconnect()));
   }
-}
-
-function stringHeadersOf(message: Message): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (typeof value === 'string') headers[name] = value;
-  }
-  return headers;
 }
 
 /** A cheap, stable hash (FNV-1a) of the subscription id onto a lane. */

@@ -5,9 +5,8 @@ import {
   type MessageContract,
   type TopicKey,
 } from '@skyhook/contracts';
-import { headersOf } from './contract-consumer';
 import { type ContractProducer, encodeForKafka, type ProducerObservers } from './contract-producer';
-import { type RecordOrigin, sendToDeadLetter } from './dead-letter';
+import { deadLetterOfTooLarge, type RecordOrigin, sendToDeadLetter } from './dead-letter';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 import {
@@ -202,17 +201,11 @@ export class BatchingProducer {
       return;
     }
     try {
-      await sendToDeadLetter(this.deadLetters.producer, deadLetterTopic, {
-        topicKey: record.origin?.topicKey ?? record.topicKey,
-        partition: record.origin?.partition ?? -1,
-        offset: record.origin?.offset ?? '-1',
-        key: record.message.key ?? null,
-        value: record.message.value ?? null,
-        headers: headersOf(record.message.headers),
-        code: 'RECORD_TOO_LARGE',
-        reason,
-        targetTopicKey: record.topicKey,
-      });
+      await sendToDeadLetter(
+        this.deadLetters.producer,
+        deadLetterTopic,
+        deadLetterOfTooLarge(record.message, record.topicKey, record.origin, reason),
+      );
     } catch (error) {
       record.reject(error);
       return;

@@ -1,6 +1,7 @@
+import { type Message } from 'kafkajs';
 import { type TopicKey } from '@skyhook/contracts';
 import { type ContractProducer } from './contract-producer';
-import { type ConsumedRecord, type RejectedRecord } from './contract-consumer';
+import { type ConsumedRecord, headersOf, type RejectedRecord } from './contract-consumer';
 import { isRecordTooLarge } from './produce-request-bounds';
 
 export const DEAD_LETTER_HEADERS = {
@@ -91,5 +92,28 @@ export function deadLetterOfConsumed(record: ConsumedRecord, code: string, reaso
     headers: record.headers,
     code,
     reason,
+  };
+}
+
+/**
+ * A record that could not be written to `targetTopicKey` because it is too large for it, as it
+ * was encoded, pointing back to the consumed record it was made from (`origin`, when known).
+ */
+export function deadLetterOfTooLarge(
+  message: Message,
+  targetTopicKey: TopicKey,
+  origin: RecordOrigin | undefined,
+  reason: string,
+): DeadLetter {
+  return {
+    topicKey: origin?.topicKey ?? targetTopicKey,
+    partition: origin?.partition ?? -1,
+    offset: origin?.offset ?? '-1',
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: headersOf(message.headers),
+    code: 'RECORD_TOO_LARGE',
+    reason,
+    targetTopicKey,
   };
 }
