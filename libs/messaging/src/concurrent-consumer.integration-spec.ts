@@ -1,29 +1,23 @@
 import { type Admin, type Kafka } from 'kafkajs';
 import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
 import { pollUntil, testLogger } from '@skyhook/testing';
-import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
+import {
+  type InboundEventsTestBed,
+  numberedEvent,
+  startInboundEventsTestBed,
+} from './test/inbound-events-test-bed';
 import { onAbort } from './abort-listeners';
 import { ConcurrentConsumer } from './concurrent-consumer';
 import { type ConsumedRecord } from './contract-consumer';
-import { ContractProducer } from './contract-producer';
+import { type ContractProducer } from './contract-producer';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
-import { provisionTopics } from './topic-provisioner';
 
 const MAX_PENDING = 4;
 const RECORDS = 10;
 /** A new group's first join on a busy broker can take tens of seconds; later steps are quick. */
 const JOIN_TIMEOUT_MS = 45_000;
 
-function eventNumbered(n: number): InboundEvent {
-  return {
-    id: `evt-${n}`,
-    type: 'booking.created',
-    organisationId: 'org-1',
-    scope: {},
-    occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-    data: { n },
-  };
-}
+const eventNumbered = (n: number): InboundEvent => numberedEvent(n, 'org-1');
 
 const offsets = (from: number, to: number): string[] =>
   Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
@@ -79,21 +73,15 @@ describe('ConcurrentConsumer against a real broker', () => {
   let producer: ContractProducer;
   const logger = testLogger();
 
+  let bed: InboundEventsTestBed;
+
   beforeEach(async () => {
     // One partition: every record competes for the same cap.
-    settings = testKafkaSettings({ KAFKA_PARTITIONS_INBOUND_EVENTS: '1' });
-    kafka = testKafkaClient(settings);
-    admin = kafka.admin();
-    await admin.connect();
-    await provisionTopics(admin, settings, ['inboundEvents']);
-    producer = new ContractProducer(kafka, settings);
-    await producer.connect();
+    bed = await startInboundEventsTestBed(1);
+    ({ settings, kafka, admin, producer } = bed);
   });
 
-  afterEach(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  afterEach(() => bed.close());
 
   async function committedOffset(groupId: string): Promise<string | undefined> {
     const [topicOffsets] = await admin.fetchOffsets({

@@ -7,22 +7,16 @@ import {
 } from '@skyhook/contracts';
 import { runWithTraceId } from '@skyhook/observability';
 import { pollUntil, testLogger } from '@skyhook/testing';
-import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
+import {
+  type InboundEventsTestBed,
+  numberedEvent,
+  startInboundEventsTestBed,
+} from './test/inbound-events-test-bed';
 import { type ConsumedRecord, ContractConsumer, type RejectedRecord } from './contract-consumer';
-import { ContractProducer } from './contract-producer';
+import { type ContractProducer } from './contract-producer';
 import { type KafkaSettings, consumerGroupIdOf, topicNameOf } from './kafka-config';
-import { provisionTopics } from './topic-provisioner';
 
-function eventNumbered(n: number): InboundEvent {
-  return {
-    id: `evt-${n}`,
-    type: 'booking.created',
-    organisationId: `org-${n % 3}`,
-    scope: {},
-    occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-    data: { n },
-  };
-}
+const eventNumbered = (n: number): InboundEvent => numberedEvent(n);
 
 describe('ContractConsumer against a real broker', () => {
   let settings: KafkaSettings;
@@ -31,20 +25,14 @@ describe('ContractConsumer against a real broker', () => {
   let producer: ContractProducer;
   const logger = testLogger();
 
+  let bed: InboundEventsTestBed;
+
   beforeEach(async () => {
-    settings = testKafkaSettings({ KAFKA_PARTITIONS_INBOUND_EVENTS: '3' });
-    kafka = testKafkaClient(settings);
-    admin = kafka.admin();
-    await admin.connect();
-    await provisionTopics(admin, settings, ['inboundEvents']);
-    producer = new ContractProducer(kafka, settings);
-    await producer.connect();
+    bed = await startInboundEventsTestBed(3);
+    ({ settings, kafka, admin, producer } = bed);
   });
 
-  afterEach(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  afterEach(() => bed.close());
 
   function consumerCollecting(
     handled: ConsumedRecord[],
