@@ -76,6 +76,7 @@ export class DispatcherRuntime
   private readonly followers: TopicFollower<unknown>[] = [];
   private readonly consumers: ConcurrentConsumer[] = [];
   private readonly lagMonitors: ConsumerLagMonitor[] = [];
+  private readonly deadLetterRejected: (record: RejectedRecord) => Promise<void>;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -95,8 +96,6 @@ export class DispatcherRuntime
   ) {
     this.deadLetterRejected = deadLetterTo(deadLetters, 'deliveryRequestsDeadLetter');
   }
-
-  private readonly deadLetterRejected: (record: RejectedRecord) => Promise<void>;
 
   async onApplicationBootstrap(): Promise<void> {
     await this.producer.connect();
