@@ -23,6 +23,7 @@ import {
   type BatchingProducer,
   KafkaSendFailedError,
   type RecordOrigin,
+  retryBackoffMs,
   sleepUnlessAborted,
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
@@ -38,9 +39,6 @@ export const DELIVERY_PRODUCER = Symbol('DELIVERY_PRODUCER');
 export const WEBHOOK_HTTP_CLIENT = Symbol('WEBHOOK_HTTP_CLIENT');
 export const ENDPOINT_BREAKERS = Symbol('ENDPOINT_BREAKERS');
 export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
-
-/** An attempt's records are sent again at least this often while Kafka is away. */
-const HAND_ON_RETRY_MAX_MS = 1_000;
 
 const UNKNOWN_SUBSCRIPTION_POLL_MS = 100;
 
@@ -230,7 +228,7 @@ export class DeliveryDispatcher {
         return;
       } catch (error) {
         if (!(error instanceof KafkaSendFailedError) || stopping.aborted) throw error;
-        const waitMs = Math.min(100 * 2 ** failures, HAND_ON_RETRY_MAX_MS);
+        const waitMs = retryBackoffMs(failures);
         if (failures % 10 === 0) {
           this.logger.warn(
             { err: error, failures: failures + 1, waitMs },

@@ -3,6 +3,7 @@ import { ContractViolationError, type DecodableContract, type TopicKey } from '@
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
+import { retryBackoffMs } from './retry-backoff';
 import {
   createGroupConsumer,
   decodeRecord,
@@ -82,10 +83,6 @@ export interface ContractConsumerOptions {
 }
 
 export type ConsumerState = 'idle' | 'joining' | 'consuming' | 'stopped' | 'crashed';
-
-/** A failed handler is tried again after 100 ms, doubling to at most a second between tries. */
-const HANDLER_RETRY_INITIAL_MS = 100;
-const HANDLER_RETRY_MAX_MS = 1_000;
 
 /**
  * Runs a kafkajs consumer group with manual commits: an offset is committed only after the
@@ -252,7 +249,7 @@ export class ContractConsumer {
         return;
       } catch (error) {
         if (!payload.isRunning() || payload.isStale()) throw error;
-        const waitMs = Math.min(HANDLER_RETRY_INITIAL_MS * 2 ** failures, HANDLER_RETRY_MAX_MS);
+        const waitMs = retryBackoffMs(failures);
         if (failures % 10 === 0) {
           this.logger.warn(
             {

@@ -20,3 +20,4 @@ export * from './batching-producer';
 export * from './abort-listeners';
 export * from './record-intake';
 export * from './produce-request-bounds';
+export * from './retry-backoff';

@@ -99,6 +99,31 @@ describe('ReplaceableProducer', () => {
     await producer.disconnect();
   });
 
+  it('disconnects a successor that finishes connecting after the producer was closed, and sends nothing through it', async () => {
+    let finishConnect: () => void = () => undefined;
+    let connects = 0;
+    const { kafka, made } = fakeKafka({
+      connect: () => {
+        connects += 1;
+        return connects === 1 ? Promise.resolve() : new Promise<void>((resolve) => (finishConnect = resolve));
+      },
+      send: () => Promise.reject(new Error('Connection closed')),
+    });
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'contract', { health });
+    await producer.connect();
+    await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(KafkaSendFailedError);
+    // A send starts the successor's connect; the service shuts down while it is under way.
+    const sending = producer.sendBatch(batch);
+    const closing = producer.disconnect();
+    finishConnect();
+    await closing;
+    await expect(sending).rejects.toBeInstanceOf(KafkaSendFailedError);
+    expect(made).toHaveLength(2);
+    expect(made[1]?.disconnected).toBe(true);
+    expect(made[1]?.sends).toBe(0);
+  });
+
   it('refuses records the broker refused for their content, and keeps the producer', async () => {
     const tooLarge = Object.assign(new Error('The request included a message larger than the max'), {
       type: 'MESSAGE_TOO_LARGE',
