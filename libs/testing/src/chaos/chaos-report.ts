@@ -9,7 +9,7 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
         ? `live ${fault.liveAfterMs} ms after its restart, `
         : `broker usable ${fault.brokerStart.usableMs} ms after start (listening ${fault.brokerStart.listeningMs} ms), `;
     const recovery = fault.recoveryMs === undefined ? 'never' : `${fault.recoveryMs} ms`;
-    return `  kill ${i + 1}: ${broker}held work flowing ${recovery} after the restart`;
+    return `  fault ${i + 1} (${fault.target} ${fault.member}): ${broker}held work flowing ${recovery} after the restart`;
   });
   return [
     `${report.target}: ${stream.acknowledged.length} events acknowledged (${stream.unacknowledged.length} not) in ${stream.elapsedMs} ms; answers ${JSON.stringify(stream.answers)}`,
@@ -19,6 +19,7 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
       `events under two ids ${audit.eventsUnderTwoIds}`,
     `  history: missing ${audit.history.missing}, doubled ${audit.history.doubled}, not delivered ${audit.history.notDelivered}, ` +
       `requests not in history ${audit.history.requestsNotInHistory}`,
+    `  longest receiver silence ${report.longestSilenceMs} ms while the stream ran`,
     `  converged ${report.convergedAfterMs === undefined ? 'never' : `${report.convergedAfterMs} ms`} after the stream ended`,
   ].join('\n');
 }
