@@ -253,8 +253,11 @@ export function auditFailures(report: ChaosScenarioReport): string[] {
   }
   if (audit.eventsUnderTwoIds > 0)
     failures.push(`${audit.eventsUnderTwoIds} events delivered under two event ids`);
-  if (audit.history.missing > 0)
-    failures.push(`${audit.history.missing} delivered webhooks missing from history`);
+  if (audit.history.missing > 0) {
+    failures.push(
+      `${audit.history.missing} delivered webhooks missing from history, e.g. ${audit.history.examples.join(', ')}`,
+    );
+  }
   if (audit.history.doubled > 0)
     failures.push(`${audit.history.doubled} deliveries in history more than once`);
   if (audit.history.notDelivered > 0) {

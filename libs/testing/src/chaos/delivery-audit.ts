@@ -34,6 +34,8 @@ export interface HistoryAudit {
   readonly notDelivered: number;
   /** Requests the receiver got that no attempt row accounts for (a repeat hidden by the first). */
   readonly requestsNotInHistory: number;
+  /** A few delivery ids that are missing or short of requests, to follow through the topics. */
+  readonly examples: readonly string[];
 }
 
 interface Arrival {
@@ -173,6 +175,7 @@ export async function auditDeliveries(
   let doubled = 0;
   let notDelivered = 0;
   let requestsNotInHistory = 0;
+  const examples: string[] = [];
   for (const [deliveryId, count] of copies) {
     const row = history.deliveries.get(deliveryId);
     if (row === undefined) missing += 1;
@@ -180,7 +183,9 @@ export async function auditDeliveries(
       if (row.rows > 1) doubled += 1;
       if (!row.delivered) notDelivered += 1;
     }
-    requestsNotInHistory += Math.max(0, count - (history.attempts.get(deliveryId) ?? 0));
+    const unrecorded = Math.max(0, count - (history.attempts.get(deliveryId) ?? 0));
+    requestsNotInHistory += unrecorded;
+    if ((row === undefined || unrecorded > 0) && examples.length < 5) examples.push(deliveryId);
   }
 
   return {
@@ -192,7 +197,7 @@ export async function auditDeliveries(
     anotherBodyExample,
     unacknowledgedArrivals,
     eventsUnderTwoIds: [...eventIdsBySeq.values()].filter((ids) => ids.size > 1).length,
-    history: { missing, doubled, notDelivered, requestsNotInHistory },
+    history: { missing, doubled, notDelivered, requestsNotInHistory, examples },
   };
 }
 
