@@ -1,0 +1,101 @@
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { SERVICE_NAMES } from '@skyhook/local-infrastructure';
+import { testPostgresAdminUrl } from '../test-infrastructure-env';
+import { auditFailures, type ChaosScenarioOptions, runChaosScenario } from './chaos-scenario';
+import { type ChaosStack, startChaosStack } from './chaos-stack';
+import { describeChaosReport, keepServiceOutput } from './chaos-report';
+
+const RATE_PER_SECOND = 40;
+const SUBSCRIPTIONS = 2;
+/** About a second of traffic (the commit cadence), with room for a loaded CI machine. */
+const DUPLICATES_BOUND = 2 * RATE_PER_SECOND * SUBSCRIPTIONS;
+
+/**
+ * The production shape, tried the hard way: three KRaft brokers (every topic replicated three
+ * times, two in sync to write), two fan-out and two dispatcher instances, the api and history,
+ * all real processes. Every service starts together against a cluster whose topics do not exist
+ * yet; then, under a steady stream of events, every broker is restarted in turn (SIGTERM, as a
+ * rolling upgrade does), one broker is SIGKILLed, and one instance of each service is SIGKILLed.
+ * After each: every acknowledged event delivered, duplicates the same delivery with the same body
+ * and few, every request in history, and no process restarted but the ones killed.
+ */
+describe('a three-broker cluster with two instances of fan-out and dispatcher', () => {
+  let stack: ChaosStack | undefined;
+  const log = (line: string): void => {
+    process.stdout.write(`[cluster] ${line}\n`);
+  };
+
+  afterAll(async () => {
+    await stack?.close();
+  }, 60_000);
+
+  it('starts every service together against a cluster whose topics do not exist yet', async () => {
+    stack = await startChaosStack({
+      postgresAdminUrl: testPostgresAdminUrl(),
+      label: 'cluster',
+      subscriptions: SUBSCRIPTIONS,
+      kafka: 'cluster',
+      instances: { fanout: 2, dispatcher: 2 },
+      log,
+    });
+    expect(stack.kafka.nodes).toHaveLength(3);
+    expect(stack.instancesOf('dispatcher')).toBe(2);
+
+    // Every topic the services provisioned: on all three brokers, two replicas to acknowledge.
+    const admin = new Kafka({
+      brokers: stack.kafka.bootstrapServers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith('chaos-'));
+      expect(topics.length).toBeGreaterThan(5);
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      for (const partition of metadata.topics.flatMap((topic) => topic.partitions)) {
+        expect(partition.replicas).toHaveLength(3);
+      }
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['min.insync.replicas'],
+        })),
+      });
+      for (const resource of configs.resources) {
+        expect(resource.configEntries[0]?.configValue).toBe('2');
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }, 240_000);
+
+  const survives = async (target: ChaosScenarioOptions['target'], kills: number): Promise<void> => {
+    const chaos = stack!;
+    const report = await runChaosScenario(chaos, {
+      target,
+      kills,
+      ratePerSecond: RATE_PER_SECOND,
+      steadyMs: 2_000,
+      brokerDowntimeMs: 3_000,
+      recoveryTimeoutMs: 40_000,
+      convergenceTimeoutMs: 60_000,
+      log,
+    });
+    log(describeChaosReport(report));
+    const failures = auditFailures(report);
+    if (failures.length > 0) await keepServiceOutput(chaos, log);
+    expect(failures).toEqual([]);
+    expect(report.audit.duplicates).toBeLessThanOrEqual(DUPLICATES_BOUND * kills);
+  };
+
+  it('loses nothing while every broker is restarted in turn', () => survives('rolling-restart', 1), 300_000);
+
+  it('loses nothing when a broker is SIGKILLed and comes back', () => survives('broker', 1), 180_000);
+
+  it.each(SERVICE_NAMES)(
+    'loses nothing when an instance of %s is SIGKILLed and started again',
+    (name) => survives(name, 1),
+    180_000,
+  );
+});
