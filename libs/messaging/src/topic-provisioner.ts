@@ -1,6 +1,7 @@
 import { type Admin } from 'kafkajs';
 import { KAFKA_TOPICS, type TopicKey } from '@skyhook/contracts';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
+import { isRetriableKafkaError } from './kafka-startup-retry';
 
 export interface ProvisionedTopic {
   readonly key: TopicKey;
@@ -96,8 +97,7 @@ async function waitForTopicLeaders(admin: Admin, topics: string[]): Promise<void
       );
       if (allLed && metadata.topics.length === topics.length) return;
     } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+      if (!isRetriableKafkaError(error)) throw error;
     }
     if (Date.now() > giveUpAt) {
       throw new Error(`topics ${topics.join(', ')} have no leaders after ${LEADER_WAIT_DEADLINE_MS} ms`);
