@@ -197,6 +197,26 @@ describe('retryKafkaAtStartup', () => {
     await failure;
   });
 
+  it('names the failure before a round cut short by the end of the budget, not the silence', async () => {
+    let calls = 0;
+    const step = retryKafkaAtStartup(
+      'reaching the brokers',
+      () => {
+        calls += 1;
+        return calls === 1
+          ? Promise.reject(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1'))
+          : new Promise<never>(() => undefined);
+      },
+      { timeoutMs: 3_000, logger },
+    );
+    const failure = expect(step).rejects.toThrow(
+      'reaching the brokers: Connection error: connect ECONNREFUSED 127.0.0.1:1 (still failing after 3.0 s of retries, KAFKA_STARTUP_TIMEOUT_MS)',
+    );
+    await jest.advanceTimersByTimeAsync(3_000);
+    await failure;
+    expect(calls).toBe(2);
+  });
+
   it('leaves no timer behind once the step has succeeded', async () => {
     await expect(
       retryKafkaAtStartup('reaching the brokers', () => Promise.resolve(1), { timeoutMs: 60_000 }),

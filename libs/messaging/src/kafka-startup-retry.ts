@@ -98,44 +98,50 @@ export async function retryKafkaAtStartup<T>(
   options: KafkaStartupRetryOptions,
 ): Promise<T> {
   const giveUpAt = Date.now() + options.timeoutMs;
+  let lastFailure: unknown;
   for (let failures = 0; ; failures += 1) {
-    let error: unknown;
-    try {
-      return await withinBudget(step, operation, giveUpAt - Date.now(), options.timeoutMs);
-    } catch (caught) {
-      if (caught instanceof KafkaStartupTimeoutError || !isRetriableKafkaError(caught)) throw caught;
-      error = caught;
+    const round = await withinBudget(operation, giveUpAt - Date.now());
+    if ('value' in round) return round.value;
+    if ('expired' in round) {
+      // A round cut short says less than the failure before it, when there was one.
+      const why =
+        lastFailure === undefined ? `no answer within ${options.timeoutMs} ms` : messageOf(lastFailure);
+      throw new KafkaStartupTimeoutError(step, options.timeoutMs, why, { cause: lastFailure });
     }
+    if (!isRetriableKafkaError(round.error)) throw round.error;
+    lastFailure = round.error;
     const leftMs = giveUpAt - Date.now();
     const waitMs = startupRetryDelayMs(failures);
     if (leftMs <= waitMs) {
-      throw new KafkaStartupTimeoutError(step, options.timeoutMs, messageOf(error), { cause: error });
+      throw new KafkaStartupTimeoutError(step, options.timeoutMs, messageOf(lastFailure), {
+        cause: lastFailure,
+      });
     }
     options.logger?.warn(
-      { step, attempt: failures + 1, retryInMs: waitMs, leftMs, reason: messageOf(error) },
-      `Kafka start-up: ${step} failed (${messageOf(error)}); retrying in ${durationOf(waitMs)}, ` +
+      { step, attempt: failures + 1, retryInMs: waitMs, leftMs, reason: messageOf(lastFailure) },
+      `Kafka start-up: ${step} failed (${messageOf(lastFailure)}); retrying in ${durationOf(waitMs)}, ` +
         `giving up in ${durationOf(leftMs)}`,
     );
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 }
 
+type Round<T> = { value: T } | { error: unknown } | { expired: true };
+
 /** The round, unless it outlasts what is left of the budget (a broker that accepts and never answers). */
-async function withinBudget<T>(
-  step: string,
-  operation: () => Promise<T>,
-  leftMs: number,
-  timeoutMs: number,
-): Promise<T> {
+async function withinBudget<T>(operation: () => Promise<T>, leftMs: number): Promise<Round<T>> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new KafkaStartupTimeoutError(step, timeoutMs, `no answer within ${timeoutMs} ms`)),
-      Math.max(0, leftMs),
-    );
+  const expiry = new Promise<Round<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ expired: true }), Math.max(0, leftMs));
   });
   try {
-    return await Promise.race([operation(), deadline]);
+    return await Promise.race([
+      operation().then(
+        (value): Round<T> => ({ value }),
+        (error: unknown): Round<T> => ({ error }),
+      ),
+      expiry,
+    ]);
   } finally {
     clearTimeout(timer);
   }
