@@ -3,7 +3,7 @@ import { testKafkaBrokers } from './test-infrastructure-env';
 import { pollUntil } from './poll-until';
 import { findFreeLoopbackPort, type ServiceName } from '@skyhook/local-infrastructure';
 import { spawnService, startService } from './service-process';
-import { startTcpProxy } from './tcp-proxy';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { uniqueTopicPrefix } from './unique-names';
 
 /**
@@ -97,22 +97,23 @@ export function describeServiceStartup(
 
     it('waits for a broker that is not up yet, saying so, and becomes ready once it answers', async () => {
       const [host = '127.0.0.1', port = '9092'] = (testKafkaBrokers().split(',')[0] ?? '').split(':');
-      // Only the bootstrap goes through the proxy: kafkajs then connects to the address the
-      // broker advertises. Closed, the proxy is a broker whose port is not open yet.
-      const broker = await startTcpProxy({ host, port: Number(port) });
-      await broker.cut();
+      // Nothing listens on the port the service is given until a proxy to the test broker opens
+      // it. Only the bootstrap goes through the proxy: kafkajs then connects to the address the
+      // broker advertises.
+      const brokerPort = await findFreeLoopbackPort();
       const service = spawnService(name, {
         ...environment,
         HOST: '127.0.0.1',
         PORT: String(await findFreeLoopbackPort()),
-        KAFKA_BROKERS: `${broker.host}:${broker.port}`,
+        KAFKA_BROKERS: `127.0.0.1:${brokerPort}`,
       });
+      let broker: TcpProxy | undefined;
       try {
         await pollUntil(() => startupRetryWarnings(service.stdout()).length > 0, {
           timeoutMs: 15_000,
           description: `${name} warning that it retries the broker`,
         });
-        await broker.restore();
+        broker = await startTcpProxy({ host, port: Number(port) }, { port: brokerPort });
         await pollUntil(
           async () => {
             const response = await fetch(`${service.baseUrl}/health/ready`);
@@ -125,7 +126,7 @@ export function describeServiceStartup(
         );
       } finally {
         expect(await service.stop('SIGTERM')).toBe(0);
-        await broker.close();
+        await broker?.close();
       }
     });
 
