@@ -10,8 +10,8 @@ import { subscriptionCommandsConsumerOptions } from './subscriptions/subscriptio
 void runService({
   name: 'api',
   loadConfig: loadApiConfig,
-  preflight: async ({ config }) => {
-    await assertKafkaReachable(config.kafka);
+  preflight: async ({ config, logger }) => {
+    await assertKafkaReachable(config.kafka, logger);
     await assertDatabaseReachable(config.database);
   },
   rootModule: (context) => ApiModule.forRoot(context),

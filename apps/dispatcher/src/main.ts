@@ -7,8 +7,8 @@ import { DispatcherModule } from './dispatcher.module';
 void runService({
   name: 'dispatcher',
   loadConfig: loadDispatcherConfig,
-  preflight: async ({ config }) => {
-    await assertKafkaReachable(config.kafka);
+  preflight: async ({ config, logger }) => {
+    await assertKafkaReachable(config.kafka, logger);
   },
   rootModule: (context) => DispatcherModule.forRoot(context),
 });

@@ -16,8 +16,8 @@ const FETCH_BYTES_PER_PARTITION = 4 * 1_024 * 1_024;
 void runService({
   name: 'fanout',
   loadConfig: loadFanoutConfig,
-  preflight: async ({ config }) => {
-    await assertKafkaReachable(config.kafka);
+  preflight: async ({ config, logger }) => {
+    await assertKafkaReachable(config.kafka, logger);
   },
   rootModule: (context) => FanoutModule.forRoot(context),
   attachConsumers: (app) => {

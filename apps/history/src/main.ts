@@ -9,8 +9,8 @@ import { HistoryModule } from './history.module';
 void runService({
   name: 'history',
   loadConfig: loadHistoryConfig,
-  preflight: async ({ config }) => {
-    await assertKafkaReachable(config.kafka);
+  preflight: async ({ config, logger }) => {
+    await assertKafkaReachable(config.kafka, logger);
     await assertDatabaseReachable(config.database);
   },
   rootModule: (context) => HistoryModule.forRoot(context),

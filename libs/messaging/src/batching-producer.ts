@@ -86,7 +86,7 @@ export class BatchingProducer {
   }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return this.producer.connect(this.settings.startupTimeoutMs);
   }
 
   disconnect(): Promise<void> {

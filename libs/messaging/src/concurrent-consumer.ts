@@ -15,6 +15,7 @@ import {
   type RejectedRecord,
 } from './contract-consumer';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
+import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { type MessagingMetrics } from './messaging-metrics';
 import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 import { PartitionProgress } from './partition-progress';
@@ -115,11 +116,18 @@ export class ConcurrentConsumer {
 
   async start(): Promise<void> {
     this.currentState = 'joining';
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [...this.routesByTopicName.keys()],
-      fromBeginning: this.options.fromBeginning ?? true,
-    });
+    // A cluster still coming up (topics not yet known to every broker) is retried, bounded.
+    await retryKafkaAtStartup(
+      `subscribing consumer group ${this.groupId}`,
+      async () => {
+        await this.consumer.connect();
+        await this.consumer.subscribe({
+          topics: [...this.routesByTopicName.keys()],
+          fromBeginning: this.options.fromBeginning ?? true,
+        });
+      },
+      { timeoutMs: this.settings.startupTimeoutMs, logger: this.logger },
+    );
     this.commitTimer = setInterval(() => {
       void this.commitFinished();
     }, this.options.commitIntervalMs ?? 250);

@@ -2,6 +2,7 @@ import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type K
 import { ContractViolationError, type DecodableContract, type TopicKey } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
+import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { type MessagingMetrics } from './messaging-metrics';
 import { retryBackoffMs } from './retry-backoff';
 import {
@@ -146,11 +147,18 @@ export class ContractConsumer {
 
   async start(): Promise<void> {
     this.currentState = 'joining';
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [...this.routesByTopicName.keys()],
-      fromBeginning: this.options.fromBeginning ?? true,
-    });
+    // A cluster still coming up (topics not yet known to every broker) is retried, bounded.
+    await retryKafkaAtStartup(
+      `subscribing consumer group ${this.groupId}`,
+      async () => {
+        await this.consumer.connect();
+        await this.consumer.subscribe({
+          topics: [...this.routesByTopicName.keys()],
+          fromBeginning: this.options.fromBeginning ?? true,
+        });
+      },
+      { timeoutMs: this.settings.startupTimeoutMs, logger: this.logger },
+    );
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

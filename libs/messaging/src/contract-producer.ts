@@ -41,7 +41,7 @@ export class ContractProducer {
   }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return this.producer.connect(this.settings.startupTimeoutMs);
   }
 
   disconnect(): Promise<void> {

@@ -1,6 +1,7 @@
 export * from './kafka-config';
 export * from './kafka-client';
 export * from './kafka-reachability';
+export * from './kafka-startup-retry';
 export * from './topic-provisioner';
 export * from './messaging-metrics';
 export * from './contract-producer';

@@ -41,6 +41,18 @@ describe('Kafka settings from the environment', () => {
     );
   });
 
+  it('gives each Kafka step of start-up 60 s by default, and refuses a budget under half a second or over ten minutes', () => {
+    expect(settingsFor({ KAFKA_BROKERS: 'a:1' }).startupTimeoutMs).toBe(60_000);
+    expect(settingsFor({ KAFKA_BROKERS: 'a:1', KAFKA_STARTUP_TIMEOUT_MS: '2000' }).startupTimeoutMs).toBe(
+      2_000,
+    );
+    for (const refused of ['100', '600001', 'soon']) {
+      expect(() => settingsFor({ KAFKA_BROKERS: 'a:1', KAFKA_STARTUP_TIMEOUT_MS: refused })).toThrow(
+        /^invalid configuration: KAFKA_STARTUP_TIMEOUT_MS: /,
+      );
+    }
+  });
+
   it('requires credentials when a SASL mechanism is chosen', () => {
     expect(() => settingsFor({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'plain' })).toThrow(
       KafkaSettingsError,

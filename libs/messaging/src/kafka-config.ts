@@ -36,8 +36,13 @@ export const kafkaEnvironmentSchema = z.object({
     .default(''),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
   KAFKA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
-  /** How long start-up waits for the cluster before failing with a clear error. */
-  KAFKA_STARTUP_TIMEOUT_MS: z.coerce.number().int().min(500).default(15_000),
+  /**
+   * How long each Kafka step of start-up (reaching the brokers, provisioning topics, connecting
+   * producers, subscribing consumers) retries retriable errors before the service fails with a
+   * clear error: a broker started together with the services, or a cluster just created whose
+   * topic metadata has not reached every broker yet, is waited for, not failed on.
+   */
+  KAFKA_STARTUP_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(60_000),
   /**
    * A crashed consumer's partitions move once the group notices it is gone: the session
    * timeout bounds that. 6 s, the broker's default `group.min.session.timeout.ms`, so held work

@@ -1,20 +1,46 @@
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { type ServiceLogger } from '@skyhook/observability';
 import { type KafkaSettings } from './kafka-config';
+import { KafkaStartupTimeoutError, retryKafkaAtStartup } from './kafka-startup-retry';
 
 export class KafkaUnreachableError extends Error {
-  constructor(brokers: readonly string[], reason: string) {
-    super(`Kafka brokers ${brokers.join(',')} unreachable: ${reason}`);
+  constructor(brokers: readonly string[], reason: string, options?: { cause?: unknown }) {
+    super(`Kafka brokers ${brokers.join(',')} unreachable: ${reason}`, options);
     this.name = 'KafkaUnreachableError';
   }
 }
 
 /**
- * Fails start-up fast and legibly when the cluster does not answer, instead of letting
- * kafkajs retry quietly for minutes while the service reports itself started.
+ * Waits, up to `startupTimeoutMs`, for the cluster to answer, logging each failed round on
+ * `logger`: a broker started together with the service (an orchestrator starting everything
+ * at once) is waited for rather than failed on. Past that, or at once when the cluster refuses
+ * the client for good (bad credentials), start-up fails in one legible line instead of
+ * kafkajs retrying quietly for minutes while the service reports itself started.
  */
-export async function assertKafkaReachable(settings: KafkaSettings): Promise<void> {
-  // A quiet client of its own: the one clear error below replaces kafkajs' retry log lines.
-  const kafka = new Kafka({
+export async function assertKafkaReachable(settings: KafkaSettings, logger?: ServiceLogger): Promise<void> {
+  try {
+    await retryKafkaAtStartup(
+      `reaching the brokers ${settings.brokers.join(',')}`,
+      () => describeCluster(settings),
+      {
+        timeoutMs: settings.startupTimeoutMs,
+        logger,
+      },
+    );
+  } catch (error) {
+    const reason =
+      error instanceof KafkaStartupTimeoutError
+        ? `${error.lastFailure} (still failing after ${(error.timeoutMs / 1_000).toFixed(1)} s, KAFKA_STARTUP_TIMEOUT_MS)`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    throw new KafkaUnreachableError(settings.brokers, reason, { cause: error });
+  }
+}
+
+/** One round, on a client of its own: quiet, since the round's one warning replaces kafkajs' log lines. */
+async function describeCluster(settings: KafkaSettings): Promise<void> {
+  const admin = new Kafka({
     clientId: `${settings.clientId}-preflight`,
     brokers: [...settings.brokers],
     ssl: settings.ssl,
@@ -22,31 +48,11 @@ export async function assertKafkaReachable(settings: KafkaSettings): Promise<voi
     connectionTimeout: settings.connectTimeoutMs,
     logLevel: logLevel.NOTHING,
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
-  });
-  const admin = kafka.admin();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new KafkaUnreachableError(settings.brokers, `no answer within ${settings.startupTimeoutMs} ms`),
-        ),
-      settings.startupTimeoutMs,
-    );
-  });
+  }).admin();
   try {
-    await Promise.race([
-      (async () => {
-        await admin.connect();
-        await admin.describeCluster();
-      })(),
-      deadline,
-    ]);
-  } catch (error) {
-    if (error instanceof KafkaUnreachableError) throw error;
-    throw new KafkaUnreachableError(settings.brokers, error instanceof Error ? error.message : String(error));
+    await admin.connect();
+    await admin.describeCluster();
   } finally {
-    clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
   }
 }

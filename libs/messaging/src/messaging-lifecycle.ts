@@ -4,6 +4,7 @@ import { type TopicKey } from '@skyhook/contracts';
 import { ReadinessRegistry, SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { ContractProducer } from './contract-producer';
 import { type KafkaSettings } from './kafka-config';
+import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { provisionTopics } from './topic-provisioner';
 import { KAFKA_CLIENT, KAFKA_SETTINGS, PRODUCER_HEALTH } from './messaging.tokens';
 import { type ProducerHealthBoard } from './producer-health';
@@ -33,8 +34,17 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.connectedAdmin();
-    const provisioned = await provisionTopics(this.admin, this.settings, this.topics);
+    // Creating topics on a cluster that is still coming up meets transient refusals (no
+    // controller yet, a topic another service just created not known to every broker):
+    // provisioning is idempotent, so it is run again from the start.
+    const provisioned = await retryKafkaAtStartup(
+      'provisioning topics',
+      async () => {
+        await this.connectedAdmin();
+        return provisionTopics(this.admin, this.settings, this.topics);
+      },
+      { timeoutMs: this.settings.startupTimeoutMs, logger: this.logger },
+    );
     for (const topic of provisioned.filter((t) => t.action !== 'unchanged')) {
       this.logger.info({ topic: topic.name, partitions: topic.partitions }, `topic ${topic.action}`);
     }

@@ -1,4 +1,4 @@
-import { type Kafka, type ProducerConfig } from 'kafkajs';
+import { type Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, type ProducerConfig } from 'kafkajs';
 import { pollUntil } from '@skyhook/testing';
 import { ProducerHealthBoard } from './producer-health';
 import {
@@ -49,7 +49,7 @@ describe('ReplaceableProducer', () => {
   it('is not idempotent and keeps one request in flight, so an unanswered request is never de-duplicated against others', async () => {
     const { kafka, made } = fakeKafka({ connect: () => Promise.resolve(), send: () => Promise.resolve() });
     const producer = new ReplaceableProducer(kafka, 'test');
-    await producer.connect();
+    await producer.connect(1_000);
     expect(made[0]?.config).toMatchObject({ idempotent: false, maxInFlightRequests: 1 });
     await producer.disconnect();
   });
@@ -62,7 +62,7 @@ describe('ReplaceableProducer', () => {
     });
     const health = new ProducerHealthBoard();
     const producer = new ReplaceableProducer(kafka, 'attempt-events', { health });
-    await producer.connect();
+    await producer.connect(1_000);
 
     const failed = producer.sendBatch(batch);
     await expect(failed).rejects.toBeInstanceOf(KafkaSendFailedError);
@@ -87,7 +87,7 @@ describe('ReplaceableProducer', () => {
     brokerUp = true;
     const health = new ProducerHealthBoard();
     const producer = new ReplaceableProducer(kafka, 'contract', { health });
-    await producer.connect();
+    await producer.connect(1_000);
     brokerUp = false;
     await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(KafkaSendFailedError);
     // While the broker is away, a send fails at once (no producer can connect).
@@ -111,7 +111,7 @@ describe('ReplaceableProducer', () => {
     });
     const health = new ProducerHealthBoard();
     const producer = new ReplaceableProducer(kafka, 'contract', { health });
-    await producer.connect();
+    await producer.connect(1_000);
     await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(KafkaSendFailedError);
     // A send starts the successor's connect; the service shuts down while it is under way.
     const sending = producer.sendBatch(batch);
@@ -124,6 +124,35 @@ describe('ReplaceableProducer', () => {
     expect(made[1]?.sends).toBe(0);
   });
 
+  it('retries a first connect refused while the cluster comes up with fresh producers, and fails at once on one no retry mends', async () => {
+    let refusals = 2;
+    const { kafka, made } = fakeKafka({
+      connect: () =>
+        refusals-- > 0
+          ? Promise.reject(
+              new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+            )
+          : Promise.resolve(),
+      send: () => Promise.resolve(),
+    });
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'contract', { health });
+    await producer.connect(10_000);
+    expect(made).toHaveLength(3);
+    expect(made.slice(0, 2).every((refused) => refused.disconnected)).toBe(true);
+    expect(health.failing()).toEqual([]);
+    await producer.disconnect();
+
+    const refusedForGood = fakeKafka({
+      connect: () => Promise.reject(new KafkaJSNonRetriableError('SASL PLAIN authentication failed')),
+      send: () => Promise.resolve(),
+    });
+    await expect(new ReplaceableProducer(refusedForGood.kafka, 'contract').connect(10_000)).rejects.toThrow(
+      'SASL PLAIN authentication failed',
+    );
+    expect(refusedForGood.made).toHaveLength(1);
+  });
+
   it('refuses records the broker refused for their content, and keeps the producer', async () => {
     const tooLarge = Object.assign(new Error('The request included a message larger than the max'), {
       type: 'MESSAGE_TOO_LARGE',
@@ -134,7 +163,7 @@ describe('ReplaceableProducer', () => {
     });
     const health = new ProducerHealthBoard();
     const producer = new ReplaceableProducer(kafka, 'contract', { health });
-    await producer.connect();
+    await producer.connect(1_000);
     await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(KafkaRecordsRejectedError);
     expect(made).toHaveLength(1);
     expect(made[0]?.disconnected).toBe(false);

@@ -1,5 +1,6 @@
 import { type Kafka, type Producer, type ProducerBatch } from 'kafkajs';
 import { type ServiceLogger } from '@skyhook/observability';
+import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { keyHashPartitioner } from './key-hash-partitioner';
 import { type ProducerHealthBoard } from './producer-health';
 
@@ -77,10 +78,17 @@ export class ReplaceableProducer {
     } = {},
   ) {}
 
-  /** Connects the first producer: fails (and the service with it) when the cluster does not answer. */
-  async connect(): Promise<void> {
+  /**
+   * Connects the first producer, retrying retriable failures (a cluster still coming up) for up
+   * to `startupTimeoutMs`; past that, or on a failure no retry can mend, it fails, and the
+   * service's start-up with it.
+   */
+  async connect(startupTimeoutMs: number): Promise<void> {
     this.closed = false;
-    await this.connected();
+    await retryKafkaAtStartup(`connecting producer ${this.name}`, () => this.connected(), {
+      timeoutMs: startupTimeoutMs,
+      logger: this.observers.logger,
+    });
     this.markReady();
   }
 

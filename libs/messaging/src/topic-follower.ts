@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Admin, type Consumer, type Kafka } from 'kafkajs';
+import { type Consumer, type Kafka } from 'kafkajs';
 import {
   ContractViolationError,
   decodeMessage,
@@ -9,6 +9,7 @@ import {
 } from '@skyhook/contracts';
 import { type ServiceLogger } from '@skyhook/observability';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
+import { retryKafkaAtStartup } from './kafka-startup-retry';
 
 export interface TopicFollowerOptions<TValue> {
   /** Names the follower in logs and in its (throw-away) consumer group. */
@@ -58,18 +59,20 @@ export class TopicFollower<TValue> {
   /** Resolves once everything that was on the topic when it was called has been applied. */
   async start(): Promise<void> {
     const topic = topicNameOf(this.settings, this.options.topicKey);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ends: Map<number, bigint>;
-    try {
-      ends = new Map((await endOffsetsOf(admin, topic)).map((p) => [p.partition, BigInt(p.high)]));
-    } finally {
-      await admin.disconnect();
-    }
+    const retrying = { timeoutMs: this.settings.startupTimeoutMs, logger: this.logger };
+    // A topic created moments ago (by this very service at start-up, or another one) may be
+    // unknown to some brokers until its metadata has spread: retried, as long as start-up allows.
+    const ends = await retryKafkaAtStartup(
+      `reading the end offsets of ${topic}`,
+      () => endOffsetsOf(this.kafka, topic),
+      retrying,
+    );
     const behind = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
     const started = Date.now();
     let markCaughtUp: () => void = () => undefined;
-    const caughtUp = new Promise<void>((resolve) => {
+    let failCatchUp: (error: Error) => void = () => undefined;
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      failCatchUp = reject;
       markCaughtUp = () => {
         if (this.caughtUpAt !== undefined) return;
         this.caughtUpAt = Date.now();
@@ -80,10 +83,22 @@ export class TopicFollower<TValue> {
         resolve();
       };
     });
+    // Awaited below, after the consumer has started: a crash while it starts is not unhandled.
+    caughtUp.catch(() => undefined);
     if (behind.size === 0) markCaughtUp();
+    // A consumer kafkajs gives up on would never catch up: start-up fails instead of hanging.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) failCatchUp(payload.error);
+    });
 
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await retryKafkaAtStartup(
+      `subscribing follower ${this.options.name} to ${topic}`,
+      async () => {
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topic, fromBeginning: true });
+      },
+      retrying,
+    );
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -138,18 +153,13 @@ export class TopicFollower<TValue> {
   }
 }
 
-/**
- * A topic created moments ago (by this very service at start-up) may answer "not the leader"
- * until its metadata has spread; such errors are retriable and retried here for a while.
- */
-async function endOffsetsOf(admin: Admin, topic: string): Promise<{ partition: number; high: string }[]> {
-  const giveUpAt = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      if ((error as { retriable?: boolean }).retriable !== true || Date.now() > giveUpAt) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+/** Each partition's end offset, read through an admin client of its own. */
+async function endOffsetsOf(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }

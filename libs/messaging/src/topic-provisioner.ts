@@ -1,6 +1,7 @@
 import { type Admin } from 'kafkajs';
 import { KAFKA_TOPICS, type TopicKey } from '@skyhook/contracts';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
+import { isRetriableKafkaError } from './kafka-startup-retry';
 
 export interface ProvisionedTopic {
   readonly key: TopicKey;
@@ -30,18 +31,22 @@ export async function provisionTopics(
   if (missing.length > 0) {
     // kafkajs' own leader wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker
     // answers for a moment after creating a topic; waitForTopicLeaders below tolerates it.
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: missing.map((topic) => ({
-        topic: topic.name,
-        numPartitions: topic.partitions,
-        replicationFactor: settings.replicationFactor,
-        configEntries: Object.entries({
-          'min.insync.replicas': String(minInSyncReplicasFor(settings.replicationFactor)),
-          ...KAFKA_TOPICS[topic.key].config,
-        }).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    await admin
+      .createTopics({
+        waitForLeaders: false,
+        topics: missing.map((topic) => ({
+          topic: topic.name,
+          numPartitions: topic.partitions,
+          replicationFactor: settings.replicationFactor,
+          configEntries: Object.entries({
+            'min.insync.replicas': String(minInSyncReplicasFor(settings.replicationFactor)),
+            ...KAFKA_TOPICS[topic.key].config,
+          }).map(([name, value]) => ({ name, value })),
+        })),
+      })
+      .catch((error: unknown) => {
+        throw withTopicRefusalsNamed(error);
+      });
     await waitForTopicLeaders(
       admin,
       missing.map((topic) => topic.name),
@@ -83,6 +88,27 @@ export function minInSyncReplicasFor(replicationFactor: number): number {
   return replicationFactor >= 3 ? 2 : 1;
 }
 
+/** The cluster refused to create topics; says which and why, where kafkajs says "Topic creation errors". */
+export class TopicCreationRefusedError extends Error {
+  constructor(refusals: readonly string[], options: { cause: unknown }) {
+    super(`the cluster refused to create topics: ${refusals.join('; ')}`, options);
+    this.name = 'TopicCreationRefusedError';
+  }
+}
+
+/** kafkajs' aggregate of per-topic refusals, named topic by topic; kept as the cause, which decides retries. */
+function withTopicRefusalsNamed(error: unknown): unknown {
+  const refusals = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(refusals) || refusals.length === 0) return error;
+  return new TopicCreationRefusedError(
+    refusals.map((refusal) => {
+      const { topic, type, message } = refusal as { topic?: string; type?: string; message?: string };
+      return `${topic ?? '?'}: ${message ?? String(refusal)}${type === undefined ? '' : ` (${type})`}`;
+    }),
+    { cause: error },
+  );
+}
+
 const LEADER_WAIT_DEADLINE_MS = 30_000;
 
 async function waitForTopicLeaders(admin: Admin, topics: string[]): Promise<void> {
@@ -96,8 +122,7 @@ async function waitForTopicLeaders(admin: Admin, topics: string[]): Promise<void
       );
       if (allLed && metadata.topics.length === topics.length) return;
     } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+      if (!isRetriableKafkaError(error)) throw error;
     }
     if (Date.now() > giveUpAt) {
       throw new Error(`topics ${topics.join(', ')} have no leaders after ${LEADER_WAIT_DEADLINE_MS} ms`);

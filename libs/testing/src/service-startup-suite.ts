@@ -1,8 +1,9 @@
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { testKafkaBrokers } from './test-infrastructure-env';
 import { pollUntil } from './poll-until';
-import { type ServiceName } from '@skyhook/local-infrastructure';
+import { findFreeLoopbackPort, type ServiceName } from '@skyhook/local-infrastructure';
 import { spawnService, startService } from './service-process';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { uniqueTopicPrefix } from './unique-names';
 
 /**
@@ -76,14 +77,57 @@ export function describeServiceStartup(
       );
     });
 
-    it('fails fast with one line when the broker does not answer', async () => {
-      const service = spawnService(name, { ...environment, PORT: '0', KAFKA_BROKERS: '127.0.0.1:1' });
+    it('retries a broker that does not answer for KAFKA_STARTUP_TIMEOUT_MS, a warning a try, then fails with one line', async () => {
+      const service = spawnService(name, {
+        ...environment,
+        PORT: '0',
+        KAFKA_BROKERS: '127.0.0.1:1',
+        KAFKA_STARTUP_TIMEOUT_MS: '2000',
+      });
       expect(await service.exited).toBe(1);
       expect(service.stderr()).toMatch(
         new RegExp(
-          `^skyhook ${name}: cannot start: Kafka brokers 127\\.0\\.0\\.1:1 unreachable: .*ECONNREFUSED.*\\n$`,
+          `^skyhook ${name}: cannot start: Kafka brokers 127\\.0\\.0\\.1:1 unreachable: .*ECONNREFUSED.* \\(still failing after 2\\.0 s, KAFKA_STARTUP_TIMEOUT_MS\\)\\n$`,
         ),
       );
+      expect(startupRetryWarnings(service.stdout())[0]).toMatch(
+        /^Kafka start-up: reaching the brokers 127\.0\.0\.1:1 failed \(.*ECONNREFUSED.*\); retrying in \d+ ms, giving up in (\d+ ms|\d+\.\d s)$/,
+      );
+    });
+
+    it('waits for a broker that is not up yet, saying so, and becomes ready once it answers', async () => {
+      const [host = '127.0.0.1', port = '9092'] = (testKafkaBrokers().split(',')[0] ?? '').split(':');
+      // Nothing listens on the port the service is given until a proxy to the test broker opens
+      // it. Only the bootstrap goes through the proxy: kafkajs then connects to the address the
+      // broker advertises.
+      const brokerPort = await findFreeLoopbackPort();
+      const service = spawnService(name, {
+        ...environment,
+        HOST: '127.0.0.1',
+        PORT: String(await findFreeLoopbackPort()),
+        KAFKA_BROKERS: `127.0.0.1:${brokerPort}`,
+      });
+      let broker: TcpProxy | undefined;
+      try {
+        await pollUntil(() => startupRetryWarnings(service.stdout()).length > 0, {
+          timeoutMs: 15_000,
+          description: `${name} warning that it retries the broker`,
+        });
+        broker = await startTcpProxy({ host, port: Number(port) }, { port: brokerPort });
+        await pollUntil(
+          async () => {
+            const response = await fetch(`${service.baseUrl}/health/ready`);
+            return response.status === 200;
+          },
+          { timeoutMs: 30_000, description: `${name} ready once the broker answers` },
+        );
+        expect(startupRetryWarnings(service.stdout())[0]).toMatch(
+          /^Kafka start-up: reaching the brokers 127\.0\.0\.1:\d+ failed \(.*ECONNREFUSED.*\); retrying in \d+ ms, giving up in (\d+ ms|\d+\.\d s)$/,
+        );
+      } finally {
+        expect(await service.stop('SIGTERM')).toBe(0);
+        await broker?.close();
+      }
     });
 
     if (options.usesDatabase) {
@@ -115,4 +159,14 @@ export function describeServiceStartup(
       });
     }
   });
+}
+
+/** The messages of the warnings a service logged while it retried a Kafka step of its start-up. */
+function startupRetryWarnings(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level?: string; msg?: string })
+    .filter((entry) => entry.level === 'warn' && entry.msg?.startsWith('Kafka start-up: ') === true)
+    .map((entry) => entry.msg ?? '');
 }

@@ -24,9 +24,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** Starts a proxy on a free loopback port that forwards every connection to `target`. */
-export async function startTcpProxy(target: TcpProxyTarget): Promise<TcpProxy> {
+/**
+ * Starts a proxy that forwards every connection to `target`, on `port` of the loopback interface
+ * (a server that appears where a client already waits for it) or on a free one.
+ */
+export async function startTcpProxy(
+  target: TcpProxyTarget,
+  options: { port?: number } = {},
+): Promise<TcpProxy> {
   const clients = new Set<Socket>();
+  const upstreams = new Set<Socket>();
   let accepted = 0;
   let listening = false;
 
@@ -38,7 +45,9 @@ export async function startTcpProxy(target: TcpProxyTarget): Promise<TcpProxy> {
       client.destroy();
       upstream.destroy();
       clients.delete(client);
+      upstreams.delete(upstream);
     };
+    upstreams.add(upstream);
     client.on('error', closeBoth).on('close', closeBoth);
     upstream.on('error', closeBoth).on('close', closeBoth);
     client.pipe(upstream);
@@ -61,11 +70,13 @@ export async function startTcpProxy(target: TcpProxyTarget): Promise<TcpProxy> {
     // `close` waits for open connections to end: resetting them (RST, not FIN) is the point
     // anyway; each one's upstream side is closed with it.
     for (const client of clients) client.resetAndDestroy();
+    for (const upstream of upstreams) upstream.destroy();
     clients.clear();
+    upstreams.clear();
     await closed;
   };
 
-  await listen(0);
+  await listen(options.port ?? 0);
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('proxy has no TCP address');
   const port = address.port;
