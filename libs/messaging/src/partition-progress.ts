@@ -22,6 +22,11 @@ export class PartitionProgress {
     return this.highestTaken !== undefined && offset <= this.highestTaken;
   }
 
+  /** The highest offset taken since this partition was assigned. */
+  get lastTaken(): bigint | undefined {
+    return this.highestTaken;
+  }
+
   take(offset: bigint): void {
     const entry = { offset, done: false };
     this.window.push(entry);
@@ -49,6 +54,11 @@ export class PartitionProgress {
   nextCommit(): string | undefined {
     if (this.committable === undefined || this.committable === this.lastCommitted) return undefined;
     return (this.committable + 1n).toString();
+  }
+
+  /** The offset after the finished prefix, committed or not: undefined until a record finishes. */
+  finishedPosition(): string | undefined {
+    return this.committable === undefined ? undefined : (this.committable + 1n).toString();
   }
 
   markCommitted(offset: string): void {
