@@ -21,7 +21,6 @@ import { type MessagingMetrics } from './messaging-metrics';
 import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 import { PartitionProgress } from './partition-progress';
 import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } from './dispatch-frontier';
-import { retryBackoffMs } from './retry-backoff';
 import { sleepUnlessAborted } from './abort-listeners';
 
 export interface ConcurrentConsumerOptions {
@@ -32,9 +31,17 @@ export interface ConcurrentConsumerOptions {
    * Resolves once the record's work is durably handed on. Records run concurrently and finish
    * in any order; a rejection is logged and the record retried after a pause, in place.
    * `stopping` aborts when the consumer stops: work still waiting should give up (reject), and
-   * is then re-delivered to whoever gets the partition.
+   * is then re-delivered to whoever gets the partition. `beforeDispatch` resolves once the
+   * record may have an effect that a crash would leave unrecorded (a webhook sent): with a
+   * `dispatchFrontier`, once the frontier recorded covers it; it rejects when that cannot be
+   * recorded (the consumer stopping, the partition taken away, the coordinator refusing), and
+   * the handler then must not have the effect.
    */
-  readonly handleRecord: (record: ConsumedRecord, stopping: AbortSignal) => Promise<void>;
+  readonly handleRecord: (
+    record: ConsumedRecord,
+    stopping: AbortSignal,
+    beforeDispatch: () => Promise<void>,
+  ) => Promise<void>;
   /** Must be durable too (e.g. a dead-letter record) before the offset moves past it. */
   readonly handleRejected: (record: RejectedRecord) => Promise<void>;
   /** A partition with this many unfinished records is paused until half of them finish. */
@@ -47,8 +54,8 @@ export interface ConcurrentConsumerOptions {
   /**
    * Keep a dispatch frontier in the committed offsets' metadata (ADR 0018), for work whose effect
    * a crash can leave unrecorded: records an earlier owner may have handled come to the handler
-   * with `possiblyHandledBefore`. Costs one commit round trip before each fetched batch that goes
-   * beyond the frontier recorded so far.
+   * with `possiblyHandledBefore`. A handler's `beforeDispatch` beyond the frontier recorded so far
+   * waits for a commit raising it, one for every dispatch that starts meanwhile.
    */
   readonly dispatchFrontier?: boolean;
 }
@@ -61,11 +68,23 @@ export interface ConcurrentConsumerOptions {
 const HANDLER_RETRY_MS = [200, 500, 1_000];
 
 /**
- * The longest a batch waits for its frontier to be recorded before it gives the batch back to be
- * fetched again: a commit ahead of it may be retrying (kafkajs retries commits for about 37 s),
- * and a batch that does not return holds up the member's heartbeats and its rejoining.
+ * The longest a dispatch waits for the frontier to be recorded before its record fails (and is
+ * tried again): a commit ahead of it may be retrying, for about 37 s in kafkajs.
  */
 const FRONTIER_WAIT_MS = 2_000;
+/** How long a batch waits before its partition's frontier is read again after a failed read. */
+const FRONTIER_RELOAD_MS = 500;
+
+/** `beforeDispatch` of a consumer without a frontier: nothing to record. */
+const NOTHING_TO_RECORD = (): Promise<void> => Promise.resolve();
+
+/** A dispatch that may not start: the frontier covering it could not be recorded. */
+export class DispatchFrontierNotRecordedError extends Error {
+  constructor(reason: string) {
+    super(`the dispatch frontier is not recorded: ${reason}`);
+    this.name = 'DispatchFrontierNotRecordedError';
+  }
+}
 
 /**
  * A consumer group whose records are worked on concurrently rather than one after another, so
@@ -84,8 +103,12 @@ export class ConcurrentConsumer {
   private frontiersLoading: Promise<void> | undefined;
   private assignment: Record<string, number[]> = {};
   private joins = 0;
-  private frontierFailures = 0;
   private readonly admin: Admin | undefined;
+  /** The highest offset each partition's dispatches wait for, to be recorded by the next frontier commit. */
+  private readonly wantedFrontiers = new Map<string, { progress: PartitionProgress; upTo: bigint }>();
+  private frontierCommit: Promise<void> | undefined;
+  /** Commits through the running consumer's group without kafkajs' retries; set by every batch. */
+  private commitDirectly: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
   private readonly resumeByPartition = new Map<string, () => void>();
   private currentState: ConsumerState = 'idle';
   private commitTimer: NodeJS.Timeout | undefined;
@@ -194,7 +217,7 @@ export class ConcurrentConsumer {
       }
     }
     clearInterval(this.commitTimer);
-    await this.commitFinished(true);
+    await this.commitFinished();
     await this.consumer.disconnect();
     await this.admin?.disconnect();
     this.currentState = 'stopped';
@@ -212,13 +235,15 @@ export class ConcurrentConsumer {
     }
     let frontier: PartitionFrontier | undefined;
     if (this.admin !== undefined) {
+      this.commitDirectly = payload.commitOffsetsIfNecessary;
       frontier = await this.frontierOf(partitionKey);
       // Not known: which records may have been handled before is unknown too; take none for now.
-      if (frontier === undefined) return this.waitAfterFrontierFailure();
+      if (frontier === undefined) {
+        await sleepUnlessAborted(FRONTIER_RELOAD_MS, this.stopSignal.signal).catch(() => undefined);
+        return;
+      }
     }
-    const { messages } = batch;
-    for (let index = 0; index < messages.length; index += 1) {
-      const message = messages[index] as KafkaMessage;
+    for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale() || this.stopping) break;
       const offset = BigInt(message.offset);
       // After a rebalance kafkajs fetches again from the committed offset: skip what is in hand.
@@ -230,98 +255,98 @@ export class ConcurrentConsumer {
         this.resumeByPartition.set(partitionKey, payload.pause());
         break;
       }
-      if (frontier !== undefined && !frontier.covers(offset)) {
-        // Once per batch: reserve as far as the records the partition has room for.
-        const room = this.options.maxPendingPerPartition - progress.pending;
-        const last = messages[Math.min(index + room, messages.length) - 1] ?? message;
-        const reserved = await this.recordFrontier(payload, progress, frontier, offset, BigInt(last.offset));
-        if (!reserved || !payload.isRunning() || payload.isStale() || this.stopping) break;
-      }
       progress.take(offset);
+      frontier?.noteTaken(offset);
       payload.resolveOffset(message.offset);
       const record = await this.decode(route, batch.partition, message);
       if (record === undefined) {
         progress.finish(offset);
+      } else if (frontier === undefined) {
+        void this.work(record, progress, partitionKey, offset, NOTHING_TO_RECORD);
       } else {
-        const marked = frontier?.possiblyHandledBefore(offset) === true;
-        void this.work(
-          marked ? { ...record, possiblyHandledBefore: true } : record,
-          progress,
-          partitionKey,
-          offset,
-        );
+        const marked = frontier.possiblyHandledBefore(offset)
+          ? { ...record, possiblyHandledBefore: true as const }
+          : record;
+        const dispatching = this.beforeDispatchOf(partitionKey, progress, frontier, offset);
+        void this.work(marked, progress, partitionKey, offset, dispatching);
       }
     }
+  }
+
+  /** What a record's handler awaits before its dispatch: the frontier recorded up to its offset. */
+  private beforeDispatchOf(
+    partitionKey: string,
+    progress: PartitionProgress,
+    frontier: PartitionFrontier,
+    offset: bigint,
+  ): () => Promise<void> {
+    return async () => {
+      const deadline = Date.now() + FRONTIER_WAIT_MS;
+      while (!frontier.covers(offset)) {
+        if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
+        if (this.progressByPartition.get(partitionKey) !== progress) {
+          throw new DispatchFrontierNotRecordedError(`partition ${partitionKey} was taken away`);
+        }
+        if (Date.now() > deadline) {
+          throw new DispatchFrontierNotRecordedError(`no commit went through within ${FRONTIER_WAIT_MS} ms`);
+        }
+        const wanted = this.wantedFrontiers.get(partitionKey);
+        if (wanted === undefined || wanted.progress !== progress || wanted.upTo < offset) {
+          this.wantedFrontiers.set(partitionKey, { progress, upTo: offset });
+        }
+        // A commit in flight leaves this offset to the next one, which takes every offset wanted meanwhile.
+        this.frontierCommit ??= this.commitWantedFrontiers();
+        await this.frontierCommit;
+      }
+    };
   }
 
   /**
-   * Records `frontier` up to `upTo` in the committed offset's metadata before the records up to
-   * there are taken, and answers whether the coordinator acknowledged it. In line with the other
-   * commits, so that none built before it lands after it with a lower frontier. Sent without
-   * kafkajs' retries: a refusal (a rebalance, the coordinator gone) gives the batch back, to be
-   * fetched again and reserved anew, instead of holding the member in its batch for half a minute.
+   * One commit raising the frontier of every partition whose dispatches wait for it, in line
+   * with the other commits so that none built before it lands after it with a lower frontier.
+   * Sent without kafkajs' retries: a refusal (a rebalance, the coordinator gone) fails the
+   * dispatches waiting, and their records are tried again.
    */
-  private async recordFrontier(
-    payload: EachBatchPayload,
-    progress: PartitionProgress,
-    frontier: PartitionFrontier,
-    firstOffset: bigint,
-    upTo: bigint,
-  ): Promise<boolean> {
-    const { topic, partition } = payload.batch;
-    const partitionKey = `${topic}:${partition}`;
-    const recorded = this.commitInFlight.then(async () => {
-      // Stopping, or the partition was taken away while this waited: nothing more is taken.
-      if (this.stopping || this.progressByPartition.get(partitionKey) !== progress) return false;
-      if (frontier.covers(upTo)) return true;
-      const finished = progress.finishedPosition();
-      const offset = finished ?? frontier.positionFor(firstOffset).toString();
-      const metadata = encodeDispatchFrontier(upTo);
-      const commit: PartitionOffset & { metadata: string } = { partition, offset, metadata };
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [commit] }] });
-      frontier.markRecorded(upTo);
-      if (finished !== undefined) progress.markCommitted(finished);
-      return true;
-    });
-    this.commitInFlight = recorded.then(
-      () => undefined,
-      () => undefined,
-    );
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const acknowledged = await Promise.race([
-        recorded,
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), FRONTIER_WAIT_MS);
-        }),
-      ]);
-      if (acknowledged) {
-        this.frontierFailures = 0;
-        return true;
+  private commitWantedFrontiers(): Promise<void> {
+    const round = this.commitInFlight.then(async () => {
+      const wanted = [...this.wantedFrontiers];
+      this.wantedFrontiers.clear();
+      const byTopic = new Map<string, (PartitionOffset & { metadata: string })[]>();
+      const recorded: (() => void)[] = [];
+      for (const [partitionKey, { progress, upTo }] of wanted) {
+        const frontier = this.frontierByPartition.get(partitionKey);
+        if (frontier === undefined || this.progressByPartition.get(partitionKey) !== progress) continue;
+        if (frontier.covers(upTo)) continue;
+        const finished = progress.finishedPosition();
+        const offset = finished ?? frontier.position?.toString();
+        if (offset === undefined) continue;
+        const separator = partitionKey.lastIndexOf(':');
+        const topic = partitionKey.slice(0, separator);
+        const partitions = byTopic.get(topic) ?? [];
+        partitions.push({
+          partition: Number(partitionKey.slice(separator + 1)),
+          offset,
+          metadata: encodeDispatchFrontier(upTo),
+        });
+        byTopic.set(topic, partitions);
+        recorded.push(() => {
+          frontier.markRecorded(upTo);
+          if (finished !== undefined) progress.markCommitted(finished);
+        });
       }
-      this.logger.warn(
-        { group: this.options.group, topic, partition, upTo: upTo.toString(), waitedMs: FRONTIER_WAIT_MS },
-        'the dispatch frontier is not recorded yet; the batch is fetched again',
-      );
-      await this.waitAfterFrontierFailure();
-      return false;
-    } catch (error) {
-      this.logger.warn(
-        { err: error, group: this.options.group, topic, partition, upTo: upTo.toString() },
-        'recording the dispatch frontier failed; the batch is fetched again',
-      );
-      await this.waitAfterFrontierFailure();
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** A short pause before the records are fetched again, growing to a second while failures last. */
-  private async waitAfterFrontierFailure(): Promise<void> {
-    const waitMs = retryBackoffMs(this.frontierFailures);
-    this.frontierFailures += 1;
-    await sleepUnlessAborted(waitMs, this.stopSignal.signal).catch(() => undefined);
+      if (recorded.length === 0) return;
+      if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
+      const commit = this.commitDirectly;
+      if (commit === undefined) throw new DispatchFrontierNotRecordedError('the consumer has no batch yet');
+      await commit({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      for (const markRecorded of recorded) markRecorded();
+    });
+    // Settled before the dispatches waiting on it go on, so that those still uncovered start the next one.
+    const done = () => {
+      if (this.frontierCommit === round) this.frontierCommit = undefined;
+    };
+    this.commitInFlight = round.then(done, done);
+    return round;
   }
 
   /** The partition's frontier, once the committed frontiers of the current assignment are read. */
@@ -405,10 +430,11 @@ export class ConcurrentConsumer {
     progress: PartitionProgress,
     partitionKey: string,
     offset: bigint,
+    beforeDispatch: () => Promise<void>,
   ): Promise<void> {
     this.running += 1;
     try {
-      await this.workUntilDone(record, progress, partitionKey, offset);
+      await this.workUntilDone(record, progress, partitionKey, offset, beforeDispatch);
     } finally {
       this.running -= 1;
       if (this.stopping && this.running === 0) this.drained?.();
@@ -420,15 +446,19 @@ export class ConcurrentConsumer {
     progress: PartitionProgress,
     partitionKey: string,
     offset: bigint,
+    beforeDispatch: () => Promise<void>,
   ): Promise<void> {
     const started = performance.now();
     for (let failures = 0; ; failures += 1) {
       try {
-        await runWithTraceId(record.traceId, () => this.options.handleRecord(record, this.stopSignal.signal));
+        await runWithTraceId(record.traceId, () =>
+          this.options.handleRecord(record, this.stopSignal.signal, beforeDispatch),
+        );
         break;
       } catch (error) {
         // A stopping consumer leaves the record unfinished: it is re-delivered after the restart.
-        if (this.stopping) return;
+        // So does one whose partition was taken away: the new owner has the record.
+        if (this.stopping || this.progressByPartition.get(partitionKey) !== progress) return;
         this.metrics?.recordsConsumed.inc({ topic: record.topicKey, outcome: 'failed' });
         const waitMs = HANDLER_RETRY_MS[Math.min(failures, HANDLER_RETRY_MS.length - 1)] ?? 1_000;
         this.logger.error(
@@ -457,31 +487,22 @@ export class ConcurrentConsumer {
   }
 
   /**
-   * Commits each partition's finished prefix, with its dispatch frontier; one commit request at
-   * a time. The stopping consumer's last commit (`final`) lowers each frontier to the records it
-   * took, which it can since it takes no more.
+   * Commits each partition's finished prefix, with its dispatch frontier (a commit without one
+   * would erase it); one commit request at a time.
    */
-  private commitFinished(final = false): Promise<void> {
+  private commitFinished(): Promise<void> {
     this.commitInFlight = this.commitInFlight.then(async () => {
       const offsets: { topic: string; partition: number; offset: string; metadata?: string | null }[] = [];
       for (const [partitionKey, progress] of this.progressByPartition) {
-        const frontier = this.frontierByPartition.get(partitionKey);
-        let offset = progress.nextCommit();
-        let metadata = frontier?.metadata();
-        if (final && frontier !== undefined) {
-          const lowered = frontier.metadataAtStop(progress.lastTaken);
-          if (lowered !== undefined) {
-            metadata = lowered;
-            offset ??= progress.finishedPosition() ?? frontier.position?.toString();
-          }
-        }
+        const offset = progress.nextCommit();
         if (offset === undefined) continue;
+        const frontier = this.frontierByPartition.get(partitionKey);
         const separator = partitionKey.lastIndexOf(':');
         offsets.push({
           topic: partitionKey.slice(0, separator),
           partition: Number(partitionKey.slice(separator + 1)),
           offset,
-          ...(metadata === undefined ? {} : { metadata }),
+          ...(frontier === undefined ? {} : { metadata: frontier.metadata() }),
         });
       }
       if (offsets.length === 0) return;

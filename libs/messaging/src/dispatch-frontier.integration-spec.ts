@@ -21,22 +21,41 @@ const JOIN_TIMEOUT_MS = 45_000;
 const range = (from: number, to: number): string[] =>
   Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 
-/** What a member's handler was given: each offset, and whether it came marked as possibly handled before. */
+/**
+ * What a member's handler was given: each offset, and whether it came marked as possibly handled
+ * before. A holding handler dispatches the records `dispatches` allows (waits for the frontier
+ * to cover them, as the dispatcher does before a webhook goes out), then holds every record
+ * until released or the consumer stops, like a webhook whose attempt event has not reached the
+ * broker, or one waiting for its endpoint.
+ */
 class SeenRecords {
   readonly marked: string[] = [];
   readonly unmarked: string[] = [];
+  readonly dispatched: string[] = [];
   private readonly held = new Map<string, () => void>();
 
-  constructor(private readonly holding: boolean) {}
+  constructor(
+    private readonly holding: boolean,
+    private readonly dispatches: (offset: string) => boolean = () => true,
+  ) {}
 
   get all(): string[] {
     return [...this.marked, ...this.unmarked].sort((a, b) => Number(a) - Number(b));
   }
 
-  readonly handle = async (record: ConsumedRecord, stopping: AbortSignal): Promise<void> => {
-    (record.possiblyHandledBefore === true ? this.marked : this.unmarked).push(record.offset);
+  readonly handle = async (
+    record: ConsumedRecord,
+    stopping: AbortSignal,
+    beforeDispatch: () => Promise<void>,
+  ): Promise<void> => {
+    if (!this.all.includes(record.offset)) {
+      (record.possiblyHandledBefore === true ? this.marked : this.unmarked).push(record.offset);
+    }
+    if (this.dispatches(record.offset)) {
+      await beforeDispatch();
+      this.dispatched.push(record.offset);
+    }
     if (!this.holding) return;
-    // Held like a webhook whose attempt event has not reached the broker, until released or the consumer stops.
     await new Promise<void>((resolve, reject) => {
       const unregister = onAbort(stopping, () => reject(new Error('consumer stopping')));
       this.held.set(record.offset, () => {
@@ -119,38 +138,41 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
   }
 
   it(
-    'records the frontier of what a member took before taking it; the next member gets those records ' +
-      'left uncommitted marked, the ones after them unmarked; a stop that handed everything on leaves nothing marked',
+    'records the frontier of what a member dispatched before dispatching it; the next member gets the records ' +
+      'up to it left uncommitted marked, the ones after it unmarked; a stop that handed everything on leaves nothing marked',
     async () => {
       await produce(0, RECORDS);
-      const first = new SeenRecords(true);
+      // Offsets 3 and 5 wait (for their endpoint, say) and are never dispatched.
+      const first = new SeenRecords(true, (offset) => offset !== '3' && offset !== '5');
       const crashing = member(first);
       await crashing.start();
       try {
-        // The cap is taken (0-3); once two finish, two more (4, 5), each step reserved before it was taken.
-        await pollUntil(() => first.all.length === MAX_PENDING, {
+        // The cap is taken (0-3) and 0-2 dispatched; once two finish, two more (4, 5), and 4 is dispatched.
+        await pollUntil(() => first.dispatched.length === 3, {
           timeoutMs: JOIN_TIMEOUT_MS,
-          description: 'the first member holding its cap',
+          description: 'the first member dispatching',
         });
-        expect((await committed()).frontier).toBe(3n);
+        expect(first.all).toEqual(range(0, 3));
+        expect((await committed()).frontier).toBe(2n);
         first.release('0');
         first.release('1');
-        await pollUntil(async () => first.all.length === 6 && (await committed()).offset === '2', {
-          description: 'two finished and committed, two more taken',
+        await pollUntil(async () => first.dispatched.length === 4 && (await committed()).offset === '2', {
+          description: 'two finished and committed, two more taken, one dispatched',
         });
-        // Reserved as far as the cap left room for, not the whole fetched batch.
-        expect(await committed()).toEqual({ offset: '2', frontier: 5n });
+        expect(first.all).toEqual(range(0, 5));
+        expect(await committed()).toEqual({ offset: '2', frontier: 4n });
         expect(first.marked).toEqual([]);
       } finally {
         // Its last commits are in: what a kill now would leave. Stopping aborts the held records
         // (their webhooks, in the dispatcher, may have gone out) and commits nothing new.
         await crashing.stop(0);
       }
-      expect(await committed()).toEqual({ offset: '2', frontier: 5n });
+      expect(await committed()).toEqual({ offset: '2', frontier: 4n });
 
       const second = await drainWithNewMember(RECORDS);
-      expect(second.marked).toEqual(range(2, 5));
-      expect(second.unmarked).toEqual(range(6, RECORDS - 1));
+      // 3 was never dispatched, but lies below one that was: a frontier is one offset.
+      expect(second.marked).toEqual(range(2, 4));
+      expect(second.unmarked).toEqual(range(5, RECORDS - 1));
       // Everything handed on and committed: the frontier left is the committed offset's record before.
       expect(await committed()).toEqual({ offset: String(RECORDS), frontier: BigInt(RECORDS - 1) });
 

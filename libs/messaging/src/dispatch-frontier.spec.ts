@@ -55,10 +55,14 @@ describe('PartitionFrontier', () => {
   });
 
   it('commits a frontier alone at the committed offset, or at the first record taken when the group had none', () => {
-    expect(new PartitionFrontier({ offset: 10n, frontier: undefined }).positionFor(12n)).toBe(10n);
+    const committed = new PartitionFrontier({ offset: 10n, frontier: undefined });
+    committed.noteTaken(12n);
+    expect(committed.position).toBe(10n);
     const fresh = new PartitionFrontier({ offset: undefined, frontier: undefined });
-    expect(fresh.positionFor(12n)).toBe(12n);
-    expect(fresh.positionFor(30n)).toBe(12n);
+    expect(fresh.position).toBeUndefined();
+    fresh.noteTaken(12n);
+    fresh.noteTaken(30n);
+    expect(fresh.position).toBe(12n);
   });
 
   it('inherits a higher frontier found at a later assignment (another owner worked on the partition meanwhile)', () => {
@@ -71,35 +75,5 @@ describe('PartitionFrontier', () => {
     frontier.reassigned(15n);
     expect(frontier.possiblyHandledBefore(15n)).toBe(true);
     expect(frontier.covers(15n)).toBe(true);
-  });
-
-  describe('at a stop', () => {
-    it('lowers the frontier to the highest record taken, so records reserved but never taken are not marked', () => {
-      const frontier = new PartitionFrontier({ offset: 0n, frontier: undefined });
-      frontier.markRecorded(99n);
-      expect(frontier.metadataAtStop(41n)).toBe(encodeDispatchFrontier(41n));
-      // Once everything up to 41 is committed (offset 42), a new owner marks nothing.
-      const next = new PartitionFrontier({
-        offset: 42n,
-        frontier: decodeDispatchFrontier(encodeDispatchFrontier(41n)),
-      });
-      expect(next.possiblyHandledBefore(42n)).toBe(false);
-    });
-
-    it('keeps what it inherited above what it took', () => {
-      const frontier = new PartitionFrontier({ offset: 0n, frontier: 50n });
-      frontier.markRecorded(99n);
-      expect(frontier.metadataAtStop(41n)).toBe(encodeDispatchFrontier(50n));
-    });
-
-    it('records no frontier when it took and inherited nothing, and changes nothing already right', () => {
-      const reservedOnly = new PartitionFrontier({ offset: 0n, frontier: undefined });
-      reservedOnly.markRecorded(99n);
-      expect(reservedOnly.metadataAtStop(undefined)).toBeNull();
-      const inheritedOnly = new PartitionFrontier({ offset: 0n, frontier: 50n });
-      expect(inheritedOnly.metadataAtStop(undefined)).toBeUndefined();
-      const untouched = new PartitionFrontier({ offset: 0n, frontier: undefined });
-      expect(untouched.metadataAtStop(undefined)).toBeUndefined();
-    });
   });
 });

@@ -2,10 +2,10 @@
  * A consumer whose work has effects outside Kafka (the dispatcher's webhooks) cannot tell, after
  * a crash, whether a re-delivered record's work was done already: its offset was not committed,
  * but its effect may have happened. The dispatch frontier says where that can be the case. It
- * is the highest offset of a partition its consumer may have started to work on, kept in the
- * metadata of the group's committed offset (ADR 0018): recorded before any record beyond it is
- * taken, carried by every commit after that. A new owner reads it with the committed offset;
- * a record at or below it may have been handled by an earlier owner, one above it was not.
+ * is the highest offset of a partition whose effect may have started, kept in the metadata of
+ * the group's committed offset (ADR 0018): recorded before any record beyond it is dispatched,
+ * carried by every commit after that. A new owner reads it with the committed offset; a record
+ * at or below it may have been handled by an earlier owner, one above it was not.
  */
 
 /** Format of the metadata, so a later one can be told apart (and read as no frontier here). */
@@ -38,7 +38,7 @@ export function decodeDispatchFrontier(metadata: string | null | undefined): big
 /**
  * One assigned partition's frontier as its consumer knows it: what it inherited from the owners
  * before it (whose work on records up to there is unknown) and what the group coordinator has
- * acknowledged for it since. A record may be taken only at or below the acknowledged frontier.
+ * acknowledged for it since. A record may be dispatched only at or below the acknowledged frontier.
  */
 export class PartitionFrontier {
   private inherited: bigint | undefined;
@@ -57,7 +57,7 @@ export class PartitionFrontier {
     return this.inherited !== undefined && offset <= this.inherited;
   }
 
-  /** The record at `offset` may be worked on: the recorded frontier covers it. */
+  /** The record at `offset` may be dispatched: the recorded frontier covers it. */
   covers(offset: bigint): boolean {
     return this.recorded !== undefined && offset <= this.recorded;
   }
@@ -72,19 +72,18 @@ export class PartitionFrontier {
     return this.recorded === undefined ? null : encodeDispatchFrontier(this.recorded);
   }
 
-  /** The committed offset as this consumer knows it, before its own finished prefix; see `positionFor`. */
+  /**
+   * The offset a commit that only raises the frontier carries, when this consumer has finished
+   * no record yet: the group's committed offset as the partition was assigned, or, when the
+   * group had none, the first record this consumer took.
+   */
   get position(): bigint | undefined {
     return this.assignedPosition;
   }
 
-  /**
-   * The offset a commit that only records the frontier carries: the group's committed offset as
-   * the partition was assigned, or, when it had none, the first record this consumer takes
-   * (`firstOffset`); the consumer uses its own finished prefix instead once it has one.
-   */
-  positionFor(firstOffset: bigint): bigint {
-    this.assignedPosition ??= firstOffset;
-    return this.assignedPosition;
+  /** A record was taken. */
+  noteTaken(offset: bigint): void {
+    this.assignedPosition ??= offset;
   }
 
   /**
@@ -101,22 +100,5 @@ export class PartitionFrontier {
     }
     this.inherited = committedFrontier;
     this.recorded = committedFrontier;
-  }
-
-  /**
-   * What the stopping consumer's last commit records, once it takes nothing more: the highest
-   * record it took or inherited, so that records it reserved but never took are not marked for
-   * the next owner (a stop that handed everything on leaves the committed offset above it, and
-   * nothing is marked); null when it took and inherited nothing. Undefined when that is what is
-   * recorded already.
-   */
-  metadataAtStop(highestTaken: bigint | undefined): string | null | undefined {
-    let frontier = this.inherited;
-    if (highestTaken !== undefined && (frontier === undefined || highestTaken > frontier)) {
-      frontier = highestTaken;
-    }
-    if (frontier === this.recorded) return undefined;
-    this.recorded = frontier;
-    return frontier === undefined ? null : encodeDispatchFrontier(frontier);
   }
 }

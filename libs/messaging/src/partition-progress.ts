@@ -22,11 +22,6 @@ export class PartitionProgress {
     return this.highestTaken !== undefined && offset <= this.highestTaken;
   }
 
-  /** The highest offset taken since this partition was assigned. */
-  get lastTaken(): bigint | undefined {
-    return this.highestTaken;
-  }
-
   take(offset: bigint): void {
     const entry = { offset, done: false };
     this.window.push(entry);
