@@ -141,6 +141,36 @@ describe('dispatcher isolation, SSRF at connect time and crash recovery', () => 
       // Only the published delivery ids, each at least once; retries of /retried arrived with the same id.
       expect(new Set(receiver.received.map((hook) => hook.headers['webhook-id']))).toEqual(expected);
       expect(retriedOk().size).toBe(50);
+
+      // Every request the receiver got is in the attempt events: as an attempt of its own, or
+      // marked as following one the killed dispatcher sent without recording it (ADR 0018).
+      const receivedById = new Map<string, number>();
+      for (const hook of receiver.received) {
+        const id = hook.headers['webhook-id'] ?? '';
+        receivedById.set(id, (receivedById.get(id) ?? 0) + 1);
+      }
+      const hidden = (events: Parameters<typeof attemptsOf>[0]): string[] =>
+        [...receivedById].flatMap(([id, received]) => {
+          const attempts = attemptsOf(events, id);
+          const recorded = new Set(attempts.map((attempt) => attempt.attemptId)).size;
+          return recorded >= received || attempts.some((attempt) => attempt.afterUnknownOutcome === true)
+            ? []
+            : [id];
+        });
+      const events = await harness
+        .waitForDeliveryEvents(
+          (all) => hidden(all).length === 0,
+          'every request received recorded or marked',
+          30_000,
+        )
+        .catch(() => undefined);
+      expect(hidden(events ?? harness.deliveryEvents())).toEqual([]);
+      const marked = (events ?? []).filter(
+        (event) => event.type === 'DeliveryAttempted' && event.afterUnknownOutcome === true,
+      );
+      process.stdout.write(
+        `requests received ${String(receiver.received.length)}, attempts marked after the kill ${String(marked.length)}\n`,
+      );
     } finally {
       await dispatcher.stop();
       await receiver.close();
