@@ -236,7 +236,7 @@ describe('delivery history writer against a real PostgreSQL', () => {
   });
 
   it('keeps the mark of a request sent after a dispatch whose outcome is unknown, copied or merged', async () => {
-    const request = deliveryRequest(33);
+    const request = deliveryRequest(34);
     const marked = { ...attempted(request, 1, 'retry-scheduled'), afterUnknownOutcome: true };
     const next = { ...attempted(request, 2, 'retry-scheduled') };
     const markedLater = { ...attempted(request, 3, 'delivered'), afterUnknownOutcome: true };
