@@ -235,7 +235,7 @@ export class ConcurrentConsumer {
     }
     let frontier: PartitionFrontier | undefined;
     if (this.admin !== undefined) {
-      this.commitDirectly = payload.commitOffsetsIfNecessary;
+      this.commitDirectly = (offsets) => payload.commitOffsetsIfNecessary(offsets);
       frontier = await this.frontierOf(partitionKey);
       // Not known: which records may have been handled before is unknown too; take none for now.
       if (frontier === undefined) {
