@@ -1,6 +1,49 @@
-import { type DeliveryRequest } from '@skyhook/contracts';
-import { type ReceivedWebhook, startWebhookReceiver } from '@skyhook/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { CONSUMER_GROUPS, type DeliveryRequest } from '@skyhook/contracts';
+import {
+  consumerGroupIdOf,
+  encodeDispatchFrontier,
+  type KafkaSettings,
+  topicNameOf,
+} from '@skyhook/messaging';
+import { pollUntil, type ReceivedWebhook, type ServiceProcess, startWebhookReceiver } from '@skyhook/testing';
 import { attemptsOf, DispatcherHarness } from './test/dispatcher-harness';
+
+/**
+ * What a dispatcher killed while sending the first requests of partition 0 leaves in its group:
+ * the committed offset `offset`, and the frontier `frontier` it recorded before sending.
+ */
+async function leaveKilledDispatcherCommit(settings: KafkaSettings, offset: number, frontier: bigint) {
+  const kafka = new Kafka({
+    clientId: 'killed-dispatcher',
+    brokers: [...settings.brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({
+    groupId: consumerGroupIdOf(settings, CONSUMER_GROUPS.dispatcher.name),
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: settings.heartbeatIntervalMs,
+  });
+  const topic = topicNameOf(settings, 'deliveryRequests');
+  let recorded = false;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  try {
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ commitOffsetsIfNecessary }) => {
+        if (recorded) return;
+        const commit = { partition: 0, offset: String(offset), metadata: encodeDispatchFrontier(frontier) };
+        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [commit] }] });
+        recorded = true;
+      },
+    });
+    await pollUntil(() => recorded, { timeoutMs: 45_000, description: 'the killed dispatcher’s commit' });
+  } finally {
+    await consumer.disconnect();
+  }
+}
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -78,6 +121,33 @@ describe('dispatcher isolation, SSRF at connect time and crash recovery', () => 
       expect(receiver.received).toHaveLength(0);
     } finally {
       await dispatcher.stop();
+      await receiver.close();
+      await harness.close();
+    }
+  });
+
+  it('marks the attempts of requests a killed dispatcher may have sent unrecorded (up to its frontier), and no others', async () => {
+    const harness = await DispatcherHarness.create({ KAFKA_PARTITIONS_DELIVERY_REQUESTS: '1' });
+    const receiver = await startWebhookReceiver();
+    let dispatcher: ServiceProcess | undefined;
+    try {
+      await harness.organisation('org_test');
+      const subscription = await harness.subscription(receiver.url('/after-kill'));
+      // Offsets 0-3 of the one partition; the killed dispatcher committed none and recorded 0-2.
+      const requests = await harness.publish(subscription, 4);
+      await leaveKilledDispatcherCommit(harness.settings, 0, 2n);
+      dispatcher = await harness.startDispatcher();
+      const events = await harness.waitForDeliveryEvents(
+        (all) => requests.every((request) => attemptsOf(all, request.deliveryId).length === 1),
+        'an attempt of every request',
+        45_000,
+      );
+      expect(
+        requests.map((request) => attemptsOf(events, request.deliveryId)[0]?.afterUnknownOutcome === true),
+      ).toEqual([true, true, true, false]);
+      expect(attemptsOf(events, requests[3]!.deliveryId)[0]).not.toHaveProperty('afterUnknownOutcome');
+    } finally {
+      await dispatcher?.stop();
       await receiver.close();
       await harness.close();
     }

@@ -21,7 +21,7 @@ import { type MessagingMetrics } from './messaging-metrics';
 import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 import { PartitionProgress } from './partition-progress';
 import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } from './dispatch-frontier';
-import { sleepUnlessAborted } from './abort-listeners';
+import { onAbort, sleepUnlessAborted } from './abort-listeners';
 
 export interface ConcurrentConsumerOptions {
   /** Logical group name; the topic prefix is applied. */
@@ -67,11 +67,6 @@ export interface ConcurrentConsumerOptions {
  */
 const HANDLER_RETRY_MS = [200, 500, 1_000];
 
-/**
- * The longest a dispatch waits for the frontier to be recorded before its record fails (and is
- * tried again): a commit ahead of it may be retrying, for about 37 s in kafkajs.
- */
-const FRONTIER_WAIT_MS = 2_000;
 /** How long a batch waits before its partition's frontier is read again after a failed read. */
 const FRONTIER_RELOAD_MS = 500;
 
@@ -281,14 +276,10 @@ export class ConcurrentConsumer {
     offset: bigint,
   ): () => Promise<void> {
     return async () => {
-      const deadline = Date.now() + FRONTIER_WAIT_MS;
       while (!frontier.covers(offset)) {
         if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
         if (this.progressByPartition.get(partitionKey) !== progress) {
           throw new DispatchFrontierNotRecordedError(`partition ${partitionKey} was taken away`);
-        }
-        if (Date.now() > deadline) {
-          throw new DispatchFrontierNotRecordedError(`no commit went through within ${FRONTIER_WAIT_MS} ms`);
         }
         const wanted = this.wantedFrontiers.get(partitionKey);
         if (wanted === undefined || wanted.progress !== progress || wanted.upTo < offset) {
@@ -296,9 +287,28 @@ export class ConcurrentConsumer {
         }
         // A commit in flight leaves this offset to the next one, which takes every offset wanted meanwhile.
         this.frontierCommit ??= this.commitWantedFrontiers();
-        await this.frontierCommit;
+        // It may wait behind a regular commit that kafkajs retries (about 37 s at most); a stop does not wait.
+        await this.unlessStopping(this.frontierCommit);
       }
     };
+  }
+
+  private unlessStopping(commit: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const unregister = onAbort(this.stopSignal.signal, () =>
+        reject(new DispatchFrontierNotRecordedError('the consumer is stopping')),
+      );
+      commit.then(
+        () => {
+          unregister();
+          resolve();
+        },
+        (error: Error) => {
+          unregister();
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
@@ -319,7 +329,9 @@ export class ConcurrentConsumer {
         if (frontier.covers(upTo)) continue;
         const finished = progress.finishedPosition();
         const offset = finished ?? frontier.position?.toString();
-        if (offset === undefined) continue;
+        // Every record taken sets the position: a dispatch without one is a bug, not a wait.
+        if (offset === undefined)
+          throw new DispatchFrontierNotRecordedError(`no position known for ${partitionKey}`);
         const separator = partitionKey.lastIndexOf(':');
         const topic = partitionKey.slice(0, separator);
         const partitions = byTopic.get(topic) ?? [];
