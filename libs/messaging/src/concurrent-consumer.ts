@@ -324,14 +324,17 @@ export class ConcurrentConsumer {
       const byTopic = new Map<string, (PartitionOffset & { metadata: string })[]>();
       const recorded: (() => void)[] = [];
       for (const [partitionKey, { progress, upTo }] of wanted) {
+        // Taken away meanwhile: its dispatches find out and give up.
+        if (this.progressByPartition.get(partitionKey) !== progress) continue;
         const frontier = this.frontierByPartition.get(partitionKey);
-        if (frontier === undefined || this.progressByPartition.get(partitionKey) !== progress) continue;
-        if (frontier.covers(upTo)) continue;
+        if (frontier?.covers(upTo) === true) continue;
         const finished = progress.finishedPosition();
-        const offset = finished ?? frontier.position?.toString();
-        // Every record taken sets the position: a dispatch without one is a bug, not a wait.
-        if (offset === undefined)
-          throw new DispatchFrontierNotRecordedError(`no position known for ${partitionKey}`);
+        const offset = finished ?? frontier?.position?.toString();
+        // A record is dispatched only once its partition's frontier is read, and taking it sets a
+        // position: without them this is a bug, failed rather than waited on for ever.
+        if (frontier === undefined || offset === undefined) {
+          throw new DispatchFrontierNotRecordedError(`no frontier or position known for ${partitionKey}`);
+        }
         const separator = partitionKey.lastIndexOf(':');
         const topic = partitionKey.slice(0, separator);
         const partitions = byTopic.get(topic) ?? [];
@@ -380,6 +383,10 @@ export class ConcurrentConsumer {
     if (this.admin === undefined) return;
     const admin = this.admin;
     const join = (this.joins += 1);
+    if (Object.keys(assignment).length === 0) {
+      this.frontiersLoading = Promise.resolve();
+      return;
+    }
     const loading = (async () => {
       try {
         const committed = await admin.fetchOffsets({
