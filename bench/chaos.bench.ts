@@ -149,6 +149,10 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
   const notInHistory = sum(
     (outcome) => outcome.report.audit.history.missing + outcome.report.audit.history.requestsNotInHistory,
   );
+  // Of those, the ones no marked attempt of their delivery owns up to (ADR 0018).
+  const hidden = sum(
+    (outcome) => outcome.report.audit.history.missing + outcome.report.audit.history.requestsHidden,
+  );
   const neverFlowed = recoveries.length - measured.length;
   return [
     target === 'broker' ? 'broker' : `${target} service`,
@@ -158,7 +162,7 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
     ms(sum((outcome) => outcome.report.audit.lost)),
     `${ms(sum((outcome) => outcome.report.audit.duplicates))} (max ${ms(Math.max(0, ...duplicates))} = ${Math.max(0, ...duplicateSeconds).toFixed(1)} s)`,
     String(otherBody),
-    ms(notInHistory),
+    `${ms(notInHistory)} (${ms(hidden)} unmarked)`,
     `${ms(median(backAfter))} / ${ms(Math.max(0, ...backAfter))}`,
     `${ms(median(measured))} / ${ms(measured.length === 0 ? undefined : Math.max(...measured))}${neverFlowed > 0 ? ` (${neverFlowed} never)` : ''}`,
     String(outcomes.filter((outcome) => outcome.handRestart).length),
@@ -245,7 +249,7 @@ async function main(): Promise<void> {
       'group coordinator answering). "held work flowing": the first webhook of an event acknowledged after the',
       'kill reaching the receiver (history: the first history write after the kill), from the restart (broker: usable).',
       '',
-      '| killed | runs | expected | received | lost | duplicates (worst run in s of traffic) | same id, other body | requests not in history | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | hand restarts |',
+      '| killed | runs | expected | received | lost | duplicates (worst run in s of traffic) | same id, other body | requests not in history (unmarked) | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | hand restarts |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map((row) => `| ${row} |`),
     ];
