@@ -8,6 +8,8 @@ module.exports = {
   ...preset,
   displayName: 'integration',
   testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'],
+  // The fault tests run on their own, one at a time: jest.chaos.config.js.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/libs/testing/src/chaos/'],
   globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
   testTimeout: 60_000,

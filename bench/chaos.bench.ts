@@ -9,8 +9,13 @@
  * session and with the one the local broker uses.
  *
  * Settings (environment, or `--runs=N` etc. as arguments):
+ *   CHAOS_SHAPE (single)           single: one broker, one instance per service; cluster: three
+ *                                  brokers (replication 3, min ISR 2), two fan-out and two
+ *                                  dispatcher instances, as production runs
  *   CHAOS_RUNS (3)                 runs per target
- *   CHAOS_TARGETS (all)            comma-separated: api,fanout,dispatcher,history,broker
+ *   CHAOS_TARGETS (all)            comma-separated: api,fanout,dispatcher,history,broker, and in the
+ *                                  cluster shape rolling-restart (the default there:
+ *                                  rolling-restart,broker,fanout,dispatcher)
  *   CHAOS_RATE (200)               events per second (each matches both subscriptions)
  *   CHAOS_BROKER_DOWNTIME_MS (5000)
  *   CHAOS_BROKER_TIMING_RUNS (2)   restarts per broker variant and ending; 0 skips that part
@@ -61,14 +66,21 @@ function numberSetting(name: string, fallback: number): number {
   return value;
 }
 
+const SHAPE = setting('CHAOS_SHAPE', 'single');
+if (SHAPE !== 'single' && SHAPE !== 'cluster') throw new Error('CHAOS_SHAPE must be single or cluster');
+const CLUSTER = SHAPE === 'cluster';
 const RUNS = numberSetting('CHAOS_RUNS', 3);
 const RATE = numberSetting('CHAOS_RATE', 200);
 const BROKER_DOWNTIME_MS = numberSetting('CHAOS_BROKER_DOWNTIME_MS', 5_000);
 const BROKER_TIMING_RUNS = numberSetting('CHAOS_BROKER_TIMING_RUNS', 2);
-const TARGETS = setting('CHAOS_TARGETS', CHAOS_TARGETS.join(','))
+const KNOWN_TARGETS: readonly ChaosTarget[] = CLUSTER ? [...CHAOS_TARGETS, 'rolling-restart'] : CHAOS_TARGETS;
+const TARGETS = setting(
+  'CHAOS_TARGETS',
+  CLUSTER ? 'rolling-restart,broker,fanout,dispatcher' : CHAOS_TARGETS.join(','),
+)
   .split(',')
   .map((target) => {
-    if (!(CHAOS_TARGETS as readonly string[]).includes(target)) throw new Error(`unknown target ${target}`);
+    if (!(KNOWN_TARGETS as readonly string[]).includes(target)) throw new Error(`unknown target ${target}`);
     return target as ChaosTarget;
   });
 
@@ -85,8 +97,10 @@ interface RunOutcome {
 async function restartByHand(stack: ChaosStack, report: ChaosScenarioReport): Promise<ChaosScenarioReport> {
   say(`${report.target}: no convergence; restarting every service by hand`);
   for (const name of SERVICE_NAMES) {
-    await stack.killService(name);
-    await stack.startService(name);
+    for (let instance = 0; instance < stack.instancesOf(name); instance += 1) {
+      await stack.killService(name, instance);
+      await stack.startService(name, instance);
+    }
   }
   const arrivals = new ArrivalLog(stack);
   const convergedAfterMs = await waitForConvergence(stack, arrivals, report.stream.acknowledged, 120_000);
@@ -137,11 +151,12 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
   const recoveries = outcomes.flatMap((outcome) => outcome.report.faults.map((fault) => fault.recoveryMs));
   const measured = recoveries.filter((value): value is number => value !== undefined);
   const duplicates = outcomes.map((outcome) => outcome.report.audit.duplicates);
-  // In seconds of the traffic the run carried (the stream falls behind its rate while the api is down).
-  const duplicateSeconds = outcomes.map(({ report }) => {
-    const deliveriesPerSecond = (report.audit.expected * 1_000) / report.stream.elapsedMs;
-    return deliveriesPerSecond > 0 ? report.audit.duplicates / deliveriesPerSecond : 0;
-  });
+  // In seconds of the offered traffic: one second is RATE events × SUBSCRIPTIONS deliveries.
+  const duplicateSeconds = duplicates.map((count) => count / (RATE * SUBSCRIPTIONS));
+  const silences = outcomes.map((outcome) => outcome.report.longestSilenceMs);
+  const drains = outcomes
+    .map((outcome) => outcome.report.convergedAfterMs)
+    .filter((value): value is number => value !== undefined);
   const backAfter = outcomes.flatMap(({ report }) =>
     report.faults.map((fault) => fault.brokerStart?.usableMs ?? fault.liveAfterMs ?? 0),
   );
@@ -155,7 +170,7 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
   );
   const neverFlowed = recoveries.length - measured.length;
   return [
-    target === 'broker' ? 'broker' : `${target} service`,
+    target === 'broker' || target === 'rolling-restart' ? target : `${target} service`,
     String(outcomes.length),
     ms(sum((outcome) => outcome.report.audit.expected)),
     ms(sum((outcome) => outcome.report.audit.received)),
@@ -165,6 +180,8 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
     `${ms(notInHistory)} (${ms(hidden)} unmarked)`,
     `${ms(median(backAfter))} / ${ms(Math.max(0, ...backAfter))}`,
     `${ms(median(measured))} / ${ms(measured.length === 0 ? undefined : Math.max(...measured))}${neverFlowed > 0 ? ` (${neverFlowed} never)` : ''}`,
+    `${ms(median(silences))} / ${ms(Math.max(0, ...silences))}`,
+    `${ms(median(drains))} / ${ms(drains.length === 0 ? undefined : Math.max(...drains))}`,
     String(outcomes.filter((outcome) => outcome.handRestart).length),
   ].join(' | ');
 }
@@ -217,6 +234,7 @@ async function runTargets(): Promise<string[]> {
       postgresAdminUrl: postgres.adminUrl,
       label: 'bench-chaos',
       subscriptions: SUBSCRIPTIONS,
+      ...(CLUSTER ? { kafka: 'cluster' as const, instances: { fanout: 2, dispatcher: 2 } } : {}),
       log: say,
     });
     for (const target of TARGETS) rows.push(targetRow(target, await runTarget(stack, target)));
@@ -234,7 +252,7 @@ const load = (): string =>
 
 async function main(): Promise<void> {
   say(
-    `runs ${RUNS} per target, targets ${TARGETS.join(',')}, ${RATE} events/s × ${SUBSCRIPTIONS} subscriptions`,
+    `${SHAPE}: runs ${RUNS} per target, targets ${TARGETS.join(',')}, ${RATE} events/s × ${SUBSCRIPTIONS} subscriptions`,
   );
   if (RUNS > 0) {
     const startedLoad = load();
@@ -242,15 +260,21 @@ async function main(): Promise<void> {
     // Printed before the broker timings, so that a failure there keeps this table.
     const lines = [
       '',
-      `${RATE} events/s × ${SUBSCRIPTIONS} subscriptions, ${RUNS} run(s) per target, one SIGKILL per run; ` +
+      (CLUSTER
+        ? 'Three brokers (replication 3, min ISR 2), two fan-out and two dispatcher instances; '
+        : 'One broker, one instance per service; ') +
+        `${RATE} events/s × ${SUBSCRIPTIONS} subscriptions, ${RUNS} run(s) per target, one fault per run ` +
+        '(a rolling restart: every broker in turn, SIGTERM); ' +
         `broker down ${BROKER_DOWNTIME_MS} ms before its restart; load average ${startedLoad} at start, ${load()} at end`,
       '',
       '"back after restart": the service answering its liveness probe, the broker usable (every partition led,',
       'group coordinator answering). "held work flowing": the first webhook of an event acknowledged after the',
       'kill reaching the receiver (history: the first history write after the kill), from the restart (broker: usable).',
+      '"longest silence": the longest time the receiver got no request while the stream ran. "drain": from the end',
+      'of the stream until every delivery had arrived and history held every request.',
       '',
-      '| killed | runs | expected | received | lost | duplicates (worst run in s of traffic) | same id, other body | requests not in history (unmarked) | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | hand restarts |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| fault | runs | expected | received | lost | duplicates (worst run in s of offered traffic) | same id, other body | requests not in history (unmarked) | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | longest silence, ms (median / max) | drain, ms (median / max) | hand restarts |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map((row) => `| ${row} |`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -16,6 +16,7 @@ import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-number
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { EventsController } from './events/events.controller';
 import { PublishClaimsRepository } from './events/publish-claims.repository';
+import { InboundEventProducer } from './events/inbound-event-producer';
 import { PublishEventService } from './events/publish-event.service';
 import { EventTypeRepository } from './event-types/event-type.repository';
 import { EventTypesController } from './event-types/event-types.controller';
@@ -94,6 +95,7 @@ export class ApiModule {
         SubscriptionCommandsService,
         SubscriptionExpiryScheduler,
         PublishClaimsRepository,
+        InboundEventProducer,
         PublishEventService,
         DeliveryHistoryRepository,
         RedeliveryAttemptNumbers,

@@ -67,30 +67,102 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const classpath = await resolveKafkaClasspath(options.log);
   await mkdir(options.dataDir, { recursive: true });
   const ports = await brokerPortsFor(options);
-  const logDir = join(options.dataDir, 'log');
-  const propertiesFile = join(options.dataDir, 'server.properties');
-  await writeFile(propertiesFile, serverProperties(ports, logDir, options.properties ?? {}));
+  const node: KafkaNodeLayout = {
+    nodeId: 1,
+    brokerPort: ports.brokerPort,
+    controllerPort: ports.controllerPort,
+    dataDir: options.dataDir,
+  };
+  const propertiesFile = await writeNodeProperties(
+    node,
+    [`controller.quorum.bootstrap.servers=127.0.0.1:${ports.controllerPort}`, ...SINGLE_NODE_REPLICATION],
+    options.properties ?? {},
+  );
+  await formatStorage(classpath, propertiesFile, ports.clusterId, ['--standalone']);
+  const broker = kafkaNodeProcess({
+    classpath,
+    propertiesFile,
+    node,
+    log: options.log,
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    waitUntilUsable: (timeoutMs) => waitUntilUsable(`127.0.0.1:${ports.brokerPort}`, timeoutMs, 'leaders'),
+  });
+  await broker.start();
+  return broker;
+}
 
-  const jvm = jvmOptions();
+/** Where one KRaft node listens and keeps its data. */
+export interface KafkaNodeLayout {
+  readonly nodeId: number;
+  readonly brokerPort: number;
+  readonly controllerPort: number;
+  readonly dataDir: string;
+}
+
+/** What a single node replicates: everything once, or groups never find a coordinator. */
+const SINGLE_NODE_REPLICATION = [
+  'default.replication.factor=1',
+  'min.insync.replicas=1',
+  'offsets.topic.replication.factor=1',
+  'transaction.state.log.replication.factor=1',
+  'transaction.state.log.min.isr=1',
+  'share.coordinator.state.topic.replication.factor=1',
+  'share.coordinator.state.topic.min.isr=1',
+];
+
+export async function writeNodeProperties(
+  node: KafkaNodeLayout,
+  clusterSpecific: readonly string[],
+  overrides: Readonly<Record<string, string>>,
+): Promise<string> {
+  const propertiesFile = join(node.dataDir, 'server.properties');
+  await mkdir(node.dataDir, { recursive: true });
+  await writeFile(propertiesFile, serverProperties(node, clusterSpecific, overrides));
+  return propertiesFile;
+}
+
+export async function formatStorage(
+  classpath: string,
+  propertiesFile: string,
+  clusterId: string,
+  quorumOptions: readonly string[],
+): Promise<void> {
   await execFileAsync(
     'java',
     [
-      ...jvm,
+      ...jvmOptions(),
       '-cp',
       classpath,
       'kafka.tools.StorageTool',
       'format',
-      `--cluster-id=${ports.clusterId}`,
+      `--cluster-id=${clusterId}`,
       '-c',
       propertiesFile,
-      '--standalone',
+      ...quorumOptions,
       '--ignore-formatted',
     ],
     { maxBuffer: 4 * 1024 * 1024 },
   );
+}
 
-  const logFile = join(options.dataDir, 'broker.log');
-  const bootstrapServers = `127.0.0.1:${ports.brokerPort}`;
+export interface KafkaNodeProcessOptions {
+  readonly classpath: string;
+  readonly propertiesFile: string;
+  readonly node: KafkaNodeLayout;
+  readonly log: InfrastructureLog;
+  readonly startTimeoutMs: number;
+  /** Resolves once the node serves what its callers need (leaders, a coordinator, replicas). */
+  readonly waitUntilUsable: (timeoutMs: number) => Promise<void>;
+}
+
+/**
+ * One Kafka JVM that can be stopped, killed and started again on the same data directory and
+ * ports; not started yet.
+ */
+export function kafkaNodeProcess(options: KafkaNodeProcessOptions): LocalKafkaBroker {
+  const { node } = options;
+  const logFile = join(node.dataDir, 'broker.log');
+  const bootstrapServers = `127.0.0.1:${node.brokerPort}`;
   let running: RunningBroker | undefined;
   let previousEnd: BrokerStartTimings['after'] = 'first-start';
   let lastStart: BrokerStartTimings | undefined;
@@ -100,7 +172,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     const started = Date.now();
     const broker = spawnWithParentWatchdog(
       'java',
-      [...jvm, '-cp', classpath, 'kafka.Kafka', propertiesFile],
+      [...jvmOptions(), '-cp', options.classpath, 'kafka.Kafka', options.propertiesFile],
       logFile,
     );
     const exited = new Promise<number | null>((resolveExit) =>
@@ -111,17 +183,16 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     void exited.then(() => {
       if (running === current) running = undefined;
     });
-    const timeoutMs = options.startTimeoutMs ?? 60_000;
     try {
       const earlyExit = exited.then((code) => {
         throw new Error(`Kafka exited with code ${String(code)} during start-up; see ${logFile}`);
       });
-      await Promise.race([waitForPort('127.0.0.1', ports.brokerPort, timeoutMs), earlyExit]);
+      await Promise.race([waitForPort('127.0.0.1', node.brokerPort, options.startTimeoutMs), earlyExit]);
       const listeningMs = Date.now() - started;
-      await Promise.race([waitUntilUsable(bootstrapServers, timeoutMs), earlyExit]);
+      await Promise.race([options.waitUntilUsable(options.startTimeoutMs), earlyExit]);
       lastStart = { after: previousEnd, listeningMs, usableMs: Date.now() - started };
       options.log(
-        `Kafka started on ${bootstrapServers} in ${lastStart.usableMs} ms (listening after ${listeningMs} ms; log: ${logFile})`,
+        `Kafka node ${node.nodeId} started on ${bootstrapServers} in ${lastStart.usableMs} ms (listening after ${listeningMs} ms; log: ${logFile})`,
       );
       return lastStart;
     } catch (error) {
@@ -130,7 +201,6 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     }
   };
 
-  await launch();
   return {
     bootstrapServers,
     logFile,
@@ -138,7 +208,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
       return running?.process.pid;
     },
     get lastStart() {
-      return lastStart!;
+      if (lastStart === undefined) throw new Error(`Kafka on ${bootstrapServers} has not started yet`);
+      return lastStart;
     },
     stop: async () => {
       if (running === undefined) return;
@@ -220,31 +291,23 @@ async function brokerPortsFor(options: LocalKafkaOptions): Promise<BrokerPorts> 
 }
 
 function serverProperties(
-  ports: BrokerPorts,
-  logDir: string,
+  node: KafkaNodeLayout,
+  clusterSpecific: readonly string[],
   overrides: Readonly<Record<string, string>>,
 ): string {
   const defaults = [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.bootstrap.servers=127.0.0.1:${ports.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${ports.brokerPort},CONTROLLER://127.0.0.1:${ports.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.brokerPort}`,
+    `node.id=${node.nodeId}`,
+    ...clusterSpecific,
+    `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.brokerPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${logDir}`,
+    `log.dirs=${join(node.dataDir, 'log')}`,
     'num.partitions=1',
-    // A single node: every internal topic must be replicated once, or groups never find a coordinator.
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
-    'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=3',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
     'transaction.state.log.num.partitions=3',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
     // Skyhook provisions its topics explicitly; a typo must fail, not create a topic.
     'auto.create.topics.enable=false',
     'group.initial.rebalance.delay.ms=0',
@@ -253,7 +316,8 @@ function serverProperties(
     // After a SIGKILL the restarted broker cannot register until the controller has expired the
     // session of its previous incarnation: with the default 9 s that wait was 10 of the 14 s a
     // restart took here (clean stop: ~7.5 s, loaded machine); 3 s with a 0.5 s heartbeat brings
-    // the kill -9 restart down to the clean one's time (bench/RESULTS.md, broker restart).
+    // the kill -9 restart down to the clean one's time (bench/RESULTS.md, broker restart). In a
+    // cluster the same session bounds how long a killed broker's partitions stay leaderless.
     'broker.session.timeout.ms=3000',
     'broker.heartbeat.interval.ms=500',
     'num.network.threads=2',
@@ -311,33 +375,49 @@ async function stopBroker({ process: broker, exited }: RunningBroker): Promise<v
  * offline until the broker has recovered its logs and the controller has unfenced it), and the
  * group coordinator answers. The first group operation on a new broker answers "coordinator
  * loading" for a moment; waiting for it here keeps that noise (and the retry delay) out of every
- * test and service.
+ * test and service. `replicated` also waits until every replica is back in sync, which is what
+ * an operator waits for before restarting the next broker of a cluster.
  */
-async function waitUntilUsable(bootstrapServers: string, timeoutMs: number): Promise<void> {
+export async function waitUntilUsable(
+  bootstrapServers: string,
+  timeoutMs: number,
+  wanted: 'leaders' | 'replicated',
+): Promise<void> {
   const admin = new Kafka({
     clientId: 'skyhook-warm-up',
-    brokers: [bootstrapServers],
+    brokers: bootstrapServers.split(','),
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
   }).admin();
   const giveUpAt = Date.now() + timeoutMs;
+  let lastProblem = 'not answering';
   try {
     for (;;) {
       try {
         await admin.connect();
         const topics = await admin.listTopics();
         const metadata = await admin.fetchTopicMetadata({ topics });
-        const offline = metadata.topics.some((topic) =>
-          topic.partitions.some((partition) => partition.leader < 0 || partition.partitionErrorCode !== 0),
-        );
-        if (!offline) {
+        const partitions = metadata.topics.flatMap((topic) => topic.partitions);
+        const offline = partitions.filter(
+          (partition) => partition.leader < 0 || partition.partitionErrorCode !== 0,
+        ).length;
+        const underReplicated = partitions.filter(
+          (partition) => partition.isr.length < partition.replicas.length,
+        ).length;
+        if (offline > 0) {
+          lastProblem = `${offline} partitions without a leader`;
+        } else if (wanted === 'replicated' && underReplicated > 0) {
+          lastProblem = `${underReplicated} partitions under-replicated`;
+        } else {
           await admin.describeGroups(['skyhook-warm-up']);
           return;
         }
       } catch (error) {
-        if (Date.now() > giveUpAt) throw error;
+        lastProblem = error instanceof Error ? error.message : String(error);
       }
-      if (Date.now() > giveUpAt) throw new Error(`Kafka on ${bootstrapServers} has offline partitions`);
+      if (Date.now() > giveUpAt) {
+        throw new Error(`Kafka on ${bootstrapServers} not usable after ${timeoutMs} ms: ${lastProblem}`);
+      }
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
     }
   } finally {

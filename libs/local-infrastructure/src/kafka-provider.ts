@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type InfrastructureLog } from './infrastructure-log';
+import { startLocalKafkaCluster } from './kafka-cluster-from-maven';
 import { startLocalKafka } from './kafka-from-maven';
 
 export interface ProvisionedKafka {
@@ -15,11 +16,21 @@ export async function provisionKafka(options: {
   stateDir: string;
   persistent: boolean;
   useContainers: boolean;
+  /** Three brokers from the Maven jars (replication 3, min ISR 2) instead of one. */
+  cluster?: boolean;
   log: InfrastructureLog;
 }): Promise<ProvisionedKafka> {
   const fromEnvironment = process.env['KAFKA_BROKERS'];
   if (fromEnvironment !== undefined && fromEnvironment !== '') {
     return { bootstrapServers: fromEnvironment, origin: 'environment', stop: () => Promise.resolve() };
+  }
+  if (options.cluster === true) {
+    const cluster = await startLocalKafkaCluster({
+      dataDir: join(options.stateDir, 'kafka-cluster'),
+      persistent: options.persistent,
+      log: options.log,
+    });
+    return { bootstrapServers: cluster.bootstrapServers, origin: 'maven', stop: () => cluster.stop() };
   }
   if (options.useContainers) {
     const { KafkaContainer } = await import('@testcontainers/kafka');

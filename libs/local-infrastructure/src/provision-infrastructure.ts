@@ -18,6 +18,8 @@ export interface ProvisionOptions {
   readonly stateDir: string;
   /** The dev stack keeps its broker's data between runs; tests start clean and delete it. */
   readonly persistent?: boolean;
+  /** A three-broker Kafka cluster from the Maven jars rather than one broker. */
+  readonly kafkaCluster?: boolean;
   readonly log?: InfrastructureLog;
 }
 
@@ -29,13 +31,14 @@ export interface ProvisionOptions {
 export async function provisionInfrastructure(options: ProvisionOptions): Promise<ProvisionedInfrastructure> {
   const log = options.log ?? silentLog;
   const persistent = options.persistent ?? false;
-  const needsContainersDecision = !process.env['KAFKA_BROKERS'] || !process.env['DATABASE_URL'];
+  const needsContainersDecision =
+    (!process.env['KAFKA_BROKERS'] && options.kafkaCluster !== true) || !process.env['DATABASE_URL'];
   const useContainers = needsContainersDecision && (await containerEngineAvailable(log));
   // A test run gets a directory of its own, so parallel runs never share or delete each other's.
   const stateDir = persistent ? options.stateDir : join(options.stateDir, `run-${process.pid}-${Date.now()}`);
 
   const [kafka, postgres] = await Promise.all([
-    provisionKafka({ stateDir, persistent, useContainers, log }),
+    provisionKafka({ stateDir, persistent, useContainers, cluster: options.kafkaCluster, log }),
     provisionPostgres({ stateDir, useContainers, log }),
   ]);
 

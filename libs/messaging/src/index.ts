@@ -22,3 +22,4 @@ export * from './abort-listeners';
 export * from './record-intake';
 export * from './produce-request-bounds';
 export * from './retry-backoff';
+export * from './coordinator-failover';

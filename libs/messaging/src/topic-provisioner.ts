@@ -36,10 +36,10 @@ export async function provisionTopics(
         topic: topic.name,
         numPartitions: topic.partitions,
         replicationFactor: settings.replicationFactor,
-        configEntries: Object.entries(KAFKA_TOPICS[topic.key].config).map(([name, value]) => ({
-          name,
-          value,
-        })),
+        configEntries: Object.entries({
+          'min.insync.replicas': String(minInSyncReplicasFor(settings.replicationFactor)),
+          ...KAFKA_TOPICS[topic.key].config,
+        }).map(([name, value]) => ({ name, value })),
       })),
     });
     await waitForTopicLeaders(
@@ -71,6 +71,16 @@ export async function provisionTopics(
       action: 'unchanged',
     };
   });
+}
+
+/**
+ * How many replicas must have a record before it is acknowledged (producers send with acks=all):
+ * with three or more, two, so that one broker can be down (a rolling restart) while no
+ * acknowledged record lives on a single disk; with fewer, one, or a single broker's restart would
+ * stop every write. Set on each topic, so it does not depend on the cluster's default (Kafka's is 1).
+ */
+export function minInSyncReplicasFor(replicationFactor: number): number {
+  return replicationFactor >= 3 ? 2 : 1;
 }
 
 const LEADER_WAIT_DEADLINE_MS = 30_000;

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ContractViolationError, type InboundEvent, inboundEventContract } from '@skyhook/contracts';
-import { ContractProducer } from '@skyhook/messaging';
+import { ContractViolationError, type InboundEvent } from '@skyhook/contracts';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
@@ -9,6 +8,7 @@ import { CLOCK } from '../clock.provider';
 import { EventTypeRepository } from '../event-types/event-type.repository';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
+import { InboundEventProducer } from './inbound-event-producer';
 import { type PublishEventRequest } from './publish-event.schema';
 import { type PublishAnswer, PublishClaimsRepository } from './publish-claims.repository';
 
@@ -27,7 +27,7 @@ export class PublishEventService {
   constructor(
     private readonly claims: PublishClaimsRepository,
     private readonly eventTypes: EventTypeRepository,
-    private readonly producer: ContractProducer,
+    private readonly producer: InboundEventProducer,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
@@ -79,7 +79,7 @@ export class PublishEventService {
    */
   private async produceWithinBound(organisationId: string, event: InboundEvent): Promise<void> {
     const timeoutMs = this.config.PUBLISH_KAFKA_TIMEOUT_MS;
-    const sending = this.producer.send(inboundEventContract, 'inboundEvents', [event]);
+    const sending = this.producer.send(event);
     const marking = sending.then(() => this.markPublished(organisationId, event.id));
     // A send that fails after the bound has no one left to tell; the claim stays pending.
     marking.catch(() => undefined);

@@ -2,6 +2,9 @@
  * `npm start`: brings up Kafka and PostgreSQL (see provisionInfrastructure for where they come
  * from), then the four services from the build output, each migrating what it owns at start.
  * Ctrl-C stops the services gracefully, then whatever infrastructure this command started.
+ *
+ * `npm run start:cluster` (`--cluster`): the production shape instead — three Kafka brokers
+ * (replication 3, min ISR 2) and two instances of fan-out and of the dispatcher.
  */
 import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,9 +23,21 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   history: 3003,
 };
 const READY_DEADLINE_MS = 90_000;
+const CLUSTER = process.argv.includes('--cluster');
+/** In the cluster shape, as the deploy manifests: the Kafka consumers that scale run twice. */
+const CLUSTER_INSTANCES: Readonly<Record<ServiceName, number>> = {
+  api: 1,
+  fanout: 2,
+  dispatcher: 2,
+  history: 1,
+};
+/** A second instance listens this far above the first one's port. */
+const INSTANCE_PORT_STEP = 100;
 
 interface RunningService {
   readonly name: ServiceName;
+  /** The name, with the instance number after the first. */
+  readonly label: string;
   readonly port: number;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
@@ -37,8 +52,9 @@ function portOf(name: ServiceName): number {
   return configured === undefined ? DEFAULT_PORTS[name] : Number(configured);
 }
 
-function launch(name: ServiceName, environment: Record<string, string>): RunningService {
-  const port = portOf(name);
+function launch(name: ServiceName, instance: number, environment: Record<string, string>): RunningService {
+  const port = portOf(name) + instance * INSTANCE_PORT_STEP;
+  const label = instance === 0 ? name : `${name}#${instance + 1}`;
   const child = launchServiceProcess(
     name,
     { ...process.env, ...environment, PORT: String(port) },
@@ -47,11 +63,11 @@ function launch(name: ServiceName, environment: Record<string, string>): Running
   );
   for (const stream of [child.stdout, child.stderr]) {
     if (stream !== null) {
-      createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+      createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${label}] ${line}\n`));
     }
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { name, port, child, exited };
+  return { name, label, port, child, exited };
 }
 
 async function persistedSecret(stateDir: string, name: string, bytes: number): Promise<string> {
@@ -71,14 +87,14 @@ async function waitUntilReady(service: RunningService): Promise<void> {
   let exited = false;
   void service.exited.then(() => (exited = true));
   for (;;) {
-    if (exited) throw new Error(`${service.name} exited during start-up (see its lines above)`);
+    if (exited) throw new Error(`${service.label} exited during start-up (see its lines above)`);
     try {
       const response = await fetch(`http://127.0.0.1:${service.port}/health/ready`);
       if (response.ok) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > giveUpAt) throw new Error(`${service.name} not ready after ${READY_DEADLINE_MS} ms`);
+    if (Date.now() > giveUpAt) throw new Error(`${service.label} not ready after ${READY_DEADLINE_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -117,6 +133,7 @@ async function main(): Promise<void> {
     infrastructure = await provisionInfrastructure({
       stateDir: join(workspaceRoot(), '.skyhook'),
       persistent: true,
+      kafkaCluster: CLUSTER,
       log: say,
     });
     const databaseUrl =
@@ -124,6 +141,7 @@ async function main(): Promise<void> {
     const stateDir = join(workspaceRoot(), '.skyhook');
     const environment = {
       KAFKA_BROKERS: infrastructure.kafkaBrokers,
+      ...(CLUSTER ? { KAFKA_REPLICATION_FACTOR: '3' } : {}),
       DATABASE_URL: databaseUrl,
       // Local use: generated once and kept in .skyhook/, so secrets stored earlier still decrypt.
       SECRETS_MASTER_KEY:
@@ -134,20 +152,22 @@ async function main(): Promise<void> {
       SKYHOOK_ALLOW_HTTP_LOOPBACK: process.env['SKYHOOK_ALLOW_HTTP_LOOPBACK'] ?? 'true',
     };
     for (const name of SERVICE_NAMES) {
-      const service = launch(name, environment);
-      services.push(service);
-      void service.exited.then((code) => {
-        if (!stopping) {
-          say(`${name} exited with code ${String(code)}; stopping the stack`);
-          stop(1);
-        }
-      });
+      for (let instance = 0; instance < (CLUSTER ? CLUSTER_INSTANCES[name] : 1); instance += 1) {
+        const service = launch(name, instance, environment);
+        services.push(service);
+        void service.exited.then((code) => {
+          if (!stopping) {
+            say(`${service.label} exited with code ${String(code)}; stopping the stack`);
+            stop(1);
+          }
+        });
+      }
     }
     await Promise.all(services.map((service) => waitUntilReady(service)));
     say('Skyhook is running (Ctrl-C stops it):');
     say(`  admin token (Authorization: Bearer …) ${environment.SKYHOOK_ADMIN_TOKEN}`);
     for (const service of services) {
-      say(`  ${service.name.padEnd(10)} http://127.0.0.1:${service.port}  (/health/ready, /metrics)`);
+      say(`  ${service.label.padEnd(12)} http://127.0.0.1:${service.port}  (/health/ready, /metrics)`);
     }
   } catch (error) {
     say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,13 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SERVICE_NAMES } from '@skyhook/local-infrastructure';
 import { pollUntil } from '../poll-until';
 import { testPostgresAdminUrl } from '../test-infrastructure-env';
 import { auditFailures, type ChaosScenarioReport, runChaosScenario } from './chaos-scenario';
 import { type ChaosStack, startChaosStack } from './chaos-stack';
 import { ArrivalLog, expectedDeliveryIds, listedDeliveryIds } from './delivery-audit';
-import { describeChaosReport, summariseServiceErrors } from './chaos-report';
+import { describeChaosReport, keepServiceOutput } from './chaos-report';
 
 /**
  * The promise the product rests on, tried the hard way: the four services run as real processes
@@ -69,14 +65,3 @@ describe('the Kafka broker SIGKILLed under load and restarted on its data', () =
     expect(new ArrivalLog(chaos).all().length).toBeGreaterThanOrEqual(expected.size);
   }, 240_000);
 });
-
-/** A failed run's evidence: what each service logged, by kind here and in full in a file. */
-async function keepServiceOutput(stack: ChaosStack, log: (line: string) => void): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'skyhook-broker-kill-output-'));
-  for (const name of SERVICE_NAMES) {
-    const output = stack.serviceOutput(name);
-    await writeFile(join(directory, `${name}.log`), output);
-    log(`${name}: ${summariseServiceErrors(output)}`);
-  }
-  log(`services' output kept in ${directory}`);
-}

@@ -1,4 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICE_NAMES } from '@skyhook/local-infrastructure';
 import { type ChaosScenarioReport } from './chaos-scenario';
+import { type ChaosStack } from './chaos-stack';
 
 /** A chaos run in a few lines: what was published, what arrived, how fast work flowed again. */
 export function describeChaosReport(report: ChaosScenarioReport): string {
@@ -9,7 +14,7 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
         ? `live ${fault.liveAfterMs} ms after its restart, `
         : `broker usable ${fault.brokerStart.usableMs} ms after start (listening ${fault.brokerStart.listeningMs} ms), `;
     const recovery = fault.recoveryMs === undefined ? 'never' : `${fault.recoveryMs} ms`;
-    return `  kill ${i + 1}: ${broker}held work flowing ${recovery} after the restart`;
+    return `  fault ${i + 1} (${fault.target} ${fault.member}): ${broker}held work flowing ${recovery} after the restart`;
   });
   return [
     `${report.target}: ${stream.acknowledged.length} events acknowledged (${stream.unacknowledged.length} not) in ${stream.elapsedMs} ms; answers ${JSON.stringify(stream.answers)}`,
@@ -18,7 +23,9 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
       `(${audit.duplicatesWithAnotherBody.length} with another body), unacknowledged arrivals ${audit.unacknowledgedArrivals}, ` +
       `events under two ids ${audit.eventsUnderTwoIds}`,
     `  history: missing ${audit.history.missing}, doubled ${audit.history.doubled}, not delivered ${audit.history.notDelivered}, ` +
-      `requests not in history ${audit.history.requestsNotInHistory} (${audit.history.requestsHidden} without a marked attempt)`,
+      `requests not in history ${audit.history.requestsNotInHistory} (${audit.history.requestsHidden} without a marked attempt)` +
+      (audit.history.examples.length > 0 ? ` (e.g. ${audit.history.examples.join(', ')})` : ''),
+    `  longest receiver silence ${report.longestSilenceMs} ms while the stream ran`,
     `  converged ${report.convergedAfterMs === undefined ? 'never' : `${report.convergedAfterMs} ms`} after the stream ended`,
   ].join('\n');
 }
@@ -40,4 +47,15 @@ export function summariseServiceErrors(output: string, top = 6): string {
   return sorted.length === 0
     ? 'no warnings or errors'
     : sorted.map(([kind, n]) => `${n}× ${kind}`).join('; ');
+}
+
+/** A failed run's evidence: what each service logged, by kind in the log and in full in a file. */
+export async function keepServiceOutput(stack: ChaosStack, log: (line: string) => void): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), 'skyhook-chaos-output-'));
+  for (const name of SERVICE_NAMES) {
+    const output = stack.serviceOutput(name);
+    await writeFile(join(directory, `${name}.log`), output);
+    log(`${name}: ${summariseServiceErrors(output)}`);
+  }
+  log(`services' output kept in ${directory}`);
 }

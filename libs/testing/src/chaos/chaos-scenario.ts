@@ -11,11 +11,18 @@ import {
 } from './delivery-audit';
 import { type EventStream, type EventStreamResult, startEventStream } from './event-stream';
 
-/** What is killed: the Kafka broker, or one of the services. */
-export type ChaosTarget = 'broker' | ServiceName;
+/**
+ * What is hit: `broker` SIGKILLs a Kafka broker (in a cluster, the next node each time) and starts
+ * it again on its data; `rolling-restart` stops every broker of the cluster in turn (SIGTERM, a
+ * controlled shutdown), each started again after the downtime and back in sync before the next;
+ * a service name SIGKILLs an instance of that service (the next one each time) and starts it again.
+ */
+export type ChaosTarget = 'broker' | 'rolling-restart' | ServiceName;
 
 export interface FaultRecord {
   readonly target: ChaosTarget;
+  /** Which broker node or service instance (1-based) was hit. */
+  readonly member: number;
   readonly killedAt: number;
   /** The broker: when it was usable again; a service: when its new process was spawned. */
   readonly restartedAt: number;
@@ -52,6 +59,11 @@ export interface ChaosScenarioReport {
   readonly run: string;
   readonly stream: EventStreamResult;
   readonly faults: readonly FaultRecord[];
+  /**
+   * The longest time, while the stream ran, in which the receiver got no request at all: what a
+   * partner notices of the faults.
+   */
+  readonly longestSilenceMs: number;
   /** From the end of the stream until receiver and history were complete; undefined if never. */
   readonly convergedAfterMs: number | undefined;
   readonly audit: DeliveryAudit;
@@ -70,6 +82,7 @@ export async function runChaosScenario(
   const steadyMs = options.steadyMs ?? 3_000;
   const arrivals = new ArrivalLog(stack);
   arrivals.all();
+  const streamStartedAt = Date.now();
   const stream = startEventStream({
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
@@ -80,20 +93,26 @@ export async function runChaosScenario(
   try {
     await sleep(steadyMs);
     for (let kill = 1; kill <= options.kills; kill += 1) {
-      const fault = await killAndRestart(stack, stream, arrivals, options);
-      faults.push(fault);
-      log(
-        `${options.target} kill ${kill}/${options.kills}: ` +
-          (fault.brokerStart === undefined
-            ? `live ${fault.liveAfterMs} ms after the restart; `
-            : `broker listening after ${fault.brokerStart.listeningMs} ms, usable after ${fault.brokerStart.usableMs} ms; `) +
-          `held work flowing ${fault.recoveryMs === undefined ? 'never' : `${fault.recoveryMs} ms`} after the restart`,
-      );
+      const round =
+        options.target === 'rolling-restart'
+          ? await rollingRestart(stack, stream, arrivals, options)
+          : [await killAndRestart(stack, stream, arrivals, options, kill - 1)];
+      for (const fault of round) {
+        faults.push(fault);
+        log(
+          `${options.target} ${kill}/${options.kills}, ${fault.target === 'broker' || fault.target === 'rolling-restart' ? 'broker' : 'instance'} ${fault.member}: ` +
+            (fault.brokerStart === undefined
+              ? `live ${fault.liveAfterMs} ms after the restart; `
+              : `broker listening after ${fault.brokerStart.listeningMs} ms, usable after ${fault.brokerStart.usableMs} ms; `) +
+            `held work flowing ${fault.recoveryMs === undefined ? 'never' : `${fault.recoveryMs} ms`} after the restart`,
+        );
+      }
       await sleep(steadyMs);
     }
   } finally {
     result = await stream.stop();
   }
+  const longestSilenceMs = longestSilence(arrivals, streamStartedAt, Date.now());
   log(
     `stream: ${result.acknowledged.length}/${result.events} events acknowledged in ${result.elapsedMs} ms; answers ${JSON.stringify(result.answers)}`,
   );
@@ -104,7 +123,52 @@ export async function runChaosScenario(
     options.convergenceTimeoutMs ?? 90_000,
   );
   const audit = await auditDeliveries(stack, arrivals, stream.runId, result.acknowledged);
-  return { target: options.target, run: stream.runId, stream: result, faults, convergedAfterMs, audit };
+  return {
+    target: options.target,
+    run: stream.runId,
+    stream: result,
+    faults,
+    longestSilenceMs,
+    convergedAfterMs,
+    audit,
+  };
+}
+
+function longestSilence(arrivals: ArrivalLog, from: number, until: number): number {
+  let longest = 0;
+  let previous = from;
+  for (const arrival of arrivals.all()) {
+    if (arrival.receivedAt < from || arrival.receivedAt > until) continue;
+    longest = Math.max(longest, arrival.receivedAt - previous);
+    previous = arrival.receivedAt;
+  }
+  return Math.max(longest, until - previous);
+}
+
+/** Every broker of the cluster in turn: SIGTERM, down for the downtime, started, back in sync. */
+async function rollingRestart(
+  stack: ChaosStack,
+  stream: EventStream,
+  arrivals: ArrivalLog,
+  options: ChaosScenarioOptions,
+): Promise<FaultRecord[]> {
+  const faults: FaultRecord[] = [];
+  for (const [index, node] of stack.kafka.nodes.entries()) {
+    const killedAt = Date.now();
+    await node.stop();
+    await sleep(options.brokerDowntimeMs ?? 5_000);
+    const brokerStart = await node.start();
+    const restartedAt = Date.now();
+    faults.push({
+      target: 'rolling-restart',
+      member: index + 1,
+      killedAt,
+      restartedAt,
+      brokerStart,
+      recoveryMs: await recoveryAfter(stack, stream, arrivals, options, killedAt, restartedAt),
+    });
+  }
+  return faults;
 }
 
 async function killAndRestart(
@@ -112,26 +176,51 @@ async function killAndRestart(
   stream: EventStream,
   arrivals: ArrivalLog,
   options: ChaosScenarioOptions,
+  round: number,
 ): Promise<FaultRecord> {
-  const { target } = options;
-  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 60_000;
+  const target = options.target as Exclude<ChaosTarget, 'rolling-restart'>;
   const killedAt = Date.now();
   let restartedAt: number;
   let brokerStart: BrokerStartTimings | undefined;
   let liveAfterMs: number | undefined;
+  let member: number;
   if (target === 'broker') {
-    await stack.broker.kill();
+    member = round % stack.kafka.nodes.length;
+    const node = stack.kafka.nodes[member]!;
+    await node.kill();
     await sleep(options.brokerDowntimeMs ?? 5_000);
-    brokerStart = await stack.broker.start();
+    brokerStart = await node.start();
     restartedAt = Date.now();
   } else {
-    await stack.killService(target);
+    member = round % stack.instancesOf(target);
+    await stack.killService(target, member);
     restartedAt = Date.now();
-    await stack.startService(target);
+    await stack.startService(target, member);
     liveAfterMs = Date.now() - restartedAt;
   }
+  return {
+    target,
+    member: member + 1,
+    killedAt,
+    restartedAt,
+    brokerStart,
+    liveAfterMs,
+    recoveryMs: await recoveryAfter(stack, stream, arrivals, options, killedAt, restartedAt),
+  };
+}
+
+/** From the restart until held work flowed again (the history: was written again); undefined: never. */
+async function recoveryAfter(
+  stack: ChaosStack,
+  stream: EventStream,
+  arrivals: ArrivalLog,
+  options: ChaosScenarioOptions,
+  killedAt: number,
+  restartedAt: number,
+): Promise<number | undefined> {
+  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 60_000;
   const flowedAt =
-    target === 'history'
+    options.target === 'history'
       ? await firstHistoryWriteAfter(stack, killedAt, recoveryTimeoutMs)
       : await firstArrivalOfWorkAfter(
           arrivals,
@@ -140,14 +229,7 @@ async function killAndRestart(
           restartedAt,
           recoveryTimeoutMs,
         );
-  return {
-    target,
-    killedAt,
-    restartedAt,
-    brokerStart,
-    liveAfterMs,
-    recoveryMs: flowedAt === undefined ? undefined : Math.max(0, flowedAt - restartedAt),
-  };
+  return flowedAt === undefined ? undefined : Math.max(0, flowedAt - restartedAt);
 }
 
 /** Every target, in the order a benchmark runs them. */
@@ -171,8 +253,11 @@ export function auditFailures(report: ChaosScenarioReport): string[] {
   }
   if (audit.eventsUnderTwoIds > 0)
     failures.push(`${audit.eventsUnderTwoIds} events delivered under two event ids`);
-  if (audit.history.missing > 0)
-    failures.push(`${audit.history.missing} delivered webhooks missing from history`);
+  if (audit.history.missing > 0) {
+    failures.push(
+      `${audit.history.missing} delivered webhooks missing from history, e.g. ${audit.history.examples.join(', ')}`,
+    );
+  }
   if (audit.history.doubled > 0)
     failures.push(`${audit.history.doubled} deliveries in history more than once`);
   if (audit.history.notDelivered > 0) {

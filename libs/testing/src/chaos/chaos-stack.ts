@@ -10,6 +10,7 @@ import {
   SERVICE_NAMES,
   type ServiceName,
   startLocalKafka,
+  startLocalKafkaCluster,
 } from '@skyhook/local-infrastructure';
 import { pollUntil } from '../poll-until';
 import { type ServiceProcess, spawnService } from '../service-process';
@@ -35,7 +36,22 @@ export interface ChaosStackOptions {
   readonly subscriptions?: number;
   /** Settings for every service over the stack's, e.g. `KAFKA_SESSION_TIMEOUT_MS`. */
   readonly serviceEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * `single`: one broker (the default). `cluster`: three brokers, every topic replicated three
+   * times with two in sync to write, as production runs it.
+   */
+  readonly kafka?: 'single' | 'cluster';
+  /** Instances per service (default one each); every instance is its own process and group member. */
+  readonly instances?: Readonly<Partial<Record<ServiceName, number>>>;
   readonly log?: (line: string) => void;
+}
+
+/** The stack's Kafka: one node, or a cluster's three; each can be stopped, killed and restarted. */
+export interface ChaosKafka {
+  readonly bootstrapServers: string;
+  readonly nodes: readonly LocalKafkaBroker[];
+  /** Every partition led and every replica in sync (a single node: every partition led). */
+  waitUntilFullyReplicated(): Promise<void>;
 }
 
 /**
@@ -46,24 +62,30 @@ export interface ChaosStackOptions {
  * broker can be SIGKILLed and started again on the same ports and data.
  */
 export interface ChaosStack {
-  readonly broker: LocalKafkaBroker;
+  readonly kafka: ChaosKafka;
   readonly receiver: WebhookReceiver;
   readonly apiUrl: string;
   readonly apiKey: string;
   readonly organisationId: string;
   readonly subscriptions: readonly ChaosSubscription[];
   readonly databaseUrl: string;
-  service(name: ServiceName): ServiceProcess;
-  /** SIGKILL; resolves once the process has gone. */
-  killService(name: ServiceName): Promise<void>;
-  /** Starts the service again on its port; resolves once it answers its liveness probe. */
-  startService(name: ServiceName): Promise<void>;
-  /** Every service's stderr and stdout so far, for a failure message. */
+  /** How many instances of the service run. */
+  instancesOf(name: ServiceName): number;
+  /** An instance of the service (the first by default). */
+  service(name: ServiceName, instance?: number): ServiceProcess;
+  /** SIGKILL (or the given signal) to one instance; resolves once the process has gone. */
+  killService(name: ServiceName, instance?: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the instance again on its port; resolves once it answers its liveness probe. */
+  startService(name: ServiceName, instance?: number): Promise<void>;
+  /** Every instance's stderr and stdout so far, for a failure message. */
   serviceOutput(name: ServiceName): string;
   close(): Promise<void>;
 }
 
 interface RunningService {
+  readonly name: ServiceName;
+  /** The service's name, with the instance number after the first. */
+  readonly label: string;
   readonly port: number;
   readonly environment: Record<string, string>;
   process: ServiceProcess;
@@ -84,21 +106,23 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   };
 
   try {
-    const [broker, databaseUrl, receiver] = await Promise.all([
-      startLocalKafka({ dataDir: join(dataDir, 'kafka'), persistent: true, log }),
+    const clustered = options.kafka === 'cluster';
+    const [kafka, databaseUrl, receiver] = await Promise.all([
+      startKafka(join(dataDir, 'kafka'), clustered, log),
       ensureDatabase(options.postgresAdminUrl, databaseName),
       startWebhookReceiver({ tls: false }),
     ]);
     cleanups.push(
-      () => broker.stop(),
+      () => Promise.all(kafka.nodes.map((node) => node.stop())),
       () => dropDatabase(options.postgresAdminUrl, databaseName),
       () => receiver.close(),
     );
 
     const adminToken = randomBytes(ADMIN_TOKEN_BYTES).toString('base64url');
     const common = {
-      KAFKA_BROKERS: broker.bootstrapServers,
+      KAFKA_BROKERS: kafka.bootstrapServers,
       KAFKA_TOPIC_PREFIX: `chaos-${suffix}.`,
+      ...(clustered ? { KAFKA_REPLICATION_FACTOR: '3' } : {}),
       LOG_LEVEL: 'warn',
       ...options.serviceEnvironment,
     };
@@ -112,28 +136,41 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       dispatcher: { ...common, ...secrets },
       history: { ...common, DATABASE_URL: databaseUrl },
     };
-    const services = new Map<ServiceName, RunningService>();
-    const launch = async (name: ServiceName, running: RunningService): Promise<void> => {
-      running.process = spawnService(name, { ...running.environment, PORT: String(running.port) });
-      await waitUntilAnswering(name, running, '/health/live');
+    const services = new Map<ServiceName, RunningService[]>();
+    const launch = async (running: RunningService): Promise<void> => {
+      running.process = spawnService(running.name, { ...running.environment, PORT: String(running.port) });
+      await waitUntilAnswering(running, '/health/live');
     };
-    cleanups.push(() => Promise.all([...services.values()].map((running) => running.process.stop())));
+    cleanups.push(() => Promise.all([...services.values()].flat().map((running) => running.process.stop())));
+    const startInstance = async (name: ServiceName, instance: number): Promise<RunningService> => {
+      const running: RunningService = {
+        name,
+        label: instance === 0 ? name : `${name} #${instance + 1}`,
+        port: await findFreeLoopbackPort(),
+        environment: { ...environments[name], HOST: '127.0.0.1' },
+        process: undefined as unknown as ServiceProcess,
+        earlierOutput: '',
+      };
+      await launch(running);
+      await waitUntilAnswering(running, '/health/ready');
+      return running;
+    };
+    // The first instance of each service provisions the topics; the others then join their groups.
     await Promise.all(
       SERVICE_NAMES.map(async (name) => {
-        const running: RunningService = {
-          port: await findFreeLoopbackPort(),
-          environment: { ...environments[name], HOST: '127.0.0.1' },
-          process: undefined as unknown as ServiceProcess,
-          earlierOutput: '',
-        };
-        services.set(name, running);
-        await launch(name, running);
-        await waitUntilAnswering(name, running, '/health/ready');
+        services.set(name, [await startInstance(name, 0)]);
       }),
     );
-    const runningService = (name: ServiceName): RunningService => {
-      const running = services.get(name);
-      if (running === undefined) throw new Error(`${name} is not part of the stack`);
+    await Promise.all(
+      SERVICE_NAMES.map(async (name) => {
+        for (let instance = 1; instance < (options.instances?.[name] ?? 1); instance += 1) {
+          services.get(name)!.push(await startInstance(name, instance));
+        }
+      }),
+    );
+    const runningService = (name: ServiceName, instance = 0): RunningService => {
+      const running = services.get(name)?.[instance];
+      if (running === undefined) throw new Error(`${name} #${instance + 1} is not part of the stack`);
       return running;
     };
 
@@ -150,27 +187,28 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       subscriptions.push({ id: created.body['id'] as string, path });
     }
     await waitUntilSubscriptionsMatch(apiUrl, apiKey, receiver, subscriptions);
-    log(`stack ready: api ${apiUrl}, Kafka ${broker.bootstrapServers}, database ${databaseName}`);
+    log(`stack ready: api ${apiUrl}, Kafka ${kafka.bootstrapServers}, database ${databaseName}`);
 
     return {
-      broker,
+      kafka,
       receiver,
       apiUrl,
       apiKey,
       organisationId,
       subscriptions,
       databaseUrl,
-      service: (name) => runningService(name).process,
-      killService: async (name) => {
-        const running = runningService(name);
-        await running.process.stop('SIGKILL');
+      instancesOf: (name) => services.get(name)?.length ?? 0,
+      service: (name, instance) => runningService(name, instance).process,
+      killService: async (name, instance, signal = 'SIGKILL') => {
+        const running = runningService(name, instance);
+        await running.process.stop(signal);
         running.earlierOutput += running.process.stderr() + running.process.stdout();
       },
-      startService: (name) => launch(name, runningService(name)),
-      serviceOutput: (name) => {
-        const running = runningService(name);
-        return running.earlierOutput + running.process.stderr() + running.process.stdout();
-      },
+      startService: (name, instance) => launch(runningService(name, instance)),
+      serviceOutput: (name) =>
+        (services.get(name) ?? [])
+          .map((running) => running.earlierOutput + running.process.stderr() + running.process.stdout())
+          .join(''),
       close: cleanUp,
     };
   } catch (error) {
@@ -179,7 +217,29 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   }
 }
 
-async function waitUntilAnswering(name: ServiceName, running: RunningService, path: string): Promise<void> {
+async function startKafka(
+  dataDir: string,
+  clustered: boolean,
+  log: (line: string) => void,
+): Promise<ChaosKafka> {
+  if (clustered) {
+    const cluster = await startLocalKafkaCluster({ dataDir, persistent: true, log });
+    return {
+      bootstrapServers: cluster.bootstrapServers,
+      nodes: cluster.nodes,
+      waitUntilFullyReplicated: () => cluster.waitUntilFullyReplicated(),
+    };
+  }
+  const broker = await startLocalKafka({ dataDir, persistent: true, log });
+  return {
+    bootstrapServers: broker.bootstrapServers,
+    nodes: [broker],
+    waitUntilFullyReplicated: () => Promise.resolve(),
+  };
+}
+
+async function waitUntilAnswering(running: RunningService, path: string): Promise<void> {
+  const name = running.label;
   let exitCode: number | null | undefined;
   const instance = running.process;
   void instance.exited.then((code) => (exitCode = code));

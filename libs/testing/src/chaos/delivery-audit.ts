@@ -39,6 +39,8 @@ export interface HistoryAudit {
    * outcome is unknown (ADR 0018): hidden from the partner's log without a word.
    */
   readonly requestsHidden: number;
+  /** A few delivery ids that are missing or short of requests, to follow through the topics. */
+  readonly examples: readonly string[];
 }
 
 interface Arrival {
@@ -182,6 +184,7 @@ export async function auditDeliveries(
   let notDelivered = 0;
   let requestsNotInHistory = 0;
   let requestsHidden = 0;
+  const examples: string[] = [];
   for (const [deliveryId, count] of copies) {
     const row = history.deliveries.get(deliveryId);
     if (row === undefined) missing += 1;
@@ -190,9 +193,10 @@ export async function auditDeliveries(
       if (!row.delivered) notDelivered += 1;
     }
     const attempts = history.attempts.get(deliveryId);
-    const unaccounted = Math.max(0, count - (attempts?.count ?? 0));
-    requestsNotInHistory += unaccounted;
-    if (attempts?.marked !== true) requestsHidden += unaccounted;
+    const unrecorded = Math.max(0, count - (attempts?.count ?? 0));
+    requestsNotInHistory += unrecorded;
+    if (attempts?.marked !== true) requestsHidden += unrecorded;
+    if ((row === undefined || unrecorded > 0) && examples.length < 5) examples.push(deliveryId);
   }
 
   return {
@@ -204,7 +208,7 @@ export async function auditDeliveries(
     anotherBodyExample,
     unacknowledgedArrivals,
     eventsUnderTwoIds: [...eventIdsBySeq.values()].filter((ids) => ids.size > 1).length,
-    history: { missing, doubled, notDelivered, requestsNotInHistory, requestsHidden },
+    history: { missing, doubled, notDelivered, requestsNotInHistory, requestsHidden, examples },
   };
 }
 
