@@ -164,6 +164,10 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
   const notInHistory = sum(
     (outcome) => outcome.report.audit.history.missing + outcome.report.audit.history.requestsNotInHistory,
   );
+  // Of those, the ones no marked attempt of their delivery owns up to (ADR 0018).
+  const hidden = sum(
+    (outcome) => outcome.report.audit.history.missing + outcome.report.audit.history.requestsHidden,
+  );
   const neverFlowed = recoveries.length - measured.length;
   return [
     target === 'broker' || target === 'rolling-restart' ? target : `${target} service`,
@@ -173,7 +177,7 @@ function targetRow(target: ChaosTarget, outcomes: readonly RunOutcome[]): string
     ms(sum((outcome) => outcome.report.audit.lost)),
     `${ms(sum((outcome) => outcome.report.audit.duplicates))} (max ${ms(Math.max(0, ...duplicates))} = ${Math.max(0, ...duplicateSeconds).toFixed(1)} s)`,
     String(otherBody),
-    ms(notInHistory),
+    `${ms(notInHistory)} (${ms(hidden)} unmarked)`,
     `${ms(median(backAfter))} / ${ms(Math.max(0, ...backAfter))}`,
     `${ms(median(measured))} / ${ms(measured.length === 0 ? undefined : Math.max(...measured))}${neverFlowed > 0 ? ` (${neverFlowed} never)` : ''}`,
     `${ms(median(silences))} / ${ms(Math.max(0, ...silences))}`,
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
       '"longest silence": the longest time the receiver got no request while the stream ran. "drain": from the end',
       'of the stream until every delivery had arrived and history held every request.',
       '',
-      '| fault | runs | expected | received | lost | duplicates (worst run in s of offered traffic) | same id, other body | requests not in history | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | longest silence, ms (median / max) | drain, ms (median / max) | hand restarts |',
+      '| fault | runs | expected | received | lost | duplicates (worst run in s of offered traffic) | same id, other body | requests not in history (unmarked) | back after restart, ms (median / max) | held work flowing after restart, ms (median / max) | longest silence, ms (median / max) | drain, ms (median / max) | hand restarts |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map((row) => `| ${row} |`),
     ];

@@ -59,6 +59,25 @@ export class UndeliverableRequestError extends Error {
   }
 }
 
+/** Where a delivery comes from, as the consumer of its record knows it. */
+export interface DispatchContext {
+  /**
+   * The consumed record the request came in, which a dead letter of a record made from it (too
+   * large for its topic) points back to.
+   */
+  readonly origin?: RecordOrigin;
+  /**
+   * A dispatcher before this one may have sent this request's attempts and stopped before
+   * recording them (the record came `possiblyHandledBefore`): the attempts made here say so.
+   */
+  readonly afterUnknownOutcome?: boolean;
+  /**
+   * Resolves once a request may go out (the consumer's dispatch frontier covers the record);
+   * a rejection fails the delivery before anything is sent, and the consumer tries it again.
+   */
+  readonly beforeSend?: () => Promise<void>;
+}
+
 /**
  * Makes one delivery attempt (and any immediate retries) for a request that is due, and hands
  * its outcome on durably before resolving: the attempt event, the scheduled retry in its delay
@@ -78,17 +97,14 @@ export class DeliveryDispatcher {
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
-  /**
-   * Throws an {@link UndeliverableRequestError} for a request whose endpoint cannot be compiled.
-   * `origin` is the consumed record the request came in, which a dead letter of a record made
-   * from it (too large for its topic) points back to.
-   */
+  /** Throws an {@link UndeliverableRequestError} for a request whose endpoint cannot be compiled. */
   async deliver(
     request: DeliveryRequest,
     firstAttemptNumber: number,
     stopping: AbortSignal,
-    origin?: RecordOrigin,
+    context: DispatchContext = {},
   ): Promise<void> {
+    const { origin } = context;
     for (let attemptNumber = firstAttemptNumber; ;) {
       const found = await this.endpointFor(request.subscriptionId, stopping);
       if (found !== undefined && isUnusable(found)) {
@@ -109,7 +125,7 @@ export class DeliveryDispatcher {
         );
         return;
       }
-      const next = await this.attempt(request, attemptNumber, endpoint, stopping, origin);
+      const next = await this.attempt(request, attemptNumber, endpoint, stopping, context);
       if (next === 'breaker-open') {
         await this.recordSkip(
           request,
@@ -133,7 +149,7 @@ export class DeliveryDispatcher {
     attemptNumber: number,
     endpoint: Endpoint,
     stopping: AbortSignal,
-    origin: RecordOrigin | undefined,
+    { origin, afterUnknownOutcome = false, beforeSend }: DispatchContext,
   ): Promise<NextAttemptPlan | 'breaker-open'> {
     const { policy } = endpoint;
     const release = await this.gate.acquire(request.subscriptionId, stopping);
@@ -146,6 +162,9 @@ export class DeliveryDispatcher {
     let report: HttpAttemptReport;
     try {
       const send = async () => {
+        // Past the endpoint's gate and breaker, the request goes out now: the consumer records
+        // that first, so a crash from here on leaves it marked for the next dispatcher (ADR 0018).
+        await beforeSend?.();
         webhook = prepareWebhook(endpoint, request, attemptAt);
         const sent = await this.client.post(endpoint.url, webhook.headers, webhook.body, policy.timeoutMs);
         if (!isSuccess(sent)) throw new FailedAttemptError(sent);
@@ -170,7 +189,7 @@ export class DeliveryDispatcher {
 
     const event = attemptEvent(
       request,
-      { attemptNumber, attemptId, attemptAt },
+      { attemptNumber, attemptId, attemptAt, afterUnknownOutcome },
       endpoint.url,
       webhook,
       report,
@@ -206,6 +225,7 @@ export class DeliveryDispatcher {
     const result =
       next.kind === 'delivered' ? 'delivered' : next.kind === 'retry' ? 'retry-scheduled' : 'failed';
     this.metrics.attempts.inc({ outcome, result });
+    if (afterUnknownOutcome) this.metrics.attemptsAfterUnknownOutcome.inc();
     this.metrics.attemptSeconds.observe({ outcome }, report.durationMs / 1_000);
     if (next.kind === 'delivered') {
       this.metrics.publishToDeliverySeconds.observe((Date.now() - Date.parse(request.publishedAt)) / 1_000);
@@ -377,7 +397,12 @@ function deliveryIdentity(request: DeliveryRequest) {
 
 function attemptEvent(
   request: DeliveryRequest,
-  { attemptNumber, attemptId, attemptAt }: { attemptNumber: number; attemptId: string; attemptAt: Date },
+  {
+    attemptNumber,
+    attemptId,
+    attemptAt,
+    afterUnknownOutcome,
+  }: { attemptNumber: number; attemptId: string; attemptAt: Date; afterUnknownOutcome: boolean },
   url: string,
   webhook: { readonly headers: Record<string, string>; readonly body: Buffer },
   report: HttpAttemptReport,
@@ -390,6 +415,8 @@ function attemptEvent(
     request: attemptNumber === 1 ? request : null,
     attemptNumber,
     attemptId,
+    // Only when set: the attempts of an undisturbed dispatch stay as they were.
+    ...(afterUnknownOutcome ? { afterUnknownOutcome: true } : {}),
     attemptedAt: attemptAt.toISOString(),
     durationMs: report.durationMs,
     url,

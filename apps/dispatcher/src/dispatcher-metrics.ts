@@ -12,6 +12,7 @@ export interface DispatcherMetrics {
   readonly deliveriesSkipped: Counter<'reason' | 'disposition'>;
   readonly endpointsDisabled: Counter;
   readonly deliveriesDeadLettered: Counter<'reason'>;
+  readonly attemptsAfterUnknownOutcome: Counter;
 }
 
 export function createDispatcherMetrics(
@@ -77,6 +78,11 @@ export function createDispatcherMetrics(
       name: 'skyhook_dispatcher_deliveries_dead_lettered_total',
       help: 'Delivery requests, retries and delivery events sent to a dead-letter topic because no retry could ever deliver or write them, by reason (endpoint-unusable, record-too-large).',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    attemptsAfterUnknownOutcome: new Counter({
+      name: 'skyhook_dispatcher_attempts_after_unknown_outcome_total',
+      help: 'Attempts of requests a dispatcher before this one may have sent without recording them (it stopped first): each is marked in history as possibly received before.',
       registers: [registry],
     }),
   };

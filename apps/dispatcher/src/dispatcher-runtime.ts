@@ -49,6 +49,7 @@ import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import {
   DELIVERY_PRODUCER,
   DeliveryDispatcher,
+  type DispatchContext,
   ENDPOINT_BREAKERS,
   UndeliverableRequestError,
   WEBHOOK_HTTP_CLIENT,
@@ -108,17 +109,22 @@ export class DispatcherRuntime
     const requests = this.consumer(
       CONSUMER_GROUPS.dispatcher.name,
       [{ topicKey: 'deliveryRequests', contract: deliveryRequestContract }],
-      (record, stopping) =>
+      (record, stopping, beforeSend) =>
         this.deadLetterUndeliverable(record, () =>
-          this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping, originOf(record)),
+          this.dispatcher.deliver(
+            record.value as DeliveryRequest,
+            1,
+            stopping,
+            contextOf(record, beforeSend),
+          ),
         ),
     );
     const retries = this.consumer(
       CONSUMER_GROUPS.dispatcherRetries.name,
       RETRY_TIERS.map(({ topicKey }) => ({ topicKey, contract: deliveryRetryDecoder })),
-      (record, stopping) =>
+      (record, stopping, beforeSend) =>
         this.deadLetterUndeliverable(record, () =>
-          this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping),
+          this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping, beforeSend),
         ),
     );
     this.readiness.register({
@@ -168,7 +174,11 @@ export class DispatcherRuntime
    * The wait is a timer over an uncommitted record: a crash re-reads the record, so the retry
    * is never lost, and each record waits on its own, so no retry waits behind another.
    */
-  private async retryWhenDue(record: ConsumedRecord<DeliveryRetry>, stopping: AbortSignal): Promise<void> {
+  private async retryWhenDue(
+    record: ConsumedRecord<DeliveryRetry>,
+    stopping: AbortSignal,
+    beforeSend: () => Promise<void>,
+  ): Promise<void> {
     const retry = record.value;
     const tier = RETRY_TIERS.find(({ topicKey }) => topicKey === record.topicKey) ?? RETRY_TIERS[0];
     const dueAt = Date.parse(retry.dueAt);
@@ -183,7 +193,12 @@ export class DispatcherRuntime
       });
       return;
     }
-    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping, originOf(record));
+    await this.dispatcher.deliver(
+      retry.request,
+      retry.attemptNumber,
+      stopping,
+      contextOf(record, beforeSend),
+    );
   }
 
   /**
@@ -212,7 +227,11 @@ export class DispatcherRuntime
   private consumer(
     group: string,
     routes: { topicKey: TopicKey; contract: typeof deliveryRetryDecoder | typeof deliveryRequestContract }[],
-    handleRecord: (record: ConsumedRecord, stopping: AbortSignal) => Promise<void>,
+    handleRecord: (
+      record: ConsumedRecord,
+      stopping: AbortSignal,
+      beforeSend: () => Promise<void>,
+    ) => Promise<void>,
   ): ConcurrentConsumer {
     const consumer = new ConcurrentConsumer(
       this.kafka,
@@ -223,6 +242,9 @@ export class DispatcherRuntime
         handleRecord,
         handleRejected: (record) => this.reject(record),
         maxPendingPerPartition: this.config.DISPATCH_MAX_PENDING_PER_PARTITION,
+        // A webhook is sent before its attempt event is produced: a crash in between must not
+        // leave the partner's log without the request (ADR 0018).
+        dispatchFrontier: true,
         onFatalError: () => {
           process.exitCode = 1;
           process.kill(process.pid, 'SIGTERM');
@@ -291,4 +313,12 @@ export class DispatcherRuntime
 
 function originOf({ topicKey, partition, offset }: ConsumedRecord): RecordOrigin {
   return { topicKey, partition, offset };
+}
+
+function contextOf(record: ConsumedRecord, beforeSend: () => Promise<void>): DispatchContext {
+  return {
+    origin: originOf(record),
+    afterUnknownOutcome: record.possiblyHandledBefore === true,
+    beforeSend,
+  };
 }

@@ -1,6 +1,49 @@
-import { type DeliveryRequest } from '@skyhook/contracts';
-import { type ReceivedWebhook, startWebhookReceiver } from '@skyhook/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { CONSUMER_GROUPS, type DeliveryRequest } from '@skyhook/contracts';
+import {
+  consumerGroupIdOf,
+  encodeDispatchFrontier,
+  type KafkaSettings,
+  topicNameOf,
+} from '@skyhook/messaging';
+import { pollUntil, type ReceivedWebhook, type ServiceProcess, startWebhookReceiver } from '@skyhook/testing';
 import { attemptsOf, DispatcherHarness } from './test/dispatcher-harness';
+
+/**
+ * What a dispatcher killed while sending the first requests of partition 0 leaves in its group:
+ * the committed offset `offset`, and the frontier `frontier` it recorded before sending.
+ */
+async function leaveKilledDispatcherCommit(settings: KafkaSettings, offset: number, frontier: bigint) {
+  const kafka = new Kafka({
+    clientId: 'killed-dispatcher',
+    brokers: [...settings.brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({
+    groupId: consumerGroupIdOf(settings, CONSUMER_GROUPS.dispatcher.name),
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: settings.heartbeatIntervalMs,
+  });
+  const topic = topicNameOf(settings, 'deliveryRequests');
+  let recorded = false;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  try {
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ commitOffsetsIfNecessary }) => {
+        if (recorded) return;
+        const commit = { partition: 0, offset: String(offset), metadata: encodeDispatchFrontier(frontier) };
+        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [commit] }] });
+        recorded = true;
+      },
+    });
+    await pollUntil(() => recorded, { timeoutMs: 45_000, description: 'the killed dispatcher’s commit' });
+  } finally {
+    await consumer.disconnect();
+  }
+}
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -83,6 +126,33 @@ describe('dispatcher isolation, SSRF at connect time and crash recovery', () => 
     }
   });
 
+  it('marks the attempts of requests a killed dispatcher may have sent unrecorded (up to its frontier), and no others', async () => {
+    const harness = await DispatcherHarness.create({ KAFKA_PARTITIONS_DELIVERY_REQUESTS: '1' });
+    const receiver = await startWebhookReceiver();
+    let dispatcher: ServiceProcess | undefined;
+    try {
+      await harness.organisation('org_test');
+      const subscription = await harness.subscription(receiver.url('/after-kill'));
+      // Offsets 0-3 of the one partition; the killed dispatcher committed none and recorded 0-2.
+      const requests = await harness.publish(subscription, 4);
+      await leaveKilledDispatcherCommit(harness.settings, 0, 2n);
+      dispatcher = await harness.startDispatcher();
+      const events = await harness.waitForDeliveryEvents(
+        (all) => requests.every((request) => attemptsOf(all, request.deliveryId).length === 1),
+        'an attempt of every request',
+        45_000,
+      );
+      expect(
+        requests.map((request) => attemptsOf(events, request.deliveryId)[0]?.afterUnknownOutcome === true),
+      ).toEqual([true, true, true, false]);
+      expect(attemptsOf(events, requests[3]!.deliveryId)[0]).not.toHaveProperty('afterUnknownOutcome');
+    } finally {
+      await dispatcher?.stop();
+      await receiver.close();
+      await harness.close();
+    }
+  });
+
   it('after a kill -9 mid-stream, with retries scheduled, every delivery reaches the receiver with its own delivery id', async () => {
     const harness = await DispatcherHarness.create();
     const seen = new Set<string>();
@@ -141,6 +211,36 @@ describe('dispatcher isolation, SSRF at connect time and crash recovery', () => 
       // Only the published delivery ids, each at least once; retries of /retried arrived with the same id.
       expect(new Set(receiver.received.map((hook) => hook.headers['webhook-id']))).toEqual(expected);
       expect(retriedOk().size).toBe(50);
+
+      // Every request the receiver got is in the attempt events: as an attempt of its own, or
+      // marked as following one the killed dispatcher sent without recording it (ADR 0018).
+      const receivedById = new Map<string, number>();
+      for (const hook of receiver.received) {
+        const id = hook.headers['webhook-id'] ?? '';
+        receivedById.set(id, (receivedById.get(id) ?? 0) + 1);
+      }
+      const hidden = (events: Parameters<typeof attemptsOf>[0]): string[] =>
+        [...receivedById].flatMap(([id, received]) => {
+          const attempts = attemptsOf(events, id);
+          const recorded = new Set(attempts.map((attempt) => attempt.attemptId)).size;
+          return recorded >= received || attempts.some((attempt) => attempt.afterUnknownOutcome === true)
+            ? []
+            : [id];
+        });
+      const events = await harness
+        .waitForDeliveryEvents(
+          (all) => hidden(all).length === 0,
+          'every request received recorded or marked',
+          30_000,
+        )
+        .catch(() => undefined);
+      expect(hidden(events ?? harness.deliveryEvents())).toEqual([]);
+      const marked = (events ?? []).filter(
+        (event) => event.type === 'DeliveryAttempted' && event.afterUnknownOutcome === true,
+      );
+      process.stdout.write(
+        `requests received ${String(receiver.received.length)}, attempts marked after the kill ${String(marked.length)}\n`,
+      );
     } finally {
       await dispatcher.stop();
       await receiver.close();

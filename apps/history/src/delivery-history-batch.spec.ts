@@ -295,6 +295,7 @@ describe('statement rows', () => {
       ...attempted(request, 1, 'retry-scheduled'),
       errorCode: 'E_CODE',
       errorMessage: 'message',
+      afterUnknownOutcome: true,
     };
     const batch = planHistoryBatch(
       [first, attempted(request, 2, 'retry-scheduled'), skipped(request, 3, 'held', 5_000)],
@@ -303,8 +304,9 @@ describe('statement rows', () => {
     // Every value in a place of its own, so a swap of two columns shows.
     const copyFieldsOf = <Row>(row: Row, columns: readonly HistoryColumn<Row>[]) =>
       columns.map(({ field, type, absentAs }) => {
-        // An absent attempt id goes in as the empty id (`absentAs`).
-        const value = row[field] === undefined && absentAs !== undefined ? '' : (row[field] as unknown);
+        // An absent attempt id goes in as the empty id, an absent mark as false (`absentAs`).
+        const absent = row[field] === undefined && absentAs !== undefined;
+        const value = absent ? (type === 'boolean' ? false : '') : (row[field] as unknown);
         if (type === 'jsonb') return copyJson(value);
         if (type === 'text' || type === 'timestamptz') return copyText(value as string | null);
         return copyScalar(value as number | boolean | null);
@@ -320,6 +322,8 @@ describe('statement rows', () => {
     );
     expect(new Set(copyFieldsOf(delivery, DELIVERY_COLUMNS)).size).toBe(DELIVERY_COLUMNS.length);
     expect(new Set(copyFieldsOf(attempt, ATTEMPT_COLUMNS)).size).toBe(ATTEMPT_COLUMNS.length);
+    // An attempt without the mark (every undisturbed one) is stored unmarked.
+    expect(attemptCopyRows([batch.attempts[1]!]).join('')).toMatch(/\tf\n$/);
   });
 
   it('gives the fast write one entry per publish day, in order of day, opened and merged deliveries apart', () => {

@@ -48,6 +48,8 @@ export const ATTEMPT_COLUMNS: readonly HistoryColumn<DeliveryAttempted>[] = [
   { name: 'error_message', field: 'errorMessage', type: 'text' },
   { name: 'result', field: 'result', type: 'text' },
   { name: 'next_attempt_at', field: 'nextAttemptAt', type: 'timestamptz' },
+  // Unmarked attempts leave the field out (ADR 0018).
+  { name: 'after_unknown_outcome', field: 'afterUnknownOutcome', type: 'boolean', absentAs: 'false' },
 ];
 
 export const DELIVERY_COLUMNS: readonly HistoryColumn<DeliverySummary>[] = [
@@ -88,7 +90,7 @@ export function attemptCopyRows(attempts: readonly DeliveryAttempted[]): string[
       `${copyScalar(attempt.durationMs)}\t${copyText(attempt.url)}\t${copyJson(attempt.requestHeaders)}\t` +
       `${copyScalar(attempt.requestBodyBytes)}\t${copyText(attempt.outcome)}\t${copyScalar(attempt.responseStatus)}\t` +
       `${copyText(attempt.responseBody)}\t${copyText(attempt.errorCode)}\t${copyText(attempt.errorMessage)}\t` +
-      `${copyText(attempt.result)}\t${copyText(attempt.nextAttemptAt)}\n`,
+      `${copyText(attempt.result)}\t${copyText(attempt.nextAttemptAt)}\t${copyScalar(attempt.afterUnknownOutcome === true)}\n`,
   );
 }
 

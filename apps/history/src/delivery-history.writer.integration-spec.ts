@@ -235,6 +235,27 @@ describe('delivery history writer against a real PostgreSQL', () => {
     ]);
   });
 
+  it('keeps the mark of a request sent after a dispatch whose outcome is unknown, copied or merged', async () => {
+    const request = deliveryRequest(34);
+    const marked = { ...attempted(request, 1, 'retry-scheduled'), afterUnknownOutcome: true };
+    const next = { ...attempted(request, 2, 'retry-scheduled') };
+    const markedLater = { ...attempted(request, 3, 'delivered'), afterUnknownOutcome: true };
+    // Copied: the batch opens the delivery.
+    await writer.write(planHistoryBatch([marked], KEEP_ALL));
+    // Merged: the first attempt's record again opens a delivery that is there already.
+    await writer.write(planHistoryBatch([marked, next, markedLater], KEEP_ALL));
+    const marks = await dataSource.query<Record<string, unknown>[]>(
+      `SELECT attempt_number, after_unknown_outcome FROM delivery_attempts
+       WHERE delivery_id = $1 ORDER BY attempt_number`,
+      [request.deliveryId],
+    );
+    expect(marks).toEqual([
+      { attempt_number: 1, after_unknown_outcome: true },
+      { attempt_number: 2, after_unknown_outcome: false },
+      { attempt_number: 3, after_unknown_outcome: true },
+    ]);
+  });
+
   it('keeps attempts produced before attempts had ids keyed by their number, copied or merged', async () => {
     const request = deliveryRequest(31);
     const old = withoutAttemptId(attempted(request, 1, 'retry-scheduled'));

@@ -56,6 +56,9 @@ const laterAttempt: DeliveryAttempted = { ...firstAttempt, request: null, attemp
 const { attemptId: _, ...attemptWithoutId } = laterAttempt;
 const attemptBeforeIds: DeliveryAttempted = attemptWithoutId;
 
+/** A request sent again after a dispatcher stopped without recording whether it had sent it. */
+const attemptAfterUnknownOutcome: DeliveryAttempted = { ...firstAttempt, afterUnknownOutcome: true };
+
 const skip: DeliverySkipped = {
   type: 'DeliverySkipped',
   deliveryId: 'del_2',
@@ -182,6 +185,14 @@ describe('delivery event contract', () => {
     expect(deliveryEventSchema.safeParse({ ...laterAttempt, attemptId: '' }).success).toBe(false);
   });
 
+  it('decodes an attempt marked as following a dispatch whose outcome is unknown, and one without the mark', () => {
+    expect(decode(attemptAfterUnknownOutcome)).toEqual(attemptAfterUnknownOutcome);
+    expect(decode(firstAttempt)).not.toHaveProperty('afterUnknownOutcome');
+    expect(deliveryEventSchema.safeParse({ ...firstAttempt, afterUnknownOutcome: 'yes' }).success).toBe(
+      false,
+    );
+  });
+
   describe('its JSON Schema acceptor', () => {
     const accept = deliveryEventContract.acceptFast ?? (() => false);
 
@@ -189,7 +200,7 @@ describe('delivery event contract', () => {
       const disagreements: string[] = [];
       let refused = 0;
       let cases = 0;
-      for (const record of [firstAttempt, laterAttempt, attemptBeforeIds, skip]) {
+      for (const record of [firstAttempt, laterAttempt, attemptBeforeIds, attemptAfterUnknownOutcome, skip]) {
         const candidates: [string, unknown][] = [
           ['as it is', record],
           ['with an extra key', { ...record, extra: 1 }],

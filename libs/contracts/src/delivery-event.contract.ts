@@ -79,6 +79,13 @@ export const deliveryEventSchema = z.discriminatedUnion('type', [
      * existed: history keys those by delivery id and attempt number alone.
      */
     attemptId: identifierSchema.optional(),
+    /**
+     * True when this request follows a dispatch whose outcome is unknown: a dispatcher may have
+     * sent this attempt's request before and stopped before recording it (ADR 0018), so the
+     * receiver may have had it already, under the same delivery id and number, though history
+     * shows no earlier one. Absent otherwise, and from records produced before it existed.
+     */
+    afterUnknownOutcome: z.boolean().optional(),
     attemptedAt: z.iso.datetime({ offset: true }),
     durationMs: z.number().min(0),
     url: z.string().max(2_048),

@@ -1,8 +1,10 @@
 import {
+  type Admin,
   type Consumer,
   type EachBatchPayload,
   type Kafka,
   type KafkaMessage,
+  type PartitionOffset,
   type TopicPartitions,
 } from 'kafkajs';
 import { ContractViolationError } from '@skyhook/contracts';
@@ -19,6 +21,8 @@ import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { type MessagingMetrics } from './messaging-metrics';
 import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 import { PartitionProgress } from './partition-progress';
+import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } from './dispatch-frontier';
+import { onAbort, sleepUnlessAborted } from './abort-listeners';
 
 export interface ConcurrentConsumerOptions {
   /** Logical group name; the topic prefix is applied. */
@@ -28,9 +32,17 @@ export interface ConcurrentConsumerOptions {
    * Resolves once the record's work is durably handed on. Records run concurrently and finish
    * in any order; a rejection is logged and the record retried after a pause, in place.
    * `stopping` aborts when the consumer stops: work still waiting should give up (reject), and
-   * is then re-delivered to whoever gets the partition.
+   * is then re-delivered to whoever gets the partition. `beforeDispatch` resolves once the
+   * record may have an effect that a crash would leave unrecorded (a webhook sent): with a
+   * `dispatchFrontier`, once the frontier recorded covers it; it rejects when that cannot be
+   * recorded (the consumer stopping, the partition taken away, the coordinator refusing), and
+   * the handler then must not have the effect.
    */
-  readonly handleRecord: (record: ConsumedRecord, stopping: AbortSignal) => Promise<void>;
+  readonly handleRecord: (
+    record: ConsumedRecord,
+    stopping: AbortSignal,
+    beforeDispatch: () => Promise<void>,
+  ) => Promise<void>;
   /** Must be durable too (e.g. a dead-letter record) before the offset moves past it. */
   readonly handleRejected: (record: RejectedRecord) => Promise<void>;
   /** A partition with this many unfinished records is paused until half of them finish. */
@@ -40,6 +52,13 @@ export interface ConcurrentConsumerOptions {
   readonly fromBeginning?: boolean;
   /** Called when kafkajs gives up on the consumer; the service should exit and be restarted. */
   readonly onFatalError?: (error: Error) => void;
+  /**
+   * Keep a dispatch frontier in the committed offsets' metadata (ADR 0018), for work whose effect
+   * a crash can leave unrecorded: records an earlier owner may have handled come to the handler
+   * with `possiblyHandledBefore`. A handler's `beforeDispatch` beyond the frontier recorded so far
+   * waits for a commit raising it, one for every dispatch that starts meanwhile.
+   */
+  readonly dispatchFrontier?: boolean;
 }
 
 /**
@@ -48,6 +67,20 @@ export interface ConcurrentConsumerOptions {
  * return (a 15 s cap held work for most of that after a broker restart).
  */
 const HANDLER_RETRY_MS = [200, 500, 1_000];
+
+/** How long a batch waits before its partition's frontier is read again after a failed read. */
+const FRONTIER_RELOAD_MS = 500;
+
+/** `beforeDispatch` of a consumer without a frontier: nothing to record. */
+const NOTHING_TO_RECORD = (): Promise<void> => Promise.resolve();
+
+/** A dispatch that may not start: the frontier covering it could not be recorded. */
+export class DispatchFrontierNotRecordedError extends Error {
+  constructor(reason: string) {
+    super(`the dispatch frontier is not recorded: ${reason}`);
+    this.name = 'DispatchFrontierNotRecordedError';
+  }
+}
 
 /**
  * A consumer group whose records are worked on concurrently rather than one after another, so
@@ -61,6 +94,17 @@ export class ConcurrentConsumer {
   private readonly consumer: Consumer;
   private readonly routesByTopicName: Map<string, ConsumerRoute>;
   private readonly progressByPartition = new Map<string, PartitionProgress>();
+  private readonly frontierByPartition = new Map<string, PartitionFrontier>();
+  /** Reads the committed frontiers of the latest assignment; undefined until wanted, or after a failure. */
+  private frontiersLoading: Promise<void> | undefined;
+  private assignment: Record<string, number[]> = {};
+  private joins = 0;
+  private readonly admin: Admin | undefined;
+  /** The highest offset each partition's dispatches wait for, to be recorded by the next frontier commit. */
+  private readonly wantedFrontiers = new Map<string, { progress: PartitionProgress; upTo: bigint }>();
+  private frontierCommit: Promise<void> | undefined;
+  /** Commits through the running consumer's group without kafkajs' retries; set by every batch. */
+  private commitDirectly: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
   private readonly resumeByPartition = new Map<string, () => void>();
   private currentState: ConsumerState = 'idle';
   private commitTimer: NodeJS.Timeout | undefined;
@@ -82,11 +126,15 @@ export class ConcurrentConsumer {
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
     this.consumer = createGroupConsumer(kafka, settings, options.group, { maxWaitTimeInMs: 200 });
+    this.admin = options.dispatchFrontier === true ? kafka.admin() : undefined;
     followConsumerState(this.consumer, {
       group: options.group,
       logger,
       setState: (state) => (this.currentState = state),
-      onJoin: (memberAssignment) => this.forgetUnassigned(memberAssignment),
+      onJoin: (memberAssignment) => {
+        this.forgetUnassigned(memberAssignment);
+        this.loadFrontiersOf(memberAssignment);
+      },
       onFatalError: options.onFatalError,
     });
   }
@@ -120,6 +168,7 @@ export class ConcurrentConsumer {
     await retryKafkaAtStartup(
       `subscribing consumer group ${this.groupId}`,
       async () => {
+        await this.admin?.connect();
         await this.consumer.connect();
         await this.consumer.subscribe({
           topics: [...this.routesByTopicName.keys()],
@@ -173,6 +222,7 @@ export class ConcurrentConsumer {
     clearInterval(this.commitTimer);
     await this.commitFinished();
     await this.consumer.disconnect();
+    await this.admin?.disconnect();
     this.currentState = 'stopped';
   }
 
@@ -185,6 +235,16 @@ export class ConcurrentConsumer {
     if (progress === undefined) {
       progress = new PartitionProgress();
       this.progressByPartition.set(partitionKey, progress);
+    }
+    let frontier: PartitionFrontier | undefined;
+    if (this.admin !== undefined) {
+      this.commitDirectly = (offsets) => payload.commitOffsetsIfNecessary(offsets);
+      frontier = await this.frontierOf(partitionKey);
+      // Not known: which records may have been handled before is unknown too; take none for now.
+      if (frontier === undefined) {
+        await sleepUnlessAborted(FRONTIER_RELOAD_MS, this.stopSignal.signal).catch(() => undefined);
+        return;
+      }
     }
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale() || this.stopping) break;
@@ -199,14 +259,173 @@ export class ConcurrentConsumer {
         break;
       }
       progress.take(offset);
+      frontier?.noteTaken(offset);
       payload.resolveOffset(message.offset);
       const record = await this.decode(route, batch.partition, message);
       if (record === undefined) {
         progress.finish(offset);
+      } else if (frontier === undefined) {
+        void this.work(record, progress, partitionKey, offset, NOTHING_TO_RECORD);
       } else {
-        void this.work(record, progress, partitionKey, offset);
+        const marked = frontier.possiblyHandledBefore(offset)
+          ? { ...record, possiblyHandledBefore: true as const }
+          : record;
+        const dispatching = this.beforeDispatchOf(partitionKey, progress, frontier, offset);
+        void this.work(marked, progress, partitionKey, offset, dispatching);
       }
     }
+  }
+
+  /** What a record's handler awaits before its dispatch: the frontier recorded up to its offset. */
+  private beforeDispatchOf(
+    partitionKey: string,
+    progress: PartitionProgress,
+    frontier: PartitionFrontier,
+    offset: bigint,
+  ): () => Promise<void> {
+    return async () => {
+      while (!frontier.covers(offset)) {
+        if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
+        if (this.progressByPartition.get(partitionKey) !== progress) {
+          throw new DispatchFrontierNotRecordedError(`partition ${partitionKey} was taken away`);
+        }
+        const wanted = this.wantedFrontiers.get(partitionKey);
+        if (wanted === undefined || wanted.progress !== progress || wanted.upTo < offset) {
+          this.wantedFrontiers.set(partitionKey, { progress, upTo: offset });
+        }
+        // A commit in flight leaves this offset to the next one, which takes every offset wanted meanwhile.
+        this.frontierCommit ??= this.commitWantedFrontiers();
+        // It may wait behind a regular commit that kafkajs retries (about 37 s at most); a stop does not wait.
+        await this.unlessStopping(this.frontierCommit);
+      }
+    };
+  }
+
+  private unlessStopping(commit: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const unregister = onAbort(this.stopSignal.signal, () =>
+        reject(new DispatchFrontierNotRecordedError('the consumer is stopping')),
+      );
+      commit.then(
+        () => {
+          unregister();
+          resolve();
+        },
+        (error: Error) => {
+          unregister();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * One commit raising the frontier of every partition whose dispatches wait for it, in line
+   * with the other commits so that none built before it lands after it with a lower frontier.
+   * Sent without kafkajs' retries: a refusal (a rebalance, the coordinator gone) fails the
+   * dispatches waiting, and their records are tried again.
+   */
+  private commitWantedFrontiers(): Promise<void> {
+    const round = this.commitInFlight.then(async () => {
+      const wanted = [...this.wantedFrontiers];
+      this.wantedFrontiers.clear();
+      const byTopic = new Map<string, (PartitionOffset & { metadata: string })[]>();
+      const recorded: (() => void)[] = [];
+      for (const [partitionKey, { progress, upTo }] of wanted) {
+        // Taken away meanwhile: its dispatches find out and give up.
+        if (this.progressByPartition.get(partitionKey) !== progress) continue;
+        const frontier = this.frontierByPartition.get(partitionKey);
+        if (frontier?.covers(upTo) === true) continue;
+        const finished = progress.finishedPosition();
+        const offset = finished ?? frontier?.position?.toString();
+        // A record is dispatched only once its partition's frontier is read, and taking it sets a
+        // position: without them this is a bug, failed rather than waited on for ever.
+        if (frontier === undefined || offset === undefined) {
+          throw new DispatchFrontierNotRecordedError(`no frontier or position known for ${partitionKey}`);
+        }
+        const separator = partitionKey.lastIndexOf(':');
+        const topic = partitionKey.slice(0, separator);
+        const partitions = byTopic.get(topic) ?? [];
+        partitions.push({
+          partition: Number(partitionKey.slice(separator + 1)),
+          offset,
+          metadata: encodeDispatchFrontier(upTo),
+        });
+        byTopic.set(topic, partitions);
+        recorded.push(() => {
+          frontier.markRecorded(upTo);
+          if (finished !== undefined) progress.markCommitted(finished);
+        });
+      }
+      if (recorded.length === 0) return;
+      if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
+      const commit = this.commitDirectly;
+      if (commit === undefined) throw new DispatchFrontierNotRecordedError('the consumer has no batch yet');
+      await commit({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      for (const markRecorded of recorded) markRecorded();
+    });
+    // Settled before the dispatches waiting on it go on, so that those still uncovered start the next one.
+    const done = () => {
+      if (this.frontierCommit === round) this.frontierCommit = undefined;
+    };
+    this.commitInFlight = round.then(done, done);
+    return round;
+  }
+
+  /** The partition's frontier, once the committed frontiers of the current assignment are read. */
+  private async frontierOf(partitionKey: string): Promise<PartitionFrontier | undefined> {
+    const known = this.frontierByPartition.get(partitionKey);
+    if (known !== undefined) return known;
+    if (this.frontiersLoading === undefined) this.loadFrontiersOf(this.assignment);
+    await this.frontiersLoading;
+    return this.frontierByPartition.get(partitionKey);
+  }
+
+  /**
+   * Reads the committed offset and frontier of every assigned partition (after a join: the
+   * previous owner's last commit is in), for the batches to wait on. A failed read is logged and
+   * tried again by the next batch that needs it.
+   */
+  private loadFrontiersOf(assignment: Record<string, number[]>): void {
+    this.assignment = assignment;
+    if (this.admin === undefined) return;
+    const admin = this.admin;
+    const join = (this.joins += 1);
+    if (Object.keys(assignment).length === 0) {
+      this.frontiersLoading = Promise.resolve();
+      return;
+    }
+    const loading = (async () => {
+      try {
+        const committed = await admin.fetchOffsets({
+          groupId: this.groupId,
+          topics: Object.keys(assignment),
+        });
+        if (join !== this.joins) return;
+        for (const { topic, partitions } of committed) {
+          const assigned = new Set(assignment[topic] ?? []);
+          for (const { partition, offset, metadata } of partitions) {
+            if (!assigned.has(partition)) continue;
+            const partitionKey = `${topic}:${partition}`;
+            const frontier = decodeDispatchFrontier(metadata);
+            const known = this.frontierByPartition.get(partitionKey);
+            if (known !== undefined) {
+              known.reassigned(frontier);
+              continue;
+            }
+            const position = BigInt(offset);
+            this.frontierByPartition.set(
+              partitionKey,
+              new PartitionFrontier({ offset: position >= 0n ? position : undefined, frontier }),
+            );
+          }
+        }
+      } catch (error) {
+        this.logger.warn({ err: error, group: this.options.group }, 'reading the dispatch frontiers failed');
+        if (join === this.joins) this.frontiersLoading = undefined;
+      }
+    })();
+    this.frontiersLoading = loading;
   }
 
   private async decode(
@@ -238,10 +457,11 @@ export class ConcurrentConsumer {
     progress: PartitionProgress,
     partitionKey: string,
     offset: bigint,
+    beforeDispatch: () => Promise<void>,
   ): Promise<void> {
     this.running += 1;
     try {
-      await this.workUntilDone(record, progress, partitionKey, offset);
+      await this.workUntilDone(record, progress, partitionKey, offset, beforeDispatch);
     } finally {
       this.running -= 1;
       if (this.stopping && this.running === 0) this.drained?.();
@@ -253,15 +473,19 @@ export class ConcurrentConsumer {
     progress: PartitionProgress,
     partitionKey: string,
     offset: bigint,
+    beforeDispatch: () => Promise<void>,
   ): Promise<void> {
     const started = performance.now();
     for (let failures = 0; ; failures += 1) {
       try {
-        await runWithTraceId(record.traceId, () => this.options.handleRecord(record, this.stopSignal.signal));
+        await runWithTraceId(record.traceId, () =>
+          this.options.handleRecord(record, this.stopSignal.signal, beforeDispatch),
+        );
         break;
       } catch (error) {
         // A stopping consumer leaves the record unfinished: it is re-delivered after the restart.
-        if (this.stopping) return;
+        // So does one whose partition was taken away: the new owner has the record.
+        if (this.stopping || this.progressByPartition.get(partitionKey) !== progress) return;
         this.metrics?.recordsConsumed.inc({ topic: record.topicKey, outcome: 'failed' });
         const waitMs = HANDLER_RETRY_MS[Math.min(failures, HANDLER_RETRY_MS.length - 1)] ?? 1_000;
         this.logger.error(
@@ -289,18 +513,23 @@ export class ConcurrentConsumer {
     }
   }
 
-  /** Commits each partition's finished prefix; one commit request at a time. */
+  /**
+   * Commits each partition's finished prefix, with its dispatch frontier (a commit without one
+   * would erase it); one commit request at a time.
+   */
   private commitFinished(): Promise<void> {
     this.commitInFlight = this.commitInFlight.then(async () => {
-      const offsets: { topic: string; partition: number; offset: string }[] = [];
+      const offsets: { topic: string; partition: number; offset: string; metadata?: string | null }[] = [];
       for (const [partitionKey, progress] of this.progressByPartition) {
         const offset = progress.nextCommit();
         if (offset === undefined) continue;
+        const frontier = this.frontierByPartition.get(partitionKey);
         const separator = partitionKey.lastIndexOf(':');
         offsets.push({
           topic: partitionKey.slice(0, separator),
           partition: Number(partitionKey.slice(separator + 1)),
           offset,
+          ...(frontier === undefined ? {} : { metadata: frontier.metadata() }),
         });
       }
       if (offsets.length === 0) return;
@@ -322,6 +551,9 @@ export class ConcurrentConsumer {
     const assigned = new Set<string>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) assigned.add(`${topic}:${partition}`);
+    }
+    for (const partitionKey of [...this.frontierByPartition.keys()]) {
+      if (!assigned.has(partitionKey)) this.frontierByPartition.delete(partitionKey);
     }
     for (const partitionKey of [...this.progressByPartition.keys()]) {
       if (!assigned.has(partitionKey)) {

@@ -24,6 +24,11 @@ export interface ConsumedRecord<TValue = unknown> {
   readonly timestamp: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly traceId: string;
+  /**
+   * An earlier owner of the partition may have handled this record (its work done, its offset
+   * not committed) before it stopped: set by a `ConcurrentConsumer` with a dispatch frontier.
+   */
+  readonly possiblyHandledBefore?: true;
 }
 
 /** A record that did not: the raw bytes and why, for a dead-letter topic. */

@@ -16,6 +16,7 @@ export * from './messaging.module';
 export * from './topic-follower';
 export * from './consumer-lag-monitor';
 export * from './partition-progress';
+export * from './dispatch-frontier';
 export * from './concurrent-consumer';
 export * from './batching-producer';
 export * from './abort-listeners';

@@ -51,6 +51,11 @@ export class PartitionProgress {
     return (this.committable + 1n).toString();
   }
 
+  /** The offset after the finished prefix, committed or not: undefined until a record finishes. */
+  finishedPosition(): string | undefined {
+    return this.committable === undefined ? undefined : (this.committable + 1n).toString();
+  }
+
   markCommitted(offset: string): void {
     this.lastCommitted = BigInt(offset) - 1n;
   }

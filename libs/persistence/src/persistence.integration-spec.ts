@@ -15,6 +15,7 @@ const MIGRATION_NAMES = [
   'AddOrganisationDeliveryProfiles1763950000000',
   'AddPublishClaims1763960000000',
   'KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000',
+  'MarkAttemptsAfterUnknownOutcome1763970000000',
 ];
 
 function settingsFor(url: string) {

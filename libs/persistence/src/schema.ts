@@ -7,6 +7,7 @@ import { CreateRedeliveryAttemptNumbers1763940000000 } from './migrations/176394
 import { AddOrganisationDeliveryProfiles1763950000000 } from './migrations/1763950000000-add-organisation-delivery-profiles';
 import { AddPublishClaims1763960000000 } from './migrations/1763960000000-add-publish-claims';
 import { KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000 } from './migrations/1763968000000-key-attempts-by-id-and-fix-delivery-publish-times';
+import { MarkAttemptsAfterUnknownOutcome1763970000000 } from './migrations/1763970000000-mark-attempts-after-unknown-outcome';
 
 /** Every entity and every migration, in order. A new migration is appended here. */
 export const ENTITIES = [ProjectionCheckpoint];
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AddOrganisationDeliveryProfiles1763950000000,
   AddPublishClaims1763960000000,
   KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000,
+  MarkAttemptsAfterUnknownOutcome1763970000000,
 ];

@@ -363,6 +363,7 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
         attemptNumber: 1,
         attemptId: null,
         repeated: false,
+        repeatOf: null,
         attemptedAt: firstAt,
         url: 'https://localhost/hooks',
         requestHeaders: { 'webhook-id': delivery.deliveryId, 'webhook-signature': 'v1,c2lnbmF0dXJl' },

@@ -55,6 +55,8 @@ export interface AttemptRecord {
   readonly attemptNumber: number;
   /** The dispatcher's id of the HTTP request; null for attempts recorded before attempts had ids. */
   readonly attemptId: string | null;
+  /** Sent after a dispatch whose outcome is unknown: an unrecorded request may have preceded it (ADR 0018). */
+  readonly afterUnknownOutcome: boolean;
   readonly attemptedAt: Date;
   readonly durationMs: number;
   readonly url: string;
@@ -108,6 +110,7 @@ interface DeliveryRow {
 interface AttemptRow {
   attempt_number: number;
   attempt_id: string;
+  after_unknown_outcome: boolean;
   attempted_at: Date;
   duration_ms: number;
   url: string;
@@ -213,7 +216,7 @@ export class DeliveryHistoryRepository {
    */
   async attemptsOf(delivery: DeliveryRecord): Promise<AttemptRecord[]> {
     const rows = await this.dataSource.query<AttemptRow[]>(
-      `SELECT attempt_number, attempt_id, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
+      `SELECT attempt_number, attempt_id, after_unknown_outcome, attempted_at, duration_ms, url, request_headers, request_body_bytes, outcome,
          response_status, response_body, error_code, error_message, result, next_attempt_at
        FROM delivery_attempts
        WHERE published_at = $1::timestamptz AND delivery_id = $2 AND organisation_id = $3
@@ -319,6 +322,7 @@ function attemptOf(row: AttemptRow): AttemptRecord {
   return {
     attemptNumber: row.attempt_number,
     attemptId: row.attempt_id === '' ? null : row.attempt_id,
+    afterUnknownOutcome: row.after_unknown_outcome,
     attemptedAt: row.attempted_at,
     durationMs: row.duration_ms,
     url: row.url,

@@ -23,15 +23,26 @@ export interface DeliverySummaryResponse {
   readonly statusAt: string;
 }
 
+export const ATTEMPT_REPEAT_KINDS = ['recorded-attempt', 'unrecorded-attempt'] as const;
+export type AttemptRepeatOf = (typeof ATTEMPT_REPEAT_KINDS)[number];
+
 export interface AttemptResponse {
   readonly attemptNumber: number;
   /** Names the HTTP request; null for attempts recorded before attempts had ids. */
   readonly attemptId: string | null;
   /**
-   * An earlier attempt has the same number: the dispatcher sent this request again after a
-   * crash, and the receiver got both.
+   * The receiver may have had this request before, under the same delivery id and number: see
+   * `repeatOf`. A receiver that acts on a delivery id once is unaffected.
    */
   readonly repeated: boolean;
+  /**
+   * Why the request is `repeated`: `recorded-attempt`, an earlier attempt listed here has the
+   * same number (the dispatcher sent it again after a crash, and the receiver got both);
+   * `unrecorded-attempt`, a dispatcher may have sent it before and stopped before recording that
+   * (ADR 0018), so the receiver may have got it once more than this list shows. Null when not
+   * repeated.
+   */
+  readonly repeatOf: AttemptRepeatOf | null;
   readonly attemptedAt: string;
   readonly url: string;
   /** As sent: signatures are HMACs, and policies cannot carry credential headers. */
@@ -93,25 +104,41 @@ export function deliveryDetailOf(
     ...deliverySummaryOf(delivery),
     event: eventSummaryOf(delivery),
     requestRecorded: delivery.request !== null && delivery.request !== undefined,
-    attempts: attempts.map((attempt, index) => ({
-      attemptNumber: attempt.attemptNumber,
-      attemptId: attempt.attemptId,
-      // The attempts come by number, a repeat right after the request it repeats.
-      repeated: attempts[index - 1]?.attemptNumber === attempt.attemptNumber,
-      attemptedAt: attempt.attemptedAt.toISOString(),
-      url: attempt.url,
-      requestHeaders: attempt.requestHeaders,
-      requestBodyBytes: attempt.requestBodyBytes,
-      outcome: attempt.outcome,
-      responseStatus: attempt.responseStatus,
-      responseBody: attempt.responseBody,
-      durationMs: attempt.durationMs,
-      errorCode: attempt.errorCode,
-      errorMessage: attempt.errorMessage,
-      result: attempt.result,
-      nextAttemptAt: isoOrNull(attempt.nextAttemptAt),
-    })),
+    attempts: attempts.map((attempt, index) => {
+      const repeatOf = repeatOfAttempt(attempt, attempts[index - 1]);
+      return {
+        attemptNumber: attempt.attemptNumber,
+        attemptId: attempt.attemptId,
+        repeated: repeatOf !== null,
+        repeatOf,
+        attemptedAt: attempt.attemptedAt.toISOString(),
+        url: attempt.url,
+        requestHeaders: attempt.requestHeaders,
+        requestBodyBytes: attempt.requestBodyBytes,
+        outcome: attempt.outcome,
+        responseStatus: attempt.responseStatus,
+        responseBody: attempt.responseBody,
+        durationMs: attempt.durationMs,
+        errorCode: attempt.errorCode,
+        errorMessage: attempt.errorMessage,
+        result: attempt.result,
+        nextAttemptAt: isoOrNull(attempt.nextAttemptAt),
+      };
+    }),
   };
+}
+
+/**
+ * What an attempt repeats, given the attempt listed before it (attempts come by number, a repeat
+ * right after the request it repeats): a recorded earlier request is certain and wins over the
+ * dispatcher's mark that an unrecorded one may have gone out.
+ */
+export function repeatOfAttempt(
+  attempt: AttemptRecord,
+  previous: AttemptRecord | undefined,
+): AttemptRepeatOf | null {
+  if (previous?.attemptNumber === attempt.attemptNumber) return 'recorded-attempt';
+  return attempt.afterUnknownOutcome ? 'unrecorded-attempt' : null;
 }
 
 /**

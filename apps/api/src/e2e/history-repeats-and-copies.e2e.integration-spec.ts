@@ -53,8 +53,7 @@ describe('end to end: history shows every request that went out, once, and each 
     await api?.close();
   });
 
-  function request(publishedAt: string): DeliveryRequest {
-    const eventId = 'evt_entered_twice';
+  function request(publishedAt: string, eventId = 'evt_entered_twice'): DeliveryRequest {
     return {
       deliveryId: deliveryIdOf(organisationId, eventId, 'sub_e2e'),
       subscriptionId: 'sub_e2e',
@@ -136,11 +135,18 @@ describe('end to end: history shows every request that went out, once, and each 
     });
 
     const attempts = await attemptsShown(firstCopy.deliveryId);
-    expect(attempts.map((shown) => [shown['attemptNumber'], shown['attemptId'], shown['repeated']])).toEqual([
-      [1, 'att_first', false],
-      [1, 'att_second_copy', true],
-      [2, 'att_retry', false],
-      [2, 'att_retry_sent_again', true],
+    expect(
+      attempts.map((shown) => [
+        shown['attemptNumber'],
+        shown['attemptId'],
+        shown['repeated'],
+        shown['repeatOf'],
+      ]),
+    ).toEqual([
+      [1, 'att_first', false, null],
+      [1, 'att_second_copy', true, 'recorded-attempt'],
+      [2, 'att_retry', false, null],
+      [2, 'att_retry_sent_again', true, 'recorded-attempt'],
     ]);
     const listed = await api.request({ method: 'GET', url: '/v1/deliveries?limit=100', key: apiKey });
     expect(listed.status).toBe(200);
@@ -151,6 +157,35 @@ describe('end to end: history shows every request that went out, once, and each 
         status: 'delivered',
         attemptCount: 2,
       }),
+    ]);
+  });
+
+  it('a request sent again after a dispatcher was killed before recording it: shown as possibly received before', async () => {
+    const sent = request(new Date(Date.now() - 60_000).toISOString(), 'evt_unrecorded_first_request');
+    // The killed dispatcher's request left no attempt event; the next dispatcher's is marked.
+    const sentAgain = {
+      ...attempt(sent, 1, 'att_after_kill', Date.now() - 50_000, 503),
+      afterUnknownOutcome: true,
+    };
+    const retry = attempt(sent, 2, 'att_retry_after_kill', Date.now() - 40_000, 200);
+    await producer.send(deliveryEventContract, 'deliveryEvents', [sentAgain, retry]);
+    await pollUntil(async () => (await attemptsShown(sent.deliveryId)).length === 2, {
+      timeoutMs: 40_000,
+      intervalMs: 200,
+      description: 'both attempts in history',
+    });
+
+    const attempts = await attemptsShown(sent.deliveryId);
+    expect(
+      attempts.map((shown) => [
+        shown['attemptNumber'],
+        shown['attemptId'],
+        shown['repeated'],
+        shown['repeatOf'],
+      ]),
+    ).toEqual([
+      [1, 'att_after_kill', true, 'unrecorded-attempt'],
+      [2, 'att_retry_after_kill', false, null],
     ]);
   });
 });

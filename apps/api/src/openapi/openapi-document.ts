@@ -237,7 +237,9 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
       'One delivery with its attempts by attempt number (request headers, body size, response status and first ' +
       '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was. Every HTTP ' +
       'request that went out is an attempt: one the dispatcher sent again after a crash has the same number, a ' +
-      'new attemptId and repeated: true.',
+      'new attemptId and repeated: true with repeatOf: recorded-attempt. An attempt with repeated: true and ' +
+      'repeatOf: unrecorded-attempt may repeat a request a dispatcher sent before it was killed and never ' +
+      'recorded: the receiver may have had it once more than the list shows.',
     security: 'apiKey',
     success: {
       status: 200,
@@ -256,6 +258,7 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
             attemptNumber: 1,
             attemptId: 'att_0b7e52c4-5f0e-4c8e-9a51-3f6d2e1c7a90',
             repeated: false,
+            repeatOf: null,
             attemptedAt: '2026-05-31T18:09:12.050Z',
             url: exampleSubscription.url,
             requestHeaders: { 'webhook-id': exampleDelivery.id, 'webhook-signature': 'v1,K5oZ…' },

@@ -23,7 +23,7 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
       `(${audit.duplicatesWithAnotherBody.length} with another body), unacknowledged arrivals ${audit.unacknowledgedArrivals}, ` +
       `events under two ids ${audit.eventsUnderTwoIds}`,
     `  history: missing ${audit.history.missing}, doubled ${audit.history.doubled}, not delivered ${audit.history.notDelivered}, ` +
-      `requests not in history ${audit.history.requestsNotInHistory}` +
+      `requests not in history ${audit.history.requestsNotInHistory} (${audit.history.requestsHidden} without a marked attempt)` +
       (audit.history.examples.length > 0 ? ` (e.g. ${audit.history.examples.join(', ')})` : ''),
     `  longest receiver silence ${report.longestSilenceMs} ms while the stream ran`,
     `  converged ${report.convergedAfterMs === undefined ? 'never' : `${report.convergedAfterMs} ms`} after the stream ended`,

@@ -34,6 +34,11 @@ export interface HistoryAudit {
   readonly notDelivered: number;
   /** Requests the receiver got that no attempt row accounts for (a repeat hidden by the first). */
   readonly requestsNotInHistory: number;
+  /**
+   * Of those, the ones whose delivery has no attempt marked as sent after a dispatch whose
+   * outcome is unknown (ADR 0018): hidden from the partner's log without a word.
+   */
+  readonly requestsHidden: number;
   /** A few delivery ids that are missing or short of requests, to follow through the topics. */
   readonly examples: readonly string[];
 }
@@ -104,7 +109,7 @@ export function expectedDeliveryIds(
 interface HistoryRows {
   /** Rows per delivery id, and whether every one of them says delivered. */
   readonly deliveries: Map<string, { rows: number; delivered: boolean }>;
-  readonly attempts: Map<string, number>;
+  readonly attempts: Map<string, { count: number; marked: boolean }>;
 }
 
 async function readHistory(stack: ChaosStack): Promise<HistoryRows> {
@@ -123,11 +128,14 @@ async function readHistory(stack: ChaosStack): Promise<HistoryRows> {
         delivered: (seen?.delivered ?? true) && row.status === 'delivered',
       });
     }
-    const attemptRows = await client.query<{ delivery_id: string; attempts: number }>(
-      'SELECT delivery_id, count(*)::int AS attempts FROM delivery_attempts WHERE organisation_id = $1 GROUP BY delivery_id',
+    const attemptRows = await client.query<{ delivery_id: string; attempts: number; marked: boolean }>(
+      `SELECT delivery_id, count(*)::int AS attempts, bool_or(after_unknown_outcome) AS marked
+       FROM delivery_attempts WHERE organisation_id = $1 GROUP BY delivery_id`,
       [stack.organisationId],
     );
-    const attempts = new Map(attemptRows.rows.map((row) => [row.delivery_id, row.attempts]));
+    const attempts = new Map(
+      attemptRows.rows.map((row) => [row.delivery_id, { count: row.attempts, marked: row.marked }]),
+    );
     return { deliveries, attempts };
   } finally {
     await client.end();
@@ -175,6 +183,7 @@ export async function auditDeliveries(
   let doubled = 0;
   let notDelivered = 0;
   let requestsNotInHistory = 0;
+  let requestsHidden = 0;
   const examples: string[] = [];
   for (const [deliveryId, count] of copies) {
     const row = history.deliveries.get(deliveryId);
@@ -183,8 +192,10 @@ export async function auditDeliveries(
       if (row.rows > 1) doubled += 1;
       if (!row.delivered) notDelivered += 1;
     }
-    const unrecorded = Math.max(0, count - (history.attempts.get(deliveryId) ?? 0));
+    const attempts = history.attempts.get(deliveryId);
+    const unrecorded = Math.max(0, count - (attempts?.count ?? 0));
     requestsNotInHistory += unrecorded;
+    if (attempts?.marked !== true) requestsHidden += unrecorded;
     if ((row === undefined || unrecorded > 0) && examples.length < 5) examples.push(deliveryId);
   }
 
@@ -197,7 +208,7 @@ export async function auditDeliveries(
     anotherBodyExample,
     unacknowledgedArrivals,
     eventsUnderTwoIds: [...eventIdsBySeq.values()].filter((ids) => ids.size > 1).length,
-    history: { missing, doubled, notDelivered, requestsNotInHistory, examples },
+    history: { missing, doubled, notDelivered, requestsNotInHistory, requestsHidden, examples },
   };
 }
 
