@@ -153,6 +153,39 @@ describe('ReplaceableProducer', () => {
     expect(refusedForGood.made).toHaveLength(1);
   });
 
+  it("retries a send whose partition's leadership moved as one whole new send, not through kafkajs' own retry", async () => {
+    // kafkajs' retry re-sends only to brokers that have not answered: records of a partition that
+    // moved to a broker which already answered were never sent again, and the send resolved.
+    const leaderMoved = Object.assign(new Error('This server is not the leader for that topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'NOT_LEADER_OR_FOLLOWER',
+      retriable: true,
+    });
+    let failures = 2;
+    const sent: unknown[] = [];
+    const { kafka, made } = fakeKafka({
+      connect: () => Promise.resolve(),
+      send: () => (failures-- > 0 ? Promise.reject(leaderMoved) : Promise.resolve()),
+    });
+    made.length = 0;
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'attempt-events', { health });
+    await producer.connect(1_000);
+    const original = made[0]!.sendBatch;
+    made[0]!.sendBatch = (...args: unknown[]) => {
+      sent.push(args[0]);
+      return original();
+    };
+
+    await producer.sendBatch(batch);
+    expect(made[0]?.config).toMatchObject({ retry: { retries: 0 } });
+    expect(made).toHaveLength(1);
+    expect(made[0]?.sends).toBe(3);
+    expect(sent).toEqual([batch, batch, batch].map((whole) => ({ acks: -1, ...whole })));
+    await expect(health.assertReady()).resolves.toBeUndefined();
+    await producer.disconnect();
+  });
+
   it('refuses records the broker refused for their content, and keeps the producer', async () => {
     const tooLarge = Object.assign(new Error('The request included a message larger than the max'), {
       type: 'MESSAGE_TOO_LARGE',

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kafka, type Producer, type ProducerBatch } from 'kafkajs';
 import { type ServiceLogger } from '@skyhook/observability';
-import { retryKafkaAtStartup } from './kafka-startup-retry';
+import { isRetriableKafkaError, retryKafkaAtStartup } from './kafka-startup-retry';
 import { keyHashPartitioner } from './key-hash-partitioner';
 import { type ProducerHealthBoard } from './producer-health';
 
@@ -44,6 +45,14 @@ const RECORD_REJECTIONS: ReadonlySet<string> = new Set([
 const RECOVERY_INTERVAL_MS = 500;
 
 /**
+ * How long a send is retried: enough for a partition's leadership to move (a killed broker is
+ * fenced after `broker.session.timeout.ms`, a topic just created on a loaded machine gets its
+ * leaders), short of a caller's patience (the api's PUBLISH_KAFKA_TIMEOUT_MS).
+ */
+export const SEND_RETRY_DEADLINE_MS = 7_500;
+const SEND_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_000];
+
+/**
  * A kafkajs producer that is discarded after a send whose outcome is unknown, and replaced by a
  * fresh one. This contains two known kafkajs failures (tulios/kafkajs#598 and its relatives):
  *
@@ -57,9 +66,19 @@ const RECOVERY_INTERVAL_MS = 500;
  *   every send for ever. Whatever state a kafkajs producer is left in, a failed send ends it: the
  *   next send goes through a new producer, with new connections and fresh metadata.
  *
- * One request in flight keeps a partition's records in send order, retries included. kafkajs
- * retries a failed request for about 7.5 s (broker leadership moves, a refreshed metadata); past
- * that the send fails to the caller, who retries the work (a consumer) or answers 503 (the api). Until a successor is connected the producer reports itself not ready on `health`.
+ * - kafkajs' own retry of a send loses records when a partition's leadership moves to a broker
+ *   that already answered the same send (every graceful broker restart in a cluster): it keeps
+ *   the answers per broker, recomputes the leaders from refreshed metadata, and sends only to the
+ *   brokers that have not answered, so the moved partition's records are never sent again and
+ *   the send resolves (sendMessages.js in kafkajs 2.2.4; 13–34 webhooks missing from history per
+ *   rolling restart, ADR 0020). So kafkajs does not retry (`retries: 0`): a retriable failure
+ *   (leadership moved, a connection lost) is retried here, the whole batch as a new kafkajs send,
+ *   at least once a second for up to `SEND_RETRY_DEADLINE_MS`. Records that were stored before
+ *   are stored again — a duplicate, never a loss.
+ *
+ * One request in flight keeps a partition's records in send order, retries included. Past the
+ * retry deadline the send fails to the caller, who retries the work (a consumer) or answers 503
+ * (the api). Until a successor is connected the producer reports itself not ready on `health`.
  */
 export class ReplaceableProducer {
   private producer: Producer | undefined;
@@ -114,13 +133,22 @@ export class ReplaceableProducer {
       this.markFailing(error);
       throw new KafkaSendFailedError(this.name, { cause: error });
     }
-    try {
-      await producer.sendBatch({ acks: -1, ...batch });
-    } catch (error) {
-      const rejection = recordRejectionOf(error);
-      if (rejection !== undefined) throw new KafkaRecordsRejectedError(rejection, { cause: error });
-      this.replace(producer, error);
-      throw new KafkaSendFailedError(this.name, { cause: error });
+    const giveUpAt = Date.now() + SEND_RETRY_DEADLINE_MS;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await producer.sendBatch({ acks: -1, ...batch });
+        break;
+      } catch (error) {
+        const rejection = recordRejectionOf(error);
+        if (rejection !== undefined) throw new KafkaRecordsRejectedError(rejection, { cause: error });
+        const delayMs = SEND_RETRY_DELAYS_MS[Math.min(attempt, SEND_RETRY_DELAYS_MS.length - 1)]!;
+        if (this.closed || !isRetriableKafkaError(error) || Date.now() + delayMs > giveUpAt) {
+          this.replace(producer, error);
+          throw new KafkaSendFailedError(this.name, { cause: error });
+        }
+        // kafkajs refreshed its metadata before failing; the whole batch goes again.
+        await sleep(delayMs);
+      }
     }
     if (!this.healthy) this.markReady();
   }
@@ -203,10 +231,8 @@ function createProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: keyHashPartitioner,
-    // About 7.5 s of tries, at least one a second: enough for a partition's leadership to move
-    // (a broker restarting, a topic just created on a loaded machine), after which the send
-    // fails to its caller and the producer is replaced.
-    retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 },
+    // No retry of kafkajs' own: it can drop records (see ReplaceableProducer); sendBatch retries.
+    retry: { retries: 0 },
   });
 }
 
