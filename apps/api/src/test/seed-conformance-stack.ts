@@ -86,6 +86,20 @@ export async function startSeedStack(options: {
   );
   const published: PublishedEventRecord[] = [];
   let captures = 0;
+  let subscriptionsCreated = 0;
+  const fanout = services[0]!;
+  // Fan-out learns of subscriptions through Kafka, apart from the events it matches: an event
+  // published right after a 201 can reach it first and match nothing. What a seed test checks is
+  // delivery, not that race, so a subscription counts as made once fan-out's index holds it.
+  const fanoutKnows = (count: number): Promise<unknown> =>
+    pollUntil(
+      async () => {
+        const metrics = await (await fetch(`${fanout.baseUrl}/metrics`)).text();
+        const indexed = /^skyhook_fanout_index_subscriptions(?:\{[^}]*\})? (\d+)$/m.exec(metrics)?.[1];
+        return indexed !== undefined && Number(indexed) >= count;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, description: `fan-out indexing ${count} subscriptions` },
+    );
 
   const subscription = async (id: string) =>
     (await api.request({ method: 'GET', url: `/v1/subscriptions/${id}`, key: apiKey })).body;
@@ -104,6 +118,8 @@ export async function startSeedStack(options: {
         body: { url: receiver.url(path), eventTypes: ['*'], ...body },
       });
       if (created.status !== 201) throw new Error(`subscription refused: ${JSON.stringify(created.body)}`);
+      subscriptionsCreated += 1;
+      await fanoutKnows(subscriptionsCreated);
       return { id: created.body['id'] as string, secret: created.body['signingSecret'] as string };
     },
     publish: async (type, data, scope = {}) => {
