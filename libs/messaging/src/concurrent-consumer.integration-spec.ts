@@ -3,7 +3,9 @@ import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
 import { pollUntil, testLogger } from '@skyhook/testing';
 import {
   type InboundEventsTestBed,
+  JOIN_TIMEOUT_MS,
   numberedEvent,
+  offsetRange,
   startInboundEventsTestBed,
 } from './test/inbound-events-test-bed';
 import { onAbort } from './abort-listeners';
@@ -14,13 +16,8 @@ import { type KafkaSettings, topicNameOf } from './kafka-config';
 
 const MAX_PENDING = 4;
 const RECORDS = 10;
-/** A new group's first join on a busy broker can take tens of seconds; later steps are quick. */
-const JOIN_TIMEOUT_MS = 45_000;
 
 const eventNumbered = (n: number): InboundEvent => numberedEvent(n, 'org-1');
-
-const offsets = (from: number, to: number): string[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 
 /**
  * A handler that holds each record until the test releases it (or the consumer stops), and
@@ -125,9 +122,9 @@ describe('ConcurrentConsumer against a real broker', () => {
           timeoutMs: JOIN_TIMEOUT_MS,
           description: 'partition paused or records past the cap taken',
         });
-        expect(handler.seen).toEqual(offsets(0, 3));
+        expect(handler.seen).toEqual(offsetRange(0, 3));
         expect(isPaused()).toBe(true);
-        expect(handler.inHandler).toEqual(offsets(0, 3));
+        expect(handler.inHandler).toEqual(offsetRange(0, 3));
         expect(consumer.pending).toBe(MAX_PENDING);
 
         // One finishes: three are pending, more than half the cap, so the partition stays paused.
@@ -138,7 +135,7 @@ describe('ConcurrentConsumer against a real broker', () => {
         });
         expect(consumer.pending).toBe(MAX_PENDING - 1);
         expect(isPaused()).toBe(true);
-        expect(handler.seen).toEqual(offsets(0, 3));
+        expect(handler.seen).toEqual(offsetRange(0, 3));
 
         // A second finishes: half the cap is pending, the partition is resumed and the next two
         // records come in, which fills the cap and pauses it again.
@@ -146,8 +143,8 @@ describe('ConcurrentConsumer against a real broker', () => {
         await pollUntil(() => handler.seen.length === 6 && isPaused(), {
           description: 'partition resumed up to the cap again',
         });
-        expect(handler.seen).toEqual(offsets(0, 5));
-        expect(handler.inHandler).toEqual(offsets(2, 5));
+        expect(handler.seen).toEqual(offsetRange(0, 5));
+        expect(handler.inHandler).toEqual(offsetRange(2, 5));
 
         // Everything is let through: the rest of the partition is handled and committed.
         handler.releaseAll();
@@ -161,8 +158,10 @@ describe('ConcurrentConsumer against a real broker', () => {
       }
 
       // Each record reached the handler once, in offset order, and finished once.
-      expect(handler.seen).toEqual(offsets(0, RECORDS - 1));
-      expect([...handler.finished].sort((a, b) => Number(a) - Number(b))).toEqual(offsets(0, RECORDS - 1));
+      expect(handler.seen).toEqual(offsetRange(0, RECORDS - 1));
+      expect([...handler.finished].sort((a, b) => Number(a) - Number(b))).toEqual(
+        offsetRange(0, RECORDS - 1),
+      );
       expect(handler.mostAtOnce).toBe(MAX_PENDING);
     },
     90_000,

@@ -3,7 +3,9 @@ import { inboundEventContract } from '@skyhook/contracts';
 import { pollUntil, testLogger } from '@skyhook/testing';
 import {
   type InboundEventsTestBed,
+  JOIN_TIMEOUT_MS,
   numberedEvent,
+  offsetRange,
   startInboundEventsTestBed,
 } from './test/inbound-events-test-bed';
 import { onAbort } from './abort-listeners';
@@ -15,11 +17,6 @@ import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-conf
 
 const MAX_PENDING = 4;
 const RECORDS = 10;
-/** A new group's first join on a busy broker can take tens of seconds; later steps are quick. */
-const JOIN_TIMEOUT_MS = 45_000;
-
-const range = (from: number, to: number): string[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 
 /**
  * What a member's handler was given: each offset, and whether it came marked as possibly handled
@@ -152,14 +149,14 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
           timeoutMs: JOIN_TIMEOUT_MS,
           description: 'the first member dispatching',
         });
-        expect(first.all).toEqual(range(0, 3));
+        expect(first.all).toEqual(offsetRange(0, 3));
         expect((await committed()).frontier).toBe(2n);
         first.release('0');
         first.release('1');
         await pollUntil(async () => first.dispatched.length === 4 && (await committed()).offset === '2', {
           description: 'two finished and committed, two more taken, one dispatched',
         });
-        expect(first.all).toEqual(range(0, 5));
+        expect(first.all).toEqual(offsetRange(0, 5));
         expect(await committed()).toEqual({ offset: '2', frontier: 4n });
         expect(first.marked).toEqual([]);
       } finally {
@@ -171,15 +168,15 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
 
       const second = await drainWithNewMember(RECORDS);
       // 3 was never dispatched, but lies below one that was: a frontier is one offset.
-      expect(second.marked).toEqual(range(2, 4));
-      expect(second.unmarked).toEqual(range(5, RECORDS - 1));
+      expect(second.marked).toEqual(offsetRange(2, 4));
+      expect(second.unmarked).toEqual(offsetRange(5, RECORDS - 1));
       // Everything handed on and committed: the frontier left is the committed offset's record before.
       expect(await committed()).toEqual({ offset: String(RECORDS), frontier: BigInt(RECORDS - 1) });
 
       await produce(RECORDS, 2);
       const third = await drainWithNewMember(RECORDS + 2);
       expect(third.marked).toEqual([]);
-      expect(third.unmarked).toEqual(range(RECORDS, RECORDS + 1));
+      expect(third.unmarked).toEqual(offsetRange(RECORDS, RECORDS + 1));
     },
     120_000,
   );
@@ -217,8 +214,8 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
       }
 
       const next = await drainWithNewMember(RECORDS);
-      expect(next.marked).toEqual(range(2, 7));
-      expect(next.unmarked).toEqual(range(8, RECORDS - 1));
+      expect(next.marked).toEqual(offsetRange(2, 7));
+      expect(next.unmarked).toEqual(offsetRange(8, RECORDS - 1));
     },
     120_000,
   );

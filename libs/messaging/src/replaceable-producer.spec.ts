@@ -186,6 +186,31 @@ describe('ReplaceableProducer', () => {
     await producer.disconnect();
   });
 
+  it('fails a send whose leadership never settles once the retry deadline has passed, and replaces the producer', async () => {
+    const leaderless = Object.assign(new Error('There is no leader for this topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'LEADER_NOT_AVAILABLE',
+      retriable: true,
+    });
+    const { kafka, made } = fakeKafka({
+      connect: () => Promise.resolve(),
+      send: () => Promise.reject(leaderless),
+    });
+    const health = new ProducerHealthBoard();
+    const producer = new ReplaceableProducer(kafka, 'inbound-events', { health }, 500);
+    await producer.connect(1_000);
+
+    const failed = producer.sendBatch(batch);
+    await expect(failed).rejects.toBeInstanceOf(KafkaSendFailedError);
+    await expect(failed).rejects.toMatchObject({ cause: leaderless });
+    // Retried in between (100, 200 ms), never past the deadline.
+    expect(made[0]?.sends).toBeGreaterThanOrEqual(2);
+    expect(made[0]?.sends).toBeLessThanOrEqual(3);
+    expect(made[0]?.disconnected).toBe(true);
+    await expect(health.assertReady()).rejects.toThrow(/producer inbound-events .*no leader/);
+    await producer.disconnect();
+  });
+
   it('refuses records the broker refused for their content, and keeps the producer', async () => {
     const tooLarge = Object.assign(new Error('The request included a message larger than the max'), {
       type: 'MESSAGE_TOO_LARGE',

@@ -95,6 +95,8 @@ export class ReplaceableProducer {
       readonly health?: ProducerHealthBoard;
       readonly logger?: ServiceLogger;
     } = {},
+    /** How long a retriable send failure is retried before the producer is replaced. */
+    private readonly sendRetryDeadlineMs = SEND_RETRY_DEADLINE_MS,
   ) {}
 
   /**
@@ -133,7 +135,7 @@ export class ReplaceableProducer {
       this.markFailing(error);
       throw new KafkaSendFailedError(this.name, { cause: error });
     }
-    const giveUpAt = Date.now() + SEND_RETRY_DEADLINE_MS;
+    const giveUpAt = Date.now() + this.sendRetryDeadlineMs;
     for (let attempt = 0; ; attempt += 1) {
       try {
         await producer.sendBatch({ acks: -1, ...batch });

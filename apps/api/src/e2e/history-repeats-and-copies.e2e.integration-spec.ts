@@ -105,6 +105,21 @@ describe('end to end: history shows every request that went out, once, and each 
     return response.status === 200 ? (response.body['attempts'] as Record<string, unknown>[]) : [];
   }
 
+  /** Once history shows `count` attempts of the delivery: each one's number, id and repeat marks. */
+  async function repeatMarksOnceShown(deliveryId: string, count: number): Promise<unknown[][]> {
+    await pollUntil(async () => (await attemptsShown(deliveryId)).length === count, {
+      timeoutMs: 40_000,
+      intervalMs: 200,
+      description: `${count} attempts in history`,
+    });
+    return (await attemptsShown(deliveryId)).map((shown) => [
+      shown['attemptNumber'],
+      shown['attemptId'],
+      shown['repeated'],
+      shown['repeatOf'],
+    ]);
+  }
+
   it('an event entered twice, on two days, with a request sent again and a record produced twice: one delivery, every request', async () => {
     // The same event entered a minute before midnight and again a minute after.
     const midnight = Math.floor(Date.now() / DAY) * DAY;
@@ -128,21 +143,7 @@ describe('end to end: history shows every request that went out, once, and each 
       attempt(firstCopy, 2, 'att_retry_sent_again', midnight + 63_000, 200),
     ];
     await producer.send(deliveryEventContract, 'deliveryEvents', events);
-    await pollUntil(async () => (await attemptsShown(firstCopy.deliveryId)).length === 4, {
-      timeoutMs: 40_000,
-      intervalMs: 200,
-      description: 'four attempts in history',
-    });
-
-    const attempts = await attemptsShown(firstCopy.deliveryId);
-    expect(
-      attempts.map((shown) => [
-        shown['attemptNumber'],
-        shown['attemptId'],
-        shown['repeated'],
-        shown['repeatOf'],
-      ]),
-    ).toEqual([
+    expect(await repeatMarksOnceShown(firstCopy.deliveryId, 4)).toEqual([
       [1, 'att_first', false, null],
       [1, 'att_second_copy', true, 'recorded-attempt'],
       [2, 'att_retry', false, null],
@@ -169,21 +170,7 @@ describe('end to end: history shows every request that went out, once, and each 
     };
     const retry = attempt(sent, 2, 'att_retry_after_kill', Date.now() - 40_000, 200);
     await producer.send(deliveryEventContract, 'deliveryEvents', [sentAgain, retry]);
-    await pollUntil(async () => (await attemptsShown(sent.deliveryId)).length === 2, {
-      timeoutMs: 40_000,
-      intervalMs: 200,
-      description: 'both attempts in history',
-    });
-
-    const attempts = await attemptsShown(sent.deliveryId);
-    expect(
-      attempts.map((shown) => [
-        shown['attemptNumber'],
-        shown['attemptId'],
-        shown['repeated'],
-        shown['repeatOf'],
-      ]),
-    ).toEqual([
+    expect(await repeatMarksOnceShown(sent.deliveryId, 2)).toEqual([
       [1, 'att_after_kill', true, 'unrecorded-attempt'],
       [2, 'att_retry_after_kill', false, null],
     ]);

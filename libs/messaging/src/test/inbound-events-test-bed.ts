@@ -45,3 +45,11 @@ export function numberedEvent(n: number, organisationId = `org-${n % 3}`): Inbou
     data: { n },
   };
 }
+
+/** A new group's first join on a busy broker can take tens of seconds; later steps are quick. */
+export const JOIN_TIMEOUT_MS = 45_000;
+
+/** The offsets from `from` to `to`, both included, as kafkajs gives them (strings). */
+export function offsetRange(from: number, to: number): string[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+}
