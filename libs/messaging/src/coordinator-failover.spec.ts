@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CoordinatedGroup,
+  heartbeatAcrossFailover,
   installCoordinatorFailover,
   isCoordinatorLost,
   withCoordinatorFailover,
@@ -71,6 +73,49 @@ describe('the consumer group coordinator failover', () => {
       withCoordinatorFailover(group, () => Promise.reject(protocolError('NOT_COORDINATOR_FOR_GROUP')), 300),
     ).rejects.toMatchObject({ type: 'NOT_COORDINATOR_FOR_GROUP' });
     expect(group.finds).toBeGreaterThan(0);
+  });
+
+  it('answers a heartbeat at once while the coordinator is looked for, then heartbeats the one found', async () => {
+    const group = groupMovingTo(['broker-2']);
+    const heartbeats: unknown[] = [];
+    const heartbeat = () => {
+      heartbeats.push(group.coordinator);
+      return group.coordinator === 'broker-1'
+        ? Promise.reject(protocolError('NOT_COORDINATOR_FOR_GROUP'))
+        : Promise.resolve('heartbeat answered');
+    };
+    // Consumption is not held: the failed heartbeat resolves, and so does one made during the search.
+    await expect(heartbeatAcrossFailover(group, heartbeat)).resolves.toBeUndefined();
+    await expect(heartbeatAcrossFailover(group, heartbeat)).resolves.toBeUndefined();
+    expect(heartbeats).toEqual(['broker-1']);
+    await sleep(100);
+    expect(group.coordinator).toBe('broker-2');
+    expect(group.offsetManager?.coordinator).toBe('broker-2');
+    await expect(heartbeatAcrossFailover(group, heartbeat)).resolves.toBe('heartbeat answered');
+    expect(heartbeats).toEqual(['broker-1', 'broker-2']);
+  });
+
+  it('gives a heartbeat error to kafkajs when the group changed, or when no coordinator turns up in time', async () => {
+    const changed = groupMovingTo([]);
+    await expect(
+      heartbeatAcrossFailover(changed, () => Promise.reject(protocolError('REBALANCE_IN_PROGRESS'))),
+    ).rejects.toMatchObject({ type: 'REBALANCE_IN_PROGRESS' });
+    expect(changed.finds).toBe(0);
+
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+    const gone = groupMovingTo(new Array(100).fill(unreachable));
+    const heartbeat = () => Promise.reject(unreachable);
+    const startedAt = Date.now();
+    let outcome: unknown;
+    while (outcome === undefined && Date.now() - startedAt < 2_000) {
+      outcome = await heartbeatAcrossFailover(gone, heartbeat, 300).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await sleep(20);
+    }
+    expect(outcome).toBe(unreachable);
+    expect(gone.finds).toBeGreaterThan(0);
   });
 
   it('tells a lost coordinator from everything else', () => {

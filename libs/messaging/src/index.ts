@@ -24,3 +24,4 @@ export * from './record-intake';
 export * from './produce-request-bounds';
 export * from './retry-backoff';
 export * from './coordinator-failover';
+export * from './fetch-failover';

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import { type ServiceLogger } from '@skyhook/observability';
 import { installCoordinatorFailover } from './coordinator-failover';
+import { installFetchFailover } from './fetch-failover';
 import { type KafkaSettings } from './kafka-config';
 
 const KAFKAJS_TO_PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -25,6 +26,7 @@ function levelFor(namespace: string, level: logLevel, message: string): 'error' 
 /** A kafkajs client whose logs go through the service's structured logger. */
 export function createKafkaClient(settings: KafkaSettings, logger: ServiceLogger): Kafka {
   installCoordinatorFailover();
+  installFetchFailover();
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: settings.clientId,

@@ -50,7 +50,13 @@ const RECOVERY_INTERVAL_MS = 500;
  * leaders), short of a caller's patience (the api's PUBLISH_KAFKA_TIMEOUT_MS).
  */
 export const SEND_RETRY_DEADLINE_MS = 7_500;
-const SEND_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_000];
+/**
+ * Every hop of the pipeline retries its own sends, so each second between retries adds up to a
+ * second per hop to the silence after a broker is lost (measured: 1–2 s of a 5–6 s silence after
+ * the partitions had moved). A retry is one request (it fails at once while the broker is
+ * refused, and kafkajs refreshes its metadata first), so asking four times a second costs little.
+ */
+const SEND_RETRY_DELAYS_MS = [50, 100, 200, 250];
 
 /**
  * A kafkajs producer that is discarded after a send whose outcome is unknown, and replaced by a
@@ -73,7 +79,7 @@ const SEND_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_000];
  *   the send resolves (sendMessages.js in kafkajs 2.2.4; 13–34 webhooks missing from history per
  *   rolling restart, ADR 0020). So kafkajs does not retry (`retries: 0`): a retriable failure
  *   (leadership moved, a connection lost) is retried here, the whole batch as a new kafkajs send,
- *   at least once a second for up to `SEND_RETRY_DEADLINE_MS`. Records that were stored before
+ *   at least four times a second for up to `SEND_RETRY_DEADLINE_MS`. Records that were stored before
  *   are stored again — a duplicate, never a loss.
  *
  * One request in flight keeps a partition's records in send order, retries included. Past the
