@@ -9,7 +9,7 @@ module.exports = {
   displayName: 'integration',
   testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'],
   // The fault tests run on their own, one at a time: jest.chaos.config.js.
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/libs/testing/src/chaos/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/libs/[^/]+/src/chaos/'],
   globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
   testTimeout: 60_000,
