@@ -178,6 +178,7 @@ describe('skyhook CLI', () => {
       'fanout',
       'dispatcher',
       'dispatcher-retries',
+      'dispatcher-parked',
       'history',
       'subscriptions-read-model-2',
       'api-subscription-commands',

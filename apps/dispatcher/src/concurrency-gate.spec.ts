@@ -1,4 +1,4 @@
-import { ConcurrencyGate, GateAbortedError } from './concurrency-gate';
+import { ConcurrencyGate, EndpointBusyError, GateAbortedError } from './concurrency-gate';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -87,5 +87,80 @@ describe('ConcurrencyGate', () => {
     held();
     expect(gate.inFlight).toBe(0);
     await expect(gate.acquire('b', stopping.signal)).rejects.toBeInstanceOf(GateAbortedError);
+  });
+});
+
+describe('ConcurrencyGate with queue bounds', () => {
+  const bounds = { maxQueued: 2, maxWaitMs: 60_000 };
+
+  it('turns a delivery away at once when its endpoint already has the most queued, and no other endpoint', async () => {
+    const gate = new ConcurrencyGate(1, 10);
+    const held = await gate.acquire('slow', undefined, bounds);
+    const queued = [gate.acquire('slow', undefined, bounds), gate.acquire('slow', undefined, bounds)];
+    await expect(gate.acquire('slow', undefined, bounds)).rejects.toMatchObject({
+      name: 'EndpointBusyError',
+      endpoint: 'slow',
+      reason: 'queue-full',
+    });
+    expect(gate.queuedFor('slow')).toBe(2);
+    const healthy = await gate.acquire('healthy', undefined, bounds);
+    healthy();
+    held();
+    (await queued[0]!)();
+    (await queued[1]!)();
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('turns a delivery away once it has waited the longest allowed, and serves the next in line', async () => {
+    jest.useFakeTimers();
+    try {
+      const gate = new ConcurrencyGate(1, 10);
+      const held = await gate.acquire('slow', undefined, { maxQueued: 10, maxWaitMs: 5_000 });
+      const waiting = gate.acquire('slow', undefined, { maxQueued: 10, maxWaitMs: 5_000 });
+      const rejected = expect(waiting).rejects.toBeInstanceOf(EndpointBusyError);
+      jest.advanceTimersByTime(4_999);
+      expect(gate.queuedFor('slow')).toBe(1);
+      jest.advanceTimersByTime(1);
+      await rejected;
+      expect(gate.queuedFor('slow')).toBe(0);
+      const unbounded = gate.acquire('slow');
+      held();
+      (await unbounded)();
+      expect(gate.inFlight).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('lets an endpoint that times out hold fewer slots, and gives them back as it answers fast again', async () => {
+    const gate = new ConcurrencyGate(4, 10);
+    const releases = await Promise.all([1, 2, 3, 4].map(() => gate.acquire('slow')));
+    for (const release of releases) release('congested');
+    expect(gate.throttledEndpoints()).toEqual([{ endpoint: 'slow', limit: 2, inFlight: 0, queued: 0 }]);
+
+    const granted: number[] = [];
+    const waits = [1, 2, 3].map((n) =>
+      gate.acquire('slow').then((release) => {
+        granted.push(n);
+        return release;
+      }),
+    );
+    await tick();
+    expect(granted).toEqual([1, 2]);
+    const [first, second] = await Promise.all(waits.slice(0, 2));
+    first!('fast');
+    second!('fast');
+    const third = await waits[2]!;
+    third('fast');
+    for (let n = 0; n < 20; n += 1) (await gate.acquire('slow'))('fast');
+    expect(gate.throttledEndpoints()).toEqual([]);
+  });
+
+  it('keeps what it learnt of an idle throttled endpoint until told to forget it', async () => {
+    const gate = new ConcurrencyGate(4, 10);
+    (await gate.acquire('slow'))('congested');
+    expect(gate.throttledEndpoints()).toHaveLength(1);
+    gate.forget('slow');
+    expect(gate.throttledEndpoints()).toHaveLength(0);
   });
 });

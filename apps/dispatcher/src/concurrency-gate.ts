@@ -1,4 +1,5 @@
 import { onAbort } from '@skyhook/messaging';
+import { AdaptiveLimit, type AttemptFeedback } from './adaptive-concurrency';
 
 /** Raised to a waiter whose signal aborted before it got a slot. */
 export class GateAbortedError extends Error {
@@ -16,11 +17,34 @@ interface Waiter {
 /** Above this many skipped-over entries at the head, the queue array is compacted. */
 const COMPACT_AFTER = 1_024;
 
+/** How long and how deep an endpoint's queue may get before a delivery is turned away (parked). */
+export interface QueueBounds {
+  /** Deliveries waiting for the endpoint beyond which the next one is turned away at once. */
+  readonly maxQueued: number;
+  /** A delivery waiting this long for the endpoint is turned away. */
+  readonly maxWaitMs: number;
+}
+
 /**
- * A counting semaphore with a FIFO queue of waiters that can give up (abort). Waiting, granting
- * and giving up are O(1): the queue is an array read from a moving head, a waiter that gives up
- * is only marked, and aborts are heard through one listener per signal (`onAbort`), not one
- * per waiter.
+ * Raised to a delivery its endpoint cannot take soon: its queue is full, or it waited the longest
+ * allowed. The caller hands the delivery on (parks it) instead of holding its record.
+ */
+export class EndpointBusyError extends Error {
+  constructor(
+    readonly endpoint: string,
+    readonly reason: 'queue-full' | 'queue-wait',
+  ) {
+    super(`endpoint ${endpoint} is busy (${reason})`);
+    this.name = 'EndpointBusyError';
+  }
+}
+
+/**
+ * A counting semaphore with a FIFO queue of waiters that can give up (abort, or a bounded wait).
+ * Its capacity may change while it is held: a release grants waiters only while the slots in use
+ * are under the capacity of the moment. Waiting, granting and giving up are O(1): the queue is an
+ * array read from a moving head, a waiter that gives up is only marked, and aborts are heard
+ * through one listener per signal (`onAbort`), not one per waiter.
  */
 class Semaphore {
   private inUse = 0;
@@ -28,34 +52,48 @@ class Semaphore {
   private head = 0;
   private waiting = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: () => number) {}
 
   get active(): number {
     return this.inUse;
+  }
+
+  get queued(): number {
+    return this.waiting;
   }
 
   get idle(): boolean {
     return this.inUse === 0 && this.waiting === 0;
   }
 
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal: AbortSignal | undefined, bounds?: QueueBounds, name = ''): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(new GateAbortedError());
-    if (this.inUse < this.capacity && this.waiting === 0) {
+    if (this.inUse < this.capacity() && this.waiting === 0) {
       this.inUse += 1;
       return Promise.resolve();
     }
+    if (bounds !== undefined && this.waiting >= bounds.maxQueued) {
+      return Promise.reject(new EndpointBusyError(name, 'queue-full'));
+    }
     return new Promise<void>((resolve, reject) => {
+      const giveUp = (error: Error) => {
+        if (waiter.cancelled) return;
+        waiter.cancelled = true;
+        this.waiting -= 1;
+        stopListening();
+        clearTimeout(timer);
+        reject(error);
+      };
       const stopListening =
-        signal === undefined
-          ? () => undefined
-          : onAbort(signal, () => {
-              waiter.cancelled = true;
-              this.waiting -= 1;
-              reject(new GateAbortedError());
-            });
+        signal === undefined ? () => undefined : onAbort(signal, () => giveUp(new GateAbortedError()));
+      const timer =
+        bounds === undefined
+          ? undefined
+          : setTimeout(() => giveUp(new EndpointBusyError(name, 'queue-wait')), bounds.maxWaitMs).unref();
       const waiter: Waiter = {
         grant: () => {
           stopListening();
+          clearTimeout(timer);
           resolve();
         },
         cancelled: false,
@@ -66,9 +104,18 @@ class Semaphore {
   }
 
   release(): void {
-    const next = this.nextWaiter();
-    if (next === undefined) this.inUse -= 1;
-    else next.grant();
+    this.inUse -= 1;
+    this.grantWhileRoom();
+  }
+
+  /** Grants queued waiters while slots are free (after a release, or when the capacity grew). */
+  grantWhileRoom(): void {
+    while (this.inUse < this.capacity()) {
+      const next = this.nextWaiter();
+      if (next === undefined) return;
+      this.inUse += 1;
+      next.grant();
+    }
   }
 
   private nextWaiter(): Waiter | undefined {
@@ -93,20 +140,39 @@ class Semaphore {
   }
 }
 
+/** One endpoint's slots, sized by its adaptive limit. */
+interface EndpointLane {
+  readonly limit: AdaptiveLimit;
+  readonly slots: Semaphore;
+}
+
+/** Gives a slot back; with the attempt's feedback, the endpoint's limit adapts to it. */
+export type ReleaseSlot = (feedback?: AttemptFeedback) => void;
+
+/** An endpoint held below its maximum concurrency, as metrics and readiness show it. */
+export interface ThrottledEndpoint {
+  readonly endpoint: string;
+  readonly limit: number;
+  readonly inFlight: number;
+  readonly queued: number;
+}
+
 /**
  * Bounds concurrent deliveries per endpoint and per process. A slow or dead endpoint can hold
- * at most its own `perKey` slots; the deliveries queued behind it wait for those, not for a
- * process slot, so every other endpoint keeps going (no head-of-line blocking).
+ * at most its own slots, and fewer the worse it answers (`AdaptiveLimit`); the deliveries queued
+ * behind it wait for those, not for a process slot, so every other endpoint keeps going (no
+ * head-of-line blocking). With `QueueBounds`, a delivery that would queue too deep or too long
+ * for its endpoint is turned away (`EndpointBusyError`) so that its caller can hand it on.
  */
 export class ConcurrencyGate {
-  private readonly perKey = new Map<string, Semaphore>();
+  private readonly lanes = new Map<string, EndpointLane>();
   private readonly total: Semaphore;
 
   constructor(
     private readonly perKeyLimit: number,
     totalLimit: number,
   ) {
-    this.total = new Semaphore(totalLimit);
+    this.total = new Semaphore(() => totalLimit);
   }
 
   /** Slots in use over all keys. */
@@ -114,32 +180,68 @@ export class ConcurrencyGate {
     return this.total.active;
   }
 
-  /** Waits for a slot for `key` and then a process slot; call the returned function to give both back. */
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    let keyed = this.perKey.get(key);
-    if (keyed === undefined) {
-      keyed = new Semaphore(this.perKeyLimit);
-      this.perKey.set(key, keyed);
+  /**
+   * Waits for a slot for `key` and then a process slot; call the returned function to give both
+   * back. With `bounds`, rejects with an {@link EndpointBusyError} instead of queueing beyond them
+   * (the wait for a process slot is not bounded: that is the process being busy, not the endpoint).
+   */
+  async acquire(key: string, signal?: AbortSignal, bounds?: QueueBounds): Promise<ReleaseSlot> {
+    let lane = this.lanes.get(key);
+    if (lane === undefined) {
+      const limit = new AdaptiveLimit(this.perKeyLimit);
+      lane = { limit, slots: new Semaphore(() => limit.current) };
+      this.lanes.set(key, lane);
     }
-    const slot = keyed;
-    await slot.acquire(signal);
+    const { limit, slots } = lane;
+    try {
+      await slots.acquire(signal, bounds, key);
+    } catch (error) {
+      this.dropIfIdle(key, lane);
+      throw error;
+    }
     try {
       await this.total.acquire(signal);
     } catch (error) {
-      this.releaseKeyed(key, slot);
+      slots.release();
+      this.dropIfIdle(key, lane);
       throw error;
     }
+    const round = limit.currentRound;
     let released = false;
-    return () => {
+    return (feedback) => {
       if (released) return;
       released = true;
       this.total.release();
-      this.releaseKeyed(key, slot);
+      if (feedback !== undefined) limit.record(feedback, round);
+      slots.release();
+      this.dropIfIdle(key, lane);
     };
   }
 
-  private releaseKeyed(key: string, slot: Semaphore): void {
-    slot.release();
-    if (slot.idle) this.perKey.delete(key);
+  /** Endpoints below their maximum concurrency, the most queued first. */
+  throttledEndpoints(): ThrottledEndpoint[] {
+    const throttled: ThrottledEndpoint[] = [];
+    for (const [endpoint, { limit, slots }] of this.lanes) {
+      if (limit.throttled) {
+        throttled.push({ endpoint, limit: limit.current, inFlight: slots.active, queued: slots.queued });
+      }
+    }
+    return throttled.sort((a, b) => b.queued - a.queued || a.limit - b.limit);
+  }
+
+  /** Deliveries waiting for a slot of `key`. */
+  queuedFor(key: string): number {
+    return this.lanes.get(key)?.slots.queued ?? 0;
+  }
+
+  /** Forgets what was learnt about an endpoint (deleted, or enabled again by its partner). */
+  forget(key: string): void {
+    const lane = this.lanes.get(key);
+    if (lane !== undefined && lane.slots.idle) this.lanes.delete(key);
+  }
+
+  /** An idle lane at full concurrency carries nothing worth keeping; a throttled one its limit. */
+  private dropIfIdle(key: string, lane: EndpointLane): void {
+    if (lane.slots.idle && !lane.limit.throttled && this.lanes.get(key) === lane) this.lanes.delete(key);
   }
 }

@@ -7,6 +7,8 @@ import {
   type DeliveryRequest,
   type DeliverySkipped,
   deliveryRetryContracts,
+  type ParkedDelivery,
+  parkedDeliveryContract,
   retryTierFor,
   type SkipReason,
   type SubscriptionCommand,
@@ -28,7 +30,13 @@ import {
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
-import { type ConcurrencyGate } from './concurrency-gate';
+import { attemptFeedbackOf } from './adaptive-concurrency';
+import {
+  type ConcurrencyGate,
+  EndpointBusyError,
+  type QueueBounds,
+  type ReleaseSlot,
+} from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { type EndpointBreakers, FailedAttemptError } from './endpoint-breakers';
@@ -43,6 +51,9 @@ export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
 const UNKNOWN_SUBSCRIPTION_POLL_MS = 100;
 
 type Skip = { readonly reason: SkipReason; readonly disposition: 'dropped' | 'held' };
+
+/** The endpoint could not take the delivery soon: it is parked instead (nothing was sent). */
+type EndpointBusy = { readonly kind: 'endpoint-busy'; readonly reason: EndpointBusyError['reason'] };
 
 /**
  * A request no attempt can ever be made for as it stands (its endpoint cannot be compiled):
@@ -76,6 +87,12 @@ export interface DispatchContext {
    * a rejection fails the delivery before anything is sent, and the consumer tries it again.
    */
   readonly beforeSend?: () => Promise<void>;
+  /**
+   * How deep and how long the delivery may queue for its endpoint before it is parked (handed to
+   * the parked topic) instead of holding its record; without bounds it waits for its turn (the
+   * parked consumer's own deliveries).
+   */
+  readonly queueBounds?: QueueBounds;
 }
 
 /**
@@ -126,6 +143,10 @@ export class DeliveryDispatcher {
         return;
       }
       const next = await this.attempt(request, attemptNumber, endpoint, stopping, context);
+      if (next !== 'breaker-open' && next.kind === 'endpoint-busy') {
+        await this.park(request, attemptNumber, next.reason, context);
+        return;
+      }
       if (next === 'breaker-open') {
         await this.recordSkip(
           request,
@@ -149,17 +170,23 @@ export class DeliveryDispatcher {
     attemptNumber: number,
     endpoint: Endpoint,
     stopping: AbortSignal,
-    { origin, afterUnknownOutcome = false, beforeSend }: DispatchContext,
-  ): Promise<NextAttemptPlan | 'breaker-open'> {
+    { origin, afterUnknownOutcome = false, beforeSend, queueBounds }: DispatchContext,
+  ): Promise<NextAttemptPlan | 'breaker-open' | EndpointBusy> {
     const { policy } = endpoint;
-    const release = await this.gate.acquire(request.subscriptionId, stopping);
+    let release: ReleaseSlot;
+    try {
+      release = await this.gate.acquire(request.subscriptionId, stopping, queueBounds);
+    } catch (error) {
+      if (error instanceof EndpointBusyError) return { kind: 'endpoint-busy', reason: error.reason };
+      throw error;
+    }
     const attemptAt = new Date();
     // Names this one HTTP request in history: a re-produced attempt event keeps it, a request
     // sent again after a crash (its event produced, its source record not committed) gets a new one.
     const attemptId = `att_${randomUUID()}`;
     // Rendered and signed only once the breaker lets the attempt through: an open breaker costs nothing.
     let webhook: PreparedWebhook | undefined;
-    let report: HttpAttemptReport;
+    let report: HttpAttemptReport | undefined;
     try {
       const send = async () => {
         // Past the endpoint's gate and breaker, the request goes out now: the consumer records
@@ -178,9 +205,13 @@ export class DeliveryDispatcher {
       if (!(error instanceof FailedAttemptError)) throw error;
       report = error.report as HttpAttemptReport;
     } finally {
-      release();
+      // How it answered sizes the endpoint's concurrency (a timeout halves it): throttling only,
+      // the breaker below counts the attempt as ever.
+      release(report === undefined ? undefined : attemptFeedbackOf(report, policy.timeoutMs));
     }
-    if (webhook === undefined) throw new Error('an attempt was reported without a request being prepared');
+    if (webhook === undefined || report === undefined) {
+      throw new Error('an attempt was reported without a request being prepared');
+    }
 
     const outcome = outcomeClassOf(report);
     const next = nextAttemptAfter(policy, attemptNumber, report, attemptAt, this.config.timeScale);
@@ -258,6 +289,28 @@ export class DeliveryDispatcher {
         await sleepUnlessAborted(waitMs, stopping);
       }
     }
+  }
+
+  /**
+   * Hands a delivery its endpoint cannot take soon to the parked topic, where a consumer group of
+   * its own waits for the endpoint: the source record then counts as handled, so the partition's
+   * other endpoints go on. Nothing was sent; a failed send fails the record, which is tried again.
+   */
+  private async park(
+    request: DeliveryRequest,
+    attemptNumber: number,
+    reason: EndpointBusy['reason'],
+    { origin, afterUnknownOutcome = false }: DispatchContext,
+  ): Promise<void> {
+    const parked: ParkedDelivery = {
+      request,
+      attemptNumber,
+      parkedAt: new Date().toISOString(),
+      reason,
+      ...(afterUnknownOutcome ? { afterUnknownOutcome: true } : {}),
+    };
+    await this.producer.send(parkedDeliveryContract, 'deliveryParked', [parked], { trusted: true, origin });
+    this.metrics.deliveriesParked.inc({ reason });
   }
 
   /** Counts the attempt for the endpoint's breaker; true when it trips. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type ConcurrencyGate, type ThrottledEndpoint } from './concurrency-gate';
 import { type EndpointBreakers } from './endpoint-breakers';
 
 export const DISPATCHER_METRICS = Symbol('DISPATCHER_METRICS');
@@ -13,21 +14,57 @@ export interface DispatcherMetrics {
   readonly endpointsDisabled: Counter;
   readonly deliveriesDeadLettered: Counter<'reason'>;
   readonly attemptsAfterUnknownOutcome: Counter;
+  readonly deliveriesParked: Counter<'reason'>;
 }
+
+/** Per-endpoint series are kept for this many throttled endpoints at most (the most queued). */
+export const THROTTLED_ENDPOINT_SERIES = 20;
 
 export function createDispatcherMetrics(
   registry: Registry,
   breakers: EndpointBreakers,
-  inFlight: () => number,
+  gate: ConcurrencyGate,
 ): DispatcherMetrics {
   new Gauge({
     name: 'skyhook_dispatcher_in_flight_requests',
     help: 'Webhook HTTP requests in flight in this process.',
     registers: [registry],
     collect() {
-      this.set(inFlight());
+      this.set(gate.inFlight);
     },
   });
+  new Gauge({
+    name: 'skyhook_dispatcher_throttled_endpoints',
+    help: 'Endpoints held below their maximum concurrency because they recently timed out, could not be reached or answered 429/503.',
+    registers: [registry],
+    collect() {
+      this.set(gate.throttledEndpoints().length);
+    },
+  });
+  // A label per endpoint, but only for the few most queued of those throttled: bounded.
+  const endpointGauge = (name: string, help: string, read: (endpoint: ThrottledEndpoint) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['subscription_id'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const endpoint of gate.throttledEndpoints().slice(0, THROTTLED_ENDPOINT_SERIES)) {
+          this.set({ subscription_id: endpoint.endpoint }, read(endpoint));
+        }
+      },
+    });
+  endpointGauge(
+    'skyhook_dispatcher_endpoint_concurrency_limit',
+    `Requests a throttled endpoint may have in flight now (its adaptive limit), for the ${THROTTLED_ENDPOINT_SERIES} most queued throttled endpoints.`,
+    (endpoint) => endpoint.limit,
+  );
+  endpointGauge(
+    'skyhook_dispatcher_endpoint_queued_deliveries',
+    `Deliveries waiting for a throttled endpoint in this process, for the ${THROTTLED_ENDPOINT_SERIES} most queued throttled endpoints.`,
+    (endpoint) => endpoint.queued,
+  );
   new Gauge({
     name: 'skyhook_dispatcher_breakers',
     help: 'Endpoint circuit breakers in this process, by state (closed, open, half-open).',
@@ -83,6 +120,12 @@ export function createDispatcherMetrics(
     attemptsAfterUnknownOutcome: new Counter({
       name: 'skyhook_dispatcher_attempts_after_unknown_outcome_total',
       help: 'Attempts of requests a dispatcher before this one may have sent without recording them (it stopped first): each is marked in history as possibly received before.',
+      registers: [registry],
+    }),
+    deliveriesParked: new Counter({
+      name: 'skyhook_dispatcher_deliveries_parked_total',
+      help: 'Deliveries handed to the parked topic because their endpoint could not take them soon, by reason (queue-full, queue-wait).',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -15,16 +15,18 @@ import {
   deliveryRetryContracts,
   deliveryRetryDecoder,
   organisationSnapshotContract,
+  type ParkedDelivery,
+  parkedDeliveryContract,
   RETRY_TIERS,
   retryTierFor,
   subscriptionEventContract,
-  type TopicKey,
 } from '@skyhook/contracts';
 import {
   type BatchingProducer,
   ConcurrentConsumer,
   type ConsumedRecord,
   ConsumerLagMonitor,
+  type ConsumerRoute,
   ContractProducer,
   KAFKA_CLIENT,
   KAFKA_SETTINGS,
@@ -46,7 +48,9 @@ import {
   type ServiceLogger,
 } from '@skyhook/observability';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
+import { type ConcurrencyGate, type QueueBounds } from './concurrency-gate';
 import {
+  CONCURRENCY_GATE,
   DELIVERY_PRODUCER,
   DeliveryDispatcher,
   type DispatchContext,
@@ -89,6 +93,7 @@ export class DispatcherRuntime
     @Inject(DELIVERY_PRODUCER) private readonly producer: BatchingProducer,
     @Inject(WEBHOOK_HTTP_CLIENT) private readonly client: WebhookHttpClient,
     @Inject(ENDPOINT_BREAKERS) private readonly breakers: EndpointBreakers,
+    @Inject(CONCURRENCY_GATE) private readonly gate: ConcurrencyGate,
     private readonly directory: EndpointDirectory,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly readiness: ReadinessRegistry,
@@ -101,22 +106,31 @@ export class DispatcherRuntime
   async onApplicationBootstrap(): Promise<void> {
     await this.producer.connect();
     this.directory.onSubscriptionChange((previous, current) => {
-      if (current.deleted) this.breakers.forget(current.id);
-      // Enabled again (by the partner or an operator): the breaker starts from a clean slate.
-      else if (previous?.status !== 'active' && current.status === 'active') this.breakers.reset(current.id);
+      if (current.deleted) {
+        this.breakers.forget(current.id);
+        this.gate.forget(current.id);
+      } else if (previous?.status !== 'active' && current.status === 'active') {
+        // Enabled again (by the partner or an operator): breaker and concurrency start afresh.
+        this.breakers.reset(current.id);
+        this.gate.forget(current.id);
+      }
     });
     await this.startFollowers();
+    // First attempts and retries wait for their endpoint only so long: beyond, they are parked,
+    // and a slow endpoint never holds its neighbours' records (ADR 0021).
+    const queueBounds: QueueBounds = {
+      maxQueued: this.config.DISPATCH_MAX_QUEUED_PER_ENDPOINT,
+      maxWaitMs: this.config.DISPATCH_MAX_QUEUE_WAIT_MS,
+    };
     const requests = this.consumer(
       CONSUMER_GROUPS.dispatcher.name,
       [{ topicKey: 'deliveryRequests', contract: deliveryRequestContract }],
       (record, stopping, beforeSend) =>
         this.deadLetterUndeliverable(record, () =>
-          this.dispatcher.deliver(
-            record.value as DeliveryRequest,
-            1,
-            stopping,
-            contextOf(record, beforeSend),
-          ),
+          this.dispatcher.deliver(record.value as DeliveryRequest, 1, stopping, {
+            ...contextOf(record, beforeSend),
+            queueBounds,
+          }),
         ),
     );
     const retries = this.consumer(
@@ -124,8 +138,22 @@ export class DispatcherRuntime
       RETRY_TIERS.map(({ topicKey }) => ({ topicKey, contract: deliveryRetryDecoder })),
       (record, stopping, beforeSend) =>
         this.deadLetterUndeliverable(record, () =>
-          this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping, beforeSend),
+          this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping, beforeSend, queueBounds),
         ),
+    );
+    // Parked deliveries wait for their endpoint as long as it takes: only each other's records.
+    const parked = this.consumer(
+      CONSUMER_GROUPS.dispatcherParked.name,
+      [{ topicKey: 'deliveryParked', contract: parkedDeliveryContract }],
+      (record, stopping, beforeSend) =>
+        this.deadLetterUndeliverable(record, () => {
+          const { request, attemptNumber, afterUnknownOutcome } = record.value as ParkedDelivery;
+          const context = contextOf(record, beforeSend);
+          return this.dispatcher.deliver(request, attemptNumber, stopping, {
+            ...context,
+            afterUnknownOutcome: context.afterUnknownOutcome === true || afterUnknownOutcome === true,
+          });
+        }),
     );
     this.readiness.register({
       name: 'delivery-consumers',
@@ -134,7 +162,13 @@ export class DispatcherRuntime
           ? Promise.resolve()
           : Promise.reject(new Error(this.consumers.map((c) => `${c.groupId}: ${c.state}`).join(', '))),
     });
-    await Promise.all([requests.start(), retries.start()]);
+    // Never fails readiness (a partner's slow endpoint is not this process failing): says which
+    // endpoints are throttled and how old the oldest unfinished record is, for whoever looks.
+    this.readiness.register({
+      name: 'endpoint-isolation',
+      check: () => Promise.resolve(this.isolationDetail()),
+    });
+    await Promise.all([requests.start(), retries.start(), parked.start()]);
     this.lagMonitors.push(
       new ConsumerLagMonitor(
         this.kafka,
@@ -149,6 +183,14 @@ export class DispatcherRuntime
         this.settings,
         retries.groupId,
         RETRY_TIERS.map(({ topicKey }) => topicKey),
+        this.registry,
+        this.logger,
+      ),
+      new ConsumerLagMonitor(
+        this.kafka,
+        this.settings,
+        parked.groupId,
+        ['deliveryParked'],
         this.registry,
         this.logger,
       ),
@@ -178,6 +220,7 @@ export class DispatcherRuntime
     record: ConsumedRecord<DeliveryRetry>,
     stopping: AbortSignal,
     beforeSend: () => Promise<void>,
+    queueBounds: QueueBounds,
   ): Promise<void> {
     const retry = record.value;
     const tier = RETRY_TIERS.find(({ topicKey }) => topicKey === record.topicKey) ?? RETRY_TIERS[0];
@@ -193,12 +236,23 @@ export class DispatcherRuntime
       });
       return;
     }
-    await this.dispatcher.deliver(
-      retry.request,
-      retry.attemptNumber,
-      stopping,
-      contextOf(record, beforeSend),
-    );
+    await this.dispatcher.deliver(retry.request, retry.attemptNumber, stopping, {
+      ...contextOf(record, beforeSend),
+      queueBounds,
+    });
+  }
+
+  /** What readiness shows of isolation: throttled endpoints and the oldest unfinished record. */
+  private isolationDetail(): Record<string, unknown> {
+    const throttled = this.gate.throttledEndpoints();
+    return {
+      throttledEndpoints: throttled.length,
+      mostQueued: throttled.slice(0, 5),
+      oldestUnfinishedRecordSeconds: Math.max(
+        0,
+        ...this.consumers.map((consumer) => consumer.oldestPendingAgeMs() / 1_000),
+      ),
+    };
   }
 
   /**
@@ -226,7 +280,7 @@ export class DispatcherRuntime
 
   private consumer(
     group: string,
-    routes: { topicKey: TopicKey; contract: typeof deliveryRetryDecoder | typeof deliveryRequestContract }[],
+    routes: readonly ConsumerRoute[],
     handleRecord: (
       record: ConsumedRecord,
       stopping: AbortSignal,

@@ -25,6 +25,13 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
     DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(20_000).default(1_000),
     /** HTTP requests in flight to one endpoint: a slow endpoint holds at most this many slots. */
     DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(16),
+    /**
+     * Deliveries that may wait for one endpoint's slots; the next is parked (handed to the parked
+     * topic and its own consumer group) instead of holding its partition.
+     */
+    DISPATCH_MAX_QUEUED_PER_ENDPOINT: z.coerce.number().int().min(1).max(100_000).default(250),
+    /** A delivery that waited this long for its endpoint's slots is parked. */
+    DISPATCH_MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
     /** Unfinished records per partition before the partition is paused (back-pressure). */
     DISPATCH_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(2_000),
     /** Keep-alive connections kept per endpoint origin. */

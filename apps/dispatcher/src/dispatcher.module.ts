@@ -54,6 +54,7 @@ export class DispatcherModule {
           topics: [
             'deliveryRequests',
             'deliveryRequestsDeadLetter',
+            'deliveryParked',
             'deliveryEvents',
             'deliveryEventsDeadLetter',
             'subscriptionEvents',
@@ -109,8 +110,7 @@ export class DispatcherModule {
         },
         {
           provide: DISPATCHER_METRICS,
-          useFactory: (metricsRegistry: Registry) =>
-            createDispatcherMetrics(metricsRegistry, breakers, () => gate.inFlight),
+          useFactory: (metricsRegistry: Registry) => createDispatcherMetrics(metricsRegistry, breakers, gate),
           inject: [METRICS_REGISTRY],
         },
         EndpointDirectory,

@@ -21,6 +21,8 @@ export const CONSUMER_GROUPS = {
     topics: RETRY_TIERS.map(({ topicKey }) => topicKey),
     service: 'dispatcher',
   },
+  /** Deliveries their endpoint was too slow to take: apart, so they hold up only each other. */
+  dispatcherParked: { name: 'dispatcher-parked', topics: ['deliveryParked'], service: 'dispatcher' },
   history: { name: 'history', topics: ['deliveryEvents'], service: 'history' },
   /** The default; the api's SUBSCRIPTION_READ_MODEL_GROUP renames it to rebuild the read model. */
   subscriptionReadModel: {

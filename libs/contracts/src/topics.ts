@@ -33,7 +33,7 @@ export const RECORD_SIZE_LIMITS = {
   inboundEvent: MIB,
   /** The event plus the delivery's ids, times and flags (under 1 KiB). */
   deliveryRequest: MIB + 64 * KIB,
-  /** A delivery request plus the attempt number and due time. */
+  /** A delivery request plus the attempt number and due time (or, parked, why and when). */
   deliveryRetry: MIB + 128 * KIB,
   /** A first attempt event carries its request, plus headers, a 4 KiB response excerpt and a URL. */
   deliveryEvent: MIB + 256 * KIB,
@@ -107,6 +107,17 @@ export const KAFKA_TOPICS = {
     description:
       'Delivery events the history projector could not read (a producer bug), with the reason, kept for inspection and re-drive.',
   },
+  deliveryParked: {
+    name: 'skyhook.deliveries.parked.v1',
+    defaultPartitions: 12,
+    config: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(7 * DAY_MS),
+      'max.message.bytes': String(RECORD_SIZE_LIMITS.deliveryRetry),
+    },
+    description:
+      'Deliveries handed on because their endpoint was too slow to take them soon (its queue full or waited on too long), read by a consumer group of their own so that they never hold up other endpoints; keyed by endpoint.',
+  },
   deliveryRetries1s: retryTier('1s', 'under 10 seconds'),
   deliveryRetries10s: retryTier('10s', '10 seconds to a minute'),
   deliveryRetries1m: retryTier('1m', '1 to 10 minutes'),
@@ -161,7 +172,9 @@ export const ALL_TOPIC_KEYS = Object.keys(KAFKA_TOPICS) as TopicKey[];
  */
 export function deadLetterTopicOf(key: TopicKey): TopicKey | undefined {
   if (key === 'inboundEvents') return 'inboundEventsDeadLetter';
-  if (key === 'deliveryRequests' || key.startsWith('deliveryRetries')) return 'deliveryRequestsDeadLetter';
+  if (key === 'deliveryRequests' || key === 'deliveryParked' || key.startsWith('deliveryRetries')) {
+    return 'deliveryRequestsDeadLetter';
+  }
   if (key === 'deliveryEvents') return 'deliveryEventsDeadLetter';
   return undefined;
 }

@@ -18,7 +18,7 @@ import {
 } from './contract-consumer';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { retryKafkaAtStartup } from './kafka-startup-retry';
-import { type MessagingMetrics } from './messaging-metrics';
+import { type MessagingMetrics, type UnfinishedRecordAge } from './messaging-metrics';
 import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } from './record-intake';
 import { PartitionProgress } from './partition-progress';
 import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } from './dispatch-frontier';
@@ -114,6 +114,7 @@ export class ConcurrentConsumer {
   private running = 0;
   private readonly stopSignal = new AbortController();
   private drained: (() => void) | undefined;
+  private readonly stopWatchingUnfinished: () => void;
 
   constructor(
     kafka: Kafka,
@@ -127,6 +128,8 @@ export class ConcurrentConsumer {
     );
     this.consumer = createGroupConsumer(kafka, settings, options.group, { maxWaitTimeInMs: 200 });
     this.admin = options.dispatchFrontier === true ? kafka.admin() : undefined;
+    this.stopWatchingUnfinished =
+      metrics?.watchUnfinishedRecords(() => this.unfinishedRecordAges()) ?? (() => undefined);
     followConsumerState(this.consumer, {
       group: options.group,
       logger,
@@ -145,6 +148,34 @@ export class ConcurrentConsumer {
 
   get groupId(): string {
     return consumerGroupIdOf(this.settings, this.options.group);
+  }
+
+  /** How long the oldest unfinished record has been in hand, over every partition (0 when none is). */
+  oldestPendingAgeMs(now = Date.now()): number {
+    let oldest = now;
+    for (const progress of this.progressByPartition.values()) {
+      oldest = Math.min(oldest, progress.oldestPendingTakenAt ?? now);
+    }
+    return now - oldest;
+  }
+
+  /** The oldest unfinished record's age per partition that has one. */
+  private unfinishedRecordAges(): UnfinishedRecordAge[] {
+    const now = Date.now();
+    const ages: UnfinishedRecordAge[] = [];
+    for (const [partitionKey, progress] of this.progressByPartition) {
+      const takenAt = progress.oldestPendingTakenAt;
+      if (takenAt === undefined) continue;
+      const separator = partitionKey.lastIndexOf(':');
+      const topicName = partitionKey.slice(0, separator);
+      ages.push({
+        group: this.options.group,
+        topic: this.routesByTopicName.get(topicName)?.topicKey ?? topicName,
+        partition: Number(partitionKey.slice(separator + 1)),
+        ageSeconds: (now - takenAt) / 1_000,
+      });
+    }
+    return ages;
   }
 
   /** Records taken and not yet finished, over every partition. */
@@ -195,6 +226,7 @@ export class ConcurrentConsumer {
    */
   async stop(drainTimeoutMs = 20_000): Promise<void> {
     if (this.currentState === 'stopped' || this.currentState === 'idle') {
+      this.stopWatchingUnfinished();
       this.currentState = 'stopped';
       return;
     }
@@ -223,6 +255,7 @@ export class ConcurrentConsumer {
     await this.commitFinished();
     await this.consumer.disconnect();
     await this.admin?.disconnect();
+    this.stopWatchingUnfinished();
     this.currentState = 'stopped';
   }
 

@@ -5,9 +5,9 @@
  */
 export class PartitionProgress {
   /** Offsets taken, oldest first, with whether each is done; the head is the oldest unfinished. */
-  private readonly window: { offset: bigint; done: boolean }[] = [];
+  private readonly window: { offset: bigint; done: boolean; takenAt: number }[] = [];
   private head = 0;
-  private readonly byOffset = new Map<bigint, { offset: bigint; done: boolean }>();
+  private readonly byOffset = new Map<bigint, { offset: bigint; done: boolean; takenAt: number }>();
   private highestTaken: bigint | undefined;
   private committable: bigint | undefined;
   private lastCommitted: bigint | undefined;
@@ -22,8 +22,13 @@ export class PartitionProgress {
     return this.highestTaken !== undefined && offset <= this.highestTaken;
   }
 
-  take(offset: bigint): void {
-    const entry = { offset, done: false };
+  /** When the oldest unfinished record was taken (ms since the epoch); undefined when none is. */
+  get oldestPendingTakenAt(): number | undefined {
+    return this.head < this.window.length ? this.window[this.head]?.takenAt : undefined;
+  }
+
+  take(offset: bigint, takenAt = Date.now()): void {
+    const entry = { offset, done: false, takenAt };
     this.window.push(entry);
     this.byOffset.set(offset, entry);
     this.highestTaken = offset;

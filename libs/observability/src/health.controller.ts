@@ -26,8 +26,8 @@ export class HealthController {
       this.readiness.checks.map((readinessCheck) => async () => {
         const session = this.indicators.check(readinessCheck.name);
         try {
-          await withTimeout(readinessCheck.check(), READINESS_CHECK_TIMEOUT_MS);
-          return session.up();
+          const detail = await withTimeout(readinessCheck.check(), READINESS_CHECK_TIMEOUT_MS);
+          return session.up(detail ?? undefined);
         } catch (error) {
           return session.down({ reason: error instanceof Error ? error.message : String(error) });
         }
