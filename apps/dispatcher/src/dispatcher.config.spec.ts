@@ -12,6 +12,8 @@ describe('dispatcher configuration', () => {
     const config = loadDispatcherConfig(valid);
     expect(config.SKYHOOK_ALLOW_HTTP_LOOPBACK).toBe(false);
     expect(config.DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT).toBe(16);
+    expect(config.DISPATCH_MAX_QUEUED_PER_ENDPOINT).toBe(250);
+    expect(config.DISPATCH_MAX_QUEUE_WAIT_MS).toBe(5_000);
     expect(config.secretCipher.decrypt(config.secretCipher.encrypt('s', 'c'), 'c')).toBe('s');
   });
 
@@ -29,5 +31,7 @@ describe('dispatcher configuration', () => {
 
   it('refuses limits out of range', () => {
     expect(() => loadDispatcherConfig({ ...valid, DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: '0' })).toThrow();
+    expect(() => loadDispatcherConfig({ ...valid, DISPATCH_MAX_QUEUED_PER_ENDPOINT: '0' })).toThrow();
+    expect(() => loadDispatcherConfig({ ...valid, DISPATCH_MAX_QUEUE_WAIT_MS: 'soon' })).toThrow();
   });
 });

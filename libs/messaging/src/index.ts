@@ -25,3 +25,4 @@ export * from './produce-request-bounds';
 export * from './retry-backoff';
 export * from './coordinator-failover';
 export * from './fetch-failover';
+export * from './key-hash-partitioner';

@@ -267,7 +267,7 @@ export interface ApiAnswer {
 export async function apiRequest(
   apiUrl: string,
   bearer: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   options: { headers?: Record<string, string>; timeoutMs?: number } = {},
