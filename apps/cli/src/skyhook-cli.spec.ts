@@ -227,6 +227,23 @@ describe('skyhook CLI', () => {
         2,
         'skyhook: --status takes',
       ],
+      [
+        // Statuses the API refuses are refused here too, before any request.
+        [
+          'replay',
+          '--organisation',
+          'o',
+          '--subscription',
+          's',
+          '--since',
+          '2026-01-01T00:00:00Z',
+          '--status',
+          'pending,skipped',
+        ],
+        { SKYHOOK_ADMIN_TOKEN: 't' },
+        2,
+        'skyhook: --status takes a comma-separated list of retrying, delivered, failed, dropped, held; unknown: pending, skipped',
+      ],
       [['lag'], { KAFKA_BROKERS: 'not a broker' }, 2, 'skyhook: invalid Kafka settings: KAFKA_BROKERS'],
       [
         ['endpoints', 'disabled'],

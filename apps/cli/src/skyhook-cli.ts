@@ -1,4 +1,5 @@
 import yargs, { type Argv } from 'yargs';
+import { DELIVERY_STATUSES } from '@skyhook/contracts';
 import { AdminApiClient } from './admin-api-client';
 import { CliError, CliExitCode } from './cli-error';
 import { apiSettingsFrom, kafkaSettingsOf, subscriptionReadModelGroupOf } from './cli-settings';
@@ -12,7 +13,8 @@ import {
   formatReplayJob,
 } from './output-format';
 
-const REPLAY_STATUSES = ['failed', 'dropped', 'held', 'pending', 'delivered', 'skipped'] as const;
+/** What `--status` accepts: the delivery statuses history records, from their one definition. */
+const REPLAY_STATUSES = DELIVERY_STATUSES;
 
 export interface CliIo {
   readonly environment: Readonly<Record<string, string | undefined>>;

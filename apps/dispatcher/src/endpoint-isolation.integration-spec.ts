@@ -114,4 +114,53 @@ describe('a stalled endpoint beside a healthy one on the same partition', () => 
       await harness.close();
     }
   }, 180_000);
+  it('loses no parked delivery when the dispatcher is SIGKILLed with parked work in hand', async () => {
+    const harness = await DispatcherHarness.create({
+      KAFKA_PARTITIONS_DELIVERY_REQUESTS: '1',
+      DISPATCH_MAX_PENDING_PER_PARTITION: String(WINDOW),
+      DISPATCH_MAX_QUEUED_PER_ENDPOINT: '20',
+      DISPATCH_MAX_QUEUE_WAIT_MS: '1000',
+    });
+    let stalled = true;
+    const receiver = await startWebhookReceiver({
+      behaviour: () => (stalled ? { status: 200, delayMs: 5_000 } : { status: 200 }),
+    });
+    let dispatcher = await harness.startDispatcher();
+    try {
+      await harness.organisation('org_test');
+      const subscription = await harness.subscription(receiver.url('/stalled'), {
+        timeoutMs: 1_000,
+        retry: { delaysMs: [500, 500, 500, 500, 500], retryOn: 'transient', honourRetryAfter: true },
+        circuitBreaker: { consecutiveFailuresToDisable: 100 },
+      });
+      const requests = await harness.publish(subscription, STALLED_DELIVERIES);
+      const scrape = async () => (await fetch(`${dispatcher.baseUrl}/metrics`)).text();
+      await pollUntil(
+        async () => metricValue(await scrape(), 'skyhook_dispatcher_deliveries_parked_total') > WINDOW,
+        { timeoutMs: 20_000, description: 'a window of deliveries parked' },
+      );
+      // Parked records written, parked consumer waiting on the endpoint, requests in flight.
+      await dispatcher.stop('SIGKILL');
+      stalled = false;
+      dispatcher = await harness.startDispatcher();
+
+      const expected = new Set(requests.map((request) => request.deliveryId));
+      await pollUntil(
+        () =>
+          new Set(
+            receiver
+              .receivedOn('/stalled')
+              .filter((hook) => hook.answer?.delaySeconds === 0)
+              .map((hook) => hook.headers['webhook-id'] ?? ''),
+          ).size === expected.size,
+        { timeoutMs: 90_000, description: 'every delivery answered after the restart' },
+      );
+      const ids = new Set(receiver.receivedOn('/stalled').map((hook) => hook.headers['webhook-id']));
+      expect(ids).toEqual(expected);
+    } finally {
+      await receiver.close();
+      await dispatcher.stop();
+      await harness.close();
+    }
+  }, 180_000);
 });

@@ -92,7 +92,7 @@ describe('planning a batch of delivery events', () => {
     expect(batch.deliveries[0]).toMatchObject({ status: 'held', skipReason: 'subscription-disabled' });
   });
 
-  it('records a skip after a failed attempt as the status, counting the attempt it replaced, and keeps the last outcome', () => {
+  it('records a skip after a failed attempt as the status, counting only the attempt made, and keeps the last outcome', () => {
     const request = deliveryRequest(1);
     const batch = planHistoryBatch(
       [attempted(request, 1, 'retry-scheduled'), skipped(request, 2, 'dropped')],
@@ -105,7 +105,7 @@ describe('planning a batch of delivery events', () => {
       statusAt: '2026-11-20T10:00:02.000Z',
       skipReason: 'subscription-disabled',
       nextAttemptAt: null,
-      attemptCount: 2,
+      attemptCount: 1,
       lastOutcome: 'http-error',
       lastResponseStatus: 503,
       lastAttemptAt: '2026-11-20T10:00:01.000Z',
@@ -118,7 +118,7 @@ describe('planning a batch of delivery events', () => {
     expect(batch.attempts).toEqual([]);
     expect(batch.deliveries[0]).toMatchObject({
       status: 'held',
-      attemptCount: 1,
+      attemptCount: 0,
       firstAttemptAt: null,
       lastAttemptAt: null,
       lastOutcome: null,
@@ -236,6 +236,29 @@ describe('planning a batch of delivery events', () => {
   });
 });
 
+describe('attempt counts', () => {
+  it('counts no attempt for a delivery held or dropped before its first attempt', () => {
+    const request = deliveryRequest(1);
+    for (const disposition of ['held', 'dropped'] as const) {
+      const [delivery] = planHistoryBatch([skipped(request, 1, disposition)], KEEP_ALL).deliveries;
+      expect(delivery).toMatchObject({ status: disposition, attemptCount: 0, firstAttemptAt: null });
+    }
+  });
+
+  it('counts the attempts made before a skip, whichever order the events come in', () => {
+    const request = deliveryRequest(1);
+    const events = [
+      attempted(request, 1, 'retry-scheduled'),
+      attempted(request, 2, 'retry-scheduled'),
+      skipped(request, 3, 'held'),
+    ];
+    expect(planHistoryBatch(events, KEEP_ALL).deliveries[0]).toMatchObject({ attemptCount: 2 });
+    expect(planHistoryBatch([...events].reverse(), KEEP_ALL).deliveries[0]).toMatchObject({
+      attemptCount: 2,
+    });
+  });
+});
+
 describe('statement rows', () => {
   it('sends each attempt without its request, and each delivery summary whole, as JSON rows', () => {
     const request = deliveryRequest(1);
@@ -281,7 +304,8 @@ describe('statement rows', () => {
       unknown
     >[];
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]).toMatchObject({ status: 'held', attemptCount: 2, request });
+    // One attempt made; the second was held, not made.
+    expect(deliveries[0]).toMatchObject({ status: 'held', attemptCount: 1, request });
     expect(deliveries[0]).not.toHaveProperty('opensDelivery');
     const later = planHistoryBatch([attempted(request, 2, 'delivered')], KEEP_ALL).deliveries;
     expect(

@@ -3,13 +3,11 @@ import {
   type DeliveryAttempted,
   type DeliveryEvent,
   type DeliveryRequest,
+  type DeliveryStatus,
   type SkipReason,
 } from '@skyhook/contracts';
 
 const DAY_MS = 86_400_000;
-
-/** `deliveries.status`: where a delivery stands after the latest of its events. */
-export type DeliveryStatus = 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
 
 export function deliveryStatusOf(event: DeliveryEvent): DeliveryStatus {
   if (event.type === 'DeliverySkipped') return event.disposition;
@@ -168,6 +166,14 @@ export function oldestRetainedDay(nowMs: number, retentionDays: number): number 
   return cutoff - (((cutoff % DAY_MS) + DAY_MS) % DAY_MS);
 }
 
+/**
+ * Attempts made by the time of the event: an attempt event's own number; a skip names the attempt
+ * it did not make, so one fewer (a delivery held before its first attempt has made none).
+ */
+function attemptsMadeBy(event: DeliveryEvent): number {
+  return event.type === 'DeliveryAttempted' ? event.attemptNumber : event.attemptNumber - 1;
+}
+
 function startSummary(event: DeliveryEvent, publishedAt: string): SummaryInProgress {
   const statusAt = statusTimeOf(event);
   const attemptedAt = event.type === 'DeliveryAttempted' ? event.attemptedAt : null;
@@ -183,7 +189,7 @@ function startSummary(event: DeliveryEvent, publishedAt: string): SummaryInProgr
     status: deliveryStatusOf(event),
     statusAt,
     statusAtMs: Date.parse(statusAt),
-    attemptCount: event.attemptNumber,
+    attemptCount: attemptsMadeBy(event),
     firstAttemptAt: attemptedAt,
     firstAttemptAtMs: attemptedAtMs,
     lastAttemptAt: attemptedAt,
@@ -207,7 +213,7 @@ function foldInto(summary: SummaryInProgress, event: DeliveryEvent): void {
     summary.nextAttemptAt = event.type === 'DeliveryAttempted' ? event.nextAttemptAt : null;
     summary.skipReason = event.type === 'DeliverySkipped' ? event.reason : null;
   }
-  if (event.attemptNumber > summary.attemptCount) summary.attemptCount = event.attemptNumber;
+  summary.attemptCount = Math.max(summary.attemptCount, attemptsMadeBy(event));
   if (event.attemptNumber === 1) summary.opensDelivery = true;
   summary.request ??= event.request;
   if (event.type !== 'DeliveryAttempted') return;

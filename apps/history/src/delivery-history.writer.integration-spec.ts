@@ -87,7 +87,7 @@ describe('delivery history writer against a real PostgreSQL', () => {
       has_request: true,
       attempts: 2,
     });
-    expect(await row(second.deliveryId)).toMatchObject({ status: 'held', attempts: 0 });
+    expect(await row(second.deliveryId)).toMatchObject({ status: 'held', attempt_count: 0, attempts: 0 });
     expect(await row(third.deliveryId)).toMatchObject({ status: 'delivered', attempt_count: 1, attempts: 1 });
   });
 

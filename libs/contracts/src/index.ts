@@ -8,6 +8,7 @@ export * from './organisation-snapshot.contract';
 export * from './delivery-request.contract';
 export * from './delivery-event.contract';
 export * from './delivery-retry.contract';
+export * from './delivery-status';
 export * from './parked-delivery.contract';
 export * from './subscription-command.contract';
 export * from './consumer-groups';

@@ -66,7 +66,7 @@ export async function startService<TConfig extends ServiceEnvironment>(
   const app = await NestFactory.create<NestFastifyApplication>(
     definition.rootModule(context),
     createHttpAdapter(definition.bodyLimitBytes),
-    { bufferLogs: true, abortOnError: false },
+    { ...HTTP_APPLICATION_OPTIONS, bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(NestPinoLogger));
   app.flushLogs();
@@ -87,9 +87,20 @@ export async function startService<TConfig extends ServiceEnvironment>(
  * own the signals rather than Nest's `enableShutdownHooks`, which re-raises the signal and
  * so reports a clean stop as a kill.
  */
-/** Fastify, configured the same way for services and for tests that host a service in-process. */
+/**
+ * Nest application options every service (and a test hosting one in-process) is created with:
+ * Nest's own body parsers off, so that Fastify's JSON parser is the only one (Nest would add a
+ * form-urlencoded parser, whose fields would reach validation as if they were JSON).
+ */
+export const HTTP_APPLICATION_OPTIONS = { bodyParser: false } as const;
+
+/**
+ * Fastify, configured the same way for services and for tests that host a service in-process.
+ * Request bodies are JSON or refused with 415: Fastify's `text/plain` parser is removed (a
+ * plain-text body would otherwise reach validation as a string and be answered 400).
+ */
 export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     bodyLimit: bodyLimitBytes,
     trustProxy: true,
     // The request id is the trace id: a caller's well-formed X-Request-Id is kept, anything
@@ -97,6 +108,8 @@ export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
     requestIdHeader: false,
     genReqId: (request: IncomingMessage | Http2ServerRequest) => traceIdFrom(request.headers['x-request-id']),
   });
+  adapter.getInstance().removeContentTypeParser('text/plain');
+  return adapter;
 }
 
 function installGracefulShutdown(app: INestApplication, logger: ServiceLogger): void {

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { eventTypeNameSchema } from '@skyhook/contracts';
+import { DELIVERY_STATUSES, type DeliveryStatus, eventTypeNameSchema } from '@skyhook/contracts';
 
-/** A delivery's status in the history (see the history migration). */
-export const DELIVERY_STATUSES = ['retrying', 'delivered', 'failed', 'dropped', 'held'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export { DELIVERY_STATUSES, type DeliveryStatus };
 
 export const DELIVERY_PAGE_LIMIT_MAX = 200;
 

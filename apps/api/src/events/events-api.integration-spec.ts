@@ -68,15 +68,21 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     expect((reused.body['error'] as { code: string }).code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
-  it('treats a second publish of the same event id as a no-op', async () => {
-    expect((await publish({ id: 'evt-dup', type: 'booking.created', data: {} })).status).toBe(202);
-    const second = await publish({ id: 'evt-dup', type: 'booking.created', data: { different: true } });
+  it('treats a second publish of the same event id and body as a no-op, and refuses the id with another body', async () => {
+    const first = { id: 'evt-dup', type: 'booking.created', data: { seats: 2 } };
+    expect((await publish(first)).status).toBe(202);
+    const second = await publish(first);
     expect(second).toMatchObject({ status: 200, body: { id: 'evt-dup', status: 'duplicate' } });
+    const reused = await publish({ ...first, data: { seats: 3 } });
+    expect(reused.status).toBe(409);
+    expect(reused.body['error']).toMatchObject({ code: 'EVENT_ID_REUSED', details: { eventId: 'evt-dup' } });
     await publish({ id: 'evt-marker-2', type: 'booking.created', data: {} });
     await pollUntil(() => onTopic('evt-marker-2').length === 1, {
       description: 'a later event on the topic',
     });
+    // Only the first body was ever published.
     expect(onTopic('evt-dup')).toHaveLength(1);
+    expect(onTopic('evt-dup')[0]).toMatchObject({ data: { seats: 2 } });
   });
 
   it.each([

@@ -122,10 +122,11 @@ export class PublishClaimsRepository {
   }
 
   /**
-   * Claims the event id. An id already published is a no-op (200 duplicate). An id claimed but
-   * still pending (its first request failed on Kafka, or died before marking it) is produced
-   * again as first stored, whatever this request's body: accepted when this is the same request
-   * again, a duplicate otherwise.
+   * Claims the event id. The same request again is a no-op (200 duplicate); a request reusing
+   * the id with another body is refused (409 `EVENT_ID_REUSED`): its payload would otherwise be
+   * dropped without a word. An id claimed but still pending (its first request failed on Kafka,
+   * or died before marking it) is produced again as first stored when the same request comes
+   * again. Ids claimed before request hashes were kept (no hash) answer duplicate, as they did.
    */
   private async claimEvent(
     manager: EntityManager,
@@ -148,6 +149,14 @@ export class PublishClaimsRepository {
       'SELECT state, request_hash, event FROM published_events WHERE organisation_id = $1 AND event_id = $2',
       [organisationId, event.id],
     );
+    if (earlier?.request_hash != null && earlier.request_hash !== requestHash) {
+      throw new ApiError(
+        ApiErrorCode.EventIdReused,
+        `event id ${event.id} was already published with a different body; give a new event a new id`,
+        undefined,
+        { eventId: event.id },
+      );
+    }
     if (earlier?.state !== 'pending' || earlier.event === null) {
       return { kind: 'answered', answer: duplicate(event.id) };
     }

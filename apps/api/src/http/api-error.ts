@@ -12,6 +12,7 @@ export enum ApiErrorCode {
   Conflict = 'CONFLICT',
   UnknownEventType = 'UNKNOWN_EVENT_TYPE',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  EventIdReused = 'EVENT_ID_REUSED',
   ReplayTooLarge = 'REPLAY_TOO_LARGE',
   ReplayWindowTooLong = 'REPLAY_WINDOW_TOO_LONG',
   KafkaUnavailable = 'KAFKA_UNAVAILABLE',
@@ -29,6 +30,7 @@ export const API_ERROR_STATUS: Record<ApiErrorCode, number> = {
   [ApiErrorCode.Conflict]: 409,
   [ApiErrorCode.UnknownEventType]: 422,
   [ApiErrorCode.IdempotencyKeyReused]: 422,
+  [ApiErrorCode.EventIdReused]: 409,
   [ApiErrorCode.ReplayTooLarge]: 422,
   [ApiErrorCode.ReplayWindowTooLong]: 422,
   [ApiErrorCode.KafkaUnavailable]: 503,
@@ -49,7 +51,7 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, number>> = {
 };
 
 export interface ApiErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+  readonly error: { readonly code: string; readonly message: string; readonly details: unknown };
 }
 
 export class ApiError extends Error {

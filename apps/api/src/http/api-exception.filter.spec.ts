@@ -11,7 +11,7 @@ import { ApiExceptionFilter } from './api-exception.filter';
 interface Answer {
   status: number;
   headers: Record<string, string>;
-  body: { error: { code: string; message: string } };
+  body: { error: { code: string; message: string; details: unknown } };
 }
 
 function answerTo(exception: unknown): Answer {
@@ -90,7 +90,13 @@ describe('ApiExceptionFilter', () => {
     expect(answer).toEqual({
       status: 503,
       headers: { 'retry-after': '2' },
-      body: { error: { code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable; retry later' } },
+      body: {
+        error: {
+          code: 'DATABASE_UNAVAILABLE',
+          message: 'the database is unavailable; retry later',
+          details: {},
+        },
+      },
     });
   });
 
@@ -105,7 +111,7 @@ describe('ApiExceptionFilter', () => {
     expect(answer).toEqual({
       status: 500,
       headers: {},
-      body: { error: { code: 'INTERNAL', message: 'internal error' } },
+      body: { error: { code: 'INTERNAL', message: 'internal error', details: {} } },
     });
   });
 
@@ -136,7 +142,7 @@ describe('ApiExceptionFilter', () => {
     expect(answer).toEqual({
       status: 500,
       headers: {},
-      body: { error: { code: 'INTERNAL', message: 'internal error' } },
+      body: { error: { code: 'INTERNAL', message: 'internal error', details: {} } },
     });
   });
 });

@@ -71,7 +71,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       error: {
         code: apiError.reason ?? apiError.code,
         message: apiError.message,
-        ...(apiError.details === undefined ? {} : { details: apiError.details }),
+        // Always there, so clients read one shape: empty when there is nothing to add.
+        details: apiError.details ?? {},
       },
     };
     void reply.status(status).send(body);
@@ -112,7 +113,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const parsingError = exception as { statusCode?: number; code?: string; message?: string };
     const status = exception instanceof HttpException ? exception.getStatus() : parsingError.statusCode;
     if (typeof status === 'number' && status < 500) {
-      const message = parsingError.message ?? 'bad request';
+      const message =
+        status === 415
+          ? 'request bodies must be JSON, sent with Content-Type: application/json'
+          : (parsingError.message ?? 'bad request');
       const code =
         status === 400 && /JSON/i.test(`${parsingError.code ?? ''} ${message}`)
           ? ApiErrorCode.MalformedJson

@@ -348,7 +348,7 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
     method: 'post',
     path: '/v1/events',
     summary:
-      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published is a no-op (200).',
+      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published with the same body is a no-op (200 duplicate); with another body it is 409 EVENT_ID_REUSED.',
     security: 'apiKey',
     body: publishEventSchema,
     idempotent: true,
@@ -362,6 +362,7 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
       ApiErrorCode.Unauthenticated,
       ApiErrorCode.UnknownEventType,
       ApiErrorCode.IdempotencyKeyReused,
+      ApiErrorCode.EventIdReused,
       ApiErrorCode.KafkaUnavailable,
     ],
   },
@@ -513,14 +514,16 @@ const errorBodySchema = {
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message'],
+      required: ['code', 'message', 'details'],
       properties: {
         code: {
           type: 'string',
           description: 'Stable code, e.g. VALIDATION_FAILED or SUBSCRIPTION_RENEWAL_NOT_OPEN',
         },
         message: { type: 'string' },
-        details: {},
+        details: {
+          description: 'What the code needs said (the failing fields, the event id); `{}` when nothing.',
+        },
       },
     },
   },

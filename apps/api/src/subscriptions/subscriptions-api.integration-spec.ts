@@ -82,7 +82,7 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       const response = await api.request({ method: 'GET', url: '/v1/subscriptions', key });
       expect(response.status).toBe(401);
       expect(response.body).toEqual({
-        error: { code: 'UNAUTHENTICATED', message: expect.any(String) as string },
+        error: { code: 'UNAUTHENTICATED', message: expect.any(String) as string, details: {} },
       });
     });
 
@@ -300,6 +300,41 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
         code: 'SUBSCRIPTION_UNKNOWN_EVENT_TYPES',
         details: { unknownEventTypes: ['invoice.paid', 'crew.*'] },
       });
+    });
+
+    it('answers 415 to a body that is not JSON (plain text, a form), and creates nothing', async () => {
+      const subscriptionRows = async (): Promise<number> => {
+        const client = new Client({ connectionString: api.database.url });
+        await client.connect();
+        try {
+          return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM subscriptions')).rows[0]!
+            .n;
+        } finally {
+          await client.end();
+        }
+      };
+      const subscriptionsBefore = await subscriptionRows();
+      for (const [contentType, payload] of [
+        ['text/plain', JSON.stringify({ url: RECEIVER, eventTypes: ['booking.created'] })],
+        [
+          'application/x-www-form-urlencoded',
+          `url=${encodeURIComponent(RECEIVER)}&eventTypes=booking.created`,
+        ],
+      ] as const) {
+        const refused = await api.request({
+          method: 'POST',
+          url: '/v1/subscriptions',
+          key: apiKey,
+          rawBody: payload,
+          headers: { 'content-type': contentType },
+        });
+        expect(refused.status).toBe(415);
+        const error = refused.body['error'] as { code: string; message: string; details?: unknown };
+        expect(error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+        expect(error.message.length).toBeGreaterThan(10);
+        expect(error).toHaveProperty('details');
+      }
+      expect(await subscriptionRows()).toBe(subscriptionsBefore);
     });
 
     it('answers 400 to malformed JSON and 413 to an oversized body', async () => {

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { subscriptionEventContract } from '@skyhook/contracts';
 import { createKafkaConsumerServer } from '@skyhook/messaging';
-import { createHttpAdapter } from '@skyhook/service-runtime';
+import { createHttpAdapter, HTTP_APPLICATION_OPTIONS } from '@skyhook/service-runtime';
 import { type Clock } from '@skyhook/subscriptions';
 import { createTestDatabase, type TestDatabase, testKafkaEnvironment, testLogger } from '@skyhook/testing';
 import { type ApiConfig, loadApiConfig } from '../api.config';
@@ -81,7 +81,10 @@ export async function startApiTestApp(
     .overrideProvider(CLOCK)
     .useValue(clock)
     .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
+    ...HTTP_APPLICATION_OPTIONS,
+    logger: false,
+  });
   app.connectMicroservice(
     {
       strategy: createKafkaConsumerServer(app, {

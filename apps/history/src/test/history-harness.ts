@@ -84,7 +84,9 @@ export function deliveryEventStream(
       last.type === 'DeliverySkipped'
         ? last.disposition
         : { delivered: 'delivered', 'retry-scheduled': 'retrying', failed: 'failed' }[last.result];
-    expected.set(last.deliveryId, { status, attemptCount: last.attemptNumber });
+    // A skip names the attempt it did not make.
+    const attemptCount = last.type === 'DeliverySkipped' ? last.attemptNumber - 1 : last.attemptNumber;
+    expected.set(last.deliveryId, { status, attemptCount });
   }
   return { events, attempts: events.filter((event) => event.type === 'DeliveryAttempted').length, expected };
 }
