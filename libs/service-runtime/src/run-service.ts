@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type IncomingMessage } from 'node:http';
 import { type Http2ServerRequest } from 'node:http2';
 import { type DynamicModule, type INestApplication } from '@nestjs/common';
@@ -108,8 +109,49 @@ export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
     requestIdHeader: false,
     genReqId: (request: IncomingMessage | Http2ServerRequest) => traceIdFrom(request.headers['x-request-id']),
   });
-  adapter.getInstance().removeContentTypeParser('text/plain');
+  const fastify = adapter.getInstance();
+  fastify.removeContentTypeParser('text/plain');
+  // JSON read as bytes first: Fastify decodes a body as UTF-8 and turns invalid bytes into U+FFFD,
+  // which would then be signed and delivered as if published. Invalid UTF-8 is refused instead.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) {
+      done(new BodyRefusedError('the request body is not valid UTF-8'), undefined);
+      return;
+    }
+    void parseJson(request, bytes.toString('utf8'), (error, parsed) => {
+      // Fastify answers a prototype key as "not valid JSON"; when the text is valid JSON, that was
+      // the reason: say so.
+      if (error !== null && isJson(bytes.toString('utf8'))) {
+        done(
+          new BodyRefusedError(
+            'a "__proto__" or "constructor.prototype" key is not accepted (it would reach for the object prototype)',
+          ),
+          undefined,
+        );
+        return;
+      }
+      done(error, parsed);
+    });
+  });
   return adapter;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A body refused before any handler: 400, with a message saying why (not "invalid JSON"). */
+class BodyRefusedError extends Error {
+  readonly statusCode = 400;
+  readonly code = 'BODY_REFUSED';
 }
 
 function installGracefulShutdown(app: INestApplication, logger: ServiceLogger): void {

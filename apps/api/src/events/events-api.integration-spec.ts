@@ -61,6 +61,64 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     expect(onTopic(id)).toHaveLength(1);
   });
 
+  it.each([
+    [
+      'an integer past 2^53',
+      '{"id":"evt-big","type":"booking.created","data":{"seats":18446744073709551617}}',
+      'data.seats',
+    ],
+    ['a number out of range', '{"id":"evt-inf","type":"booking.created","data":{"n":[1,1e400]}}', 'data.n.1'],
+  ])('answers 400 naming the place of %s, and publishes nothing', async (_what, text, path) => {
+    const refused = await api.request({ method: 'POST', url: '/v1/events', key: apiKey, rawBody: text });
+    expect(refused.status).toBe(400);
+    expect(refused.body['error']).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [expect.objectContaining({ path })],
+    });
+    await publish({ id: 'evt-marker-numbers', type: 'booking.created', data: {} });
+    await pollUntil(() => onTopic('evt-marker-numbers').length >= 1, {
+      description: 'a later event on the topic',
+    });
+    expect(onTopic('evt-big')).toHaveLength(0);
+    expect(onTopic('evt-inf')).toHaveLength(0);
+  });
+
+  it('answers 400 to a body that is not valid UTF-8, and to a __proto__ key, saying which', async () => {
+    const invalidUtf8 = Buffer.concat([
+      Buffer.from('{"id":"evt-latin1","type":"booking.created","data":{"name":"'),
+      Buffer.from([0xe9, 0x74, 0xe9]), // "été" in Latin-1: not UTF-8
+      Buffer.from('"}}'),
+    ]);
+    const notUtf8 = await api.request({
+      method: 'POST',
+      url: '/v1/events',
+      key: apiKey,
+      rawBody: invalidUtf8,
+    });
+    expect(notUtf8.status).toBe(400);
+    expect(notUtf8.body['error']).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('UTF-8') as string,
+    });
+    const proto = await api.request({
+      method: 'POST',
+      url: '/v1/events',
+      key: apiKey,
+      rawBody: '{"id":"evt-proto","type":"booking.created","data":{"__proto__":{"admin":true}}}',
+    });
+    expect(proto.status).toBe(400);
+    expect(proto.body['error']).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('__proto__') as string,
+    });
+    await publish({ id: 'evt-marker-bytes', type: 'booking.created', data: {} });
+    await pollUntil(() => onTopic('evt-marker-bytes').length >= 1, {
+      description: 'a later event on the topic',
+    });
+    expect(onTopic('evt-latin1')).toHaveLength(0);
+    expect(onTopic('evt-proto')).toHaveLength(0);
+  });
+
   it('answers 422 to an Idempotency-Key reused with another body', async () => {
     await publish({ type: 'booking.created', data: { n: 1 } }, { 'idempotency-key': 'key-2' });
     const reused = await publish({ type: 'booking.created', data: { n: 2 } }, { 'idempotency-key': 'key-2' });

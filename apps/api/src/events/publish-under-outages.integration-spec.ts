@@ -362,23 +362,21 @@ describe('POST /v1/events when the api dies between the send and marking the cla
     expect(copiesOf(inbound.records, 'evt-crash')).toHaveLength(2);
   });
 
-  it('answers a retry of an explicit event id whose claim is pending with the stored record, whatever its new body', async () => {
+  it('refuses a pending event id with another body (409, nothing produced), and produces the stored record for the same body again', async () => {
     await admin.query(`INSERT INTO test_unmarkable_events (event_id) VALUES ('evt-crash-2')`);
-    const first = await api.request({
-      method: 'POST',
-      url: '/v1/events',
-      key: apiKey,
-      body: { id: 'evt-crash-2', type: 'booking.created', data: { version: 1 } },
-    });
+    const body = { id: 'evt-crash-2', type: 'booking.created', data: { version: 1 } };
+    const first = await api.request({ method: 'POST', url: '/v1/events', key: apiKey, body });
     expect(first.status).toBe(202);
     await admin.query('DELETE FROM test_unmarkable_events');
     const other = await api.request({
       method: 'POST',
       url: '/v1/events',
       key: apiKey,
-      body: { id: 'evt-crash-2', type: 'booking.created', data: { version: 2 } },
+      body: { ...body, data: { version: 2 } },
     });
-    expect(other).toMatchObject({ status: 200, body: { id: 'evt-crash-2', status: 'duplicate' } });
+    expect(other).toMatchObject({ status: 409, body: { error: { code: 'EVENT_ID_REUSED' } } });
+    const again = await api.request({ method: 'POST', url: '/v1/events', key: apiKey, body });
+    expect(again).toMatchObject({ status: 202, body: { id: 'evt-crash-2', status: 'accepted' } });
     const copies = await pollUntil(
       () => {
         const found = copiesOf(inbound.records, 'evt-crash-2');

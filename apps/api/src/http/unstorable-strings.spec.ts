@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { ApiError } from './api-error';
-import { findUnstorableInput, MAX_NESTING_DEPTH } from './unstorable-strings';
+import {
+  findUnstorableInput,
+  INEXACT_INTEGER_MESSAGE,
+  MAX_NESTING_DEPTH,
+  NON_FINITE_NUMBER_MESSAGE,
+} from './unstorable-strings';
 import { ZodValidationPipe } from './zod-body.pipe';
 
 /** The path of the first string, key or value, holding U+0000 or an unpaired surrogate, at any depth. */
@@ -21,6 +26,24 @@ describe('strings PostgreSQL cannot store', () => {
     expect(pathOfUnstorableString({ a: '😀 paired \ud83d\ude00' })).toBe(undefined);
     // The first in document order.
     expect(pathOfUnstorableString({ first: ['\u0000'], second: '\u0000' })).toEqual(['first', 0]);
+  });
+
+  it('finds numbers that would not arrive as published: not finite, or integers past 2^53', () => {
+    expect(findUnstorableInput(JSON.parse('{"data":{"big":18446744073709551617}}'))).toEqual({
+      path: ['data', 'big'],
+      message: INEXACT_INTEGER_MESSAGE,
+    });
+    expect(findUnstorableInput(JSON.parse('{"data":[1,{"huge":1e400}]}'))).toEqual({
+      path: ['data', 1, 'huge'],
+      message: NON_FINITE_NUMBER_MESSAGE,
+    });
+    expect(findUnstorableInput(JSON.parse('{"n":-1e400}'))?.message).toBe(NON_FINITE_NUMBER_MESSAGE);
+    // The largest exact integers, fractions and small exponents pass.
+    expect(
+      findUnstorableInput(
+        JSON.parse('{"a":9007199254740991,"b":-9007199254740991,"c":0.1,"d":1.5e-300,"e":12.5}'),
+      ),
+    ).toBe(undefined);
   });
 
   it('walks nesting deeper than the call stack would allow', () => {

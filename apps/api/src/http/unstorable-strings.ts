@@ -9,6 +9,16 @@ export const UNSTORABLE_STRING_MESSAGE =
   'must not contain U+0000 (the NUL character) or an unpaired surrogate (\\ud800 to \\udfff without its pair), which cannot be stored';
 
 /**
+ * Numbers that would not reach the receiver as published: JSON.parse turns `1e400` into Infinity
+ * (which JSON.stringify writes as `null`), and an integer beyond ±(2^53 − 1) into the nearest
+ * double (`18446744073709551617` arrives as `18446744073709552000`). Refused, not altered.
+ */
+export const NON_FINITE_NUMBER_MESSAGE =
+  'must be a finite number (JSON has no Infinity; 1e400 is out of range)';
+export const INEXACT_INTEGER_MESSAGE =
+  'is an integer beyond ±9007199254740991, which JSON numbers here cannot keep exactly; send it as a string';
+
+/**
  * How deep a request body may nest. JSON.parse reads any depth, but `JSON.stringify` (producing
  * the event to Kafka) and PostgreSQL's JSON input recurse: 100,000 levels answered a 500. Real
  * payloads stay within a dozen or two levels.
@@ -40,8 +50,9 @@ function isUnstorable(text: string): boolean {
 }
 
 /**
- * The first place in `value` that cannot be stored: a string, key or value, holding U+0000 or
- * an unpaired surrogate, or a place deeper than `maxDepth` keys; undefined if there is none.
+ * The first place in `value` that cannot be stored or sent as it came: a string, key or value,
+ * holding U+0000 or an unpaired surrogate, a number that is not finite or an integer too large to
+ * keep exactly, or a place deeper than `maxDepth` keys; undefined if there is none.
  * Walked with a stack of its own, each place linked to its parent (a path is built only for
  * the place found), so time and memory grow with the size of the value, and no depth overflows
  * the call stack.
@@ -57,6 +68,11 @@ export function findUnstorableInput(
     const depth = place.depth + 1;
     if (typeof current === 'string') {
       if (isUnstorable(current)) return { path: pathTo(place), message: UNSTORABLE_STRING_MESSAGE };
+    } else if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return { path: pathTo(place), message: NON_FINITE_NUMBER_MESSAGE };
+      if (Number.isInteger(current) && !Number.isSafeInteger(current)) {
+        return { path: pathTo(place), message: INEXACT_INTEGER_MESSAGE };
+      }
     } else if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) {
         pending.push({ value: current[index] as unknown, key: index, parent: place, depth });

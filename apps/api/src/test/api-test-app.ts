@@ -42,7 +42,7 @@ export interface ApiTestApp {
     url: string;
     key?: string;
     body?: unknown;
-    rawBody?: string;
+    rawBody?: string | Buffer;
     headers?: Record<string, string>;
   }): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }>;
   close(): Promise<void>;
