@@ -29,6 +29,11 @@ export interface ConsumedRecord<TValue = unknown> {
    * not committed) before it stopped: set by a `ConcurrentConsumer` with a dispatch frontier.
    */
   readonly possiblyHandledBefore?: true;
+  /**
+   * The value's bytes as they were read (a reference, not a copy): what a dead letter of the
+   * record keeps, so that it holds the original bytes rather than the value encoded again.
+   */
+  readonly rawValue?: Buffer | null;
 }
 
 /** A record that did not: the raw bytes and why, for a dead-letter topic. */

@@ -81,14 +81,17 @@ export function deadLetterTo(
     });
 }
 
-/** A decoded record set aside for `code` and `reason`, its value as JSON again (what the source record held). */
+/**
+ * A decoded record set aside for `code` and `reason`, with the value's original bytes (as JSON
+ * again only for a record built without them, as tests do).
+ */
 export function deadLetterOfConsumed(record: ConsumedRecord, code: string, reason: string): DeadLetter {
   return {
     topicKey: record.topicKey,
     partition: record.partition,
     offset: record.offset,
     key: record.key,
-    value: JSON.stringify(record.value),
+    value: record.rawValue ?? JSON.stringify(record.value),
     headers: record.headers,
     code,
     reason,

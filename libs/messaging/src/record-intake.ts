@@ -115,6 +115,7 @@ function consumedRecordOf<TValue>(
     offset: message.offset,
     key: message.key?.toString('utf8') ?? null,
     value,
+    rawValue: message.value,
     timestamp: Number(message.timestamp),
     headers,
     traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),

@@ -150,6 +150,7 @@ export class SubscriptionCommandsService {
     request: UpdateSubscriptionRequest,
     expectedVersion?: number,
   ): Promise<SubscriptionState> {
+    const status = statusUnderProfile(organisation, request.status);
     const changes: Partial<SubscriptionFields> = {};
     if (request.url !== undefined) changes.url = await this.checkUrl(request.url);
     if (request.eventTypes !== undefined) {
@@ -166,9 +167,9 @@ export class SubscriptionCommandsService {
       const updated = decideUpdate(state, changes, now);
       const afterUpdate = updated === null ? state : evolveSubscription(state, updated);
       const statusChange =
-        request.status === 'disabled'
+        status === 'disabled'
           ? decideDisable(afterUpdate, 'partner', null, now)
-          : request.status === 'active'
+          : status === 'active'
             ? decideEnable(afterUpdate, now)
             : null;
       return [updated, statusChange];
@@ -356,4 +357,23 @@ export class SubscriptionCommandsService {
       retiresAt: null,
     };
   }
+}
+
+/**
+ * The status a PATCH asks for, in Skyhook's words: FL3XX's documented `inactive` is Skyhook's
+ * `disabled` under the fl3xx profile; under any other profile it is refused (400) rather than
+ * guessed at.
+ */
+function statusUnderProfile(
+  organisation: Organisation,
+  status: UpdateSubscriptionRequest['status'],
+): 'active' | 'disabled' | undefined {
+  if (status !== 'inactive') return status;
+  if (organisation.profile === 'fl3xx') return 'disabled';
+  throw new ApiError(
+    ApiErrorCode.ValidationFailed,
+    `status "inactive" is the fl3xx profile's name for "disabled"; under the ${organisation.profile} profile use "disabled"`,
+    undefined,
+    [{ path: 'status', message: 'inactive is accepted under the fl3xx profile only' }],
+  );
 }

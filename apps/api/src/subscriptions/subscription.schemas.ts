@@ -20,7 +20,8 @@ export const updateSubscriptionSchema = z
     eventTypes: z.array(eventTypeFilterSchema).min(1).max(200).optional(),
     scopeFilter: eventScopeSchema.optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
-    status: z.enum(['active', 'disabled']).optional(),
+    /** `inactive` is FL3XX's name for `disabled`, accepted under the fl3xx profile only. */
+    status: z.enum(['active', 'disabled', 'inactive']).optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'nothing to update');
 export type UpdateSubscriptionRequest = z.infer<typeof updateSubscriptionSchema>;

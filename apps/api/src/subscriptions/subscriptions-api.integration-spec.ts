@@ -682,7 +682,36 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
         body: { scopeFilter: {} },
       });
       expect(unscoping.status).toBe(400);
+
+      // FL3XX's documented PATCH sets the status to active or inactive: inactive is disabled here.
+      const path = `/v1/subscriptions/${String(scoped.body['id'])}`;
+      const inactive = await api.request({ method: 'PATCH', url: path, key, body: { status: 'inactive' } });
+      expect(inactive.status).toBe(200);
+      expect(inactive.body['status']).toBe('disabled');
+      const active = await api.request({ method: 'PATCH', url: path, key, body: { status: 'active' } });
+      expect(active.body['status']).toBe('active');
       api.clock.set(Date.now() + DAY);
+    });
+
+    it('refuses status "inactive" outside the fl3xx profile, naming the word to use', async () => {
+      const created = await createSubscription();
+      const refused = await api.request({
+        method: 'PATCH',
+        url: `/v1/subscriptions/${String(created.body['id'])}`,
+        key: apiKey,
+        body: { status: 'inactive' },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body['error']).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: 'status' }],
+      });
+      const unchanged = await api.request({
+        method: 'GET',
+        url: `/v1/subscriptions/${String(created.body['id'])}`,
+        key: apiKey,
+      });
+      expect(unchanged.body['status']).toBe('active');
     });
 
     it('an organisation default and a subscription override change single knobs of the profile', async () => {

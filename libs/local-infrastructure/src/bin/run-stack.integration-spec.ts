@@ -63,6 +63,12 @@ describe('npm start (the dev stack runner)', () => {
         () => Promise.resolve(output.includes('Skyhook is running')),
         'the stack reporting itself running',
       );
+      // Local receivers are the common case: `npm start` allows loopback endpoints, and says so.
+      await eventually(
+        () =>
+          Promise.resolve(output.includes('loopback endpoints allowed (SKYHOOK_ALLOW_HTTP_LOOPBACK=true)')),
+        'the stack saying loopback endpoints are allowed',
+      );
       for (const name of SERVICE_NAMES) {
         const ready = await fetch(`http://127.0.0.1:${ports[name]}/health/ready`);
         expect(ready.status).toBe(200);

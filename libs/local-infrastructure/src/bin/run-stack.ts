@@ -166,6 +166,11 @@ async function main(): Promise<void> {
     await Promise.all(services.map((service) => waitUntilReady(service)));
     say('Skyhook is running (Ctrl-C stops it):');
     say(`  admin token (Authorization: Bearer …) ${environment.SKYHOOK_ADMIN_TOKEN}`);
+    say(
+      environment.SKYHOOK_ALLOW_HTTP_LOOPBACK === 'true'
+        ? '  loopback endpoints allowed (SKYHOOK_ALLOW_HTTP_LOOPBACK=true): http://localhost receivers work; never in production'
+        : '  loopback endpoints refused (SKYHOOK_ALLOW_HTTP_LOOPBACK=false)',
+    );
     for (const service of services) {
       say(`  ${service.label.padEnd(12)} http://127.0.0.1:${service.port}  (/health/ready, /metrics)`);
     }
