@@ -46,6 +46,11 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
      * wait out kafkajs' retries, tens of seconds, during a broker outage.
      */
     PUBLISH_KAFKA_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /**
+     * Days a publish's claim (its event id, its Idempotency-Key) is kept: within them a retry is
+     * recognised and answered as the first time; past them the rows are deleted (hourly).
+     */
+    PUBLISH_CLAIMS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
     /** How often the scheduler looks for subscriptions whose expiry has passed. */
     EXPIRY_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     /**

@@ -16,6 +16,7 @@ import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-number
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { EventsController } from './events/events.controller';
 import { PublishClaimsRepository } from './events/publish-claims.repository';
+import { PublishClaimsRetention } from './events/publish-claims-retention';
 import { InboundEventProducer } from './events/inbound-event-producer';
 import { PublishEventService } from './events/publish-event.service';
 import { EventTypeRepository } from './event-types/event-type.repository';
@@ -95,6 +96,7 @@ export class ApiModule {
         SubscriptionCommandsService,
         SubscriptionExpiryScheduler,
         PublishClaimsRepository,
+        PublishClaimsRetention,
         InboundEventProducer,
         PublishEventService,
         DeliveryHistoryRepository,

@@ -1,7 +1,9 @@
+import { Client } from 'pg';
 import { type InboundEvent } from '@skyhook/contracts';
 import { topicNameOf } from '@skyhook/messaging';
 import { pollUntil, readTopic } from '@skyhook/testing';
 import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
+import { PublishClaimsRetention } from './publish-claims-retention';
 
 describe('POST /v1/events against real Kafka and Postgres', () => {
   let api: ApiTestApp;
@@ -217,5 +219,68 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
       error: { code: 'VALIDATION_FAILED', details: [{ message: 'nested deeper than 64 levels' }] },
     });
     expect(onTopic('evt-deep')).toEqual([]);
+  });
+});
+
+describe('publish claims past their retention', () => {
+  let api: ApiTestApp;
+  let apiKey: string;
+  let organisationId: string;
+
+  beforeAll(async () => {
+    api = await startApiTestApp();
+    ({ apiKey, organisationId } = await createOrganisation(api));
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('are deleted, event ids and keys alike, and only those: within the retention a retry is still recognised', async () => {
+    const publish = (body: unknown, key: string) =>
+      api.request({
+        method: 'POST',
+        url: '/v1/events',
+        key: apiKey,
+        body,
+        headers: { 'idempotency-key': key },
+      });
+    const old = { id: 'evt-old', type: 'booking.created', data: { n: 1 } };
+    const recent = { id: 'evt-recent', type: 'booking.created', data: { n: 2 } };
+    expect((await publish(old, 'key-old')).status).toBe(202);
+    expect((await publish(recent, 'key-recent')).status).toBe(202);
+    const client = new Client({ connectionString: api.database.url });
+    await client.connect();
+    try {
+      // A day past the retention, by the api's clock.
+      const pastRetention = new Date(
+        api.clock.now().getTime() - (api.config.PUBLISH_CLAIMS_RETENTION_DAYS + 1) * 86_400_000,
+      );
+      await client.query(
+        'UPDATE published_events SET created_at = $2 WHERE organisation_id = $1 AND event_id = $3',
+        [organisationId, pastRetention, 'evt-old'],
+      );
+      await client.query(
+        'UPDATE idempotency_keys SET created_at = $2 WHERE organisation_id = $1 AND key = $3',
+        [organisationId, pastRetention, 'key-old'],
+      );
+      const pruned = await api.app.get(PublishClaimsRetention).prune();
+      expect(pruned).toEqual({ publishedEvents: 1, idempotencyKeys: 1 });
+      const left = await client.query<{ event_id: string }>(
+        'SELECT event_id FROM published_events WHERE organisation_id = $1 ORDER BY event_id',
+        [organisationId],
+      );
+      expect(left.rows.map((row) => row.event_id)).toEqual(['evt-recent']);
+    } finally {
+      await client.end();
+    }
+    // The recent one is still recognised; the pruned one publishes again, as a new event would.
+    expect((await publish(recent, 'key-recent')).status).toBe(202);
+    expect((await publish(recent, 'another-key')).body).toMatchObject({ status: 'duplicate' });
+    expect((await publish(old, 'key-old')).body).toMatchObject({ status: 'accepted' });
+    expect(await api.app.get(PublishClaimsRetention).prune()).toEqual({
+      publishedEvents: 0,
+      idempotencyKeys: 0,
+    });
   });
 });
