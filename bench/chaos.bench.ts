@@ -48,23 +48,13 @@ import {
   type BrokerRestartVariant,
   measureBrokerRestart,
 } from './broker-restart-timings';
+import { benchNumberSetting, benchSetting } from './bench-settings';
 
 const SUBSCRIPTIONS = 2;
 
-function setting(name: string, fallback: string): string {
-  const flag = `--${name
-    .replace(/^CHAOS_/, '')
-    .toLowerCase()
-    .replace(/_/g, '-')}=`;
-  const argument = process.argv.find((arg) => arg.startsWith(flag));
-  return argument?.slice(flag.length) ?? process.env[name] ?? fallback;
-}
-
-function numberSetting(name: string, fallback: number): number {
-  const value = Number(setting(name, String(fallback)));
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0`);
-  return value;
-}
+const setting = (name: string, fallback: string): string => benchSetting('CHAOS_', name, fallback);
+const numberSetting = (name: string, fallback: number): number =>
+  benchNumberSetting('CHAOS_', name, fallback);
 
 const SHAPE = setting('CHAOS_SHAPE', 'single');
 if (SHAPE !== 'single' && SHAPE !== 'cluster') throw new Error('CHAOS_SHAPE must be single or cluster');

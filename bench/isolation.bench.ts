@@ -43,6 +43,7 @@ import {
   startChaosStack,
   startEventStream,
 } from '@skyhook/testing';
+import { benchNumberSetting, benchSetting } from './bench-settings';
 
 const HEALTHY_SUBSCRIPTIONS = 20;
 const CASES = ['baseline', 'stalled', 'failing', 'refusing', 'saturated'] as const;
@@ -50,20 +51,9 @@ type CaseName = (typeof CASES)[number];
 const STALL_MS = 12_000;
 const SLOW_DELIVERY_MS = 5_000;
 
-function setting(name: string, fallback: string): string {
-  const flag = `--${name
-    .replace(/^ISOLATION_/, '')
-    .toLowerCase()
-    .replace(/_/g, '-')}=`;
-  const argument = process.argv.find((arg) => arg.startsWith(flag));
-  return argument?.slice(flag.length) ?? process.env[name] ?? fallback;
-}
-
-function numberSetting(name: string, fallback: number): number {
-  const value = Number(setting(name, String(fallback)));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a number > 0`);
-  return value;
-}
+const setting = (name: string, fallback: string): string => benchSetting('ISOLATION_', name, fallback);
+const numberSetting = (name: string, fallback: number): number =>
+  benchNumberSetting('ISOLATION_', name, fallback, 1);
 
 const SECONDS = numberSetting('ISOLATION_SECONDS', 180);
 const RATE = numberSetting('ISOLATION_RATE', 15);

@@ -5,6 +5,13 @@ import { DispatcherHarness } from './test/dispatcher-harness';
 const WINDOW = 100;
 const STALLED_DELIVERIES = 3 * WINDOW;
 const HEALTHY_DELIVERIES = 200;
+/** One partition shared by every endpoint, a small window, short endpoint queues. */
+const ONE_SMALL_PARTITION = {
+  KAFKA_PARTITIONS_DELIVERY_REQUESTS: '1',
+  DISPATCH_MAX_PENDING_PER_PARTITION: String(WINDOW),
+  DISPATCH_MAX_QUEUED_PER_ENDPOINT: '20',
+  DISPATCH_MAX_QUEUE_WAIT_MS: '1000',
+};
 
 function metricValue(metrics: string, name: string): number {
   return metrics
@@ -24,13 +31,8 @@ function maxLatencyMs(hooks: ReceivedWebhook[], requests: DeliveryRequest[]): nu
 
 describe('a stalled endpoint beside a healthy one on the same partition', () => {
   it('never holds the healthy one back, however much of the stalled one waits, and loses none of either', async () => {
-    // One partition, so both share it; a small window, so the stalled endpoint alone could fill it.
-    const harness = await DispatcherHarness.create({
-      KAFKA_PARTITIONS_DELIVERY_REQUESTS: '1',
-      DISPATCH_MAX_PENDING_PER_PARTITION: String(WINDOW),
-      DISPATCH_MAX_QUEUED_PER_ENDPOINT: '20',
-      DISPATCH_MAX_QUEUE_WAIT_MS: '1000',
-    });
+    // Both share the partition, and the stalled endpoint alone could fill its window.
+    const harness = await DispatcherHarness.create(ONE_SMALL_PARTITION);
     // The stalled endpoint answers nothing inside its 1 s timeout until it recovers.
     let stalled = true;
     const receiver = await startWebhookReceiver({
@@ -115,12 +117,7 @@ describe('a stalled endpoint beside a healthy one on the same partition', () => 
     }
   }, 180_000);
   it('loses no parked delivery when the dispatcher is SIGKILLed with parked work in hand', async () => {
-    const harness = await DispatcherHarness.create({
-      KAFKA_PARTITIONS_DELIVERY_REQUESTS: '1',
-      DISPATCH_MAX_PENDING_PER_PARTITION: String(WINDOW),
-      DISPATCH_MAX_QUEUED_PER_ENDPOINT: '20',
-      DISPATCH_MAX_QUEUE_WAIT_MS: '1000',
-    });
+    const harness = await DispatcherHarness.create(ONE_SMALL_PARTITION);
     let stalled = true;
     const receiver = await startWebhookReceiver({
       behaviour: () => (stalled ? { status: 200, delayMs: 5_000 } : { status: 200 }),

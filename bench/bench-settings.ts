@@ -1,0 +1,20 @@
+/**
+ * A benchmark's settings, read the same way by every bench script: `--name=value` on the command
+ * line, else the environment variable `<PREFIX>NAME`, else the default. `ISOLATION_SECONDS` is
+ * `--seconds=` for the isolation bench.
+ */
+export function benchSetting(prefix: string, name: string, fallback: string): string {
+  const flag = `--${name
+    .replace(new RegExp(`^${prefix}`), '')
+    .toLowerCase()
+    .replace(/_/g, '-')}=`;
+  const argument = process.argv.find((arg) => arg.startsWith(flag));
+  return argument?.slice(flag.length) ?? process.env[name] ?? fallback;
+}
+
+/** A numeric setting, refused (with its name) unless a finite number of at least `min`. */
+export function benchNumberSetting(prefix: string, name: string, fallback: number, min = 0): number {
+  const value = Number(benchSetting(prefix, name, String(fallback)));
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min}`);
+  return value;
+}
