@@ -17,10 +17,10 @@ const source: PayloadTemplateSource = {
   delivery: { id: 'del_1', subscriptionId: 'sub_1', test: false },
 };
 
-function bodyUnder(profile: (typeof DELIVERY_PROFILE_NAMES)[number]): unknown {
+function bodyUnder(profile: (typeof DELIVERY_PROFILE_NAMES)[number], from = source): unknown {
   const { payload } = resolveEffectivePolicy(undefined, undefined, profile);
   if (payload.shape !== 'template') throw new Error(`${profile} has no template`);
-  return compilePayloadTemplate(payload.template)(source);
+  return compilePayloadTemplate(payload.template)(from);
 }
 
 describe('DELIVERY_PROFILES', () => {
@@ -98,6 +98,16 @@ describe('DELIVERY_PROFILES', () => {
       'timestamp',
     ]);
     expect((bodyUnder('flexorch') as { timestamp: string }).timestamp).toBe('2026-05-30T18:09:12Z');
+  });
+
+  it('FlexOrch: a data key named like a template field (event, timestamp) gives way to the template, as its profile page says', () => {
+    const colliding = {
+      ...source,
+      event: { ...source.event, data: { event: 'from-data', job_id: 'job_1', timestamp: 'from-data' } },
+    };
+    expect(JSON.stringify(bodyUnder('flexorch', colliding))).toBe(
+      '{"event":"review.completed","job_id":"job_1","timestamp":"2026-05-30T18:09:12Z"}',
+    );
   });
 
   it('FL3XX: Standard Webhooks deliveries; one-month, per-operator subscriptions renewable 5 days ahead', () => {

@@ -13,6 +13,7 @@ import {
   traceIdFrom,
 } from '@skyhook/observability';
 import { type ServiceEnvironment } from './environment-config';
+import { answerClientError, answerFrameworkError } from './http-framework-errors';
 
 export interface ServiceContext<TConfig> {
   readonly config: TConfig;
@@ -108,6 +109,9 @@ export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
     // else (absent, oversized, log-forging) is replaced by a fresh UUID.
     requestIdHeader: false,
     genReqId: (request: IncomingMessage | Http2ServerRequest) => traceIdFrom(request.headers['x-request-id']),
+    // Errors before any route (too long a path, too large headers) in the one error shape.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const fastify = adapter.getInstance();
   fastify.removeContentTypeParser('text/plain');
