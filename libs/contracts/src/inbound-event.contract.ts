@@ -25,8 +25,9 @@ export const inboundEventSchema = z.strictObject({
   occurredAt: z.iso.datetime({ offset: true }),
   data: z.record(z.string(), z.unknown()),
   /**
-   * Set only on `webhook.test` events sent through POST /v1/subscriptions/{id}/test: that one
-   * subscription receives it, whatever its filters, through the normal delivery path.
+   * Set only on test events sent through POST /v1/subscriptions/{id}/test (`webhook.test`, or a
+   * catalogue type carrying its example): that one subscription receives it, as a test delivery,
+   * through the normal delivery path.
    */
   deliverTo: identifierSchema.optional(),
 });

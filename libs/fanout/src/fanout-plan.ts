@@ -1,4 +1,4 @@
-import { deliveryIdOf, type DeliveryRequest, type InboundEvent, TEST_EVENT_TYPE } from '@skyhook/contracts';
+import { deliveryIdOf, type DeliveryRequest, type InboundEvent } from '@skyhook/contracts';
 import { type OrganisationDirectory } from './organisation-directory';
 import { type IndexedSubscription, type SubscriptionIndex } from './subscription-index';
 
@@ -28,7 +28,8 @@ export function planFanout(
       message: `organisation ${event.organisationId} is not known to Skyhook`,
     };
   }
-  const test = event.type === TEST_EVENT_TYPE && event.deliverTo !== undefined;
+  // Sent through POST /v1/subscriptions/{id}/test: `webhook.test`, or a catalogue type with its example.
+  const test = event.deliverTo !== undefined;
   if (!test && !directory.hasEventType(event.organisationId, event.type)) {
     return {
       kind: 'reject',

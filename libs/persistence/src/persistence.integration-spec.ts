@@ -16,6 +16,7 @@ const MIGRATION_NAMES = [
   'AddPublishClaims1763960000000',
   'KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000',
   'MarkAttemptsAfterUnknownOutcome1763970000000',
+  'AddEventTypeExamples1763980000000',
 ];
 
 function settingsFor(url: string) {

@@ -8,6 +8,7 @@ import { AddOrganisationDeliveryProfiles1763950000000 } from './migrations/17639
 import { AddPublishClaims1763960000000 } from './migrations/1763960000000-add-publish-claims';
 import { KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000 } from './migrations/1763968000000-key-attempts-by-id-and-fix-delivery-publish-times';
 import { MarkAttemptsAfterUnknownOutcome1763970000000 } from './migrations/1763970000000-mark-attempts-after-unknown-outcome';
+import { AddEventTypeExamples1763980000000 } from './migrations/1763980000000-add-event-type-examples';
 
 /** Every entity and every migration, in order. A new migration is appended here. */
 export const ENTITIES = [ProjectionCheckpoint];
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AddPublishClaims1763960000000,
   KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000,
   MarkAttemptsAfterUnknownOutcome1763970000000,
+  AddEventTypeExamples1763980000000,
 ];

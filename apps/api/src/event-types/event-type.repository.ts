@@ -5,6 +5,8 @@ export interface EventType {
   readonly name: string;
   readonly domain: string;
   readonly description: string;
+  /** An example of the type's `data`, for test deliveries; null when none was registered. */
+  readonly example: Record<string, unknown> | null;
   readonly createdAt: string;
 }
 
@@ -24,15 +26,22 @@ export class EventTypeRepository {
 
   async list(organisationId: string): Promise<EventType[]> {
     const rows = await this.dataSource.query<
-      { name: string; domain: string; description: string; created_at: Date }[]
+      {
+        name: string;
+        domain: string;
+        description: string;
+        example: Record<string, unknown> | null;
+        created_at: Date;
+      }[]
     >(
-      'SELECT name, domain, description, created_at FROM event_types WHERE organisation_id = $1 ORDER BY domain, name',
+      'SELECT name, domain, description, example, created_at FROM event_types WHERE organisation_id = $1 ORDER BY domain, name',
       [organisationId],
     );
     return rows.map((row) => ({
       name: row.name,
       domain: row.domain,
       description: row.description,
+      example: row.example,
       createdAt: row.created_at.toISOString(),
     }));
   }
@@ -58,15 +67,22 @@ export class EventTypeRepository {
   async register(
     manager: EntityManager,
     organisationId: string,
-    types: readonly { name: string; description: string }[],
+    types: readonly { name: string; description: string; example?: Record<string, unknown> }[],
   ): Promise<void> {
     if (types.length === 0) return;
     await manager.query(
-      `INSERT INTO event_types (organisation_id, name, domain, description)
-       SELECT $1, t.name, t.domain, t.description
-       FROM jsonb_to_recordset($2::jsonb) AS t(name text, domain text, description text)
-       ON CONFLICT (organisation_id, name) DO UPDATE SET description = EXCLUDED.description`,
-      [organisationId, JSON.stringify(types.map((type) => ({ ...type, domain: domainOf(type.name) })))],
+      `INSERT INTO event_types (organisation_id, name, domain, description, example)
+       SELECT $1, t.name, t.domain, t.description, t.example
+       FROM jsonb_to_recordset($2::jsonb) AS t(name text, domain text, description text, example jsonb)
+       ON CONFLICT (organisation_id, name) DO UPDATE SET
+         description = EXCLUDED.description,
+         example = COALESCE(EXCLUDED.example, event_types.example)`,
+      [
+        organisationId,
+        JSON.stringify(
+          types.map((type) => ({ ...type, example: type.example ?? null, domain: domainOf(type.name) })),
+        ),
+      ],
     );
   }
 }

@@ -1,9 +1,27 @@
 import { z } from 'zod';
 import { eventTypeNameSchema } from '@skyhook/contracts';
 
+/** An example is a sample payload, not a real one: kept small. */
+export const EXAMPLE_MAX_BYTES = 16 * 1_024;
+
 export const registerEventTypesSchema = z.strictObject({
   eventTypes: z
-    .array(z.strictObject({ name: eventTypeNameSchema, description: z.string().max(500).default('') }))
+    .array(
+      z.strictObject({
+        name: eventTypeNameSchema,
+        description: z.string().max(500).default(''),
+        /**
+         * An example of the type's `data`: test deliveries of the type carry it (rendered
+         * through the subscription's payload template). Registering again without one keeps it.
+         */
+        example: z
+          .record(z.string(), z.unknown())
+          .refine((data) => Buffer.byteLength(JSON.stringify(data)) <= EXAMPLE_MAX_BYTES, {
+            message: `must be at most ${EXAMPLE_MAX_BYTES} bytes of JSON`,
+          })
+          .optional(),
+      }),
+    )
     .min(1)
     .max(500),
 });

@@ -6,6 +6,7 @@ import {
   createSubscriptionSchema,
   listSubscriptionsQuerySchema,
   rotateSecretSchema,
+  sendTestEventSchema,
   updateSubscriptionSchema,
 } from '../subscriptions/subscription.schemas';
 import {
@@ -199,8 +200,11 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
   {
     method: 'post',
     path: '/v1/subscriptions/{id}/test',
-    summary: 'Send a signed webhook.test delivery to this subscription through the normal path.',
+    summary:
+      'Send a signed test delivery to this subscription through the normal path, shaped by its profile: the given type and data; ' +
+      'else the example of the first catalogue type it receives that has one; else webhook.test.',
     security: 'apiKey',
+    body: sendTestEventSchema,
     success: {
       status: 202,
       description: 'accepted',
@@ -212,7 +216,13 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
         data: { subscriptionId: 'sub_…', message: 'This is a test delivery from Skyhook.' },
       },
     },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.KafkaUnavailable],
+    errors: [
+      ...BAD_INPUT,
+      ...AUTH_AND_TENANT,
+      ApiErrorCode.Conflict,
+      ApiErrorCode.UnknownEventType,
+      ApiErrorCode.KafkaUnavailable,
+    ],
   },
   {
     method: 'get',
@@ -384,7 +394,9 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
   {
     method: 'post',
     path: '/v1/event-types',
-    summary: 'Register event types (dotted or UPPER_SNAKE names); re-registering updates the description.',
+    summary:
+      'Register event types (dotted or UPPER_SNAKE names), each optionally with an example of its data (test deliveries carry it); ' +
+      're-registering updates the description, and the example when one is given.',
     security: 'apiKey',
     body: registerEventTypesSchema,
     success: { status: 200, description: 'the catalogue' },

@@ -30,6 +30,7 @@ import {
   decideUpdate,
   evolveSubscription,
   filtersOutsideCatalogue,
+  matchesEventType,
   SubscriptionError,
   SubscriptionErrorCode,
   type SubscriptionLifetime,
@@ -46,6 +47,7 @@ import { SubscriptionReadModelRepository } from './subscription-read-model.repos
 import {
   type CreateSubscriptionRequest,
   type RotateSecretRequest,
+  type SendTestEventRequest,
   type UpdateSubscriptionRequest,
 } from './subscription.schemas';
 
@@ -216,10 +218,17 @@ export class SubscriptionCommandsService {
   }
 
   /**
-   * Publishes a signed-like-production `webhook.test` event for this one subscription; it goes
-   * through fan-out and the dispatcher like any other event, and shows in history as a test.
+   * Publishes a test event for this one subscription; it goes through fan-out and the dispatcher
+   * like any other event (the subscription's payload template and signature included), and shows
+   * in history as a test. What it carries: the type and `data` asked for; else the example of
+   * the first catalogue type the subscription matches that has one, so that a receiver written
+   * from a seed's document gets a body its own code accepts; else `webhook.test` with a message.
    */
-  async sendTestEvent(organisation: Organisation, id: string): Promise<TestEventSent> {
+  async sendTestEvent(
+    organisation: Organisation,
+    id: string,
+    request: SendTestEventRequest = {},
+  ): Promise<TestEventSent> {
     const subscription = await this.readModel.findLive(organisation.id, id);
     if (subscription === undefined) {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
@@ -231,14 +240,15 @@ export class SubscriptionCommandsService {
         { status: subscription.status },
       );
     }
+    const { type, data } = await this.testEventContent(organisation, subscription.eventTypes, id, request);
     const event: InboundEvent = {
       id: `evt_test_${randomBytes(12).toString('hex')}`,
-      type: TEST_EVENT_TYPE,
+      type,
       organisationId: organisation.id,
       // The subscription's own scope, so a per-center receiver sees its centerId in the test too.
       scope: { ...subscription.scopeFilter },
       occurredAt: this.clock.now().toISOString(),
-      data: { subscriptionId: id, message: 'This is a test delivery from Skyhook.' },
+      data,
       deliverTo: id,
     };
     await this.producer.send(inboundEventContract, 'inboundEvents', [event]);
@@ -249,6 +259,61 @@ export class SubscriptionCommandsService {
       occurredAt: event.occurredAt,
       data: event.data,
     };
+  }
+
+  private async testEventContent(
+    organisation: Organisation,
+    filters: readonly string[],
+    id: string,
+    request: SendTestEventRequest,
+  ): Promise<{ type: string; data: Record<string, unknown> }> {
+    const catalogue = await this.eventTypes.list(organisation.id);
+    if (request.type === undefined) {
+      if (request.data !== undefined) {
+        throw new ApiError(
+          ApiErrorCode.ValidationFailed,
+          'test event data needs its type: send type with data',
+          undefined,
+          [{ path: 'type', message: 'required with data' }],
+        );
+      }
+      const withExample = catalogue.find(
+        (eventType) => eventType.example !== null && matchesEventType(filters, eventType.name),
+      );
+      return withExample?.example != null
+        ? { type: withExample.name, data: withExample.example }
+        : {
+            type: TEST_EVENT_TYPE,
+            data: { subscriptionId: id, message: 'This is a test delivery from Skyhook.' },
+          };
+    }
+    const eventType = catalogue.find((candidate) => candidate.name === request.type);
+    if (eventType === undefined) {
+      throw new ApiError(
+        ApiErrorCode.UnknownEventType,
+        `event type ${request.type} is not in the catalogue; register it with POST /v1/event-types`,
+        undefined,
+        { eventType: request.type },
+      );
+    }
+    if (!matchesEventType(filters, eventType.name)) {
+      throw new ApiError(
+        ApiErrorCode.ValidationFailed,
+        `subscription ${id} does not receive ${eventType.name} events (its event types: ${filters.join(', ')})`,
+        undefined,
+        [{ path: 'type', message: 'not among the subscription’s event types' }],
+      );
+    }
+    const data = request.data ?? eventType.example;
+    if (data === null) {
+      throw new ApiError(
+        ApiErrorCode.ValidationFailed,
+        `event type ${eventType.name} has no example: send data, or register the type with an example`,
+        undefined,
+        [{ path: 'data', message: 'required: the event type has no example' }],
+      );
+    }
+    return { type: eventType.name, data };
   }
 
   /** The expiry scheduler's command: no tenant context, the subscription's own organisation applies. */

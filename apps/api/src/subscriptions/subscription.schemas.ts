@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { eventScopeSchema, eventTypeFilterSchema, SUBSCRIPTION_STATUSES } from '@skyhook/contracts';
+import {
+  eventScopeSchema,
+  eventTypeFilterSchema,
+  eventTypeNameSchema,
+  SUBSCRIPTION_STATUSES,
+} from '@skyhook/contracts';
 
 export const createSubscriptionSchema = z.strictObject({
   url: z.string().min(1).max(2_048),
@@ -37,6 +42,13 @@ export const rotateSecretSchema = z.strictObject({
     .optional(),
 });
 export type RotateSecretRequest = z.infer<typeof rotateSecretSchema>;
+
+/** POST /v1/subscriptions/{id}/test: both optional; `data` only with a `type`. */
+export const sendTestEventSchema = z.strictObject({
+  type: eventTypeNameSchema.optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type SendTestEventRequest = z.infer<typeof sendTestEventSchema>;
 
 export const listSubscriptionsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

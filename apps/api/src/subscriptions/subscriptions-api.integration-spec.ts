@@ -634,6 +634,59 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     });
   });
 
+  describe('test events from the catalogue', () => {
+    it('carries the example of the first catalogue type the subscription matches, or the type and data asked for', async () => {
+      const org = await createOrganisation(api, {}, ['review.started']);
+      const example = { review_id: 'rv_example', reference_id: 'LN-0001', status: 'completed' };
+      const registered = await api.request({
+        method: 'POST',
+        url: '/v1/event-types',
+        key: org.apiKey,
+        body: {
+          eventTypes: [
+            { name: 'review.completed', example },
+            { name: 'review.started' },
+            { name: 'invoice.paid', example: { amount: 1 } },
+          ],
+        },
+      });
+      expect(registered.status).toBe(200);
+      expect(registered.body['data']).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'review.completed', example })]),
+      );
+      const created = await createSubscription({ eventTypes: ['review.*'] }, org.apiKey);
+      const path = `/v1/subscriptions/${String(created.body['id'])}/test`;
+      const test = (body?: unknown) => api.request({ method: 'POST', url: path, key: org.apiKey, body });
+
+      // invoice.paid has an example too, but this subscription does not receive it.
+      expect(await test()).toMatchObject({ status: 202, body: { type: 'review.completed', data: example } });
+      const asked = { review_id: 'rv_2', status: 'failed' };
+      expect(await test({ type: 'review.completed', data: asked })).toMatchObject({
+        status: 202,
+        body: { type: 'review.completed', data: asked },
+      });
+      expect((await test({ type: 'review.started' })).body['error']).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: 'data' }],
+      });
+      expect((await test({ type: 'invoice.paid' })).body['error']).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: 'type' }],
+      });
+      expect((await test({ type: 'crew.rostered' })).status).toBe(422);
+      expect((await test({ data: asked })).status).toBe(400);
+
+      // Registering the type again without an example keeps the one it has.
+      await api.request({
+        method: 'POST',
+        url: '/v1/event-types',
+        key: org.apiKey,
+        body: { eventTypes: [{ name: 'review.completed', description: 'a review ended' }] },
+      });
+      expect(await test()).toMatchObject({ status: 202, body: { type: 'review.completed', data: example } });
+    });
+  });
+
   describe('delivery profiles', () => {
     const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 

@@ -30,6 +30,8 @@ import {
   listSubscriptionsQuerySchema,
   type ListSubscriptionsQuery,
   rotateSecretSchema,
+  type SendTestEventRequest,
+  sendTestEventSchema,
   type RotateSecretRequest,
   updateSubscriptionSchema,
   type UpdateSubscriptionRequest,
@@ -185,8 +187,9 @@ export class SubscriptionsController {
   async sendTestEvent(
     @CurrentOrganisation() organisation: Organisation,
     @Param('id') id: string,
+    @Body(new ZodValidationPipe(sendTestEventSchema)) body: SendTestEventRequest,
   ): Promise<TestEventSent> {
-    return this.commands.sendTestEvent(organisation, subscriptionIdOf(id));
+    return this.commands.sendTestEvent(organisation, subscriptionIdOf(id), body);
   }
 
   @Post(':id/secret-rotations')

@@ -54,6 +54,42 @@ describe('seed contract: Flightline, end to end', () => {
     expect(received.map((request) => request.rawBody.toString()).join()).not.toContain('findings');
   });
 
+  it('sends a test event a Flightline receiver accepts: the catalogue example, through the profile template', async () => {
+    // Without an example a test event carries no review_id or status, and this receiver answers 400.
+    const example = { review_id: 'rv_test', reference_id: 'LN-TEST-0001', status: 'completed' };
+    const registered = await stack.api.request({
+      method: 'POST',
+      url: '/v1/event-types',
+      key: stack.apiKey,
+      body: { eventTypes: [{ name: 'review.completed', example }] },
+    });
+    expect(registered.status).toBe(200);
+    const path = '/flightline/test-events';
+    const subscription = await stack.subscribe(path, { eventTypes: ['review.*'] });
+    const sent = await stack.api.request({
+      method: 'POST',
+      url: `/v1/subscriptions/${subscription.id}/test`,
+      key: stack.apiKey,
+    });
+    expect(sent).toMatchObject({ status: 202, body: { type: 'review.completed', data: example } });
+    stack.remember({
+      id: sent.body['eventId'] as string,
+      type: 'review.completed',
+      scope: sent.body['scope'] as Record<string, string>,
+      occurredAt: sent.body['occurredAt'] as string,
+      data: example,
+    });
+
+    const received = await stack.receiver.waitForCount(path, 1, 30_000);
+    const report = await stack.verify(subscription.secret, received);
+    expect(report.verified).toBe(1);
+    expect(JSON.parse(received[0]!.rawBody.toString())).toEqual({
+      event: 'review.completed',
+      ...example,
+      occurred_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as string,
+    });
+  });
+
   it('makes up to 3 attempts, ~0.5 s then 1 s apart, on any non-2xx or a timeout at 10 s', async () => {
     const subscriptions = {
       down: await stack.subscribe('/flightline/down', { eventTypes: ['review.failed'] }),
