@@ -37,6 +37,15 @@ export interface SeedStack {
   publish(type: string, data: Record<string, unknown>, scope?: Record<string, string>): Promise<string>;
   /** Adds an event published some other way (a test event) to what the verifier matches against. */
   remember(event: PublishedEventRecord): void;
+  /**
+   * Gives a catalogue type an example, sends the subscription a test event (which then carries
+   * it) and remembers it for the verifier; resolves with the api's answer.
+   */
+  sendTestEvent(
+    subscriptionId: string,
+    type: string,
+    example: Record<string, unknown>,
+  ): Promise<Record<string, unknown>>;
   subscription(id: string): Promise<Record<string, unknown>>;
   /** Waits until the subscription has the status (the breaker's disable goes through Kafka). */
   waitForStatus(id: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -137,6 +146,29 @@ export async function startSeedStack(options: {
     },
     remember: (event) => {
       published.push(event);
+    },
+    sendTestEvent: async (subscriptionId, type, example) => {
+      const registered = await api.request({
+        method: 'POST',
+        url: '/v1/event-types',
+        key: apiKey,
+        body: { eventTypes: [{ name: type, example }] },
+      });
+      if (registered.status !== 200) throw new Error(`example refused: ${JSON.stringify(registered.body)}`);
+      const sent = await api.request({
+        method: 'POST',
+        url: `/v1/subscriptions/${subscriptionId}/test`,
+        key: apiKey,
+      });
+      if (sent.status !== 202) throw new Error(`test event refused: ${JSON.stringify(sent.body)}`);
+      published.push({
+        id: sent.body['eventId'] as string,
+        type: sent.body['type'] as string,
+        scope: sent.body['scope'] as Record<string, string>,
+        occurredAt: sent.body['occurredAt'] as string,
+        data: sent.body['data'] as Record<string, unknown>,
+      });
+      return sent.body;
     },
     subscription,
     waitForStatus: (id, status, timeoutMs = 30_000) =>

@@ -56,6 +56,21 @@ describe('seed contract: AviationAlley, end to end', () => {
     ]);
   });
 
+  it("sends a test event an AviationAlley receiver accepts: the catalogue example, in the subscription's center", async () => {
+    const path = '/aa/test-events';
+    const subscription = await stack.subscribe(path, {
+      eventTypes: ['booking.*'],
+      scopeFilter: { centerId: 'ctr_1' },
+    });
+    const example = { bookingId: 'bk_test', trainee: 'Test Trainee' };
+    expect(await stack.sendTestEvent(subscription.id, 'booking.created', example)).toMatchObject({
+      type: 'booking.created',
+      scope: { centerId: 'ctr_1' },
+    });
+    const received = await stack.receiver.waitForCount(path, 1, 30_000);
+    expect((await stack.verify(subscription.secret, received)).verified).toBe(1);
+  });
+
   it('treats any non-2xx and a timeout as a failure and retries on 5m, 30m, 2h, 8h, up to 5 attempts', async () => {
     stack.receiver.setBehaviour((request, nth) => {
       if (request.path === '/aa/down') return { status: 500 };

@@ -71,6 +71,21 @@ describe('seed contract: FL3XX, end to end', () => {
     ]);
   });
 
+  it("sends a test event an FL3XX receiver accepts: the catalogue example, in the subscription's operator", async () => {
+    const path = '/fl3xx/test-events';
+    const subscription = await stack.subscribe(path, {
+      eventTypes: ['FLIGHT_CREATE'],
+      scopeFilter: { operatorId: 'op_1' },
+    });
+    const example = { flightId: 1, tail: 'HB-TST' };
+    expect(await stack.sendTestEvent(subscription.id, 'FLIGHT_CREATE', example)).toMatchObject({
+      type: 'FLIGHT_CREATE',
+      scope: { operatorId: 'op_1' },
+    });
+    const received = await stack.receiver.waitForCount(path, 1, 30_000);
+    expect((await stack.verify(subscription.secret, received)).verified).toBe(1);
+  });
+
   it('expires after one month; renewal is refused before the 5-day window, extends by one month inside it, and an expired subscription receives nothing', async () => {
     const path = '/fl3xx/expiring';
     const before = Date.now();

@@ -62,6 +62,21 @@ describe('seed contract: FlexOrch, end to end', () => {
     ]);
   });
 
+  it('sends a test event a FlexOrch receiver accepts: the catalogue example, flat beside event and timestamp', async () => {
+    const path = '/flexorch/test-events';
+    const subscription = await stack.subscribe(path, {
+      eventTypes: ['job.*'],
+      secret: 'your_signing_secret',
+    });
+    const example = { job_id: 'job_test', status: 'completed', quality_grade: 'A', pii_findings_count: 0 };
+    expect(await stack.sendTestEvent(subscription.id, 'job.completed', example)).toMatchObject({
+      type: 'job.completed',
+      data: example,
+    });
+    const received = await stack.receiver.waitForCount(path, 1, 30_000);
+    expect((await stack.verify(subscription.secret, received)).verified).toBe(1);
+  });
+
   it('retries a non-2xx or a timed-out delivery once, and only once', async () => {
     const subscriptions = {
       down: await stack.subscribe('/flexorch/down', { eventTypes: ['job.failed'] }),
