@@ -358,7 +358,8 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
     method: 'post',
     path: '/v1/events',
     summary:
-      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published with the same body is a no-op (200 duplicate); with another body it is 409 EVENT_ID_REUSED.',
+      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published with the same body is a no-op (200 duplicate); with another body it is 409 EVENT_ID_REUSED. ' +
+      '`data` is at most 256 KiB of JSON by default (the api setting EVENT_MAX_DATA_BYTES; larger is 413); numbers must be finite and integers within ±(2^53 − 1) (send larger ones as strings).',
     security: 'apiKey',
     body: publishEventSchema,
     idempotent: true,
