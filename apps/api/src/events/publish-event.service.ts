@@ -11,6 +11,7 @@ import { type Organisation } from '../organisations/organisation.repository';
 import { InboundEventProducer } from './inbound-event-producer';
 import { type PublishEventRequest } from './publish-event.schema';
 import { type PublishAnswer, PublishClaimsRepository } from './publish-claims.repository';
+import { assertEventDataWithinLimit } from './event-data-limit';
 
 export type PublishEventResult = PublishAnswer;
 
@@ -38,13 +39,7 @@ export class PublishEventService {
     request: PublishEventRequest,
     idempotencyKey?: string,
   ): Promise<PublishEventResult> {
-    const size = Buffer.byteLength(JSON.stringify(request.data));
-    if (size > this.config.EVENT_MAX_DATA_BYTES) {
-      throw new ApiError(
-        ApiErrorCode.PayloadTooLarge,
-        `event data is ${size} bytes; the limit is ${this.config.EVENT_MAX_DATA_BYTES}`,
-      );
-    }
+    assertEventDataWithinLimit(request.data, this.config.EVENT_MAX_DATA_BYTES);
     if (!(await this.eventTypes.has(organisation.id, request.type))) {
       throw new ApiError(
         ApiErrorCode.UnknownEventType,

@@ -39,6 +39,7 @@ import {
 import { checkWebhookUrlAndResolve } from '@skyhook/url-policy';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { EventTypeRepository } from '../event-types/event-type.repository';
+import { assertEventDataWithinLimit } from '../events/event-data-limit';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { CLOCK } from '../clock.provider';
@@ -304,6 +305,8 @@ export class SubscriptionCommandsService {
         [{ path: 'type', message: 'not among the subscription’s event types' }],
       );
     }
+    if (request.data !== undefined)
+      assertEventDataWithinLimit(request.data, this.config.EVENT_MAX_DATA_BYTES);
     const data = request.data ?? eventType.example;
     if (data === null) {
       throw new ApiError(

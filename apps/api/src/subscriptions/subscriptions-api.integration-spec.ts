@@ -674,6 +674,10 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
         details: [{ path: 'type' }],
       });
       expect((await test({ type: 'crew.rostered' })).status).toBe(422);
+      // Test data obeys the limit published data does (EVENT_MAX_DATA_BYTES): 413, nothing sent.
+      const oversized = await test({ type: 'review.completed', data: { blob: 'x'.repeat(300_000) } });
+      expect(oversized.status).toBe(413);
+      expect(oversized.body['error']).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
       expect((await test({ data: asked })).status).toBe(400);
 
       // Registering the type again without an example keeps the one it has.
