@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { PeriodicTask } from '@skyhook/service-runtime';
 import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { CLOCK } from '../clock.provider';
@@ -26,25 +27,32 @@ export interface PrunedClaims {
  */
 @Injectable()
 export class PublishClaimsRetention implements OnModuleInit, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      async () => {
+        const pruned = await this.prune();
+        if (pruned.publishedEvents + pruned.idempotencyKeys > 0) {
+          this.logger.info(pruned, 'publish claims past their retention deleted');
+        }
+      },
+      PRUNE_INTERVAL_MS,
+      (error) => this.logger.warn({ err: error }, 'pruning publish claims failed; retrying'),
+    );
+  }
 
   onModuleInit(): void {
-    this.schedule(FIRST_PRUNE_AFTER_MS);
+    this.task.start(FIRST_PRUNE_AFTER_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
   }
 
   /** Deletes every claim and key older than the retention; returns how many of each. */
@@ -69,25 +77,5 @@ export class PublishClaimsRetention implements OnModuleInit, OnApplicationShutdo
       deleted += count;
       if (count < PRUNE_BATCH) return deleted;
     }
-  }
-
-  private schedule(afterMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.prune()
-        .then((pruned) => {
-          if (pruned.publishedEvents + pruned.idempotencyKeys > 0) {
-            this.logger.info(pruned, 'publish claims past their retention deleted');
-          }
-        })
-        .catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'pruning publish claims failed; retrying'),
-        )
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(PRUNE_INTERVAL_MS);
-        });
-    }, afterMs);
-    this.timer.unref();
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { PeriodicTask } from '@skyhook/service-runtime';
 import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { CLOCK } from '../clock.provider';
@@ -15,9 +16,7 @@ const EXPIRY_BATCH = 200;
  */
 @Injectable()
 export class SubscriptionExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly readModel: SubscriptionReadModelRepository,
@@ -25,16 +24,23 @@ export class SubscriptionExpiryScheduler implements OnModuleInit, OnApplicationS
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      async () => {
+        const count = await this.expireDue();
+        if (count > 0) this.logger.info({ count }, 'subscriptions expired');
+      },
+      config.EXPIRY_SCAN_INTERVAL_MS,
+      (error) => this.logger.warn({ err: error }, 'expiry scan failed; retrying'),
+    );
+  }
 
   onModuleInit(): void {
-    this.schedule();
+    this.task.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
   }
 
   /**
@@ -58,20 +64,5 @@ export class SubscriptionExpiryScheduler implements OnModuleInit, OnApplicationS
       // A short batch means nothing else is due; a batch of nothing but failures would repeat forever.
       if (due.length < EXPIRY_BATCH || failed === due.length) return expired;
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.expireDue()
-        .then((count) => {
-          if (count > 0) this.logger.info({ count }, 'subscriptions expired');
-        })
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'expiry scan failed; retrying'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.config.EXPIRY_SCAN_INTERVAL_MS);
   }
 }
