@@ -110,7 +110,7 @@ describe('DELIVERY_PROFILES', () => {
     );
   });
 
-  it('FL3XX: Standard Webhooks deliveries; one-month, per-operator subscriptions renewable 5 days ahead', () => {
+  it('FL3XX: Standard Webhooks deliveries; one-month, per-operator subscriptions renewable 5 days ahead; inactive means disabled', () => {
     expect(resolveEffectivePolicy(undefined, undefined, 'fl3xx')).toEqual(
       resolveEffectivePolicy(undefined, undefined),
     );
@@ -118,6 +118,7 @@ describe('DELIVERY_PROFILES', () => {
       lifetime: { months: 1 },
       renewalWindowDays: 5,
       requiredScopeKey: 'operatorId',
+      statusAliases: { inactive: 'disabled' },
     });
   });
 

@@ -37,6 +37,11 @@ export interface ProfileSubscriptionRules {
    * FL3XX per operator): one without it is refused, as it would receive every tenant's events.
    */
   readonly requiredScopeKey: ProfileScopeKey | null;
+  /**
+   * The seed's own words for Skyhook's subscription statuses, accepted in a status change
+   * (FL3XX documents `inactive` for what Skyhook calls `disabled`).
+   */
+  readonly statusAliases?: Readonly<Record<string, 'active' | 'disabled'>>;
 }
 
 export interface DeliveryProfile {
@@ -186,7 +191,13 @@ export const DELIVERY_PROFILES: Readonly<Record<DeliveryProfileName, DeliveryPro
     summary:
       'Standard Webhooks deliveries; per-operator subscriptions living one month, renewable 5 days ahead.',
     policy: {},
-    subscriptions: { lifetime: { months: 1 }, renewalWindowDays: 5, requiredScopeKey: 'operatorId' },
+    subscriptions: {
+      lifetime: { months: 1 },
+      renewalWindowDays: 5,
+      requiredScopeKey: 'operatorId',
+      // "Updates subscription status to active or inactive".
+      statusAliases: { inactive: 'disabled' },
+    },
   },
 
   /**

@@ -11,6 +11,7 @@ import {
 } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
 import {
+  deliveryProfile,
   missingScopeKey,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
@@ -428,20 +429,21 @@ export class SubscriptionCommandsService {
 }
 
 /**
- * The status a PATCH asks for, in Skyhook's words: FL3XX's documented `inactive` is Skyhook's
- * `disabled` under the fl3xx profile; under any other profile it is refused (400) rather than
- * guessed at.
+ * The status a PATCH asks for, in Skyhook's words: a profile may accept its seed's own word for
+ * one (FL3XX's `inactive` is `disabled`); under a profile without it, the word is refused (400)
+ * rather than guessed at.
  */
 function statusUnderProfile(
   organisation: Organisation,
   status: UpdateSubscriptionRequest['status'],
 ): 'active' | 'disabled' | undefined {
-  if (status !== 'inactive') return status;
-  if (organisation.profile === 'fl3xx') return 'disabled';
+  if (status === undefined || status === 'active' || status === 'disabled') return status;
+  const meant = deliveryProfile(organisation.profile).subscriptions.statusAliases?.[status];
+  if (meant !== undefined) return meant;
   throw new ApiError(
     ApiErrorCode.ValidationFailed,
-    `status "inactive" is the fl3xx profile's name for "disabled"; under the ${organisation.profile} profile use "disabled"`,
+    `status "${status}" is not a status under the ${organisation.profile} profile; use "active" or "disabled"`,
     undefined,
-    [{ path: 'status', message: 'inactive is accepted under the fl3xx profile only' }],
+    [{ path: 'status', message: `${status} is accepted only under a profile that names it` }],
   );
 }
