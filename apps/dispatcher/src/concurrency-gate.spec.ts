@@ -93,8 +93,10 @@ describe('ConcurrencyGate', () => {
 describe('ConcurrencyGate with queue bounds', () => {
   const bounds = { maxQueued: 2, maxWaitMs: 60_000 };
 
-  it('turns a delivery away at once when its endpoint already has the most queued, and no other endpoint', async () => {
-    const gate = new ConcurrencyGate(1, 10);
+  it('turns a delivery away at once when its throttled endpoint already has the most queued, and no other endpoint', async () => {
+    const gate = new ConcurrencyGate(2, 10);
+    // One timeout: held to one request at a time.
+    (await gate.acquire('slow', undefined, bounds))('congested');
     const held = await gate.acquire('slow', undefined, bounds);
     const queued = [gate.acquire('slow', undefined, bounds), gate.acquire('slow', undefined, bounds)];
     await expect(gate.acquire('slow', undefined, bounds)).rejects.toMatchObject({
@@ -108,6 +110,19 @@ describe('ConcurrencyGate with queue bounds', () => {
     held();
     (await queued[0]!)();
     (await queued[1]!)();
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('queues a burst beyond the depth bound for an endpoint at full concurrency: only the wait bounds it', async () => {
+    const gate = new ConcurrencyGate(2, 10);
+    const held = await Promise.all([
+      gate.acquire('fast', undefined, bounds),
+      gate.acquire('fast', undefined, bounds),
+    ]);
+    const burst = [1, 2, 3, 4, 5].map(() => gate.acquire('fast', undefined, bounds));
+    expect(gate.queuedFor('fast')).toBe(5);
+    for (const release of held) release('fast');
+    for (const waiting of burst) (await waiting)('fast');
     expect(gate.inFlight).toBe(0);
   });
 

@@ -19,7 +19,12 @@ const COMPACT_AFTER = 1_024;
 
 /** How long and how deep an endpoint's queue may get before a delivery is turned away (parked). */
 export interface QueueBounds {
-  /** Deliveries waiting for the endpoint beyond which the next one is turned away at once. */
+  /**
+   * Deliveries waiting for a throttled endpoint (held below its maximum concurrency) beyond which
+   * the next one is turned away at once. An endpoint at full concurrency is answering well: a burst
+   * queues for it, bounded by the wait alone, since its overflow, once parked, could wait behind a
+   * stalled endpoint's parked backlog far longer than it would have waited here.
+   */
   readonly maxQueued: number;
   /** A delivery waiting this long for the endpoint is turned away. */
   readonly maxWaitMs: number;
@@ -66,13 +71,19 @@ class Semaphore {
     return this.inUse === 0 && this.waiting === 0;
   }
 
-  acquire(signal: AbortSignal | undefined, bounds?: QueueBounds, name = ''): Promise<void> {
+  /** `bounds.maxQueued` applies only while `depthBounded()` says so (the caller's view of the endpoint). */
+  acquire(
+    signal: AbortSignal | undefined,
+    bounds?: QueueBounds,
+    name = '',
+    depthBounded: () => boolean = () => true,
+  ): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(new GateAbortedError());
     if (this.inUse < this.capacity() && this.waiting === 0) {
       this.inUse += 1;
       return Promise.resolve();
     }
-    if (bounds !== undefined && this.waiting >= bounds.maxQueued) {
+    if (bounds !== undefined && this.waiting >= bounds.maxQueued && depthBounded()) {
       return Promise.reject(new EndpointBusyError(name, 'queue-full'));
     }
     return new Promise<void>((resolve, reject) => {
@@ -183,6 +194,7 @@ export class ConcurrencyGate {
   /**
    * Waits for a slot for `key` and then a process slot; call the returned function to give both
    * back. With `bounds`, rejects with an {@link EndpointBusyError} instead of queueing beyond them
+   * (the depth bound only while the endpoint is throttled)
    * (the wait for a process slot is not bounded: that is the process being busy, not the endpoint).
    */
   async acquire(key: string, signal?: AbortSignal, bounds?: QueueBounds): Promise<ReleaseSlot> {
@@ -194,7 +206,7 @@ export class ConcurrencyGate {
     }
     const { limit, slots } = lane;
     try {
-      await slots.acquire(signal, bounds, key);
+      await slots.acquire(signal, bounds, key, () => limit.throttled);
     } catch (error) {
       this.dropIfIdle(key, lane);
       throw error;

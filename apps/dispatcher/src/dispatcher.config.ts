@@ -26,8 +26,9 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
     /** HTTP requests in flight to one endpoint: a slow endpoint holds at most this many slots. */
     DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(16),
     /**
-     * Deliveries that may wait for one endpoint's slots; the next is parked (handed to the parked
-     * topic and its own consumer group) instead of holding its partition.
+     * Deliveries that may wait for the slots of a throttled endpoint (one that has been slow); the
+     * next is parked (handed to the parked topic and its own consumer group) instead of holding its
+     * partition. An endpoint at full concurrency queues a burst, bounded by the wait alone.
      */
     DISPATCH_MAX_QUEUED_PER_ENDPOINT: z.coerce.number().int().min(1).max(100_000).default(250),
     /** A delivery that waited this long for its endpoint's slots is parked. */
