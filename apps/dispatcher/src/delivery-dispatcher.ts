@@ -214,8 +214,17 @@ export class DeliveryDispatcher {
     }
 
     const outcome = outcomeClassOf(report);
-    const next = nextAttemptAfter(policy, attemptNumber, report, attemptAt, this.config.timeScale);
-    const tripped = !request.test && this.countForBreaker(request.subscriptionId, outcome, policy);
+    const switching = this.isReceiverSwitchingSecret(endpoint, report, attemptAt);
+    const next = nextAttemptAfter(
+      switching ? withAuthFailuresRetried(policy) : policy,
+      attemptNumber,
+      report,
+      attemptAt,
+      this.config.timeScale,
+    );
+    const tripped =
+      !request.test && !switching && this.countForBreaker(request.subscriptionId, outcome, policy);
+    if (switching) this.metrics.authFailuresWhileSwitchingSecret.inc();
     const nextAttemptAt = next.kind === 'retry' ? new Date(Date.now() + next.delayMs) : undefined;
 
     const event = attemptEvent(
@@ -311,6 +320,21 @@ export class DeliveryDispatcher {
     };
     await this.producer.send(parkedDeliveryContract, 'deliveryParked', [parked], { trusted: true, origin });
     this.metrics.deliveriesParked.inc({ reason });
+  }
+
+  /**
+   * A 401 or 403 soon after a rotated secret activated: the partner's receiver, holding one
+   * secret, has not switched yet (docs/profiles). The window scales with SKYHOOK_TIME_SCALE like
+   * the retry waits.
+   */
+  private isReceiverSwitchingSecret(endpoint: Endpoint, report: HttpAttemptReport, attemptAt: Date): boolean {
+    if (report.kind !== 'response' || (report.status !== 401 && report.status !== 403)) return false;
+    if (endpoint.secretActivatedAt === undefined) return false;
+    const sinceActivationMs = attemptAt.getTime() - endpoint.secretActivatedAt;
+    return (
+      sinceActivationMs >= 0 &&
+      sinceActivationMs < (this.config.SECRET_SWITCH_GRACE_SECONDS * 1_000) / this.config.timeScale
+    );
   }
 
   /** Counts the attempt for the endpoint's breaker; true when it trips. */
@@ -410,6 +434,11 @@ function isSuccess(report: HttpAttemptReport): boolean {
 function outcomeClassOf(report: HttpAttemptReport): AttemptOutcomeClass {
   if (report.kind !== 'response') return report.kind;
   return isSuccess(report) ? 'success' : 'http-error';
+}
+
+/** The policy with any failed answer retryable: a 401/403 while the receiver switches secrets. */
+function withAuthFailuresRetried(policy: DeliveryPolicy): DeliveryPolicy {
+  return { ...policy, retry: { ...policy.retry, retryOn: 'any-non-2xx' } };
 }
 
 /** `timeScale` divides the wait (SKYHOOK_TIME_SCALE, tests and demos only); 1 in production. */

@@ -15,6 +15,7 @@ export interface DispatcherMetrics {
   readonly deliveriesDeadLettered: Counter<'reason'>;
   readonly attemptsAfterUnknownOutcome: Counter;
   readonly deliveriesParked: Counter<'reason'>;
+  readonly authFailuresWhileSwitchingSecret: Counter;
 }
 
 /** Per-endpoint series are kept for this many throttled endpoints at most (the most queued). */
@@ -126,6 +127,11 @@ export function createDispatcherMetrics(
       name: 'skyhook_dispatcher_deliveries_parked_total',
       help: 'Deliveries handed to the parked topic because their endpoint could not take them soon, by reason (queue-full, queue-wait).',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    authFailuresWhileSwitchingSecret: new Counter({
+      name: 'skyhook_dispatcher_auth_failures_while_switching_secret_total',
+      help: 'Attempts answered 401/403 soon after a rotated secret activated: retried, not counted by the breaker.',
       registers: [registry],
     }),
   };

@@ -42,6 +42,17 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
      * way through the log) waits this long for it before being recorded as unknown.
      */
     DISPATCH_UNKNOWN_SUBSCRIPTION_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+    /**
+     * For this long after a rotated secret activates, a 401 or 403 is the partner's receiver still
+     * holding the old secret: retried on the profile's schedule whatever its retry rule says, and
+     * never counted by the breaker.
+     */
+    SECRET_SWITCH_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(3_600),
   });
 
 type DispatcherEnvironment = z.infer<typeof dispatcherEnvironmentSchema>;

@@ -9,10 +9,16 @@ import {
   isDeliveryProfileName,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
+  SIGNATURE_SCHEME_TRAITS,
 } from '@skyhook/delivery-policy';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { SecretsError, SecretsErrorCode } from '@skyhook/secrets';
-import { evolveSubscription, SubscriptionFoldError, type SubscriptionState } from '@skyhook/subscriptions';
+import {
+  evolveSubscription,
+  signingSecretsAt,
+  SubscriptionFoldError,
+  type SubscriptionState,
+} from '@skyhook/subscriptions';
 import {
   compilePayloadRenderer,
   compileSigner,
@@ -29,6 +35,11 @@ export interface Endpoint extends WebhookPreparation {
   readonly subscription: SubscriptionState;
   readonly url: string;
   readonly policy: DeliveryPolicy;
+  /**
+   * When the secret signing now was activated by a rotation (undefined: the subscription's first
+   * secret): a 401/403 soon after is the partner switching their receiver over, not a failure.
+   */
+  readonly secretActivatedAt: number | undefined;
 }
 
 /**
@@ -58,7 +69,7 @@ interface CompiledEndpoint {
   readonly endpoint: Endpoint | UnusableEndpoint;
   readonly subscriptionVersion: number;
   readonly organisationUpdatedAt: string | undefined;
-  /** When the next rotated-out secret stops signing: the signer must be compiled again then. */
+  /** When a secret next activates or retires: the signer must be compiled again then. */
   readonly validUntil: number;
 }
 
@@ -200,15 +211,19 @@ export class EndpointDirectory {
       parseDeliveryPolicyOverride(subscription.policy),
       organisationDefault?.profile ?? DEFAULT_DELIVERY_PROFILE,
     );
-    const signing = subscription.secrets
-      .filter((secret) => secret.retiresAt === null || Date.parse(secret.retiresAt) > now)
-      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+    // A pending secret signs nothing; a retiring one only where the header carries several. No
+    // secret at all is left to the signer to refuse (an unusable endpoint).
+    const phases =
+      subscription.secrets.length === 0 ? undefined : signingSecretsAt(subscription.secrets, now);
+    const signing =
+      phases === undefined
+        ? []
+        : SIGNATURE_SCHEME_TRAITS[policy.signature.scheme].carriesSeveralSignatures
+          ? [phases.current, ...phases.retiring]
+          : [phases.current];
     const secrets = signing.map((secret) =>
       this.config.secretCipher.decrypt(secret.encrypted, `${subscription.id}:${secret.id}`),
     );
-    const retirements = signing
-      .map((secret) => (secret.retiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(secret.retiresAt)))
-      .filter((retiresAt) => retiresAt > now);
     return {
       endpoint: {
         subscription,
@@ -216,10 +231,12 @@ export class EndpointDirectory {
         policy,
         signer: compileSigner(policy.signature, secrets),
         renderBody: compilePayloadRenderer(policy.payload),
+        secretActivatedAt: phases?.currentActivatedAt,
       },
       subscriptionVersion: subscription.version,
       organisationUpdatedAt: organisationDefault?.updatedAt,
-      validUntil: Math.min(Number.POSITIVE_INFINITY, ...retirements),
+      // Compiled again when a scheduled secret activates or a retiring one retires.
+      validUntil: phases?.nextChangeAt ?? Number.POSITIVE_INFINITY,
     };
   }
 }

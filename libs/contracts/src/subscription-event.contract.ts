@@ -22,6 +22,14 @@ export const storedSecretSchema = z.strictObject({
   createdAt: z.iso.datetime({ offset: true }),
   /** Set on a rotated-out secret: it keeps signing alongside the new one until then. */
   retiresAt: z.iso.datetime({ offset: true }).nullable(),
+  /**
+   * When a rotated-in secret starts signing: `null` while it waits for the partner's activation
+   * call, a time (past or future) once set. Absent on a subscription's first secret, and on
+   * secrets written before activation existed: active since `createdAt`.
+   */
+  activatesAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  /** On a pending secret: how long the secret it replaces keeps signing once it activates. */
+  replacedGraceSeconds: z.number().int().min(0).optional(),
 });
 export type StoredSecret = z.infer<typeof storedSecretSchema>;
 

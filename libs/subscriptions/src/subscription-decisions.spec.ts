@@ -1,5 +1,6 @@
 import { type StoredSecret, type SubscriptionEvent } from '@skyhook/contracts';
 import {
+  decideActivateSecret,
   decideCreate,
   decideDelete,
   decideBreakerDisable,
@@ -13,6 +14,7 @@ import {
   oneLifetimeAfter,
   type SubscriptionLifetime,
 } from './subscription-decisions';
+import { secretPhaseAt, signingSecretsAt } from './signing-secrets';
 import { SubscriptionError, SubscriptionErrorCode } from './subscription.error';
 import { evolveSubscription, type SubscriptionState } from './subscription-state';
 
@@ -202,29 +204,134 @@ describe('subscription status transitions', () => {
 });
 
 describe('secret rotation', () => {
-  it('keeps the old secret signing until the grace period ends', () => {
+  const now = { kind: 'immediate' } as const;
+  const manual = { kind: 'manual' } as const;
+  const phases = (state: SubscriptionState, at: Date) =>
+    state.secrets.map((s) => [s.id, secretPhaseAt(state.secrets, s, at.getTime())]);
+
+  it('signs with the new secret at once and keeps the old one retiring until the grace period ends', () => {
     const rotatedAt = new Date(created.getTime() + DAY);
-    const rotated = apply(subscription(), decideRotateSecret(subscription(), secret('s2'), DAY, rotatedAt));
-    expect(rotated.secrets.map((s) => [s.id, s.retiresAt])).toEqual([
-      ['s2', null],
-      ['s1', new Date(rotatedAt.getTime() + DAY).toISOString()],
+    const rotated = apply(
+      subscription(),
+      decideRotateSecret(subscription(), secret('s2'), { graceMs: DAY, activation: now }, rotatedAt),
+    );
+    expect(rotated.secrets.map((s) => [s.id, s.activatesAt, s.retiresAt])).toEqual([
+      ['s2', rotatedAt.toISOString(), null],
+      ['s1', undefined, new Date(rotatedAt.getTime() + DAY).toISOString()],
+    ]);
+    expect(phases(rotated, rotatedAt)).toEqual([
+      ['s2', 'current'],
+      ['s1', 'retiring'],
+    ]);
+    expect(phases(rotated, new Date(rotatedAt.getTime() + DAY))).toEqual([
+      ['s2', 'current'],
+      ['s1', 'retired'],
     ]);
   });
 
-  it('drops secrets already retired and can retire the old one at once', () => {
-    const first = apply(subscription(), decideRotateSecret(subscription(), secret('s2'), 1_000, created));
-    const later = new Date(created.getTime() + 2_000);
-    const second = apply(first, decideRotateSecret(first, secret('s3'), DAY, later));
-    expect(second.secrets.map((s) => s.id)).toEqual(['s3', 's2']);
-    const immediate = apply(second, decideRotateSecret(second, secret('s4'), 0, later));
-    expect(immediate.secrets.map((s) => s.id)).toEqual(['s4']);
+  it('keeps a manually activated secret pending, signing nothing, until its activation call', () => {
+    const rotated = apply(
+      subscription(),
+      decideRotateSecret(subscription(), secret('s2'), { graceMs: DAY, activation: manual }, created),
+    );
+    const later = new Date(created.getTime() + 7 * DAY);
+    expect(phases(rotated, later)).toEqual([
+      ['s2', 'pending'],
+      ['s1', 'current'],
+    ]);
+    const activated = apply(
+      rotated,
+      decideActivateSecret(rotated, 's2', { graceMs: undefined, defaultGraceMs: 1 }, later),
+    );
+    expect(phases(activated, later)).toEqual([
+      ['s2', 'current'],
+      ['s1', 'retiring'],
+    ]);
+    expect(activated.secrets.find((s) => s.id === 's1')?.retiresAt).toBe(
+      new Date(later.getTime() + DAY).toISOString(),
+    );
+    // A retried activation call changes nothing; a replaced secret cannot come back.
+    expect(decideActivateSecret(activated, 's2', { graceMs: DAY, defaultGraceMs: DAY }, later)).toBeNull();
+    expect(
+      errorOf(() => decideActivateSecret(activated, 's1', { graceMs: DAY, defaultGraceMs: DAY }, later)).code,
+    ).toBe(SubscriptionErrorCode.InvalidSecretActivation);
+    expect(
+      errorOf(() => decideActivateSecret(activated, 'sec_nope', { graceMs: DAY, defaultGraceMs: DAY }, later))
+        .code,
+    ).toBe(SubscriptionErrorCode.SecretNotFound);
   });
 
-  it('bounds how many secrets sign at once', () => {
-    const a = apply(subscription(), decideRotateSecret(subscription(), secret('s2'), DAY, created));
-    const b = apply(a, decideRotateSecret(a, secret('s3'), DAY, created));
-    expect(errorOf(() => decideRotateSecret(b, secret('s4'), DAY, created)).code).toBe(
-      SubscriptionErrorCode.TooManySecrets,
+  it('activates a scheduled secret at its time, and a new rotation replaces a pending one', () => {
+    const at = new Date(created.getTime() + DAY);
+    const scheduled = apply(
+      subscription(),
+      decideRotateSecret(
+        subscription(),
+        secret('s2'),
+        { graceMs: 0, activation: { kind: 'scheduled', at } },
+        created,
+      ),
     );
+    expect(phases(scheduled, new Date(at.getTime() - 1))).toEqual([
+      ['s2', 'pending'],
+      ['s1', 'current'],
+    ]);
+    expect(phases(scheduled, at)).toEqual([
+      ['s2', 'current'],
+      ['s1', 'retired'],
+    ]);
+    expect(signingSecretsAt(scheduled.secrets, created.getTime()).nextChangeAt).toBe(at.getTime());
+    // Replaced before its time: it never signed, and the current secret is no longer due to retire.
+    const replaced = apply(
+      scheduled,
+      decideRotateSecret(scheduled, secret('s3'), { graceMs: DAY, activation: manual }, created),
+    );
+    expect(replaced.secrets.map((s) => [s.id, s.retiresAt])).toEqual([
+      ['s3', null],
+      ['s1', null],
+    ]);
+  });
+
+  it("never cuts a retiring secret's grace short, and can retire the current one at once", () => {
+    const first = apply(
+      subscription(),
+      decideRotateSecret(subscription(), secret('s2'), { graceMs: DAY, activation: now }, created),
+    );
+    const later = new Date(created.getTime() + 2_000);
+    const second = apply(
+      first,
+      decideRotateSecret(first, secret('s3'), { graceMs: 1_000, activation: now }, later),
+    );
+    expect(second.secrets.map((s) => [s.id, s.retiresAt])).toEqual([
+      ['s3', null],
+      ['s2', new Date(later.getTime() + 1_000).toISOString()],
+      ['s1', new Date(created.getTime() + DAY).toISOString()],
+    ]);
+    const immediate = apply(
+      second,
+      decideRotateSecret(second, secret('s4'), { graceMs: 0, activation: now }, later),
+    );
+    expect(phases(immediate, later).filter(([, phase]) => phase !== 'retired')).toEqual([
+      ['s4', 'current'],
+      ['s2', 'retiring'],
+      ['s1', 'retiring'],
+    ]);
+  });
+
+  it('bounds how many secrets are live at once, and refuses an activation time in the past', () => {
+    const a = apply(
+      subscription(),
+      decideRotateSecret(subscription(), secret('s2'), { graceMs: DAY, activation: now }, created),
+    );
+    const b = apply(a, decideRotateSecret(a, secret('s3'), { graceMs: DAY, activation: now }, created));
+    expect(
+      errorOf(() => decideRotateSecret(b, secret('s4'), { graceMs: DAY, activation: now }, created)).code,
+    ).toBe(SubscriptionErrorCode.TooManySecrets);
+    const past = { kind: 'scheduled', at: new Date(created.getTime() - 1) } as const;
+    expect(
+      errorOf(() =>
+        decideRotateSecret(subscription(), secret('s2'), { graceMs: DAY, activation: past }, created),
+      ).code,
+    ).toBe(SubscriptionErrorCode.InvalidSecretActivation);
   });
 });

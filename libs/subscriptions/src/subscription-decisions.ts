@@ -1,5 +1,6 @@
 import { type StoredSecret, type SubscriptionEvent, type SubscriptionFields } from '@skyhook/contracts';
 import { SubscriptionError, SubscriptionErrorCode } from './subscription.error';
+import { activatedSecrets, rotatedSecrets, type SecretActivation } from './signing-secrets';
 import { type SubscriptionState } from './subscription-state';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -46,9 +47,6 @@ export function oneLifetimeAfter(
   }
   return fromMs + Math.round(lengthMs / timeScale);
 }
-
-/** At most this many secrets sign at once: the current one and those rotated out but not yet retired. */
-export const MAX_ACTIVE_SECRETS = 3;
 
 type Decision = SubscriptionEvent | null;
 
@@ -179,30 +177,30 @@ export function decideDelete(state: SubscriptionState, now: Date): SubscriptionE
 }
 
 /**
- * The new secret signs from now on; every secret still signing keeps signing until the grace
- * period ends, so receivers can switch without dropping a delivery.
+ * A new secret, activated as the partner chose (at once, at a time, or by a later call); see
+ * `rotatedSecrets` for what happens to the secrets already there.
  */
 export function decideRotateSecret(
   state: SubscriptionState,
   newSecret: StoredSecret,
-  graceMs: number,
+  options: { readonly graceMs: number; readonly activation: SecretActivation },
   now: Date,
 ): SubscriptionEvent {
   refuseUnlessLive(state, 'rotated');
-  const retiresAt = new Date(now.getTime() + graceMs).toISOString();
-  const stillSigning = state.secrets
-    .filter((secret) => secret.retiresAt === null || Date.parse(secret.retiresAt) > now.getTime())
-    .map((secret) => ({
-      ...secret,
-      retiresAt: secret.retiresAt !== null && secret.retiresAt < retiresAt ? secret.retiresAt : retiresAt,
-    }));
-  const secrets = graceMs === 0 ? [newSecret] : [newSecret, ...stillSigning];
-  if (secrets.length > MAX_ACTIVE_SECRETS) {
-    throw new SubscriptionError(
-      SubscriptionErrorCode.TooManySecrets,
-      `at most ${MAX_ACTIVE_SECRETS} secrets may sign at once; wait for a rotated secret to retire or rotate with graceSeconds 0`,
-    );
-  }
+  const secrets = rotatedSecrets(state.secrets, newSecret, options.activation, options.graceMs, now);
+  return { ...nextEventBase(state, now), type: 'SubscriptionSecretRotated', secrets };
+}
+
+/** The pending secret signs from now on; the current one retires after the grace period. */
+export function decideActivateSecret(
+  state: SubscriptionState,
+  secretId: string,
+  grace: { readonly graceMs: number | undefined; readonly defaultGraceMs: number },
+  now: Date,
+): Decision {
+  refuseUnlessLive(state, 'changed');
+  const secrets = activatedSecrets(state.secrets, secretId, grace, now);
+  if (secrets === undefined) return null;
   return { ...nextEventBase(state, now), type: 'SubscriptionSecretRotated', secrets };
 }
 

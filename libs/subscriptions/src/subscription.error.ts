@@ -6,6 +6,8 @@ export enum SubscriptionErrorCode {
   RenewalNotApplicable = 'SUBSCRIPTION_RENEWAL_NOT_APPLICABLE',
   UnknownEventTypes = 'SUBSCRIPTION_UNKNOWN_EVENT_TYPES',
   TooManySecrets = 'SUBSCRIPTION_TOO_MANY_SECRETS',
+  SecretNotFound = 'SUBSCRIPTION_SECRET_NOT_FOUND',
+  InvalidSecretActivation = 'SUBSCRIPTION_INVALID_SECRET_ACTIVATION',
 }
 
 /** A command the aggregate refuses; the API maps each code to one HTTP status at its edge. */

@@ -24,8 +24,8 @@ export interface WebhookSigner {
  *
  * `secretsNewestFirst` is the subscription's current secret followed by any still inside their
  * rotation grace period. Schemes whose header can carry several signatures sign with each, so a
- * receiver verifies with either the old or the new secret; a bare digest carries the newest
- * only. Throws a {@link WebhookSigningError} if there is no secret, and a `SecretsError` if a
+ * receiver verifies with either the old or the new secret; a bare digest carries the current
+ * one only. Throws a {@link WebhookSigningError} if there is no secret, and a `SecretsError` if a
  * `whsec_` secret is not base64 under Standard Webhooks.
  */
 export function compileSigner(
@@ -88,16 +88,17 @@ function standardWebhooksSigner(keys: readonly KeyObject[]): WebhookSigner {
  * (Flightline). Flightline's verifier decodes the body as UTF-8 before signing; that is
  * lossless here because `JSON.stringify` always produces well-formed UTF-16 (lone surrogates are
  * escaped), so the body bytes are valid UTF-8. Flightline's published verifier reads only the
- * last `v1` (a Python dict), so during a rotation it accepts the oldest secret only; a receiver
- * that switched to the new secret early needs a verifier that tries every `v1`.
+ * last `v1` (a Python dict), so the current secret's signature comes **last**: a receiver built
+ * from the sample verifies with the current secret, and one that tries every `v1` with either.
  */
-function timestampedHmacHexSigner(header: string, keys: readonly KeyObject[]): WebhookSigner {
+function timestampedHmacHexSigner(header: string, keysCurrentFirst: readonly KeyObject[]): WebhookSigner {
+  const keysCurrentLast = [...keysCurrentFirst].reverse();
   return {
     sign(_messageId, timestampSeconds, body) {
       const timestamp = unixSecondsText(timestampSeconds);
       const signedPrefix = `${timestamp}.`;
       let value = `t=${timestamp}`;
-      for (const key of keys) {
+      for (const key of keysCurrentLast) {
         value += `,v1=${hmacSha256(key, signedPrefix, body, 'hex')}`;
       }
       return { [header]: value };

@@ -27,6 +27,8 @@ const SUBSCRIPTION_ERROR_CODES: Record<SubscriptionErrorCode, ApiErrorCode> = {
   [SubscriptionErrorCode.RenewalNotOpen]: ApiErrorCode.Conflict,
   [SubscriptionErrorCode.RenewalNotApplicable]: ApiErrorCode.Conflict,
   [SubscriptionErrorCode.TooManySecrets]: ApiErrorCode.Conflict,
+  [SubscriptionErrorCode.SecretNotFound]: ApiErrorCode.NotFound,
+  [SubscriptionErrorCode.InvalidSecretActivation]: ApiErrorCode.Conflict,
   [SubscriptionErrorCode.UnknownEventTypes]: ApiErrorCode.UnknownEventType,
 };
 

@@ -6,6 +6,7 @@ import {
   createSubscriptionSchema,
   listSubscriptionsQuerySchema,
   rotateSecretSchema,
+  activateSecretSchema,
   sendTestEventSchema,
   updateSubscriptionSchema,
 } from '../subscriptions/subscription.schemas';
@@ -47,6 +48,16 @@ const exampleSubscription = {
   expiresAt: '2026-06-30T18:09:12.000Z',
   secretHint: 'whsec_…a1b2',
   secretsSigning: 1,
+  secrets: [
+    {
+      id: 'sec_3c9e…',
+      hint: 'whsec_…a1b2',
+      phase: 'current',
+      createdAt: '2026-05-01T09:00:00.000Z',
+      activatesAt: '2026-05-01T09:00:00.000Z',
+      retiresAt: null,
+    },
+  ],
   policy: { timeoutMs: 5000 },
   profile: 'standard-webhooks',
   effectivePolicy: { ...DELIVERY_POLICY_DEFAULTS, timeoutMs: 5000 },
@@ -186,15 +197,31 @@ const ROUTE_TABLE: readonly RouteDescription[] = [
   {
     method: 'post',
     path: '/v1/subscriptions/{id}/secret-rotations',
-    summary: 'Rotate the signing secret; the old one keeps signing for graceSeconds (default 24 h).',
+    summary:
+      'Rotate the signing secret. activation "immediate" (default): the new secret signs at once; "manual": it stays pending ' +
+      '(signing nothing) until POST …/secrets/{secretId}/activation; "scheduled": it activates at activateAt. Once it is ' +
+      'active, the old one keeps signing for graceSeconds (default 24 h) where the scheme carries several signatures, and ' +
+      'a 401/403 within SECRET_SWITCH_GRACE_SECONDS is retried, never counted by the breaker. Steps per profile: docs/profiles.',
     security: 'apiKey',
     body: rotateSecretSchema,
     conditional: true,
     success: {
       status: 200,
       description: 'rotated',
-      example: { ...exampleSubscription, signingSecret: 'whsec_9b1f…' },
+      example: { ...exampleSubscription, signingSecret: 'whsec_9b1f…', secretId: 'sec_5d2a…' },
     },
+    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  },
+  {
+    method: 'post',
+    path: '/v1/subscriptions/{id}/secrets/{secretId}/activation',
+    summary:
+      'Activate a pending secret: it signs every delivery from now on, and the one it replaces retires after graceSeconds. ' +
+      'Activating the current secret again changes nothing; a replaced secret answers 409.',
+    security: 'apiKey',
+    body: activateSecretSchema,
+    conditional: true,
+    success: { status: 200, description: 'activated', example: exampleSubscription },
     errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
   },
   {

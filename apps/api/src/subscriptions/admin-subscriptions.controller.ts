@@ -1,5 +1,6 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { type Clock, SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { CLOCK } from '../clock.provider';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { expectedVersionOf } from '../http/if-match';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
@@ -26,6 +27,7 @@ export class AdminSubscriptionsController {
   constructor(
     private readonly commands: SubscriptionCommandsService,
     private readonly readModel: SubscriptionReadModelRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly organisations: OrganisationRepository,
   ) {}
 
@@ -52,7 +54,12 @@ export class AdminSubscriptionsController {
         const organisation = owners.get(subscription.organisationId);
         return organisation === undefined
           ? []
-          : [{ ...subscriptionResponseOf(subscription, organisation), organisationId: organisation.id }];
+          : [
+              {
+                ...subscriptionResponseOf(subscription, organisation, this.clock.now()),
+                organisationId: organisation.id,
+              },
+            ];
       }),
       nextCursor:
         rows.length > query.limit && last !== undefined
@@ -75,6 +82,9 @@ export class AdminSubscriptionsController {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
     }
     const enabled = await this.commands.enable(organisation, subscriptionId, expectedVersionOf(ifMatch));
-    return { ...subscriptionResponseOf(enabled, organisation), organisationId: organisation.id };
+    return {
+      ...subscriptionResponseOf(enabled, organisation, this.clock.now()),
+      organisationId: organisation.id,
+    };
   }
 }

@@ -19,6 +19,7 @@ import {
 import { generateSigningSecret, secretHint, validateCallerSecret } from '@skyhook/secrets';
 import {
   type Clock,
+  decideActivateSecret,
   decideBreakerDisable,
   decideCreate,
   decideDelete,
@@ -34,6 +35,7 @@ import {
   matchesEventType,
   SubscriptionError,
   SubscriptionErrorCode,
+  type SecretActivation,
   type SubscriptionLifetime,
   type SubscriptionState,
 } from '@skyhook/subscriptions';
@@ -47,16 +49,20 @@ import { CLOCK } from '../clock.provider';
 import { SubscriptionOutbox } from './subscription-outbox';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 import {
+  type ActivateSecretRequest,
   type CreateSubscriptionRequest,
   type RotateSecretRequest,
   type SendTestEventRequest,
   type UpdateSubscriptionRequest,
+  MAX_ACTIVATION_LEAD_DAYS,
 } from './subscription.schemas';
 
 export interface SubscriptionWithSecret {
   readonly subscription: SubscriptionState;
   /** Shown once, at creation and rotation; only a hint is ever shown again. */
   readonly signingSecret: string;
+  /** Its id: what `POST …/secrets/{secretId}/activation` names. */
+  readonly secretId: string;
 }
 
 /** What a test delivery carries, so the partner can compare it with what arrives. */
@@ -131,11 +137,12 @@ export class SubscriptionCommandsService {
       scopeFilter: request.scopeFilter,
       policy,
     };
+    const secret = this.sealSecret(subscriptionId, signingSecret, now);
     const event = decideCreate({
       subscriptionId,
       organisationId: organisation.id,
       fields,
-      secret: this.sealSecret(subscriptionId, signingSecret, now),
+      secret,
       lifetime: lifetimeOf(organisation, this.config.timeScale),
       now,
     });
@@ -145,7 +152,7 @@ export class SubscriptionCommandsService {
       await this.outbox.enqueue(manager, event);
     });
     await this.outbox.nudge();
-    return { subscription, signingSecret };
+    return { subscription, signingSecret, secretId: secret.id };
   }
 
   async update(
@@ -213,10 +220,37 @@ export class SubscriptionCommandsService {
     const signingSecret =
       request.secret === undefined ? generateSigningSecret() : validateCallerSecret(request.secret);
     const graceMs = (request.graceSeconds ?? this.config.SECRET_ROTATION_GRACE_SECONDS) * 1_000;
-    const subscription = await this.execute(organisation.id, id, expectedVersion, (state, now) => [
-      decideRotateSecret(state, this.sealSecret(state.id, signingSecret, now), graceMs, now),
+    const activation: SecretActivation =
+      request.activation === 'manual'
+        ? { kind: 'manual' }
+        : request.activation === 'scheduled' && request.activateAt !== undefined
+          ? { kind: 'scheduled', at: new Date(request.activateAt) }
+          : { kind: 'immediate' };
+    let secretId = '';
+    const subscription = await this.execute(organisation.id, id, expectedVersion, (state, now) => {
+      if (activation.kind === 'scheduled') assertActivationAhead(activation.at, now);
+      const sealed = this.sealSecret(state.id, signingSecret, now);
+      secretId = sealed.id;
+      return [decideRotateSecret(state, sealed, { graceMs, activation }, now)];
+    });
+    return { subscription, signingSecret, secretId };
+  }
+
+  /** The pending secret signs from now on; the one it replaces keeps its grace (multi-signature schemes). */
+  activateSecret(
+    organisation: Organisation,
+    id: string,
+    secretId: string,
+    request: ActivateSecretRequest,
+    expectedVersion?: number,
+  ): Promise<SubscriptionState> {
+    const grace = {
+      graceMs: request.graceSeconds === undefined ? undefined : request.graceSeconds * 1_000,
+      defaultGraceMs: this.config.SECRET_ROTATION_GRACE_SECONDS * 1_000,
+    };
+    return this.execute(organisation.id, id, expectedVersion, (state, now) => [
+      decideActivateSecret(state, secretId, grace, now),
     ]);
-    return { subscription, signingSecret };
   }
 
   /**
@@ -446,4 +480,17 @@ function statusUnderProfile(
     undefined,
     [{ path: 'status', message: `${status} is accepted only under a profile that names it` }],
   );
+}
+
+/** A scheduled activation lies ahead of the api's clock, and not too far: 400 otherwise. */
+function assertActivationAhead(at: Date, now: Date): void {
+  const leadMs = at.getTime() - now.getTime();
+  if (leadMs <= 0 || leadMs > MAX_ACTIVATION_LEAD_DAYS * 24 * 3600 * 1_000) {
+    throw new ApiError(
+      ApiErrorCode.ValidationFailed,
+      `activateAt must lie after now and within ${MAX_ACTIVATION_LEAD_DAYS} days`,
+      undefined,
+      { activateAt: at.toISOString(), now: now.toISOString() },
+    );
+  }
 }

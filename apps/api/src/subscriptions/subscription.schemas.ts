@@ -31,17 +31,48 @@ export const updateSubscriptionSchema = z
   .refine((body) => Object.keys(body).length > 0, 'nothing to update');
 export type UpdateSubscriptionRequest = z.infer<typeof updateSubscriptionSchema>;
 
-export const rotateSecretSchema = z.strictObject({
-  secret: z.string().optional(),
-  /** How long the current secret keeps signing beside the new one (0 retires it at once). */
-  graceSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 24 * 3600)
-    .optional(),
-});
+/** How long the current secret keeps signing beside the new one (0 retires it at once). */
+const graceSecondsSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600)
+  .optional();
+
+/** A scheduled activation may be set this far ahead at most. */
+export const MAX_ACTIVATION_LEAD_DAYS = 30;
+
+export const rotateSecretSchema = z
+  .strictObject({
+    secret: z.string().optional(),
+    graceSeconds: graceSecondsSchema,
+    /**
+     * `immediate` (the default): the new secret signs at once. `manual`: it stays pending until
+     * `POST …/secrets/{secretId}/activation`. `scheduled`: it activates at `activateAt`.
+     */
+    activation: z.enum(['immediate', 'manual', 'scheduled']).optional(),
+    activateAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine((body, context) => {
+    if (body.activation === 'scheduled' && body.activateAt === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['activateAt'],
+        message: 'a scheduled activation needs activateAt',
+      });
+    }
+    if (body.activation !== 'scheduled' && body.activateAt !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['activateAt'],
+        message: 'activateAt goes with activation "scheduled" only',
+      });
+    }
+  });
 export type RotateSecretRequest = z.infer<typeof rotateSecretSchema>;
+
+export const activateSecretSchema = z.strictObject({ graceSeconds: graceSecondsSchema });
+export type ActivateSecretRequest = z.infer<typeof activateSecretSchema>;
 
 /** POST /v1/subscriptions/{id}/test: both optional; `data` only with a `type`. */
 export const sendTestEventSchema = z.strictObject({

@@ -502,6 +502,126 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       expect(rotated.body['signingSecret']).toMatch(/^whsec_/);
       expect(rotated.body['signingSecret']).not.toBe(created.body['signingSecret']);
       expect(rotated.body).toMatchObject({ secretsSigning: 2, version: 2 });
+      expect((rotated.body['secrets'] as { phase: string }[]).map((secret) => secret.phase)).toEqual([
+        'current',
+        'retiring',
+      ]);
+    });
+
+    it('keeps a manually activated secret pending until its activation call, which is idempotent', async () => {
+      const created = await createSubscription();
+      const path = `/v1/subscriptions/${String(created.body['id'])}`;
+      const rotated = await api.request({
+        method: 'POST',
+        url: `${path}/secret-rotations`,
+        key: apiKey,
+        body: { activation: 'manual', graceSeconds: 600 },
+      });
+      expect(rotated.status).toBe(200);
+      const secretId = rotated.body['secretId'] as string;
+      // The old secret still signs alone; the new one is listed as pending.
+      expect(rotated.body).toMatchObject({
+        secretHint: created.body['secretHint'] as string,
+        secretsSigning: 1,
+      });
+      expect(rotated.body['secrets']).toEqual([
+        expect.objectContaining({ id: secretId, phase: 'pending', activatesAt: null }),
+        expect.objectContaining({ phase: 'current', retiresAt: null }),
+      ]);
+
+      const activated = await api.request({
+        method: 'POST',
+        url: `${path}/secrets/${secretId}/activation`,
+        key: apiKey,
+      });
+      expect(activated.status).toBe(200);
+      const now = api.clock.now().getTime();
+      expect(activated.body['secrets']).toEqual([
+        expect.objectContaining({ id: secretId, phase: 'current', activatesAt: new Date(now).toISOString() }),
+        expect.objectContaining({ phase: 'retiring', retiresAt: new Date(now + 600_000).toISOString() }),
+      ]);
+      expect(activated.body).toMatchObject({ secretsSigning: 2, version: 3 });
+      const again = await api.request({
+        method: 'POST',
+        url: `${path}/secrets/${secretId}/activation`,
+        key: apiKey,
+      });
+      expect(again.body).toMatchObject({ version: 3 });
+
+      const retired = (activated.body['secrets'] as { id: string }[])[1]!.id;
+      const refused = await api.request({
+        method: 'POST',
+        url: `${path}/secrets/${retired}/activation`,
+        key: apiKey,
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body['error']).toMatchObject({ code: 'SUBSCRIPTION_INVALID_SECRET_ACTIVATION' });
+      const unknown = await api.request({
+        method: 'POST',
+        url: `${path}/secrets/sec_nope/activation`,
+        key: apiKey,
+      });
+      expect(unknown.status).toBe(404);
+      // A second rotation keeps the first one's grace whole.
+      const second = await api.request({
+        method: 'POST',
+        url: `${path}/secret-rotations`,
+        key: apiKey,
+        body: { graceSeconds: 60 },
+      });
+      expect(second.body['secrets']).toEqual([
+        expect.objectContaining({ phase: 'current' }),
+        expect.objectContaining({
+          id: secretId,
+          phase: 'retiring',
+          retiresAt: new Date(now + 60_000).toISOString(),
+        }),
+        expect.objectContaining({
+          id: retired,
+          phase: 'retiring',
+          retiresAt: new Date(now + 600_000).toISOString(),
+        }),
+      ]);
+    });
+
+    it('schedules an activation ahead of now only, and says so otherwise', async () => {
+      const created = await createSubscription();
+      const path = `/v1/subscriptions/${String(created.body['id'])}/secret-rotations`;
+      const at = new Date(api.clock.now().getTime() + 3_600_000).toISOString();
+      const scheduled = await api.request({
+        method: 'POST',
+        url: path,
+        key: apiKey,
+        body: { activation: 'scheduled', activateAt: at },
+      });
+      expect(scheduled.status).toBe(200);
+      expect(scheduled.body['secrets']).toEqual([
+        expect.objectContaining({ phase: 'pending', activatesAt: at }),
+        expect.objectContaining({
+          phase: 'current',
+          retiresAt: new Date(Date.parse(at) + 86_400_000).toISOString(),
+        }),
+      ]);
+      for (const body of [
+        { activation: 'scheduled' },
+        { activateAt: at },
+        { activation: 'scheduled', activateAt: new Date(api.clock.now().getTime() - 1_000).toISOString() },
+        { activation: 'sometime' },
+      ]) {
+        const refused = await api.request({ method: 'POST', url: path, key: apiKey, body });
+        expect([body, refused.status, (refused.body['error'] as { code: string }).code]).toEqual([
+          body,
+          400,
+          'VALIDATION_FAILED',
+        ]);
+      }
+      // Nothing was stored by the refusals.
+      const current = await api.request({
+        method: 'GET',
+        url: `/v1/subscriptions/${String(created.body['id'])}`,
+        key: apiKey,
+      });
+      expect(current.body['version']).toBe(2);
     });
   });
 

@@ -5,6 +5,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  Inject,
   Param,
   Patch,
   Post,
@@ -14,7 +15,8 @@ import {
 } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import { identifierSchema } from '@skyhook/contracts';
-import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { type Clock, SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { CLOCK } from '../clock.provider';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { expectedVersionOf } from '../http/if-match';
 import { CurrentOrganisation } from '../http/organisation-context';
@@ -25,6 +27,8 @@ import { decodeCursor, encodeCursor } from './subscription-page-cursor';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
 import {
+  type ActivateSecretRequest,
+  activateSecretSchema,
   createSubscriptionSchema,
   type CreateSubscriptionRequest,
   listSubscriptionsQuerySchema,
@@ -45,12 +49,24 @@ export function subscriptionIdOf(raw: string): string {
   return raw;
 }
 
+/** Likewise for a secret id. */
+function secretIdOf(raw: string): string {
+  if (!identifierSchema.safeParse(raw).success) {
+    throw new SubscriptionError(
+      SubscriptionErrorCode.SecretNotFound,
+      `no pending secret ${raw.slice(0, 64)}`,
+    );
+  }
+  return raw;
+}
+
 @Controller('v1/subscriptions')
 @UseGuards(ApiKeyGuard)
 export class SubscriptionsController {
   constructor(
     private readonly commands: SubscriptionCommandsService,
     private readonly readModel: SubscriptionReadModelRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post()
@@ -64,7 +80,7 @@ export class SubscriptionsController {
       .status(201)
       .header('etag', `"${subscription.version}"`)
       .header('location', `/v1/subscriptions/${subscription.id}`);
-    return { ...subscriptionResponseOf(subscription, organisation), signingSecret };
+    return { ...subscriptionResponseOf(subscription, organisation, this.clock.now()), signingSecret };
   }
 
   @Get()
@@ -80,7 +96,7 @@ export class SubscriptionsController {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      data: page.map((subscription) => subscriptionResponseOf(subscription, organisation)),
+      data: page.map((subscription) => subscriptionResponseOf(subscription, organisation, this.clock.now())),
       nextCursor:
         rows.length > query.limit && last !== undefined
           ? encodeCursor({ createdAt: last.createdAt, id: last.id })
@@ -99,7 +115,7 @@ export class SubscriptionsController {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
     }
     void reply.header('etag', `"${subscription.version}"`);
-    return subscriptionResponseOf(subscription, organisation);
+    return subscriptionResponseOf(subscription, organisation, this.clock.now());
   }
 
   @Patch(':id')
@@ -117,7 +133,7 @@ export class SubscriptionsController {
       expectedVersionOf(ifMatch),
     );
     void reply.header('etag', `"${subscription.version}"`);
-    return subscriptionResponseOf(subscription, organisation);
+    return subscriptionResponseOf(subscription, organisation, this.clock.now());
   }
 
   @Delete(':id')
@@ -140,6 +156,7 @@ export class SubscriptionsController {
     return subscriptionResponseOf(
       await this.commands.disable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
       organisation,
+      this.clock.now(),
     );
   }
 
@@ -153,6 +170,7 @@ export class SubscriptionsController {
     return subscriptionResponseOf(
       await this.commands.enable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
       organisation,
+      this.clock.now(),
     );
   }
 
@@ -166,6 +184,7 @@ export class SubscriptionsController {
     return subscriptionResponseOf(
       await this.commands.revoke(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
       organisation,
+      this.clock.now(),
     );
   }
 
@@ -179,6 +198,7 @@ export class SubscriptionsController {
     return subscriptionResponseOf(
       await this.commands.renew(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
       organisation,
+      this.clock.now(),
     );
   }
 
@@ -199,13 +219,37 @@ export class SubscriptionsController {
     @Param('id') id: string,
     @Body(new ZodValidationPipe(rotateSecretSchema)) body: RotateSecretRequest,
     @Headers('if-match') ifMatch: unknown,
-  ): Promise<SubscriptionResponse & { signingSecret: string }> {
-    const { subscription, signingSecret } = await this.commands.rotateSecret(
+  ): Promise<SubscriptionResponse & { signingSecret: string; secretId: string }> {
+    const { subscription, signingSecret, secretId } = await this.commands.rotateSecret(
       organisation,
       subscriptionIdOf(id),
       body,
       expectedVersionOf(ifMatch),
     );
-    return { ...subscriptionResponseOf(subscription, organisation), signingSecret };
+    return {
+      ...subscriptionResponseOf(subscription, organisation, this.clock.now()),
+      signingSecret,
+      secretId,
+    };
+  }
+
+  /** A pending secret (rotated with `activation: "manual"`, or scheduled) signs from now on. */
+  @Post(':id/secrets/:secretId/activation')
+  @HttpCode(200)
+  async activateSecret(
+    @CurrentOrganisation() organisation: Organisation,
+    @Param('id') id: string,
+    @Param('secretId') secretId: string,
+    @Body(new ZodValidationPipe(activateSecretSchema)) body: ActivateSecretRequest,
+    @Headers('if-match') ifMatch: unknown,
+  ): Promise<SubscriptionResponse> {
+    const subscription = await this.commands.activateSecret(
+      organisation,
+      subscriptionIdOf(id),
+      secretIdOf(secretId),
+      body,
+      expectedVersionOf(ifMatch),
+    );
+    return subscriptionResponseOf(subscription, organisation, this.clock.now());
   }
 }
