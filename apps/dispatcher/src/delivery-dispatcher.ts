@@ -324,17 +324,14 @@ export class DeliveryDispatcher {
 
   /**
    * A 401 or 403 soon after a rotated secret activated: the partner's receiver, holding one
-   * secret, has not switched yet (docs/profiles). The window scales with SKYHOOK_TIME_SCALE like
-   * the retry waits.
+   * secret, has not switched yet (docs/profiles). The window is wall-clock time, not scaled by
+   * SKYHOOK_TIME_SCALE: it is the partner's deploy that it waits for.
    */
   private isReceiverSwitchingSecret(endpoint: Endpoint, report: HttpAttemptReport, attemptAt: Date): boolean {
     if (report.kind !== 'response' || (report.status !== 401 && report.status !== 403)) return false;
     if (endpoint.secretActivatedAt === undefined) return false;
     const sinceActivationMs = attemptAt.getTime() - endpoint.secretActivatedAt;
-    return (
-      sinceActivationMs >= 0 &&
-      sinceActivationMs < (this.config.SECRET_SWITCH_GRACE_SECONDS * 1_000) / this.config.timeScale
-    );
+    return sinceActivationMs >= 0 && sinceActivationMs < this.config.SECRET_SWITCH_GRACE_SECONDS * 1_000;
   }
 
   /** Counts the attempt for the endpoint's breaker; true when it trips. */

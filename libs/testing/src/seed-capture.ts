@@ -22,6 +22,11 @@ export interface SeedCapture {
   timeScale: number;
   published: PublishedEventRecord[];
   requests: readonly ReceivedWebhook[];
+  /**
+   * After a secret rotation: from the new secret's activation until the end of Skyhook's switch
+   * grace (epoch ms), a 401/403 is retried whatever the seed's own retry rule says.
+   */
+  secretSwitch?: { from: number; until: number };
 }
 
 /** One delivery (an event to the subscription) as the verifier reconstructed it from the requests. */
@@ -68,6 +73,11 @@ export async function writeSeedCapture(file: string, capture: SeedCapture): Prom
     secret: capture.secret,
     timeScale: capture.timeScale,
     capturedAt: Date.now() / 1000,
+    ...(capture.secretSwitch === undefined
+      ? {}
+      : {
+          secretSwitch: { from: capture.secretSwitch.from / 1000, until: capture.secretSwitch.until / 1000 },
+        }),
     published: capture.published.map(({ id, type, scope, occurredAt, data }) => ({
       id,
       type,

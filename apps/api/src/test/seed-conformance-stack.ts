@@ -1,11 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DeliveryProfileName } from '@skyhook/delivery-policy';
+import { DELIVERY_PROFILES, type DeliveryProfileName } from '@skyhook/delivery-policy';
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import {
   pollUntil,
   type PublishedEventRecord,
   type ReceivedWebhook,
+  type ReceiverBehaviour,
+  type SeedCapture,
   runSeedVerifier,
   type SeedVerifierReport,
   type ServiceProcess,
@@ -50,8 +54,63 @@ export interface SeedStack {
   /** Waits until the subscription has the status (the breaker's disable goes through Kafka). */
   waitForStatus(id: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Runs the seed's verifier over the requests; fails the test with the verifier's failures. */
-  verify(secret: string, requests: readonly ReceivedWebhook[]): Promise<SeedVerifierReport>;
+  verify(
+    secret: string,
+    requests: readonly ReceivedWebhook[],
+    secretSwitch?: SeedCapture['secretSwitch'],
+  ): Promise<SeedVerifierReport>;
+  /**
+   * Rotates the subscription's secret as docs/profiles tell a partner whose receiver holds exactly
+   * one secret and checks signatures as the seed's sample does: rotate with a manual activation,
+   * activate, switch the receiver. Meanwhile the receiver at `path` answers 401 to a request its
+   * held secret does not verify. `publish` sends one event the subscription receives.
+   */
+  rotateAsDocumented(
+    subscriptionId: string,
+    path: string,
+    secret: string,
+    publish: () => Promise<unknown>,
+  ): Promise<SecretRotationRun>;
   close(): Promise<void>;
+}
+
+export interface SecretRotationRun {
+  readonly newSecret: string;
+  /** Requests signed before the activation (the old secret's) and from it on (the new one's). */
+  readonly beforeActivation: ReceivedWebhook[];
+  readonly fromActivation: ReceivedWebhook[];
+  readonly secretSwitch: { from: number; until: number };
+  /** The subscription as the api shows it at the end. */
+  readonly subscription: Record<string, unknown>;
+}
+
+/** Skyhook's default SECRET_SWITCH_GRACE_SECONDS (wall-clock time, whatever the time scale). */
+const SECRET_SWITCH_GRACE_MS = 3_600_000;
+
+/**
+ * Whether the seed's sample receiver would accept the request with `secret`: the signature
+ * header as that sample reads it (Flightline's keeps the last `v1`), against an HMAC of what the
+ * seed signs. Only what drives the receiver's live answers; the Python verifier checks the capture.
+ */
+function verifiesAsSeedSample(seed: DeliveryProfileName, request: ReceivedWebhook, secret: string): boolean {
+  const signature = DELIVERY_PROFILES[seed].policy.signature;
+  if (signature === undefined || signature.scheme === 'standard-webhooks') {
+    // Standard Webhooks (FL3XX): the library's verifier, which tries every signature.
+    try {
+      new Webhook(secret).verify(request.rawBody.toString(), request.headers);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const header = request.headers[signature.header.toLowerCase()] ?? '';
+  const hmac = createHmac('sha256', secret);
+  if (signature.scheme === 'timestamped-hmac-hex') {
+    const parts = new Map(header.split(',').map((part) => part.split('=', 2) as [string, string]));
+    hmac.update(`${parts.get('t') ?? ''}.`);
+    return hmac.update(request.rawBody).digest('hex') === parts.get('v1');
+  }
+  return hmac.update(request.rawBody).digest(signature.scheme === 'hmac-hex' ? 'hex' : 'base64') === header;
 }
 
 export async function startSeedStack(options: {
@@ -62,7 +121,30 @@ export async function startSeedStack(options: {
 }): Promise<SeedStack> {
   const timeScale = String(options.timeScale);
   const api = await startApiTestApp({ systemClock: true, environment: { SKYHOOK_TIME_SCALE: timeScale } });
-  const receiver = await startWebhookReceiver();
+  const realReceiver = await startWebhookReceiver();
+  // A path whose receiver holds a secret answers 401 to what it does not verify; every other
+  // request gets the behaviour the spec sets.
+  const heldSecrets = new Map<string, string>();
+  // The secret a receiver switches to once it has turned a delivery away (its partner's deploy).
+  const switchingTo = new Map<string, string>();
+  let specBehaviour: ReceiverBehaviour = () => ({ status: 200 });
+  realReceiver.setBehaviour((request, nth) => {
+    const held = heldSecrets.get(request.path);
+    if (held !== undefined && !verifiesAsSeedSample(options.seed, request, held)) {
+      const next = switchingTo.get(request.path);
+      if (next !== undefined) {
+        heldSecrets.set(request.path, next);
+        switchingTo.delete(request.path);
+      }
+      return { status: 401 };
+    }
+    return specBehaviour(request, nth);
+  });
+  const receiver: WebhookReceiver = Object.assign(Object.create(realReceiver) as WebhookReceiver, {
+    setBehaviour: (behaviour: ReceiverBehaviour) => {
+      specBehaviour = behaviour;
+    },
+  });
   // SEED_CAPTURE_DIR keeps the captures (e.g. to show a real delivery in docs/profiles).
   const keptCaptures = process.env['SEED_CAPTURE_DIR'];
   const captureDirectory =
@@ -179,7 +261,7 @@ export async function startSeedStack(options: {
         },
         { timeoutMs, intervalMs: 100, description: `subscription ${id} ${status}` },
       ),
-    verify: async (secret, requests) => {
+    verify: async (secret, requests, secretSwitch) => {
       captures += 1;
       const file = join(captureDirectory, `capture-${captures}.json`);
       await writeSeedCapture(file, {
@@ -188,6 +270,7 @@ export async function startSeedStack(options: {
         timeScale: options.timeScale,
         published,
         requests,
+        ...(secretSwitch === undefined ? {} : { secretSwitch }),
       });
       const { exitCode, report, stderr } = await runSeedVerifier(file);
       if (exitCode !== 0 || !report.ok) {
@@ -196,6 +279,70 @@ export async function startSeedStack(options: {
         );
       }
       return report;
+    },
+    rotateAsDocumented: async (subscriptionId, path, secret, publish) => {
+      const answeredOk = () =>
+        realReceiver.receivedOn(path).filter((request) => request.answer?.status === 200);
+      const deliveredOneMore = async () => {
+        const before = answeredOk().length;
+        await publish();
+        await pollUntil(() => answeredOk().length > before, {
+          timeoutMs: 60_000,
+          intervalMs: 50,
+          description: `one more delivery accepted on ${path}`,
+        });
+      };
+      heldSecrets.set(path, secret);
+      await deliveredOneMore();
+      // 1. Rotate, activation manual: the new secret is pending and signs nothing yet. (Standard
+      // Webhooks' steps rotate at once; a manual activation is the same with one more call.)
+      const rotated = await api.request({
+        method: 'POST',
+        url: `/v1/subscriptions/${subscriptionId}/secret-rotations`,
+        key: apiKey,
+        body: { activation: 'manual' },
+      });
+      if (rotated.status !== 200) throw new Error(`rotation refused: ${JSON.stringify(rotated.body)}`);
+      const newSecret = rotated.body['signingSecret'] as string;
+      await deliveredOneMore();
+      // 2. Activate: from now on the new secret signs.
+      const activatedAt = Date.now();
+      const activated = await api.request({
+        method: 'POST',
+        url: `/v1/subscriptions/${subscriptionId}/secrets/${rotated.body['secretId'] as string}/activation`,
+        key: apiKey,
+      });
+      if (activated.status !== 200) throw new Error(`activation refused: ${JSON.stringify(activated.body)}`);
+      // 3. Switch the receiver: as a deploy would, once it has turned a delivery away; where the
+      // header carries both signatures (Standard Webhooks), nothing is turned away and it switches
+      // once the new one signs. Events go until then (the dispatcher hears of the activation
+      // through Kafka, a moment later).
+      const severalSignatures =
+        (DELIVERY_PROFILES[options.seed].policy.signature ?? { scheme: 'standard-webhooks' }).scheme ===
+        'standard-webhooks';
+      const signedWithNew = (request: ReceivedWebhook) =>
+        severalSignatures
+          ? verifiesAsSeedSample(options.seed, request, newSecret)
+          : request.answer?.status === 401;
+      switchingTo.set(path, newSecret);
+      for (let tries = 0; !realReceiver.receivedOn(path).some(signedWithNew); tries += 1) {
+        if (tries === 20) throw new Error('no delivery signed with the new secret after its activation');
+        await deliveredOneMore();
+      }
+      if (severalSignatures) {
+        heldSecrets.set(path, newSecret);
+        switchingTo.delete(path);
+      }
+      await deliveredOneMore();
+      const requests = realReceiver.receivedOn(path);
+      const firstRejected = requests.findIndex(signedWithNew);
+      return {
+        newSecret,
+        beforeActivation: requests.slice(0, firstRejected),
+        fromActivation: requests.slice(firstRejected),
+        secretSwitch: { from: activatedAt, until: activatedAt + SECRET_SWITCH_GRACE_MS },
+        subscription: await subscription(subscriptionId),
+      };
     },
     close: async () => {
       await receiver.close();

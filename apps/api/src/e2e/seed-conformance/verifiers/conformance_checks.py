@@ -174,7 +174,12 @@ def describe_answer(rules: SeedRules, request: CapturedRequest) -> str:
 
 
 def check_delivery(
-    rules: SeedRules, key: str, results: Sequence[RequestResult], time_scale: float, captured_at: float
+    rules: SeedRules,
+    key: str,
+    results: Sequence[RequestResult],
+    time_scale: float,
+    captured_at: float,
+    secret_switch: tuple[float, float] | None = None,
 ) -> DeliveryResult:
     """The attempts of one delivery (same key) against the seed's retry rules."""
     attempts = sorted(results, key=lambda result: (result.request.received_at, result.request.index))
@@ -189,7 +194,7 @@ def check_delivery(
         for request in requests[1:]
         if request.body != requests[0].body
     ]
-    outcome, late_attempt = ending(rules, requests)
+    outcome, late_attempt = ending(rules, requests, secret_switch)
     if late_attempt is not None:
         failures.append(late_attempt)
     gaps = [round(later.received_at - earlier.received_at, 3) for earlier, later in pairs(requests)]
@@ -214,10 +219,18 @@ def pairs(requests: Sequence[CapturedRequest]) -> list[tuple[CapturedRequest, Ca
     return list(zip(requests, requests[1:]))
 
 
-def ending(rules: SeedRules, requests: Sequence[CapturedRequest]) -> tuple[Outcome, str | None]:
+def ending(
+    rules: SeedRules, requests: Sequence[CapturedRequest], secret_switch: tuple[float, float] | None = None
+) -> tuple[Outcome, str | None]:
     """How the delivery ended, and the first attempt that came after its end (a failure)."""
     for number, request in enumerate(requests, start=1):
         if request.status is None or is_timed_out(rules, request):
+            continue
+        if (
+            secret_switch is not None
+            and request.status in (401, 403)
+            and secret_switch[0] <= request.received_at < secret_switch[1]
+        ):
             continue
         if is_success(request.status):
             outcome: Outcome = "delivered"

@@ -59,6 +59,9 @@ class Capture:
     captured_at: float
     published: list[PublishedEvent]
     requests: list[CapturedRequest]
+    # Skyhook's rotation (no seed documents one): from a new secret's activation until this many
+    # seconds after it, a 401/403 is the receiver still holding the old secret and is retried.
+    secret_switch: tuple[float, float] | None = None
 
 
 def _value(container: dict[str, Any], name: str, kind: type, where: str) -> Any:
@@ -165,7 +168,16 @@ def load_capture(document: Any) -> Capture:
         captured_at=_number(document, "capturedAt", "capture"),
         published=[_published_event(raw, position) for position, raw in enumerate(published)],
         requests=[_captured_request(raw, position) for position, raw in enumerate(requests)],
+        secret_switch=_secret_switch(document.get("secretSwitch")),
     )
+
+
+def _secret_switch(raw: Any) -> tuple[float, float] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise UnusableCapture("capture.secretSwitch is not an object")
+    return (_number(raw, "from", "capture.secretSwitch"), _number(raw, "until", "capture.secretSwitch"))
 
 
 def check_capture(capture: Capture) -> dict[str, Any]:
@@ -174,7 +186,7 @@ def check_capture(capture: Capture) -> dict[str, Any]:
     published = PublishedIndex(rules, capture.published)
     results = [check_request(rules, request, capture.secret, published) for request in capture.requests]
     deliveries = [
-        check_delivery(rules, key, group, capture.time_scale, capture.captured_at)
+        check_delivery(rules, key, group, capture.time_scale, capture.captured_at, capture.secret_switch)
         for key, group in group_by_delivery(results).items()
     ]
     failures = [failure for result in results for failure in result.failures]
