@@ -263,6 +263,73 @@ describe('dispatcher: signed deliveries to a real HTTPS receiver', () => {
   });
 });
 
+describe('dispatcher: a receiver switching to a rotated secret', () => {
+  it('retries the 401s it answers meanwhile, whatever the retry rule says of 4xx, and never counts them towards disabling', async () => {
+    const harness = await DispatcherHarness.create();
+    const receiver = await startWebhookReceiver();
+    // The receiver holds one secret and answers 401 to a signature it does not verify, as a
+    // receiver built from a single-signature seed does.
+    let held = '';
+    receiver.setBehaviour((request) => {
+      const signature = request.headers['x-sig'] ?? '';
+      return sameText(signature, hmac(held, request.rawBody.toString(), 'hex'))
+        ? { status: 200 }
+        : { status: 401 };
+    });
+    await harness.organisation('org_test', { signature: { scheme: 'hmac-hex', header: 'X-Sig' } });
+    const dispatcher = await harness.startDispatcher();
+    try {
+      // Like Flintn: a 4xx is not retried, and three failures in a row disable the endpoint.
+      const subscription = await harness.subscription(receiver.url('/switching'), {
+        retry: { delaysMs: [1_000, 1_000, 1_000], retryOn: '5xx-and-429' },
+        circuitBreaker: { consecutiveFailuresToDisable: 3 },
+      });
+      held = subscription.secret;
+      const [first] = await harness.publish(subscription, 1);
+      await receiver.waitForCount('/switching', 1, 20_000);
+      expect(receiver.receivedOn('/switching')[0]?.answer?.status).toBe(200);
+
+      const newSecret = await harness.rotateSecret(subscription);
+      // Deliveries signed with the new secret until six have been turned away: twice the breaker's threshold.
+      const afterRotation: string[] = [];
+      await pollUntil(async () => {
+        afterRotation.push(...(await harness.publish(subscription, 1)).map((request) => request.deliveryId));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return (
+          receiver.receivedOn('/switching').filter((request) => request.answer?.status === 401).length >= 6
+        );
+      }, 'six deliveries turned away after the rotation');
+      // The partner deploys the new secret: every delivery gets through on a retry.
+      held = newSecret;
+      const events = await harness.waitForDeliveryEvents(
+        (all) =>
+          afterRotation.every((deliveryId) =>
+            attemptsOf(all, deliveryId).some((attempt) => attempt.responseStatus === 200),
+          ),
+        'every delivery accepted once the receiver switched',
+      );
+      const turnedAway = events.filter(
+        (event) => event.type === 'DeliveryAttempted' && event.responseStatus === 401,
+      );
+      expect(turnedAway.length).toBeGreaterThanOrEqual(6);
+      expect(
+        turnedAway.every((event) => event.type === 'DeliveryAttempted' && event.result === 'retry-scheduled'),
+      ).toBe(true);
+      expect(first?.deliveryId).toBeDefined();
+      // No disable command, though more than three attempts in a row failed.
+      expect(harness.commands().filter((command) => command.subscriptionId === subscription.id)).toEqual([]);
+      const metrics = await (await fetch(`${dispatcher.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(
+        /^skyhook_dispatcher_auth_failures_while_switching_secret_total\S* ([6-9]|\d\d+)$/m,
+      );
+    } finally {
+      await dispatcher.stop();
+      await receiver.close();
+      await harness.close();
+    }
+  });
+});
+
 async function harnessCommands(harness: DispatcherHarness, subscriptionId: string) {
   return pollUntil(() => {
     const commands = harness.commands().filter((command) => command.subscriptionId === subscriptionId);

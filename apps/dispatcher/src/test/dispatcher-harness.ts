@@ -136,6 +136,41 @@ export class DispatcherHarness {
     return { id, organisationId, secret };
   }
 
+  /**
+   * Rotates in a new secret, active now, as the api writes it; the old one retires after
+   * `graceMs` (0: at once). Resolves with the new secret.
+   */
+  async rotateSecret(subscription: TestSubscription, graceMs = 0): Promise<string> {
+    const secret = generateSigningSecret();
+    const now = new Date();
+    const secretId = `sec_${randomBytes(4).toString('hex')}`;
+    await this.append({
+      type: 'SubscriptionSecretRotated',
+      subscriptionId: subscription.id,
+      organisationId: subscription.organisationId,
+      version: 0,
+      occurredAt: now.toISOString(),
+      secrets: [
+        {
+          id: secretId,
+          encrypted: this.cipher.encrypt(secret, `${subscription.id}:${secretId}`),
+          hint: 'whsec_…',
+          createdAt: now.toISOString(),
+          retiresAt: null,
+          activatesAt: now.toISOString(),
+        },
+        {
+          id: 'sec_1',
+          encrypted: this.cipher.encrypt(subscription.secret, `${subscription.id}:sec_1`),
+          hint: 'whsec_…',
+          createdAt: now.toISOString(),
+          retiresAt: new Date(now.getTime() + graceMs).toISOString(),
+        },
+      ],
+    });
+    return secret;
+  }
+
   /** Appends the next version of a subscription's events (the harness numbers them like the api). */
   async append(event: SubscriptionEvent): Promise<void> {
     const version = (this.versions.get(event.subscriptionId) ?? 0) + 1;
