@@ -114,6 +114,13 @@ export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
     clientErrorHandler: answerClientError,
   });
   const fastify = adapter.getInstance();
+  // A 413 goes out once the refused body has been read (up to a bound): a client that writes its
+  // whole body before reading the answer (Python's urllib and requests do) would otherwise see
+  // the connection closed under it, a broken pipe instead of the 413.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode === 413 && !request.raw.complete) await drainRequestBody(request.raw);
+    return payload;
+  });
   fastify.removeContentTypeParser('text/plain');
   // JSON read as bytes first: Fastify decodes a body as UTF-8 and turns invalid bytes into U+FFFD,
   // which would then be signed and delivered as if published. Invalid UTF-8 is refused instead.
@@ -141,6 +148,34 @@ export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
     });
   });
   return adapter;
+}
+
+/** A refused body is read and discarded up to this much, for this long; beyond, the connection closes. */
+const REFUSED_BODY_DRAIN_BYTES = 64 * 1_048_576;
+const REFUSED_BODY_DRAIN_MS = 30_000;
+
+function drainRequestBody(request: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let drained = 0;
+    const finish = (): void => {
+      clearTimeout(timer);
+      request.off('data', onData);
+      request.off('end', finish);
+      request.off('error', finish);
+      request.off('close', finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      drained += chunk.length;
+      if (drained > REFUSED_BODY_DRAIN_BYTES) finish();
+    };
+    const timer = setTimeout(finish, REFUSED_BODY_DRAIN_MS);
+    request.on('data', onData);
+    request.once('end', finish);
+    request.once('error', finish);
+    request.once('close', finish);
+    request.resume();
+  });
 }
 
 function isJson(text: string): boolean {
