@@ -59,6 +59,8 @@ export interface ConcurrentConsumerOptions {
    * waits for a commit raising it, one for every dispatch that starts meanwhile.
    */
   readonly dispatchFrontier?: boolean;
+  /** How far ahead a frontier commit records (`FRONTIER_LEAD_MS` by default; 0: no lead). */
+  readonly dispatchFrontierLeadMs?: number;
 }
 
 /**
@@ -70,6 +72,9 @@ const HANDLER_RETRY_MS = [200, 500, 1_000];
 
 /** How long a batch waits before its partition's frontier is read again after a failed read. */
 const FRONTIER_RELOAD_MS = 500;
+
+/** A dispatch that waits this long for its frontier commit is logged. */
+const SLOW_FRONTIER_WAIT_MS = 250;
 
 /** `beforeDispatch` of a consumer without a frontier: nothing to record. */
 const NOTHING_TO_RECORD = (): Promise<void> => Promise.resolve();
@@ -103,6 +108,8 @@ export class ConcurrentConsumer {
   /** The highest offset each partition's dispatches wait for, to be recorded by the next frontier commit. */
   private readonly wantedFrontiers = new Map<string, { progress: PartitionProgress; upTo: bigint }>();
   private frontierCommit: Promise<void> | undefined;
+  /** When a slow frontier wait was last logged. */
+  private slowFrontierLoggedAt = 0;
   /** Commits through the running consumer's group without kafkajs' retries; set by every batch. */
   private commitDirectly: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
   private readonly resumeByPartition = new Map<string, () => void>();
@@ -317,21 +324,60 @@ export class ConcurrentConsumer {
     offset: bigint,
   ): () => Promise<void> {
     return async () => {
-      while (!frontier.covers(offset)) {
-        if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
-        if (this.progressByPartition.get(partitionKey) !== progress) {
-          throw new DispatchFrontierNotRecordedError(`partition ${partitionKey} was taken away`);
+      if (frontier.covers(offset)) {
+        if (frontier.wantsRenewal(offset)) this.renewFrontier(partitionKey, progress, offset);
+        return;
+      }
+      const startedAt = Date.now();
+      try {
+        await this.untilFrontierCovers(partitionKey, progress, frontier, offset);
+      } finally {
+        const waitedMs = Date.now() - startedAt;
+        // Slow frontier commits hold dispatches back: say so (a coordinator moving, a broker
+        // leaving), once a second at most, however many dispatches waited.
+        if (waitedMs >= SLOW_FRONTIER_WAIT_MS && Date.now() - this.slowFrontierLoggedAt >= 1_000) {
+          this.slowFrontierLoggedAt = Date.now();
+          this.logger.warn(
+            { group: this.options.group, partition: partitionKey, waitedMs },
+            'a dispatch waited for its dispatch frontier to be recorded',
+          );
         }
-        const wanted = this.wantedFrontiers.get(partitionKey);
-        if (wanted === undefined || wanted.progress !== progress || wanted.upTo < offset) {
-          this.wantedFrontiers.set(partitionKey, { progress, upTo: offset });
-        }
-        // A commit in flight leaves this offset to the next one, which takes every offset wanted meanwhile.
-        this.frontierCommit ??= this.commitWantedFrontiers();
-        // It may wait behind a regular commit that kafkajs retries (about 37 s at most); a stop does not wait.
-        await this.unlessStopping(this.frontierCommit);
       }
     };
+  }
+
+  /** Records the next frontier in the background, before a dispatch has to wait for it. */
+  private renewFrontier(partitionKey: string, progress: PartitionProgress, offset: bigint): void {
+    const wanted = this.wantedFrontiers.get(partitionKey);
+    if (wanted === undefined || wanted.progress !== progress || wanted.upTo < offset) {
+      this.wantedFrontiers.set(partitionKey, { progress, upTo: offset });
+    }
+    if (this.frontierCommit !== undefined) return;
+    this.frontierCommit = this.commitWantedFrontiers();
+    // Nobody waits on it: a refusal (a coordinator moving) is tried again by the next dispatch.
+    this.frontierCommit.catch(() => undefined);
+  }
+
+  private async untilFrontierCovers(
+    partitionKey: string,
+    progress: PartitionProgress,
+    frontier: PartitionFrontier,
+    offset: bigint,
+  ): Promise<void> {
+    while (!frontier.covers(offset)) {
+      if (this.stopping) throw new DispatchFrontierNotRecordedError('the consumer is stopping');
+      if (this.progressByPartition.get(partitionKey) !== progress) {
+        throw new DispatchFrontierNotRecordedError(`partition ${partitionKey} was taken away`);
+      }
+      const wanted = this.wantedFrontiers.get(partitionKey);
+      if (wanted === undefined || wanted.progress !== progress || wanted.upTo < offset) {
+        this.wantedFrontiers.set(partitionKey, { progress, upTo: offset });
+      }
+      // A commit in flight leaves this offset to the next one, which takes every offset wanted meanwhile.
+      this.frontierCommit ??= this.commitWantedFrontiers();
+      // It may wait behind a regular commit that kafkajs retries (about 37 s at most); a stop does not wait.
+      await this.unlessStopping(this.frontierCommit);
+    }
   }
 
   private unlessStopping(commit: Promise<void>): Promise<void> {
@@ -379,14 +425,15 @@ export class ConcurrentConsumer {
         const separator = partitionKey.lastIndexOf(':');
         const topic = partitionKey.slice(0, separator);
         const partitions = byTopic.get(topic) ?? [];
+        const ahead = frontier.frontierAhead(upTo);
         partitions.push({
           partition: Number(partitionKey.slice(separator + 1)),
           offset,
-          metadata: encodeDispatchFrontier(upTo),
+          metadata: encodeDispatchFrontier(ahead),
         });
         byTopic.set(topic, partitions);
         recorded.push(() => {
-          frontier.markRecorded(upTo);
+          frontier.markRecorded(ahead, upTo);
           if (finished !== undefined) progress.markCommitted(finished);
         });
       }
@@ -449,7 +496,10 @@ export class ConcurrentConsumer {
             const position = BigInt(offset);
             this.frontierByPartition.set(
               partitionKey,
-              new PartitionFrontier({ offset: position >= 0n ? position : undefined, frontier }),
+              new PartitionFrontier(
+                { offset: position >= 0n ? position : undefined, frontier },
+                this.options.dispatchFrontierLeadMs,
+              ),
             );
           }
         }

@@ -86,7 +86,7 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
 
   afterEach(() => bed.close());
 
-  const member = (seen: SeenRecords) =>
+  const member = (seen: SeenRecords, dispatchFrontierLeadMs = 0) =>
     new ConcurrentConsumer(
       kafka,
       settings,
@@ -97,6 +97,7 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
         handleRejected: () => Promise.reject(new Error('no record here breaks its contract')),
         maxPendingPerPartition: MAX_PENDING,
         dispatchFrontier: true,
+        dispatchFrontierLeadMs,
       },
       logger,
     );
@@ -180,6 +181,30 @@ describe('ConcurrentConsumer dispatch frontier against a real broker', () => {
     },
     120_000,
   );
+
+  it('with a lead, records the frontier ahead of what was taken, and the next member gets exactly the records up to it marked', async () => {
+    await produce(0, RECORDS);
+    const first = new SeenRecords(true);
+    const leading = member(first, 5_000);
+    await leading.start();
+    try {
+      await pollUntil(() => first.dispatched.length === MAX_PENDING, {
+        timeoutMs: JOIN_TIMEOUT_MS,
+        description: 'the first member dispatching',
+      });
+    } finally {
+      await leading.stop(0);
+    }
+    // Every record taken (0-3) is covered, and more: the ones taken in the last 5 s again.
+    const { frontier } = await committed();
+    expect(frontier).toBeGreaterThan(BigInt(MAX_PENDING - 1));
+    const second = await drainWithNewMember(RECORDS);
+    const lastMarked = Math.min(Number(frontier), RECORDS - 1);
+    expect(second.marked).toEqual(offsetRange(0, lastMarked));
+    expect(second.unmarked).toEqual(
+      lastMarked === RECORDS - 1 ? [] : offsetRange(lastMarked + 1, RECORDS - 1),
+    );
+  }, 120_000);
 
   it(
     'marks every record up to a frontier a killed member recorded, however few of them it committed, ' +

@@ -77,3 +77,34 @@ describe('PartitionFrontier', () => {
     expect(frontier.covers(15n)).toBe(true);
   });
 });
+
+describe('PartitionFrontier: recording ahead of the dispatches', () => {
+  it('records the records taken and as many again as were taken over the lead window', () => {
+    const frontier = new PartitionFrontier({ offset: 0n, frontier: undefined }, 2_000);
+    const start = 1_000_000;
+    // 10 records a second for 3 s: 20 over the last 2 s.
+    for (let offset = 0; offset < 30; offset += 1) frontier.noteTaken(BigInt(offset), start + offset * 100);
+    const now = start + 2_900;
+    expect(frontier.frontierAhead(25n, now)).toBe(29n + 20n);
+    // Nothing taken recently: no lead beyond what was taken.
+    const idle = new PartitionFrontier({ offset: 0n, frontier: undefined }, 2_000);
+    idle.noteTaken(5n, start);
+    expect(idle.frontierAhead(5n, start + 10_000)).toBe(5n);
+    // No lead: exactly what the dispatches ask for.
+    const exact = new PartitionFrontier({ offset: 0n, frontier: undefined }, 0);
+    exact.noteTaken(9n, start);
+    expect(exact.frontierAhead(5n, start)).toBe(5n);
+  });
+
+  it('asks for the next frontier once a dispatch is past the middle of the lead', () => {
+    const frontier = new PartitionFrontier({ offset: 0n, frontier: undefined });
+    frontier.markRecorded(40n, 20n);
+    expect(frontier.covers(40n)).toBe(true);
+    expect(frontier.wantsRenewal(29n)).toBe(false);
+    expect(frontier.wantsRenewal(30n)).toBe(true);
+    // Recorded without a lead: never ahead of need.
+    const exact = new PartitionFrontier({ offset: 0n, frontier: undefined });
+    exact.markRecorded(40n);
+    expect(exact.wantsRenewal(40n)).toBe(false);
+  });
+});

@@ -36,6 +36,19 @@ export function decodeDispatchFrontier(metadata: string | null | undefined): big
 }
 
 /**
+ * How far ahead of the dispatches waiting for it a frontier commit records: as many records again
+ * as the partition took over this long. So at a steady rate a dispatch rarely waits for a commit
+ * (the next one is made in the background once half the lead is used), one commit covers about a
+ * second of records instead of each round of dispatches, and a group coordinator moving (a broker
+ * leaving: about a second of NOT_COORDINATOR and "loading") holds no dispatch back while the lead
+ * lasts. The price: after a crash, the records within the lead are marked as possibly sent before,
+ * though they were not (ADR 0018's mark may say "maybe" more often, never less).
+ */
+export const FRONTIER_LEAD_MS = 5_000;
+/** The taken offsets are sampled this often for the lead's rate. */
+const TAKEN_SAMPLE_MS = 250;
+
+/**
  * One assigned partition's frontier as its consumer knows it: what it inherited from the owners
  * before it (whose work on records up to there is unknown) and what the group coordinator has
  * acknowledged for it since. A record may be dispatched only at or below the acknowledged frontier.
@@ -45,8 +58,17 @@ export class PartitionFrontier {
   private recorded: bigint | undefined;
   /** The committed offset as the partition was assigned; undefined when the group had none. */
   private assignedPosition: bigint | undefined;
+  private highestTaken: bigint | undefined;
+  /** The highest offset taken, sampled over the last lead window: the partition's recent rate. */
+  private takenSamples: { readonly at: number; readonly highest: bigint }[] = [];
+  /** A dispatch at or beyond this offset starts the next frontier commit ahead of need. */
+  private renewFrom: bigint | undefined;
 
-  constructor(committed: { readonly offset: bigint | undefined; readonly frontier: bigint | undefined }) {
+  constructor(
+    committed: { readonly offset: bigint | undefined; readonly frontier: bigint | undefined },
+    /** 0: record exactly what the dispatches ask for, no lead. */
+    private readonly leadMs = FRONTIER_LEAD_MS,
+  ) {
     this.inherited = committed.frontier;
     this.recorded = committed.frontier;
     this.assignedPosition = committed.offset;
@@ -62,9 +84,33 @@ export class PartitionFrontier {
     return this.recorded !== undefined && offset <= this.recorded;
   }
 
-  /** The coordinator acknowledged a commit recording `frontier`. */
-  markRecorded(frontier: bigint): void {
-    if (this.recorded === undefined || frontier > this.recorded) this.recorded = frontier;
+  /**
+   * The coordinator acknowledged a commit recording `frontier`, asked for by dispatches up to
+   * `wantedUpTo` (default: the frontier itself, no lead).
+   */
+  markRecorded(frontier: bigint, wantedUpTo: bigint = frontier): void {
+    if (this.recorded === undefined || frontier > this.recorded) {
+      this.recorded = frontier;
+      this.renewFrom = frontier > wantedUpTo ? wantedUpTo + (frontier - wantedUpTo + 1n) / 2n : undefined;
+    }
+  }
+
+  /** The record at `offset` is covered, but past the middle of the lead: record the next frontier now. */
+  wantsRenewal(offset: bigint): boolean {
+    return this.renewFrom !== undefined && offset >= this.renewFrom;
+  }
+
+  /**
+   * The frontier to record for dispatches up to `upTo`: every record taken so far, and as many
+   * again as were taken over the last lead (`FRONTIER_LEAD_MS` by default); `upTo` with no lead.
+   */
+  frontierAhead(upTo: bigint, now = Date.now()): bigint {
+    if (this.leadMs === 0) return upTo;
+    const highest = this.highestTaken !== undefined && this.highestTaken > upTo ? this.highestTaken : upTo;
+    const since = this.takenSamples.find((sample) => sample.at >= now - this.leadMs) ?? this.takenSamples[0];
+    const recent =
+      since === undefined || this.highestTaken === undefined ? 0n : this.highestTaken - since.highest;
+    return highest + (recent > 0n ? recent : 0n);
   }
 
   /** What every regular commit carries, so that none of them erases the frontier. */
@@ -82,8 +128,16 @@ export class PartitionFrontier {
   }
 
   /** A record was taken. */
-  noteTaken(offset: bigint): void {
+  noteTaken(offset: bigint, now = Date.now()): void {
     this.assignedPosition ??= offset;
+    if (this.highestTaken !== undefined && offset <= this.highestTaken) return;
+    this.highestTaken = offset;
+    const last = this.takenSamples[this.takenSamples.length - 1];
+    if (last === undefined || now - last.at >= TAKEN_SAMPLE_MS) {
+      this.takenSamples.push({ at: now, highest: offset });
+      while ((this.takenSamples[0]?.at ?? now) < now - this.leadMs - TAKEN_SAMPLE_MS)
+        this.takenSamples.shift();
+    }
   }
 
   /**

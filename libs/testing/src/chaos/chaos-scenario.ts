@@ -112,7 +112,16 @@ export async function runChaosScenario(
   } finally {
     result = await stream.stop();
   }
-  const longestSilenceMs = longestSilence(arrivals, streamStartedAt, Date.now());
+  const silence = longestSilence(arrivals, streamStartedAt, Date.now());
+  const longestSilenceMs = silence.ms;
+  log(
+    `longest silence ${silence.ms} ms, from ${new Date(silence.from).toISOString()}; faults: ${faults
+      .map(
+        (fault) =>
+          `${fault.member} stopped ${new Date(fault.killedAt).toISOString()}, started ${new Date(fault.restartedAt).toISOString()}`,
+      )
+      .join('; ')}`,
+  );
   log(
     `stream: ${result.acknowledged.length}/${result.events} events acknowledged in ${result.elapsedMs} ms; answers ${JSON.stringify(result.answers)}`,
   );
@@ -134,15 +143,17 @@ export async function runChaosScenario(
   };
 }
 
-function longestSilence(arrivals: ArrivalLog, from: number, until: number): number {
-  let longest = 0;
+/** The longest gap between arrivals while the stream ran, and when it began. */
+function longestSilence(arrivals: ArrivalLog, from: number, until: number): { ms: number; from: number } {
+  let longest = { ms: 0, from };
   let previous = from;
   for (const arrival of arrivals.all()) {
     if (arrival.receivedAt < from || arrival.receivedAt > until) continue;
-    longest = Math.max(longest, arrival.receivedAt - previous);
+    if (arrival.receivedAt - previous > longest.ms)
+      longest = { ms: arrival.receivedAt - previous, from: previous };
     previous = arrival.receivedAt;
   }
-  return Math.max(longest, until - previous);
+  return until - previous > longest.ms ? { ms: until - previous, from: previous } : longest;
 }
 
 /** Every broker of the cluster in turn: SIGTERM, down for the downtime, started, back in sync. */
