@@ -71,6 +71,17 @@ export interface SeedStack {
     secret: string,
     publish: () => Promise<unknown>,
   ): Promise<SecretRotationRun>;
+  /**
+   * A seed's whole rotation check: subscribes at `path` (`body` as for `subscribe`), rotates as
+   * documented, publishing with `publish(n)` (n = 1, 2, …: each call one distinct event), and fails
+   * unless the seed's verifier accepts each half with the one secret the receiver held then, every
+   * event was accepted, and the subscription is still active.
+   */
+  checkRotation(
+    path: string,
+    body: Record<string, unknown>,
+    publish: (n: number) => Promise<unknown>,
+  ): Promise<SecretRotationRun>;
   close(): Promise<void>;
 }
 
@@ -195,7 +206,7 @@ export async function startSeedStack(options: {
   const subscription = async (id: string) =>
     (await api.request({ method: 'GET', url: `/v1/subscriptions/${id}`, key: apiKey })).body;
 
-  return {
+  const stack: SeedStack = {
     api,
     receiver,
     apiKey,
@@ -280,6 +291,27 @@ export async function startSeedStack(options: {
       }
       return report;
     },
+    checkRotation: async (path, body, publish) => {
+      const subscribed = await stack.subscribe(path, body);
+      let sent = 0;
+      const run = await stack.rotateAsDocumented(subscribed.id, path, subscribed.secret, () =>
+        publish((sent += 1)),
+      );
+      await stack.verify(subscribed.secret, run.beforeActivation);
+      await stack.verify(run.newSecret, run.fromActivation, run.secretSwitch);
+      const accepted = new Set(
+        realReceiver
+          .receivedOn(path)
+          .filter((request) => request.answer?.status === 200)
+          .map((request) => request.rawBody.toString()),
+      );
+      if (accepted.size !== sent)
+        throw new Error(`${accepted.size} of ${sent} events accepted through the rotation`);
+      if (run.subscription['status'] !== 'active') {
+        throw new Error(`the subscription is ${String(run.subscription['status'])} after the rotation`);
+      }
+      return run;
+    },
     rotateAsDocumented: async (subscriptionId, path, secret, publish) => {
       const answeredOk = () =>
         realReceiver.receivedOn(path).filter((request) => request.answer?.status === 200);
@@ -351,4 +383,5 @@ export async function startSeedStack(options: {
       if (keptCaptures === undefined) await rm(captureDirectory, { recursive: true, force: true });
     },
   };
+  return stack;
 }

@@ -110,32 +110,12 @@ describe('seed contract: AviationAlley, end to end', () => {
   });
 
   it('rotates the secret as docs/profiles/aviationalley.md says, with a receiver holding one secret: nothing lost, never disabled', async () => {
-    const path = '/aa/rotation';
-    const subscription = await stack.subscribe(path, {
-      eventTypes: ['booking.created'],
-      scopeFilter: { centerId: 'ctr_rot' },
-    });
-    let sent = 0;
-    const run = await stack.rotateAsDocumented(subscription.id, path, subscription.secret, () =>
-      stack.publish('booking.created', { bookingId: `bk_rot_${(sent += 1)}` }, { centerId: 'ctr_rot' }),
+    // The receiver checks signatures as the seed's sample does; the seed's verifier checks the
+    // deliveries before and after the activation, each with the one secret held then.
+    await stack.checkRotation(
+      '/aa/rotation',
+      { eventTypes: ['booking.created'], scopeFilter: { centerId: 'ctr_rot' } },
+      (n) => stack.publish('booking.created', { bookingId: `bk_rot_${n}` }, { centerId: 'ctr_rot' }),
     );
-    // Every event was accepted by the receiver; the seed's verifier checks each half with the one
-    // secret the receiver held then.
-    expect(
-      run.beforeActivation.filter((request) => request.answer?.status === 200).length,
-    ).toBeGreaterThanOrEqual(2);
-    await stack.verify(subscription.secret, run.beforeActivation);
-    await stack.verify(run.newSecret, run.fromActivation, run.secretSwitch);
-    const delivered = new Set(
-      stack.receiver
-        .receivedOn(path)
-        .filter((request) => request.answer?.status === 200)
-        .map((request) => request.rawBody.toString()),
-    );
-    expect(delivered.size).toBe(sent);
-    expect(run.subscription).toMatchObject({
-      status: 'active',
-      secretsSigning: expect.any(Number) as number,
-    });
   });
 });

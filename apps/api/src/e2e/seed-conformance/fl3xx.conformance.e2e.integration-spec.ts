@@ -131,36 +131,13 @@ describe('seed contract: FL3XX, end to end', () => {
   });
 
   it('rotates the secret as docs/profiles/fl3xx.md says, with a receiver holding one secret: nothing lost, never disabled', async () => {
-    const path = '/fl3xx/rotation';
-    const subscription = await stack.subscribe(path, {
-      eventTypes: ['FLIGHT_CREATE'],
-      scopeFilter: { operatorId: 'op_rot' },
-    });
-    let sent = 0;
-    const run = await stack.rotateAsDocumented(subscription.id, path, subscription.secret, () =>
-      stack.publish(
-        'FLIGHT_CREATE',
-        { flightId: 9_000 + (sent += 1), tail: 'HB-ROT' },
-        { operatorId: 'op_rot' },
-      ),
+    // The receiver checks signatures as the seed's sample does; the seed's verifier checks the
+    // deliveries before and after the activation, each with the one secret held then.
+    await stack.checkRotation(
+      '/fl3xx/rotation',
+      { eventTypes: ['FLIGHT_CREATE'], scopeFilter: { operatorId: 'op_rot' } },
+      (n) =>
+        stack.publish('FLIGHT_CREATE', { flightId: 9_000 + n, tail: 'HB-ROT' }, { operatorId: 'op_rot' }),
     );
-    // Every event was accepted by the receiver; the seed's verifier checks each half with the one
-    // secret the receiver held then.
-    expect(
-      run.beforeActivation.filter((request) => request.answer?.status === 200).length,
-    ).toBeGreaterThanOrEqual(2);
-    await stack.verify(subscription.secret, run.beforeActivation);
-    await stack.verify(run.newSecret, run.fromActivation, run.secretSwitch);
-    const delivered = new Set(
-      stack.receiver
-        .receivedOn(path)
-        .filter((request) => request.answer?.status === 200)
-        .map((request) => request.rawBody.toString()),
-    );
-    expect(delivered.size).toBe(sent);
-    expect(run.subscription).toMatchObject({
-      status: 'active',
-      secretsSigning: expect.any(Number) as number,
-    });
   });
 });

@@ -99,29 +99,10 @@ describe('seed contract: FlexOrch, end to end', () => {
   });
 
   it('rotates the secret as docs/profiles/flexorch.md says, with a receiver holding one secret: nothing lost, never disabled', async () => {
-    const path = '/flexorch/rotation';
-    const subscription = await stack.subscribe(path, { eventTypes: ['job.completed'] });
-    let sent = 0;
-    const run = await stack.rotateAsDocumented(subscription.id, path, subscription.secret, () =>
-      stack.publish('job.completed', { job_id: `job_rot_${(sent += 1)}`, status: 'completed' }),
+    // The receiver checks signatures as the seed's sample does; the seed's verifier checks the
+    // deliveries before and after the activation, each with the one secret held then.
+    await stack.checkRotation('/flexorch/rotation', { eventTypes: ['job.completed'] }, (n) =>
+      stack.publish('job.completed', { job_id: `job_rot_${n}`, status: 'completed' }),
     );
-    // Every event was accepted by the receiver; the seed's verifier checks each half with the one
-    // secret the receiver held then.
-    expect(
-      run.beforeActivation.filter((request) => request.answer?.status === 200).length,
-    ).toBeGreaterThanOrEqual(2);
-    await stack.verify(subscription.secret, run.beforeActivation);
-    await stack.verify(run.newSecret, run.fromActivation, run.secretSwitch);
-    const delivered = new Set(
-      stack.receiver
-        .receivedOn(path)
-        .filter((request) => request.answer?.status === 200)
-        .map((request) => request.rawBody.toString()),
-    );
-    expect(delivered.size).toBe(sent);
-    expect(run.subscription).toMatchObject({
-      status: 'active',
-      secretsSigning: expect.any(Number) as number,
-    });
   });
 });

@@ -169,29 +169,10 @@ describe('seed contract: Flintn, end to end', () => {
   });
 
   it('rotates the secret as docs/profiles/flintn.md says, with a receiver holding one secret: nothing lost, never disabled', async () => {
-    const path = '/fl/rotation';
-    const subscription = await stack.subscribe(path, { eventTypes: ['order.*'] });
-    let sent = 0;
-    const run = await stack.rotateAsDocumented(subscription.id, path, subscription.secret, () =>
-      stack.publish('order.updated', { orderId: `ord_rot_${(sent += 1)}`, status: 'paid' }),
+    // The receiver checks signatures as the seed's sample does; the seed's verifier checks the
+    // deliveries before and after the activation, each with the one secret held then.
+    await stack.checkRotation('/fl/rotation', { eventTypes: ['order.*'] }, (n) =>
+      stack.publish('order.updated', { orderId: `ord_rot_${n}`, status: 'paid' }),
     );
-    // Every event was accepted by the receiver; the seed's verifier checks each half with the one
-    // secret the receiver held then.
-    expect(
-      run.beforeActivation.filter((request) => request.answer?.status === 200).length,
-    ).toBeGreaterThanOrEqual(2);
-    await stack.verify(subscription.secret, run.beforeActivation);
-    await stack.verify(run.newSecret, run.fromActivation, run.secretSwitch);
-    const delivered = new Set(
-      stack.receiver
-        .receivedOn(path)
-        .filter((request) => request.answer?.status === 200)
-        .map((request) => request.rawBody.toString()),
-    );
-    expect(delivered.size).toBe(sent);
-    expect(run.subscription).toMatchObject({
-      status: 'active',
-      secretsSigning: expect.any(Number) as number,
-    });
   });
 });
