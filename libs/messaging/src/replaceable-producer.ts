@@ -141,10 +141,18 @@ export class ReplaceableProducer {
       this.markFailing(error);
       throw new KafkaSendFailedError(this.name, { cause: error });
     }
-    const giveUpAt = Date.now() + this.sendRetryDeadlineMs;
+    const startedAt = Date.now();
+    const giveUpAt = startedAt + this.sendRetryDeadlineMs;
     for (let attempt = 0; ; attempt += 1) {
       try {
         await producer.sendBatch({ acks: -1, ...batch });
+        if (attempt > 0) {
+          // How long a leadership move held this producer's sends: what a broker restart costs a hop.
+          this.observers.logger?.warn(
+            { producer: this.name, retries: attempt, heldMs: Date.now() - startedAt },
+            'Kafka send went through after retries',
+          );
+        }
         break;
       } catch (error) {
         const rejection = recordRejectionOf(error);
