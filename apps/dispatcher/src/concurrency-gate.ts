@@ -71,19 +71,19 @@ class Semaphore {
     return this.inUse === 0 && this.waiting === 0;
   }
 
-  /** `bounds.maxQueued` applies only while `depthBounded()` says so (the caller's view of the endpoint). */
+  /** `bounds.maxQueued` applies only when `depthBounded` (the caller's view of the endpoint). */
   acquire(
     signal: AbortSignal | undefined,
     bounds?: QueueBounds,
     name = '',
-    depthBounded: () => boolean = () => true,
+    depthBounded = true,
   ): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(new GateAbortedError());
     if (this.inUse < this.capacity() && this.waiting === 0) {
       this.inUse += 1;
       return Promise.resolve();
     }
-    if (bounds !== undefined && this.waiting >= bounds.maxQueued && depthBounded()) {
+    if (bounds !== undefined && depthBounded && this.waiting >= bounds.maxQueued) {
       return Promise.reject(new EndpointBusyError(name, 'queue-full'));
     }
     return new Promise<void>((resolve, reject) => {
@@ -206,7 +206,7 @@ export class ConcurrencyGate {
     }
     const { limit, slots } = lane;
     try {
-      await slots.acquire(signal, bounds, key, () => limit.throttled);
+      await slots.acquire(signal, bounds, key, limit.throttled);
     } catch (error) {
       this.dropIfIdle(key, lane);
       throw error;

@@ -38,8 +38,8 @@ export function decodeDispatchFrontier(metadata: string | null | undefined): big
 /**
  * How far ahead of the dispatches waiting for it a frontier commit records: as many records again
  * as the partition took over this long. So at a steady rate a dispatch rarely waits for a commit
- * (the next one is made in the background once half the lead is used), one commit covers about a
- * second of records instead of each round of dispatches, and a group coordinator moving (a broker
+ * (the next one is made in the background once half the lead is used), one commit covers a few
+ * seconds of records instead of each round of dispatches, and a group coordinator moving (a broker
  * leaving: about a second of NOT_COORDINATOR and "loading") holds no dispatch back while the lead
  * lasts. The price: after a crash, the records within the lead are marked as possibly sent before,
  * though they were not (ADR 0018's mark may say "maybe" more often, never less).
@@ -130,7 +130,7 @@ export class PartitionFrontier {
   /** A record was taken. */
   noteTaken(offset: bigint, now = Date.now()): void {
     this.assignedPosition ??= offset;
-    if (this.highestTaken !== undefined && offset <= this.highestTaken) return;
+    if (this.leadMs === 0 || (this.highestTaken !== undefined && offset <= this.highestTaken)) return;
     this.highestTaken = offset;
     const last = this.takenSamples[this.takenSamples.length - 1];
     if (last === undefined || now - last.at >= TAKEN_SAMPLE_MS) {

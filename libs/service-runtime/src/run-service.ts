@@ -117,9 +117,13 @@ export function createHttpAdapter(bodyLimitBytes = 1_048_576): FastifyAdapter {
   // A 413 goes out once the refused body has been read (up to a bound): a client that writes its
   // whole body before reading the answer (Python's urllib and requests do) would otherwise see
   // the connection closed under it, a broken pipe instead of the 413.
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode === 413 && !request.raw.complete) await drainRequestBody(request.raw);
-    return payload;
+  // (Callback style: every other response passes through without a promise.)
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode !== 413 || request.raw.complete) {
+      done(null, payload);
+      return;
+    }
+    void drainRequestBody(request.raw).then(() => done(null, payload));
   });
   fastify.removeContentTypeParser('text/plain');
   // JSON read as bytes first: Fastify decodes a body as UTF-8 and turns invalid bytes into U+FFFD,

@@ -42,25 +42,20 @@ function isRetiredAt(secret: StoredSecret, now: number): boolean {
   return secret.retiresAt !== null && Date.parse(secret.retiresAt) <= now;
 }
 
-/** Each live secret's phase at `now`. */
+/** Which secret signs at `now`, which still sign beside it, which wait, and when that changes. */
 export function signingSecretsAt(secrets: readonly StoredSecret[], now: number): SigningSecrets {
-  const activated = secrets
-    .filter((secret) => !isRetiredAt(secret, now))
+  const activatedNewestFirst = secrets
     .filter((secret) => (activationTimeOf(secret) ?? Number.POSITIVE_INFINITY) <= now)
     .sort((a, b) => (activationTimeOf(b) as number) - (activationTimeOf(a) as number));
-  // Never without a current secret: if every secret were retired (a log written by hand), the
-  // latest activated one still signs rather than none.
-  const fallback = [...secrets]
-    .filter((secret) => activationTimeOf(secret) !== undefined)
-    .sort((a, b) => (activationTimeOf(b) as number) - (activationTimeOf(a) as number))[0];
-  const [current = fallback ?? secrets[0], ...retiring] = activated;
+  // Never without a current secret: were every activated one retired (a log written by hand), the
+  // latest activated one would still sign rather than none.
+  const [current = activatedNewestFirst[0] ?? secrets[0], ...retiring] = activatedNewestFirst.filter(
+    (secret) => !isRetiredAt(secret, now),
+  );
   if (current === undefined) {
     throw new Error('a subscription without a signing secret');
   }
-  const pending = secrets.filter((secret) => {
-    const activatesAt = activationTimeOf(secret);
-    return activatesAt === undefined || activatesAt > now;
-  });
+  const pending = secrets.filter((secret) => (activationTimeOf(secret) ?? Number.POSITIVE_INFINITY) > now);
   const changes = secrets.flatMap((secret) => [
     activationTimeOf(secret) ?? Number.POSITIVE_INFINITY,
     secret.retiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(secret.retiresAt),
@@ -77,15 +72,14 @@ export function signingSecretsAt(secrets: readonly StoredSecret[], now: number):
   };
 }
 
-export function secretPhaseAt(
-  secrets: readonly StoredSecret[],
-  secret: StoredSecret,
-  now: number,
-): SecretPhase {
-  if (isRetiredAt(secret, now)) return 'retired';
-  const { current, pending } = signingSecretsAt(secrets, now);
-  if (secret.id === current.id) return 'current';
-  return pending.some(({ id }) => id === secret.id) ? 'pending' : 'retiring';
+/** Every secret's phase at `now`, by id, from one reading of the secrets. */
+export function secretPhasesAt(secrets: readonly StoredSecret[], now: number): Map<string, SecretPhase> {
+  const { current, retiring, pending } = signingSecretsAt(secrets, now);
+  const phases = new Map<string, SecretPhase>(secrets.map(({ id }) => [id, 'retired']));
+  for (const { id } of retiring) phases.set(id, 'retiring');
+  for (const { id } of pending) phases.set(id, 'pending');
+  phases.set(current.id, 'current');
+  return phases;
 }
 
 /**
@@ -120,8 +114,9 @@ export function rotatedSecrets(
     ...newSecret,
     retiresAt: null,
     activatesAt: activatesAt === undefined ? null : new Date(activatesAt).toISOString(),
-    // Remembered for the activation call, which may name another grace.
-    ...(activatesAt === undefined ? { replacedGraceSeconds: Math.round(graceMs / 1_000) } : {}),
+    // Remembered for an activation call (a manual one, or a scheduled one made early), which may
+    // name another grace.
+    ...(activation.kind === 'immediate' ? {} : { replacedGraceSeconds: Math.round(graceMs / 1_000) }),
   };
   const kept = [{ ...current, retiresAt: currentRetiresAt }, ...retiring].filter(
     (secret) => !isRetiredAt(secret, at),
@@ -156,7 +151,7 @@ export function activatedSecrets(
       secretId,
     });
   }
-  const phase = secretPhaseAt(secrets, secret, at);
+  const phase = secretPhasesAt(secrets, at).get(secret.id);
   if (phase === 'current') return undefined;
   if (phase !== 'pending') {
     throw new SubscriptionError(

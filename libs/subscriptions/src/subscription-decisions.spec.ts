@@ -14,7 +14,7 @@ import {
   oneLifetimeAfter,
   type SubscriptionLifetime,
 } from './subscription-decisions';
-import { secretPhaseAt, signingSecretsAt } from './signing-secrets';
+import { secretPhasesAt, signingSecretsAt } from './signing-secrets';
 import { SubscriptionError, SubscriptionErrorCode } from './subscription.error';
 import { evolveSubscription, type SubscriptionState } from './subscription-state';
 
@@ -207,7 +207,7 @@ describe('secret rotation', () => {
   const now = { kind: 'immediate' } as const;
   const manual = { kind: 'manual' } as const;
   const phases = (state: SubscriptionState, at: Date) =>
-    state.secrets.map((s) => [s.id, secretPhaseAt(state.secrets, s, at.getTime())]);
+    state.secrets.map((s) => [s.id, secretPhasesAt(state.secrets, at.getTime()).get(s.id)]);
 
   it('signs with the new secret at once and keeps the old one retiring until the grace period ends', () => {
     const rotatedAt = new Date(created.getTime() + DAY);

@@ -8,7 +8,7 @@ import {
 import { type StoredSecret } from '@skyhook/contracts';
 import {
   type SecretPhase,
-  secretPhaseAt,
+  secretPhasesAt,
   signingSecretsAt,
   type SubscriptionState,
 } from '@skyhook/subscriptions';
@@ -68,8 +68,9 @@ export function subscriptionResponseOf(
     parseDeliveryPolicyOverride(state.policy),
     organisation.profile,
   );
+  const phases = secretPhasesAt(state.secrets, at);
   const secrets = state.secrets
-    .map((secret) => ({ secret, phase: secretPhaseAt(state.secrets, secret, at) }))
+    .map((secret) => ({ secret, phase: phases.get(secret.id) ?? 'retired' }))
     .filter(
       (entry): entry is { secret: StoredSecret; phase: Exclude<SecretPhase, 'retired'> } =>
         entry.phase !== 'retired',

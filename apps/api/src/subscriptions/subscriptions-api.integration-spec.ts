@@ -556,6 +556,21 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       });
       expect(refused.status).toBe(409);
       expect(refused.body['error']).toMatchObject({ code: 'SUBSCRIPTION_INVALID_SECRET_ACTIVATION' });
+      // A careless body is refused whole, and changes nothing.
+      for (const body of [
+        { graceSeconds: -1 },
+        { graceSeconds: 'soon' },
+        { activateAt: '2030-01-01T00:00:00Z' },
+      ]) {
+        const careless = await api.request({
+          method: 'POST',
+          url: `${path}/secrets/${secretId}/activation`,
+          key: apiKey,
+          body,
+        });
+        expect([body, careless.status]).toEqual([body, 400]);
+      }
+      expect((await api.request({ method: 'GET', url: path, key: apiKey })).body['version']).toBe(3);
       const unknown = await api.request({
         method: 'POST',
         url: `${path}/secrets/sec_nope/activation`,
