@@ -6,7 +6,8 @@
  * delivery-requests topic every 20 ms, acks=all. Each node in turn is stopped (SIGTERM), started
  * again after the downtime, and waited for until every replica is in sync. Prints, per stop, how
  * long the node took to exit and each send held longer than 100 ms (how long, and when it began
- * relative to the SIGTERM); then the whole run's p50 / p99 / max.
+ * relative to the SIGTERM, and how many times the producer retried it); then the whole run's
+ * p50 / p99 / max.
  *
  * The pipeline's receiver silence in a rolling restart is at least the longest hold of any of its
  * three hops; this measures one hop on its own, so broker settings can be compared in one run.
@@ -18,7 +19,7 @@
  *   BROKER_LEAVE_PROPERTIES ({})     broker settings over the cluster's, as JSON, e.g.
  *                                    '{"replica.fetch.wait.max.ms":"100"}'
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,7 @@ import {
   ReplaceableProducer,
   topicNameOf,
 } from '@skyhook/messaging';
+import { createServiceLogger } from '@skyhook/observability';
 import { benchNumberSetting, benchSetting } from './bench-settings';
 
 const PREFIX = 'BROKER_LEAVE_';
@@ -41,13 +43,21 @@ const HELD_MS = 100;
 interface TimedSend {
   readonly startedAt: number;
   readonly tookMs: number;
+  /** How many times the producer sent it again (its "went through after retries" warning). */
+  readonly retries: number;
 }
 
 interface StopReport {
   readonly node: number;
+  /** The node that led the KRaft controller quorum when this one was stopped (every node is both). */
+  readonly activeController: number | undefined;
   readonly exitMs: number;
   /** The sends held longer than HELD_MS: when each began, relative to the SIGTERM, and how long it took. */
-  readonly held: readonly { readonly fromStopMs: number; readonly tookMs: number }[];
+  readonly held: readonly {
+    readonly fromStopMs: number;
+    readonly tookMs: number;
+    readonly retries: number;
+  }[];
 }
 
 async function rollingRestart(
@@ -66,7 +76,19 @@ async function rollingRestart(
     brokers: cluster.bootstrapServers.split(','),
     logLevel: logLevel.NOTHING,
   });
-  const producer = new ReplaceableProducer(kafka, 'bench');
+  // The producer's own account of a held send: the retries it took.
+  let lastRetries = 0;
+  const logger = createServiceLogger({
+    service: 'bench-broker-leave',
+    level: 'warn',
+    destination: {
+      write: (line: string) => {
+        const entry = JSON.parse(line) as { retries?: unknown };
+        if (typeof entry.retries === 'number') lastRetries = entry.retries;
+      },
+    },
+  });
+  const producer = new ReplaceableProducer(kafka, 'bench', { logger });
   try {
     const settings = kafkaSettingsFrom(
       kafkaEnvironmentSchema.parse({
@@ -93,8 +115,9 @@ async function rollingRestart(
           partition,
           value: String(startedAt),
         }));
+        lastRetries = 0;
         await producer.sendBatch({ topicMessages: [{ topic, messages }] }).catch(() => undefined);
-        sends.push({ startedAt, tookMs: Date.now() - startedAt });
+        sends.push({ startedAt, tookMs: Date.now() - startedAt, retries: lastRetries });
         await sleep(SEND_INTERVAL_MS);
       }
     })();
@@ -102,6 +125,7 @@ async function rollingRestart(
     await sleep(3_000);
     const stops: StopReport[] = [];
     for (const [index, node] of cluster.nodes.entries()) {
+      const activeController = await activeControllerOf(dataDir);
       const stoppedAt = Date.now();
       await node.stop();
       const exitMs = Date.now() - stoppedAt;
@@ -112,8 +136,12 @@ async function rollingRestart(
       // Every send that ended after this stop began, up to the end of the node's way back in.
       const held = sends
         .filter((send) => send.startedAt + send.tookMs > stoppedAt && send.tookMs > HELD_MS)
-        .map((send) => ({ fromStopMs: send.startedAt - stoppedAt, tookMs: send.tookMs }));
-      stops.push({ node: index + 1, exitMs, held });
+        .map((send) => ({
+          fromStopMs: send.startedAt - stoppedAt,
+          tookMs: send.tookMs,
+          retries: send.retries,
+        }));
+      stops.push({ node: index + 1, activeController, exitMs, held });
     }
     running = false;
     await sending;
@@ -123,6 +151,26 @@ async function rollingRestart(
     await cluster.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The KRaft quorum's leader as the nodes last recorded it (`quorum-state` of each node's metadata
+ * log: the newest epoch wins), or undefined when none names one.
+ */
+async function activeControllerOf(dataDir: string): Promise<number | undefined> {
+  let newest: { leaderId: number; leaderEpoch: number } | undefined;
+  for (const nodeId of [1, 2, 3]) {
+    const file = join(dataDir, `node-${nodeId}`, 'log', '__cluster_metadata-0', 'quorum-state');
+    const state = await readFile(file, 'utf8').then(
+      (text) => JSON.parse(text) as { leaderId?: number; leaderEpoch?: number },
+      () => undefined,
+    );
+    if (state?.leaderId === undefined || state.leaderId < 0 || state.leaderEpoch === undefined) continue;
+    if (newest === undefined || state.leaderEpoch > newest.leaderEpoch) {
+      newest = { leaderId: state.leaderId, leaderEpoch: state.leaderEpoch };
+    }
+  }
+  return newest?.leaderId;
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -150,9 +198,11 @@ async function main(): Promise<void> {
         `${sends.length} sends, p50 ${percentile(took, 0.5)} / p99 ${percentile(took, 0.99)} / max ${took.at(-1) ?? 0} ms`,
     );
     for (const stop of stops) {
-      const held = stop.held.map((send) => `${send.tookMs} ms from ${send.fromStopMs} ms`).join(', ');
+      const held = stop.held
+        .map((send) => `${send.tookMs} ms from ${send.fromStopMs} ms (${send.retries} retries)`)
+        .join(', ');
       console.log(
-        `  node ${stop.node}: exited ${stop.exitMs} ms after SIGTERM; sends held > ${HELD_MS} ms: ${held || 'none'}`,
+        `  node ${stop.node}${stop.activeController === stop.node ? ' (the active controller)' : ''}: exited ${stop.exitMs} ms after SIGTERM; sends held > ${HELD_MS} ms: ${held || 'none'}`,
       );
     }
   }
