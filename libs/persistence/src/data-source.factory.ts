@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { type ServiceLogger } from '@skyhook/observability';
 import { type DatabaseSettings } from './database-config';
-import { ENTITIES, MIGRATIONS } from './schema';
+import { MIGRATIONS } from './schema';
 import { TypeOrmPinoLogger } from './typeorm-pino.logger';
 
 const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
@@ -19,7 +19,7 @@ export function createDataSource(
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'schema_migrations',
-    entities: ENTITIES,
+    entities: [],
     migrations: MIGRATIONS,
     applicationName,
     connectTimeoutMS: settings.connectTimeoutMs,

@@ -3,8 +3,6 @@ export * from './database-reachability';
 export * from './database-unavailability';
 export * from './data-source.factory';
 export * from './run-migrations';
-export * from './projection-checkpoint.store';
-export * from './entities/projection-checkpoint.entity';
 export * from './persistence.module';
 export * from './delivery-history-partitions';
 export * from './copy-rows';

@@ -2,7 +2,6 @@ import { type DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
 import { createDataSource } from './data-source.factory';
 import { DatabaseUnreachableError, assertDatabaseReachable } from './database-reachability';
-import { ProjectionCheckpointStore } from './projection-checkpoint.store';
 import { runMigrations } from './run-migrations';
 
 /** The migrations in the order they apply; a new one is appended in schema.ts and here. */
@@ -17,6 +16,7 @@ const MIGRATION_NAMES = [
   'KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000',
   'MarkAttemptsAfterUnknownOutcome1763970000000',
   'AddEventTypeExamples1763980000000',
+  'DropProjectionCheckpoints1763990000000',
 ];
 
 function settingsFor(url: string) {
@@ -53,7 +53,6 @@ describe('persistence against a real PostgreSQL', () => {
       'idempotency_keys',
       'organisation_outbox',
       'organisations',
-      'projection_checkpoints',
       'published_events',
       'redelivery_attempt_numbers',
       'replay_jobs',
@@ -73,44 +72,6 @@ describe('persistence against a real PostgreSQL', () => {
     } finally {
       await Promise.all(others.map((source) => source.destroy()));
     }
-  });
-
-  it('writes and reads projection checkpoints through TypeORM, only ever moving forward', async () => {
-    await runMigrations(dataSource);
-    const store = new ProjectionCheckpointStore('history');
-
-    await dataSource.transaction(async (manager) => {
-      await store.advance(manager, 'skyhook.deliveries.events.v1', 0, '42');
-      await store.advance(manager, 'skyhook.deliveries.events.v1', 1, '7');
-    });
-    await dataSource.transaction((manager) =>
-      store.advance(manager, 'skyhook.deliveries.events.v1', 0, '40'),
-    );
-
-    const offsets = await store.nextOffsets(dataSource.manager, 'skyhook.deliveries.events.v1');
-    expect(Object.fromEntries(offsets)).toEqual({ 0: '42', 1: '7' });
-    expect((await new ProjectionCheckpointStore('other').nextOffsets(dataSource.manager, 'x')).size).toBe(0);
-  });
-
-  it('rolls a checkpoint back with the transaction that failed', async () => {
-    await runMigrations(dataSource);
-    const store = new ProjectionCheckpointStore('history');
-    await expect(
-      dataSource.transaction(async (manager) => {
-        await store.advance(manager, 'topic', 0, '10');
-        throw new Error('projection write failed');
-      }),
-    ).rejects.toThrow('projection write failed');
-    expect((await store.nextOffsets(dataSource.manager, 'topic')).size).toBe(0);
-  });
-
-  it('rejects a negative offset at the database, whatever the code does', async () => {
-    await runMigrations(dataSource);
-    await expect(
-      dataSource.transaction((manager) =>
-        new ProjectionCheckpointStore('history').advance(manager, 'topic', 0, '-1'),
-      ),
-    ).rejects.toThrow(/CHK_projection_checkpoints_offset/);
   });
 
   it('cancels a statement that runs past the query timeout, and the pool goes on serving', async () => {

@@ -1,4 +1,3 @@
-import { ProjectionCheckpoint } from './entities/projection-checkpoint.entity';
 import { CreateProjectionCheckpoints1763900000000 } from './migrations/1763900000000-create-projection-checkpoints';
 import { CreateTenancyAndSubscriptions1763910000000 } from './migrations/1763910000000-create-tenancy-and-subscriptions';
 import { CreateOrganisationOutboxAndEventIngestion1763920000000 } from './migrations/1763920000000-create-organisation-outbox-and-event-ingestion';
@@ -9,9 +8,9 @@ import { AddPublishClaims1763960000000 } from './migrations/1763960000000-add-pu
 import { KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000 } from './migrations/1763968000000-key-attempts-by-id-and-fix-delivery-publish-times';
 import { MarkAttemptsAfterUnknownOutcome1763970000000 } from './migrations/1763970000000-mark-attempts-after-unknown-outcome';
 import { AddEventTypeExamples1763980000000 } from './migrations/1763980000000-add-event-type-examples';
+import { DropProjectionCheckpoints1763990000000 } from './migrations/1763990000000-drop-projection-checkpoints';
 
-/** Every entity and every migration, in order. A new migration is appended here. */
-export const ENTITIES = [ProjectionCheckpoint];
+/** Every migration, in order. A new migration is appended here. (The code reads and writes with SQL, no entities.) */
 export const MIGRATIONS = [
   CreateProjectionCheckpoints1763900000000,
   CreateTenancyAndSubscriptions1763910000000,
@@ -23,4 +22,5 @@ export const MIGRATIONS = [
   KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000,
   MarkAttemptsAfterUnknownOutcome1763970000000,
   AddEventTypeExamples1763980000000,
+  DropProjectionCheckpoints1763990000000,
 ];
