@@ -1,5 +1,5 @@
 import { onAbort } from '@skyhook/messaging';
-import { AdaptiveLimit, type AttemptFeedback } from './adaptive-concurrency';
+import { AdaptiveLimit, type AttemptFeedback } from '@skyhook/delivery';
 
 /** Raised to a waiter whose signal aborted before it got a slot. */
 export class GateAbortedError extends Error {

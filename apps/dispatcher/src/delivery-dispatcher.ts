@@ -1,26 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  type AttemptOutcomeClass,
-  type DeliveryAttempted,
-  deliveryEventContract,
   type DeliveryRequest,
-  type DeliverySkipped,
+  deliveryEventContract,
   deliveryRetryContracts,
-  type ParkedDelivery,
   parkedDeliveryContract,
   retryTierFor,
-  type SkipReason,
-  type SubscriptionCommand,
   subscriptionCommandContract,
 } from '@skyhook/contracts';
 import {
-  type AttemptOutcome,
-  type DeliveryPolicy,
-  type NextAttemptPlan,
-  parseRetryAfterMs,
-  planNextAttempt,
-} from '@skyhook/delivery-policy';
+  type AttemptReport,
+  attemptedEvent,
+  attemptFeedbackOf,
+  attemptResultOf,
+  breakerDisableCommand,
+  type EndpointBreakers,
+  FailedAttemptError,
+  isReceiverSwitchingSecret,
+  isSuccessfulAttempt,
+  lifecycleSkipOf,
+  nextAttemptAfter,
+  outcomeClassOf,
+  parkedDelivery,
+  runOutsideBreaker,
+  scheduledRetry,
+  type Skip,
+  skipDecision,
+  disabledSkip,
+  skippedEvent,
+  withAuthFailuresRetried,
+} from '@skyhook/delivery';
+import { type DeliveryPolicy, type NextAttemptPlan } from '@skyhook/delivery-policy';
 import {
   type BatchingProducer,
   KafkaSendFailedError,
@@ -30,7 +40,6 @@ import {
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
-import { attemptFeedbackOf } from './adaptive-concurrency';
 import {
   type ConcurrencyGate,
   EndpointBusyError,
@@ -39,9 +48,8 @@ import {
 } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
-import { type EndpointBreakers, FailedAttemptError } from './endpoint-breakers';
 import { type Endpoint, EndpointDirectory, isUnusable, type UnusableEndpoint } from './endpoint-directory';
-import { type HttpAttemptReport, type WebhookHttpClient } from './webhook-http-client';
+import { type WebhookHttpClient } from './webhook-http-client';
 
 export const DELIVERY_PRODUCER = Symbol('DELIVERY_PRODUCER');
 export const WEBHOOK_HTTP_CLIENT = Symbol('WEBHOOK_HTTP_CLIENT');
@@ -49,8 +57,6 @@ export const ENDPOINT_BREAKERS = Symbol('ENDPOINT_BREAKERS');
 export const CONCURRENCY_GATE = Symbol('CONCURRENCY_GATE');
 
 const UNKNOWN_SUBSCRIPTION_POLL_MS = 100;
-
-type Skip = { readonly reason: SkipReason; readonly disposition: 'dropped' | 'held' };
 
 /** The endpoint could not take the delivery soon: it is parked instead (nothing was sent). */
 type EndpointBusy = { readonly kind: 'endpoint-busy'; readonly reason: EndpointBusyError['reason'] };
@@ -132,7 +138,7 @@ export class DeliveryDispatcher {
         return;
       }
       const endpoint = found;
-      const skip = this.skipFor(request, endpoint);
+      const skip = skipDecision(request, endpoint);
       if (skip !== undefined || endpoint === undefined) {
         await this.recordSkip(
           request,
@@ -148,15 +154,7 @@ export class DeliveryDispatcher {
         return;
       }
       if (next === 'breaker-open') {
-        await this.recordSkip(
-          request,
-          attemptNumber,
-          {
-            reason: 'subscription-disabled',
-            disposition: endpoint.policy.whileDisabled === 'hold' ? 'held' : 'dropped',
-          },
-          origin,
-        );
+        await this.recordSkip(request, attemptNumber, disabledSkip(endpoint.policy), origin);
         return;
       }
       // A zero delay ("retry at once") is made here; the source record stays uncommitted meanwhile.
@@ -184,37 +182,43 @@ export class DeliveryDispatcher {
     // Names this one HTTP request in history: a re-produced attempt event keeps it, a request
     // sent again after a crash (its event produced, its source record not committed) gets a new one.
     const attemptId = `att_${randomUUID()}`;
+    const graceMs = this.config.SECRET_SWITCH_GRACE_SECONDS * 1_000;
     // Rendered and signed only once the breaker lets the attempt through: an open breaker costs nothing.
     let webhook: PreparedWebhook | undefined;
-    let report: HttpAttemptReport | undefined;
+    let report: AttemptReport | undefined;
+    let tripped = false;
     try {
-      const send = async () => {
+      const send = async (): Promise<AttemptReport> => {
         // Past the endpoint's gate and breaker, the request goes out now: the consumer records
         // that first, so a crash from here on leaves it marked for the next dispatcher (ADR 0018).
         await beforeSend?.();
         webhook = prepareWebhook(endpoint, request, attemptAt);
         const sent = await this.client.post(endpoint.url, webhook.headers, webhook.body, policy.timeoutMs);
-        if (!isSuccess(sent)) throw new FailedAttemptError(sent);
-        return sent;
+        if (isSuccessfulAttempt(sent)) return sent;
+        // A receiver still switching to a rotated secret says nothing about the endpoint's health.
+        const counted = !isReceiverSwitchingSecret(endpoint.secretActivatedAt, sent, attemptAt, graceMs);
+        throw new FailedAttemptError(sent, counted);
       };
       // Test deliveries go out whatever the breaker says and never move it: they are how a partner checks a fix.
-      const delivered = request.test ? await send() : await this.breakers.run(request.subscriptionId, send);
-      if (delivered === undefined) return 'breaker-open';
-      report = delivered;
-    } catch (error) {
-      if (!(error instanceof FailedAttemptError)) throw error;
-      report = error.report as HttpAttemptReport;
+      const run = request.test
+        ? await runOutsideBreaker<AttemptReport, AttemptReport>(send)
+        : await this.breakers.run<AttemptReport, AttemptReport>(
+            request.subscriptionId,
+            policy.circuitBreaker.consecutiveFailuresToDisable,
+            send,
+          );
+      if (run.kind === 'refused') return 'breaker-open';
+      report = run.kind === 'succeeded' ? run.value : run.report;
+      tripped = run.kind === 'failed' && run.tripped;
     } finally {
       // How it answered sizes the endpoint's concurrency (a timeout halves it): throttling only,
-      // the breaker below counts the attempt as ever.
+      // the breaker counts the attempt as ever.
       release(report === undefined ? undefined : attemptFeedbackOf(report, policy.timeoutMs));
     }
-    if (webhook === undefined || report === undefined) {
-      throw new Error('an attempt was reported without a request being prepared');
-    }
+    if (webhook === undefined) throw new Error('an attempt was reported without a request being prepared');
 
     const outcome = outcomeClassOf(report);
-    const switching = this.isReceiverSwitchingSecret(endpoint, report, attemptAt);
+    const switching = isReceiverSwitchingSecret(endpoint.secretActivatedAt, report, attemptAt, graceMs);
     const next = nextAttemptAfter(
       switching ? withAuthFailuresRetried(policy) : policy,
       attemptNumber,
@@ -222,16 +226,13 @@ export class DeliveryDispatcher {
       attemptAt,
       this.config.timeScale,
     );
-    const tripped =
-      !request.test && !switching && this.countForBreaker(request.subscriptionId, outcome, policy);
     if (switching) this.metrics.authFailuresWhileSwitchingSecret.inc();
     const nextAttemptAt = next.kind === 'retry' ? new Date(Date.now() + next.delayMs) : undefined;
 
-    const event = attemptEvent(
+    const event = attemptedEvent(
       request,
       { attemptNumber, attemptId, attemptAt, afterUnknownOutcome },
-      endpoint.url,
-      webhook,
+      { url: endpoint.url, headers: webhook.headers, body: webhook.body },
       report,
       next,
       nextAttemptAt,
@@ -244,7 +245,7 @@ export class DeliveryDispatcher {
     ];
     if (next.kind === 'retry' && next.delayMs > 0 && nextAttemptAt !== undefined) {
       const tier = retryTierFor(next.delayMs);
-      const retry = { request, attemptNumber: next.attemptNumber, dueAt: nextAttemptAt.toISOString() };
+      const retry = scheduledRetry(request, next.attemptNumber, nextAttemptAt);
       handedOn.push(
         this.untilHandedOn(
           () =>
@@ -262,9 +263,7 @@ export class DeliveryDispatcher {
     if (tripped) handedOn.push(this.untilHandedOn(() => this.disableEndpoint(request, policy), stopping));
     await Promise.all(handedOn);
 
-    const result =
-      next.kind === 'delivered' ? 'delivered' : next.kind === 'retry' ? 'retry-scheduled' : 'failed';
-    this.metrics.attempts.inc({ outcome, result });
+    this.metrics.attempts.inc({ outcome, result: attemptResultOf(next) });
     if (afterUnknownOutcome) this.metrics.attemptsAfterUnknownOutcome.inc();
     this.metrics.attemptSeconds.observe({ outcome }, report.durationMs / 1_000);
     if (next.kind === 'delivered') {
@@ -311,40 +310,9 @@ export class DeliveryDispatcher {
     reason: EndpointBusy['reason'],
     { origin, afterUnknownOutcome = false }: DispatchContext,
   ): Promise<void> {
-    const parked: ParkedDelivery = {
-      request,
-      attemptNumber,
-      parkedAt: new Date().toISOString(),
-      reason,
-      ...(afterUnknownOutcome ? { afterUnknownOutcome: true } : {}),
-    };
+    const parked = parkedDelivery(request, attemptNumber, reason, new Date(), afterUnknownOutcome);
     await this.producer.send(parkedDeliveryContract, 'deliveryParked', [parked], { trusted: true, origin });
     this.metrics.deliveriesParked.inc({ reason });
-  }
-
-  /**
-   * A 401 or 403 soon after a rotated secret activated: the partner's receiver, holding one
-   * secret, has not switched yet (docs/profiles). The window is wall-clock time, not scaled by
-   * SKYHOOK_TIME_SCALE: it is the partner's deploy that it waits for.
-   */
-  private isReceiverSwitchingSecret(endpoint: Endpoint, report: HttpAttemptReport, attemptAt: Date): boolean {
-    if (report.kind !== 'response' || (report.status !== 401 && report.status !== 403)) return false;
-    if (endpoint.secretActivatedAt === undefined) return false;
-    const sinceActivationMs = attemptAt.getTime() - endpoint.secretActivatedAt;
-    return sinceActivationMs >= 0 && sinceActivationMs < this.config.SECRET_SWITCH_GRACE_SECONDS * 1_000;
-  }
-
-  /** Counts the attempt for the endpoint's breaker; true when it trips. */
-  private countForBreaker(
-    subscriptionId: string,
-    outcome: AttemptOutcomeClass,
-    policy: DeliveryPolicy,
-  ): boolean {
-    if (outcome === 'success') {
-      this.breakers.recordSuccess(subscriptionId);
-      return false;
-    }
-    return this.breakers.recordFailure(subscriptionId, policy.circuitBreaker.consecutiveFailuresToDisable);
   }
 
   private async disableEndpoint(request: DeliveryRequest, policy: DeliveryPolicy): Promise<void> {
@@ -354,14 +322,7 @@ export class DeliveryDispatcher {
       { subscriptionId: request.subscriptionId, organisationId: request.organisationId, threshold },
       'endpoint breaker tripped: asking the api to disable the subscription',
     );
-    const command: SubscriptionCommand = {
-      type: 'DisableSubscription',
-      subscriptionId: request.subscriptionId,
-      organisationId: request.organisationId,
-      reason: 'circuit-breaker',
-      detail: `${threshold} consecutive failed delivery attempts`,
-      issuedAt: new Date().toISOString(),
-    };
+    const command = breakerDisableCommand(request, threshold, new Date());
     await this.producer.send(subscriptionCommandContract, 'subscriptionCommands', [command]);
   }
 
@@ -381,132 +342,14 @@ export class DeliveryDispatcher {
     }
   }
 
-  private skipFor(request: DeliveryRequest, endpoint: Endpoint | undefined): Skip | undefined {
-    if (endpoint === undefined) return { reason: 'subscription-unknown', disposition: 'dropped' };
-    const { subscription, policy } = endpoint;
-    const lifecycleSkip = lifecycleSkipOf(subscription);
-    if (lifecycleSkip !== undefined || subscription.status !== 'disabled') {
-      // An active one is sent, also when fan-out held its request while it was disabled.
-      return lifecycleSkip;
-    }
-    if (request.test) return undefined;
-    return {
-      reason: 'subscription-disabled',
-      disposition: policy.whileDisabled === 'hold' ? 'held' : 'dropped',
-    };
-  }
-
   private async recordSkip(
     request: DeliveryRequest,
     attemptNumber: number,
     skip: Skip,
     origin: RecordOrigin | undefined,
   ): Promise<void> {
-    const event: DeliverySkipped = {
-      type: 'DeliverySkipped',
-      ...deliveryIdentity(request),
-      request,
-      skippedAt: new Date().toISOString(),
-      reason: skip.reason,
-      disposition: skip.disposition,
-      attemptNumber,
-    };
+    const event = skippedEvent(request, attemptNumber, skip, new Date());
     await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin });
     this.metrics.deliveriesSkipped.inc({ reason: skip.reason, disposition: skip.disposition });
   }
-}
-
-/** Deleted, revoked and expired subscriptions receive nothing, whatever their policy says. */
-function lifecycleSkipOf(subscription: Endpoint['subscription']): Skip | undefined {
-  if (subscription.deleted) return { reason: 'subscription-deleted', disposition: 'dropped' };
-  if (subscription.status === 'revoked') return { reason: 'subscription-revoked', disposition: 'dropped' };
-  if (subscription.status === 'expired') return { reason: 'subscription-expired', disposition: 'dropped' };
-  return undefined;
-}
-
-function isSuccess(report: HttpAttemptReport): boolean {
-  return report.kind === 'response' && report.status >= 200 && report.status <= 299;
-}
-
-function outcomeClassOf(report: HttpAttemptReport): AttemptOutcomeClass {
-  if (report.kind !== 'response') return report.kind;
-  return isSuccess(report) ? 'success' : 'http-error';
-}
-
-/** The policy with any failed answer retryable: a 401/403 while the receiver switches secrets. */
-function withAuthFailuresRetried(policy: DeliveryPolicy): DeliveryPolicy {
-  return { ...policy, retry: { ...policy.retry, retryOn: 'any-non-2xx' } };
-}
-
-/** `timeScale` divides the wait (SKYHOOK_TIME_SCALE, tests and demos only); 1 in production. */
-function nextAttemptAfter(
-  policy: DeliveryPolicy,
-  attemptNumber: number,
-  report: HttpAttemptReport,
-  attemptAt: Date,
-  timeScale: number,
-): NextAttemptPlan {
-  // A refused address is a configuration problem, not a passing one: retrying cannot help.
-  if (report.kind === 'address-refused') return { kind: 'give-up', reason: 'not-retryable' };
-  const outcome: AttemptOutcome =
-    report.kind === 'response'
-      ? {
-          kind: 'response',
-          status: report.status,
-          retryAfterMs: parseRetryAfterMs(report.retryAfter, attemptAt),
-        }
-      : { kind: report.kind };
-  const next = planNextAttempt(policy.retry, attemptNumber, outcome);
-  if (next.kind !== 'retry' || timeScale === 1 || next.delayMs === 0) return next;
-  // Still at least 1 ms, so a scheduled wait keeps going through the durable retry tiers.
-  return { ...next, delayMs: Math.max(1, Math.round(next.delayMs / timeScale)) };
-}
-
-function deliveryIdentity(request: DeliveryRequest) {
-  return {
-    deliveryId: request.deliveryId,
-    subscriptionId: request.subscriptionId,
-    organisationId: request.organisationId,
-    eventId: request.event.id,
-    eventType: request.event.type,
-    test: request.test,
-    publishedAt: request.publishedAt,
-  };
-}
-
-function attemptEvent(
-  request: DeliveryRequest,
-  {
-    attemptNumber,
-    attemptId,
-    attemptAt,
-    afterUnknownOutcome,
-  }: { attemptNumber: number; attemptId: string; attemptAt: Date; afterUnknownOutcome: boolean },
-  url: string,
-  webhook: { readonly headers: Record<string, string>; readonly body: Buffer },
-  report: HttpAttemptReport,
-  next: NextAttemptPlan,
-  nextAttemptAt: Date | undefined,
-): DeliveryAttempted {
-  return {
-    type: 'DeliveryAttempted',
-    ...deliveryIdentity(request),
-    request: attemptNumber === 1 ? request : null,
-    attemptNumber,
-    attemptId,
-    // Only when set: the attempts of an undisturbed dispatch stay as they were.
-    ...(afterUnknownOutcome ? { afterUnknownOutcome: true } : {}),
-    attemptedAt: attemptAt.toISOString(),
-    durationMs: report.durationMs,
-    url,
-    requestHeaders: webhook.headers,
-    requestBodyBytes: webhook.body.length,
-    outcome: outcomeClassOf(report),
-    responseStatus: report.kind === 'response' ? report.status : null,
-    responseBody: report.kind === 'response' ? report.bodyExcerpt : null,
-    errorCode: report.kind === 'response' ? null : report.errorCode,
-    errorMessage: report.kind === 'response' ? null : report.errorMessage,
-    result: next.kind === 'delivered' ? 'delivered' : next.kind === 'retry' ? 'retry-scheduled' : 'failed',
-    nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
-  };
 }

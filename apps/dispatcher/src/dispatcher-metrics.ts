@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type ConcurrencyGate, type ThrottledEndpoint } from './concurrency-gate';
-import { type EndpointBreakers } from './endpoint-breakers';
+import { type EndpointBreakers } from '@skyhook/delivery';
 
 export const DISPATCHER_METRICS = Symbol('DISPATCHER_METRICS');
 

@@ -59,7 +59,7 @@ import {
   WEBHOOK_HTTP_CLIENT,
 } from './delivery-dispatcher';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
-import { type EndpointBreakers } from './endpoint-breakers';
+import { type EndpointBreakers } from '@skyhook/delivery';
 import { EndpointDirectory } from './endpoint-directory';
 import { type WebhookHttpClient } from './webhook-http-client';
 

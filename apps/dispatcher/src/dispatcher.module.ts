@@ -32,7 +32,7 @@ import {
   ENDPOINT_BREAKERS,
   WEBHOOK_HTTP_CLIENT,
 } from './delivery-dispatcher';
-import { EndpointBreakers } from './endpoint-breakers';
+import { EndpointBreakers } from '@skyhook/delivery';
 import { EndpointDirectory } from './endpoint-directory';
 import { WebhookHttpClient } from './webhook-http-client';
 

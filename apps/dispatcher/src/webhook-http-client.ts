@@ -1,23 +1,8 @@
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { RESPONSE_BODY_EXCERPT_MAX } from '@skyhook/contracts';
+import { type AttemptReport } from '@skyhook/delivery';
 import { assertAddressAllowed, createGuardedLookup, UrlPolicyViolation } from '@skyhook/url-policy';
-
-/** How one POST ended, before any retry decision. */
-export type HttpAttemptReport =
-  | {
-      readonly kind: 'response';
-      readonly status: number;
-      readonly retryAfter: string | undefined;
-      readonly bodyExcerpt: string;
-      readonly durationMs: number;
-    }
-  | {
-      readonly kind: 'timeout' | 'network-error' | 'address-refused';
-      readonly errorCode: string;
-      readonly errorMessage: string;
-      readonly durationMs: number;
-    };
 
 export interface WebhookHttpClientOptions {
   readonly connectionsPerOrigin: number;
@@ -54,7 +39,7 @@ export class WebhookHttpClient {
     headers: Record<string, string>,
     body: Buffer,
     timeoutMs: number,
-  ): Promise<HttpAttemptReport> {
+  ): Promise<AttemptReport> {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
     try {
@@ -121,7 +106,7 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): P
   return Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_BODY_EXCERPT_MAX);
 }
 
-function failureReport(error: unknown, durationMs: number, timedOut: boolean): HttpAttemptReport {
+function failureReport(error: unknown, durationMs: number, timedOut: boolean): AttemptReport {
   const policyViolation = findCause(error, (cause) => cause instanceof UrlPolicyViolation);
   if (policyViolation instanceof UrlPolicyViolation) {
     return {

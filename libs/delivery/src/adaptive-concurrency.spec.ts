@@ -1,14 +1,14 @@
 import { AdaptiveLimit, attemptFeedbackOf } from './adaptive-concurrency';
-import { type HttpAttemptReport } from './webhook-http-client';
+import { type AttemptReport } from './attempt-report';
 
-const response = (status: number, durationMs: number): HttpAttemptReport => ({
+const response = (status: number, durationMs: number): AttemptReport => ({
   kind: 'response',
   status,
   retryAfter: undefined,
   bodyExcerpt: '',
   durationMs,
 });
-const failure = (kind: 'timeout' | 'network-error' | 'address-refused'): HttpAttemptReport => ({
+const failure = (kind: 'timeout' | 'network-error' | 'address-refused'): AttemptReport => ({
   kind,
   errorCode: kind,
   errorMessage: kind,

@@ -1,4 +1,4 @@
-import { type HttpAttemptReport } from './webhook-http-client';
+import { type AttemptReport } from './attempt-report';
 
 /**
  * What one attempt says about its endpoint's capacity: `congested` (it timed out, could not be
@@ -14,7 +14,7 @@ const OVERLOAD_STATUSES = new Set([429, 503]);
 /** A success is `fast` when it took less than this share of the endpoint's timeout. */
 const FAST_SHARE_OF_TIMEOUT = 0.5;
 
-export function attemptFeedbackOf(report: HttpAttemptReport, timeoutMs: number): AttemptFeedback {
+export function attemptFeedbackOf(report: AttemptReport, timeoutMs: number): AttemptFeedback {
   switch (report.kind) {
     case 'timeout':
     case 'network-error':
