@@ -5,7 +5,8 @@ import {
 } from './delivery-policy.error';
 import { DELIVERY_POLICY_DEFAULTS, deliveryPolicySchema } from './delivery-policy';
 import { type DeliveryPolicyOverride } from './delivery-policy-override';
-import { resolveEffectivePolicy } from './effective-policy';
+import { DELIVERY_PROFILE_NAMES } from './delivery-profiles';
+import { resolveEffectivePolicy, resolveWhileDisabled, whileDisabledIn } from './effective-policy';
 
 function resolutionIssues(
   organisationDefault: DeliveryPolicyOverride | undefined,
@@ -137,5 +138,43 @@ describe('resolveEffectivePolicy', () => {
 
   it('does not mind an invalid organisation value the subscription overrides', () => {
     expect(resolveEffectivePolicy({ timeoutMs: 60_000 }, { timeoutMs: 20_000 }).timeoutMs).toBe(20_000);
+  });
+});
+
+describe('resolveWhileDisabled', () => {
+  const layerValues = [undefined, 'drop', 'hold'] as const;
+
+  it('agrees with the resolved policy for every subscription, organisation and profile combination', () => {
+    for (const profile of DELIVERY_PROFILE_NAMES) {
+      for (const subscription of layerValues) {
+        for (const organisation of layerValues) {
+          const policy = resolveEffectivePolicy(
+            organisation === undefined ? undefined : { whileDisabled: organisation },
+            subscription === undefined ? undefined : { whileDisabled: subscription },
+            profile,
+          );
+          expect(resolveWhileDisabled({ subscription, organisation, profile })).toBe(policy.whileDisabled);
+        }
+      }
+    }
+  });
+
+  it('takes an unknown or missing profile for none: the platform default', () => {
+    const none = { subscription: undefined, organisation: undefined };
+    expect(resolveWhileDisabled({ ...none, profile: 'no-such-profile' })).toBe('drop');
+    expect(resolveWhileDisabled({ ...none, profile: undefined })).toBe(
+      DELIVERY_POLICY_DEFAULTS.whileDisabled,
+    );
+  });
+});
+
+describe('whileDisabledIn', () => {
+  it('reads a valid value and ignores anything else a stored layer holds', () => {
+    expect(whileDisabledIn({ whileDisabled: 'hold' })).toBe('hold');
+    expect(whileDisabledIn({ whileDisabled: 'drop' })).toBe('drop');
+    expect(whileDisabledIn({ whileDisabled: 'HOLD' })).toBeUndefined();
+    expect(whileDisabledIn({ whileDisabled: 1 })).toBeUndefined();
+    expect(whileDisabledIn({})).toBeUndefined();
+    expect(whileDisabledIn(undefined)).toBeUndefined();
   });
 });

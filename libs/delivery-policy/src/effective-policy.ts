@@ -1,7 +1,18 @@
 import { DeliveryPolicyError, DeliveryPolicyErrorCode, issuesFromZodError } from './delivery-policy.error';
-import { DELIVERY_POLICY_DEFAULTS, type DeliveryPolicy, deliveryPolicySchema } from './delivery-policy';
+import {
+  DELIVERY_POLICY_DEFAULTS,
+  type DeliveryPolicy,
+  deliveryPolicySchema,
+  WHILE_DISABLED,
+  type WhileDisabled,
+} from './delivery-policy';
 import { type DeliveryPolicyOverride } from './delivery-policy-override';
-import { DEFAULT_DELIVERY_PROFILE, DELIVERY_PROFILES, type DeliveryProfileName } from './delivery-profiles';
+import {
+  DEFAULT_DELIVERY_PROFILE,
+  DELIVERY_PROFILES,
+  type DeliveryProfileName,
+  isDeliveryProfileName,
+} from './delivery-profiles';
 
 /**
  * The policy a subscription's deliveries run under: the platform defaults, overlaid by the
@@ -57,4 +68,31 @@ function overlay(base: DeliveryPolicy, override: DeliveryPolicyOverride | undefi
     },
     whileDisabled: override.whileDisabled ?? base.whileDisabled,
   };
+}
+
+/** The `whileDisabled` one policy layer sets, read from a layer that may not be validated. */
+export function whileDisabledIn(
+  layer: Readonly<Record<string, unknown>> | undefined,
+): WhileDisabled | undefined {
+  const value = layer?.['whileDisabled'];
+  return (WHILE_DISABLED as readonly unknown[]).includes(value) ? (value as WhileDisabled) : undefined;
+}
+
+/**
+ * The `whileDisabled` of the effective policy, by {@link resolveEffectivePolicy}'s precedence
+ * (the subscription's override, the organisation's default, its profile, the platform default),
+ * for whoever needs that one field without resolving (and validating) the whole policy: fan-out
+ * decides with it whether a disabled subscription's request is held. An unknown profile name
+ * counts as none.
+ */
+export function resolveWhileDisabled(layers: {
+  readonly subscription: WhileDisabled | undefined;
+  readonly organisation: WhileDisabled | undefined;
+  readonly profile: string | undefined;
+}): WhileDisabled {
+  const profileValue =
+    layers.profile !== undefined && isDeliveryProfileName(layers.profile)
+      ? DELIVERY_PROFILES[layers.profile].policy.whileDisabled
+      : undefined;
+  return layers.subscription ?? layers.organisation ?? profileValue ?? DELIVERY_POLICY_DEFAULTS.whileDisabled;
 }

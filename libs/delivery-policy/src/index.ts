@@ -54,7 +54,7 @@ export {
   parseDeliveryPolicyOverride,
   type DeliveryPolicyOverride,
 } from './delivery-policy-override';
-export { resolveEffectivePolicy } from './effective-policy';
+export { resolveEffectivePolicy, resolveWhileDisabled, whileDisabledIn } from './effective-policy';
 export {
   isRetryableOutcome,
   isSuccessfulOutcome,

@@ -42,7 +42,9 @@ export function planFanout(
     : index.matching(event.organisationId, event.type, event.scope);
   const requests: DeliveryRequest[] = [];
   for (const subscription of candidates) {
-    const held = subscription.status === 'disabled' && holdsWhileDisabled(subscription, directory);
+    const held =
+      subscription.status === 'disabled' &&
+      directory.whileDisabledFor(subscription.organisationId, subscription.whileDisabled) === 'hold';
     if (subscription.status !== 'active' && !held) continue;
     requests.push({
       deliveryId: deliveryIdOf(event.organisationId, event.id, subscription.id),
@@ -69,10 +71,4 @@ function targetOf(event: InboundEvent, index: SubscriptionIndex): IndexedSubscri
   return target !== undefined && target.organisationId === event.organisationId && target.status === 'active'
     ? [target]
     : [];
-}
-
-function holdsWhileDisabled(subscription: IndexedSubscription, directory: OrganisationDirectory): boolean {
-  return (
-    (subscription.whileDisabled ?? directory.defaultWhileDisabled(subscription.organisationId)) === 'hold'
-  );
 }

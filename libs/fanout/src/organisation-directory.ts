@@ -1,9 +1,10 @@
 import { type OrganisationSnapshot } from '@skyhook/contracts';
-import { DELIVERY_PROFILES, isDeliveryProfileName } from '@skyhook/delivery-policy';
+import { resolveWhileDisabled, type WhileDisabled, whileDisabledIn } from '@skyhook/delivery-policy';
 
 interface OrganisationEntry {
   readonly eventTypes: ReadonlySet<string>;
-  readonly whileDisabled: 'drop' | 'hold';
+  /** What a subscription without its own `whileDisabled` gets (the organisation's default, else its profile's). */
+  readonly whileDisabled: WhileDisabled;
 }
 
 /**
@@ -14,14 +15,13 @@ export class OrganisationDirectory {
   private readonly organisations = new Map<string, OrganisationEntry>();
 
   apply(snapshot: OrganisationSnapshot): void {
-    const whileDisabled =
-      snapshot.defaultPolicy['whileDisabled'] ??
-      (isDeliveryProfileName(snapshot.profile)
-        ? DELIVERY_PROFILES[snapshot.profile].policy.whileDisabled
-        : undefined);
     this.organisations.set(snapshot.organisationId, {
       eventTypes: new Set(snapshot.eventTypes),
-      whileDisabled: whileDisabled === 'hold' ? 'hold' : 'drop',
+      whileDisabled: resolveWhileDisabled({
+        subscription: undefined,
+        organisation: whileDisabledIn(snapshot.defaultPolicy),
+        profile: snapshot.profile,
+      }),
     });
   }
 
@@ -33,8 +33,16 @@ export class OrganisationDirectory {
     return this.organisations.get(organisationId)?.eventTypes.has(eventType) ?? false;
   }
 
-  defaultWhileDisabled(organisationId: string): 'drop' | 'hold' {
-    return this.organisations.get(organisationId)?.whileDisabled ?? 'drop';
+  /**
+   * The effective `whileDisabled` of a subscription of `organisationId` whose own override sets
+   * `subscriptionValue` (or nothing); an organisation not seen yet counts as one with no default.
+   */
+  whileDisabledFor(organisationId: string, subscriptionValue: WhileDisabled | undefined): WhileDisabled {
+    return (
+      subscriptionValue ??
+      this.organisations.get(organisationId)?.whileDisabled ??
+      resolveWhileDisabled({ subscription: undefined, organisation: undefined, profile: undefined })
+    );
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import { SUBSCRIPTION_STATUSES, type SubscriptionEvent, type SubscriptionStatus } from '@skyhook/contracts';
+import { type WhileDisabled, whileDisabledIn } from '@skyhook/delivery-policy';
 
 /**
  * What fan-out keeps of a subscription: only what matching needs. URLs, secrets and policies
@@ -13,7 +14,7 @@ export interface IndexedSubscription {
   /** Scope filter as [key, value] pairs: every pair must equal the event's scope. */
   scope: readonly (readonly [string, string])[];
   /** The subscription's own `whileDisabled` override, if it has one. */
-  whileDisabled: 'drop' | 'hold' | undefined;
+  whileDisabled: WhileDisabled | undefined;
 }
 
 /** Per organisation: exact type → subscriptions, prefix filters, and `*` subscriptions. */
@@ -104,7 +105,7 @@ export class SubscriptionIndex {
         status: 'active',
         filters: event.fields.eventTypes,
         scope: Object.entries(event.fields.scopeFilter),
-        whileDisabled: whileDisabledOf(event.fields.policy),
+        whileDisabled: whileDisabledIn(event.fields.policy),
       });
       return;
     }
@@ -124,7 +125,7 @@ export class SubscriptionIndex {
           this.matcherOf(current.organisationId).add(current);
         }
         if (scopeFilter !== undefined) current.scope = Object.entries(scopeFilter);
-        if (policy !== undefined) current.whileDisabled = whileDisabledOf(policy);
+        if (policy !== undefined) current.whileDisabled = whileDisabledIn(policy);
         return;
       }
       case 'SubscriptionDisabled':
@@ -180,9 +181,4 @@ export class SubscriptionIndex {
     }
     return matcher;
   }
-}
-
-function whileDisabledOf(policy: Readonly<Record<string, unknown>>): 'drop' | 'hold' | undefined {
-  const value = policy['whileDisabled'];
-  return value === 'drop' || value === 'hold' ? value : undefined;
 }
