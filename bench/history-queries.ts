@@ -3,13 +3,13 @@
  * (`DeliveryHistoryRepository`) on the generated 10-million-attempt history (history-data.ts).
  */
 import { type DataSource } from 'typeorm';
-import { microsecondInstantSql, type PagePosition } from '../apps/api/src/http/page-position-cursor';
+import { microsecondInstantSql, type PagePosition } from '@skyhook/persistence';
 import {
   type DeliveryListQuery,
   DeliveryHistoryRepository,
   deliveryPageSql,
   type DeliveryScope,
-} from '../apps/api/src/deliveries/delivery-history.repository';
+} from '@skyhook/delivery-history';
 import { ORGANISATIONS, SUBSCRIPTIONS } from './history-data';
 
 const RUNS = 200;

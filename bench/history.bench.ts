@@ -37,8 +37,7 @@ import {
   provisionTopics,
 } from '@skyhook/messaging';
 import { createDataSource, DeliveryHistoryPartitions, runMigrations } from '@skyhook/persistence';
-import { type HistoryBatch, planHistoryBatch } from '../apps/history/src/delivery-history-batch';
-import { DeliveryHistoryWriter } from '../apps/history/src/delivery-history.writer';
+import { DeliveryHistoryWriter, type HistoryBatch, planHistoryBatch } from '@skyhook/delivery-history';
 import { measureHistoryQueries } from './history-queries';
 import { generateHistory } from './history-data';
 import {

@@ -11,7 +11,7 @@ import { API_CONFIG, type ApiConfig } from './api.config';
 import { API_METRICS, createApiMetrics } from './api-metrics';
 import { CLOCK } from './clock.provider';
 import { DeliveriesController, SubscriptionDeliveriesController } from './deliveries/deliveries.controller';
-import { DeliveryHistoryRepository } from './deliveries/delivery-history.repository';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-numbers';
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { EventsController } from './events/events.controller';

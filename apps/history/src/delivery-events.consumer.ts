@@ -10,7 +10,7 @@ import {
   type RejectedRecord,
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
-import { violationOf } from './delivery-history-preparation';
+import { violationOf } from '@skyhook/delivery-history';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
 
 /** Stable: a new group name would re-read the whole topic (harmless, the writes are idempotent, but slow). */

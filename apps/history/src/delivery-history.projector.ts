@@ -1,14 +1,14 @@
 import { type ServiceLogger } from '@skyhook/observability';
 import { type DeliveryHistoryPartitions } from '@skyhook/persistence';
-import { oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
+import { oldestRetainedDay, planHistoryBatch } from '@skyhook/delivery-history';
 import {
   type BrokenDeliveryEvent,
   decodeDeliveryEvents,
   type EncodedDeliveryEvent,
   type PreparedHistoryBatch,
-} from './delivery-history-preparation';
-import { type DeliveryHistoryWriter, isMissingPartitionError } from './delivery-history.writer';
-import { type HistoryBatchPreparer } from './history-batch-preparer';
+} from '@skyhook/delivery-history';
+import { type DeliveryHistoryWriter, isMissingPartitionError } from '@skyhook/delivery-history';
+import { type HistoryBatchPreparer } from '@skyhook/delivery-history';
 import { HistoryError, HistoryErrorCode } from './history.error';
 import { type HistoryMetrics } from './history-metrics';
 

@@ -21,8 +21,8 @@ import { DeliveryHistoryPartitions, PersistenceModule } from '@skyhook/persisten
 import { type ServiceContext } from '@skyhook/service-runtime';
 import { DeliveryEventsConsumer, HISTORY_GROUP } from './delivery-events.consumer';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
-import { DeliveryHistoryWriter } from './delivery-history.writer';
-import { HistoryBatchPreparer } from './history-batch-preparer';
+import { DeliveryHistoryWriter } from '@skyhook/delivery-history';
+import { HistoryBatchPreparer } from '@skyhook/delivery-history';
 import { HISTORY_CONFIG, type HistoryConfig } from './history.config';
 import { createHistoryMetrics, HISTORY_METRICS, type HistoryMetrics } from './history-metrics';
 import { HistoryRetention } from './history-retention';

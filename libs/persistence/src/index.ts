@@ -6,3 +6,4 @@ export * from './run-migrations';
 export * from './persistence.module';
 export * from './delivery-history-partitions';
 export * from './copy-rows';
+export * from './page-position';

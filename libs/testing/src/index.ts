@@ -18,3 +18,4 @@ export * from './chaos/event-stream';
 export * from './chaos/delivery-audit';
 export * from './chaos/chaos-scenario';
 export * from './chaos/chaos-report';
+export * from './delivery-event-fixtures';

@@ -12,7 +12,7 @@ import {
   type DeliveryListQuery,
   type DeliveryPage,
   DeliveryHistoryRepository,
-} from './delivery-history.repository';
+} from '@skyhook/delivery-history';
 import { type ListDeliveriesQuery, listDeliveriesQuerySchema } from './delivery-history.schemas';
 import {
   type DeliveryDetailResponse,

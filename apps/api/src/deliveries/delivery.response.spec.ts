@@ -1,4 +1,4 @@
-import { type AttemptRecord, type DeliveryWithRequest } from './delivery-history.repository';
+import { type AttemptRecord, type DeliveryWithRequest } from '@skyhook/delivery-history';
 import { deliveryDetailOf } from './delivery.response';
 
 const publishedAt = new Date('2026-05-31T18:09:12.000Z');

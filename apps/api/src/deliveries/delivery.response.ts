@@ -1,8 +1,4 @@
-import {
-  type AttemptRecord,
-  type DeliveryRecord,
-  type DeliveryWithRequest,
-} from './delivery-history.repository';
+import { type AttemptRecord, type DeliveryRecord, type DeliveryWithRequest } from '@skyhook/delivery-history';
 
 /** One delivery in a list: its state, never its payload. */
 export interface DeliverySummaryResponse {

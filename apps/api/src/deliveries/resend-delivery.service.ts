@@ -6,7 +6,7 @@ import { CLOCK } from '../clock.provider';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
-import { DeliveryHistoryRepository } from './delivery-history.repository';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 import {
   recordedRequestOf,

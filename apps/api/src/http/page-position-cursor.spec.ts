@@ -1,5 +1,6 @@
 import { ApiError } from './api-error';
-import { decodePagePosition, encodePagePosition, isMicrosecondInstant } from './page-position-cursor';
+import { isMicrosecondInstant } from '@skyhook/persistence';
+import { decodePagePosition, encodePagePosition } from './page-position-cursor';
 
 describe('page position cursor', () => {
   it('round-trips a position with microsecond precision', () => {

@@ -12,7 +12,7 @@ import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
-import { DeliveryHistoryRepository } from '../deliveries/delivery-history.repository';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { RedeliveryAttemptNumbers } from '../deliveries/redelivery-attempt-numbers';
 import {
   recordedRequestOf,

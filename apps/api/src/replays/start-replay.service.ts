@@ -5,7 +5,7 @@ import { SubscriptionError, SubscriptionErrorCode, type Clock } from '@skyhook/s
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
-import { DeliveryHistoryRepository } from '../deliveries/delivery-history.repository';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { redeliveryRefusal } from '../deliveries/redelivery';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';

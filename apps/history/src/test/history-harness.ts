@@ -19,7 +19,7 @@ import {
   type TestDatabase,
   testKafkaEnvironment,
 } from '@skyhook/testing';
-import { attempted, deliveryRequest, skipped } from './delivery-event-fixtures';
+import { attempted, deliveryRequest, skipped } from '@skyhook/testing';
 
 /** What the `deliveries` row of a delivery must say once all its events are projected. */
 export interface ExpectedDelivery {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { microsecondInstantSql, type PagePosition } from '../http/page-position-cursor';
-import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-history.schemas';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '@skyhook/contracts';
+import { microsecondInstantSql, type PagePosition } from '@skyhook/persistence';
 
 export interface DeliveryListFilter {
   /** Any of these; absent (or all five) means every status. */

@@ -9,13 +9,7 @@ import {
   type HistoryColumn,
   jsonRowsOf,
 } from './delivery-history-rows';
-import {
-  attempted,
-  deliveryRequest,
-  PUBLISHED_AT,
-  skipped,
-  withoutAttemptId,
-} from './test/delivery-event-fixtures';
+import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
 
 const DAY_MS = 86_400_000;
 const KEEP_ALL = Number.NEGATIVE_INFINITY;

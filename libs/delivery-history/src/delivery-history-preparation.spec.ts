@@ -14,7 +14,7 @@ import {
   violationOf,
 } from './delivery-history-preparation';
 import { copyFormOf } from './delivery-history-rows';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from './test/delivery-event-fixtures';
+import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from '@skyhook/testing';
 
 const DAY_MS = 86_400_000;
 const KEEP_ALL = Number.NEGATIVE_INFINITY;
