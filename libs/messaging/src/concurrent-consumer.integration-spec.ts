@@ -10,7 +10,7 @@ import {
 } from './test/inbound-events-test-bed';
 import { onAbort } from './abort-listeners';
 import { ConcurrentConsumer } from './concurrent-consumer';
-import { type ConsumedRecord } from './contract-consumer';
+import { type ConsumedRecord } from './consumed-records';
 import { type ContractProducer } from './contract-producer';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 

@@ -13,9 +13,9 @@ import {
   type ConsumedRecord,
   type ConsumerRoute,
   type ConsumerState,
-  headersOf,
   type RejectedRecord,
-} from './contract-consumer';
+} from './consumed-records';
+import { headersOf } from './contract-consumer';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { type MessagingMetrics, type UnfinishedRecordAge } from './messaging-metrics';

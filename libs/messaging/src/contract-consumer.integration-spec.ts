@@ -12,7 +12,8 @@ import {
   numberedEvent,
   startInboundEventsTestBed,
 } from './test/inbound-events-test-bed';
-import { type ConsumedRecord, ContractConsumer, type RejectedRecord } from './contract-consumer';
+import { type ConsumedRecord, type RejectedRecord } from './consumed-records';
+import { ContractConsumer } from './contract-consumer';
 import { type ContractProducer } from './contract-producer';
 import { type KafkaSettings, consumerGroupIdOf, topicNameOf } from './kafka-config';
 

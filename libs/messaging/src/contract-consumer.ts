@@ -1,5 +1,5 @@
 import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
-import { ContractViolationError, type DecodableContract, type TopicKey } from '@skyhook/contracts';
+import { ContractViolationError } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { retryKafkaAtStartup } from './kafka-startup-retry';
@@ -13,56 +13,13 @@ import {
   rejectRecord,
   undecodedRecord,
 } from './record-intake';
-
-/** A record that satisfied its contract. */
-export interface ConsumedRecord<TValue = unknown> {
-  readonly topicKey: TopicKey;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: string | null;
-  readonly value: TValue;
-  readonly timestamp: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly traceId: string;
-  /**
-   * An earlier owner of the partition may have handled this record (its work done, its offset
-   * not committed) before it stopped: set by a `ConcurrentConsumer` with a dispatch frontier.
-   */
-  readonly possiblyHandledBefore?: true;
-  /**
-   * The value's bytes as they were read (a reference, not a copy): what a dead letter of the
-   * record keeps, so that it holds the original bytes rather than the value encoded again.
-   */
-  readonly rawValue?: Buffer | null;
-}
-
-/** A record that did not: the raw bytes and why, for a dead-letter topic. */
-export interface RejectedRecord {
-  readonly topicKey: TopicKey;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly violation: ContractViolationError;
-}
-
-export interface ConsumerRoute {
-  readonly topicKey: TopicKey;
-  readonly contract: DecodableContract<unknown>;
-  /**
-   * The handler is given each record's value undecoded (its bytes) and decodes it against
-   * `contract` itself (on another thread, say); it names the records that break the contract
-   * in its answer (`HandledRecords`), and those are rejected as if the consumer had found them.
-   * Batched handlers (`handleRecords`) only.
-   */
-  readonly handlerDecodes?: boolean;
-}
-
-/** A batched handler's answer for a route whose handler decodes: the records that broke the contract. */
-export interface HandledRecords {
-  readonly rejected: readonly { readonly index: number; readonly violation: ContractViolationError }[];
-}
+import {
+  type ConsumedRecord,
+  type ConsumerRoute,
+  type ConsumerState,
+  type HandledRecords,
+  type RejectedRecord,
+} from './consumed-records';
 
 export interface ContractConsumerOptions {
   /** Logical group name; the topic prefix is applied, so tests and environments stay apart. */
@@ -92,8 +49,6 @@ export interface ContractConsumerOptions {
   /** Called when kafkajs gives up on the consumer; the service should exit and be restarted. */
   readonly onFatalError?: (error: Error) => void;
 }
-
-export type ConsumerState = 'idle' | 'joining' | 'consuming' | 'stopped' | 'crashed';
 
 /**
  * Runs a kafkajs consumer group with manual commits: an offset is committed only after the

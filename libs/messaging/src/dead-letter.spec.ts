@@ -1,4 +1,4 @@
-import { type ConsumedRecord } from './contract-consumer';
+import { type ConsumedRecord } from './consumed-records';
 import { deadLetterOfConsumed } from './dead-letter';
 
 const record = (overrides: Partial<ConsumedRecord>): ConsumedRecord => ({

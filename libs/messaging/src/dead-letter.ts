@@ -1,7 +1,8 @@
 import { type Message } from 'kafkajs';
 import { type TopicKey } from '@skyhook/contracts';
 import { type ContractProducer } from './contract-producer';
-import { type ConsumedRecord, headersOf, type RejectedRecord } from './contract-consumer';
+import { type ConsumedRecord, type RejectedRecord } from './consumed-records';
+import { headersOf } from './contract-consumer';
 import { isRecordTooLarge } from './produce-request-bounds';
 
 export const DEAD_LETTER_HEADERS = {

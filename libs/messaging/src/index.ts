@@ -7,6 +7,7 @@ export * from './messaging-metrics';
 export * from './contract-producer';
 export * from './replaceable-producer';
 export * from './producer-health';
+export * from './consumed-records';
 export * from './contract-consumer';
 export * from './dead-letter';
 export * from './kafka-consumer.server';

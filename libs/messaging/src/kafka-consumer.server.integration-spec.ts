@@ -8,7 +8,7 @@ import { inboundEventContract, type InboundEvent } from '@skyhook/contracts';
 import { ObservabilityModule, ReadinessRegistry } from '@skyhook/observability';
 import { pollUntil, testLogger } from '@skyhook/testing';
 import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
-import { type ConsumedRecord } from './contract-consumer';
+import { type ConsumedRecord } from './consumed-records';
 import { ContractProducer } from './contract-producer';
 import { DEAD_LETTER_HEADERS, deadLetterTo } from './dead-letter';
 import { type KafkaSettings, topicNameOf } from './kafka-config';

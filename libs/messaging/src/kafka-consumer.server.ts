@@ -1,11 +1,7 @@
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import {
-  type ConsumedRecord,
-  type ContractConsumer,
-  type ContractConsumerOptions,
-  type HandledRecords,
-} from './contract-consumer';
+import { type ConsumedRecord, type HandledRecords } from './consumed-records';
+import { type ContractConsumer, type ContractConsumerOptions } from './contract-consumer';
 
 export type ConsumerHandlers = Required<Pick<ContractConsumerOptions, 'handleRecord' | 'handleRecords'>>;
 

@@ -10,7 +10,8 @@ import {
 } from '@skyhook/testing';
 import { numberedEvent } from './test/inbound-events-test-bed';
 import { testKafkaClient, testKafkaSettings } from './test/kafka-test-settings';
-import { type ConsumedRecord, ContractConsumer } from './contract-consumer';
+import { type ConsumedRecord } from './consumed-records';
+import { ContractConsumer } from './contract-consumer';
 import { ContractProducer } from './contract-producer';
 import { type KafkaSettings } from './kafka-config';
 import { MessagingLifecycle } from './messaging-lifecycle';

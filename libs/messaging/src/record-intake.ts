@@ -7,7 +7,7 @@ import {
   type ConsumerRoute,
   type ConsumerState,
   type RejectedRecord,
-} from './contract-consumer';
+} from './consumed-records';
 import { consumerGroupIdOf, type KafkaSettings } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 
