@@ -10,6 +10,11 @@ const productionBoundaries = [
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts'] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
   { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts'] },
+  // Benchmarks drive whole services and libraries, through their public entry points only.
+  {
+    sourceTag: 'type:bench',
+    onlyDependOnLibsWithTags: ['type:tooling', 'type:testing', 'type:infra', 'type:domain', 'type:contracts'],
+  },
   {
     sourceTag: 'type:testing',
     onlyDependOnLibsWithTags: ['type:tooling', 'type:infra', 'type:domain', 'type:contracts'],
