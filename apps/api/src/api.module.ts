@@ -7,40 +7,33 @@ import { METRICS_REGISTRY, ObservabilityModule } from '@skyhook/observability';
 import { PersistenceModule } from '@skyhook/persistence';
 import { type ServiceContext } from '@skyhook/service-runtime';
 import { systemClock } from '@skyhook/subscriptions';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { API_CONFIG, type ApiConfig } from './api.config';
 import { API_METRICS, createApiMetrics } from './api-metrics';
 import { CLOCK } from './clock.provider';
-import { DeliveriesController, SubscriptionDeliveriesController } from './deliveries/deliveries.controller';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-numbers';
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
-import { EventsController } from './events/events.controller';
 import { PublishClaimsRepository } from './events/publish-claims.repository';
 import { PublishClaimsRetention } from './events/publish-claims-retention';
 import { InboundEventProducer } from './events/inbound-event-producer';
 import { PublishEventService } from './events/publish-event.service';
 import { EventTypeRepository } from './event-types/event-type.repository';
-import { EventTypesController } from './event-types/event-types.controller';
 import { AdminTokenGuard } from './http/admin-token.guard';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { ApiKeyGuard } from './http/api-key.guard';
-import { AdminOrganisationsController } from './organisations/admin-organisations.controller';
 import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
+import { API_HTTP_CONTROLLERS } from './api-http-controllers';
 import { DocsController } from './openapi/docs.controller';
-import { AdminReplaysController } from './replays/admin-replays.controller';
 import { ReplayJobRepository } from './replays/replay-job.repository';
 import { ReplayJobRunner } from './replays/replay-job.runner';
-import { ReplaysController } from './replays/replays.controller';
 import { StartReplayService } from './replays/start-replay.service';
-import { AdminSubscriptionsController } from './subscriptions/admin-subscriptions.controller';
 import { SubscriptionCommandsConsumer } from './subscriptions/subscription-commands.consumer';
 import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
 import { SubscriptionOutbox } from './subscriptions/subscription-outbox';
 import { SubscriptionReadModelProjector } from './subscriptions/subscription-read-model.projector';
 import { SubscriptionReadModelRepository } from './subscriptions/subscription-read-model.repository';
-import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
 /** The partner-facing REST API; publishes commands and events to Kafka, reads projections from Postgres. */
 @Module({})
@@ -64,16 +57,8 @@ export class ApiModule {
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-api' }),
       ],
       controllers: [
-        AdminOrganisationsController,
-        AdminSubscriptionsController,
-        AdminReplaysController,
+        ...API_HTTP_CONTROLLERS,
         DocsController,
-        EventTypesController,
-        EventsController,
-        SubscriptionsController,
-        SubscriptionDeliveriesController,
-        DeliveriesController,
-        ReplaysController,
         SubscriptionReadModelProjector,
         SubscriptionCommandsConsumer,
       ],

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type ConcurrencyGate, type ThrottledEndpoint } from './concurrency-gate';
 import { type EndpointBreakers } from '@skyhook/delivery';
+import { type ConcurrencyGate, type ThrottledEndpoint } from './concurrency-gate';
 
 export const DISPATCHER_METRICS = Symbol('DISPATCHER_METRICS');
 

@@ -47,6 +47,7 @@ import {
   SERVICE_LOGGER,
   type ServiceLogger,
 } from '@skyhook/observability';
+import { type EndpointBreakers } from '@skyhook/delivery';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { type ConcurrencyGate, type QueueBounds } from './concurrency-gate';
 import {
@@ -59,7 +60,6 @@ import {
   WEBHOOK_HTTP_CLIENT,
 } from './delivery-dispatcher';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
-import { type EndpointBreakers } from '@skyhook/delivery';
 import { EndpointDirectory } from './endpoint-directory';
 import { type WebhookHttpClient } from './webhook-http-client';
 

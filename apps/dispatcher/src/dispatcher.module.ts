@@ -20,6 +20,7 @@ import {
   type ServiceLogger,
 } from '@skyhook/observability';
 import { type ServiceContext } from '@skyhook/service-runtime';
+import { EndpointBreakers } from '@skyhook/delivery';
 import { ALL_RETRY_TIER_TOPIC_KEYS } from './retry-tier-topics';
 import { ConcurrencyGate } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
@@ -32,7 +33,6 @@ import {
   ENDPOINT_BREAKERS,
   WEBHOOK_HTTP_CLIENT,
 } from './delivery-dispatcher';
-import { EndpointBreakers } from '@skyhook/delivery';
 import { EndpointDirectory } from './endpoint-directory';
 import { WebhookHttpClient } from './webhook-http-client';
 

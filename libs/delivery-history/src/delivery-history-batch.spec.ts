@@ -1,5 +1,6 @@
-import { deliveryStatusOf, oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
 import { copyJson, copyScalar, copyText } from '@skyhook/persistence';
+import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
+import { deliveryStatusOf, oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
 import {
   ATTEMPT_COLUMNS,
   attemptCopyRows,
@@ -9,7 +10,6 @@ import {
   type HistoryColumn,
   jsonRowsOf,
 } from './delivery-history-rows';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
 
 const DAY_MS = 86_400_000;
 const KEEP_ALL = Number.NEGATIVE_INFINITY;

@@ -5,6 +5,7 @@ import {
   encodeMessage,
   MESSAGE_HEADERS,
 } from '@skyhook/contracts';
+import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from '@skyhook/testing';
 import { planHistoryBatch } from './delivery-history-batch';
 import {
   type EncodedDeliveryEvent,
@@ -14,7 +15,6 @@ import {
   violationOf,
 } from './delivery-history-preparation';
 import { copyFormOf } from './delivery-history-rows';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from '@skyhook/testing';
 
 const DAY_MS = 86_400_000;
 const KEEP_ALL = Number.NEGATIVE_INFINITY;

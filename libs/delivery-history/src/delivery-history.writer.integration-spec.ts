@@ -1,10 +1,10 @@
 import { type DataSource } from 'typeorm';
 import { createDataSource, DeliveryHistoryPartitions, runMigrations } from '@skyhook/persistence';
 import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
+import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
 import { planHistoryBatch } from './delivery-history-batch';
 import { attemptCopyRows, deliveryCopyRows } from './delivery-history-rows';
 import { DeliveryHistoryWriter } from './delivery-history.writer';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
 
 const KEEP_ALL = 0;
 /** The day before PUBLISHED_AT's, a minute before its midnight: a batch can span both days. */

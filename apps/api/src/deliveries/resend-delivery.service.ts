@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ContractProducer } from '@skyhook/messaging';
 import { type Clock } from '@skyhook/subscriptions';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 import {
   recordedRequestOf,

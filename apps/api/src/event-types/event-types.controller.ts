@@ -7,8 +7,15 @@ import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import { type EventType, EventTypeRepository } from './event-type.repository';
 import { type RegisterEventTypesRequest, registerEventTypesSchema } from './event-types.schemas';
+import { ApiErrorCode } from '../http/api-error';
+import { BAD_INPUT } from '../openapi/examples';
+import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 /** The organisation's event-type catalogue: subscriptions and published events are checked against it. */
+@DocumentedGroup({
+  tag: 'Event types',
+  description: "The organisation's catalogue of event types that subscriptions may name.",
+})
 @Controller('v1/event-types')
 @UseGuards(ApiKeyGuard)
 export class EventTypesController {
@@ -18,6 +25,17 @@ export class EventTypesController {
     private readonly organisationOutbox: OrganisationOutbox,
   ) {}
 
+  @Documented({
+    summary: "The organisation's event-type catalogue, grouped by domain.",
+    success: {
+      description: 'the catalogue',
+      example: {
+        data: [{ name: 'booking.created', domain: 'booking', description: '', createdAt: '…' }],
+        domains: ['booking'],
+      },
+    },
+    errors: [ApiErrorCode.Unauthenticated],
+  })
   @Get()
   async list(
     @CurrentOrganisation() organisation: Organisation,
@@ -26,6 +44,13 @@ export class EventTypesController {
     return { data, domains: [...new Set(data.map((type) => type.domain))] };
   }
 
+  @Documented({
+    summary:
+      'Register event types (dotted or UPPER_SNAKE names), each optionally with an example of its data (test deliveries carry it); ' +
+      're-registering updates the description, and the example when one is given.',
+    success: { description: 'the catalogue' },
+    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
+  })
   @Post()
   @HttpCode(200)
   async register(

@@ -1,5 +1,5 @@
-import { ApiError } from './api-error';
 import { isMicrosecondInstant } from '@skyhook/persistence';
+import { ApiError } from './api-error';
 import { decodePagePosition, encodePagePosition } from './page-position-cursor';
 
 describe('page position cursor', () => {

@@ -13,7 +13,7 @@ export class ZodValidationPipe<TSchema extends z.ZodType> implements PipeTransfo
   z.infer<TSchema>
 > {
   constructor(
-    private readonly schema: TSchema,
+    readonly schema: TSchema,
     private readonly what = 'request body',
   ) {}
 

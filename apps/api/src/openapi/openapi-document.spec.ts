@@ -1,56 +1,122 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DeliveriesController, SubscriptionDeliveriesController } from '../deliveries/deliveries.controller';
-import { EventTypesController } from '../event-types/event-types.controller';
-import { EventsController } from '../events/events.controller';
+import { Body, Controller, Get, Headers, Post, Query, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { API_HTTP_CONTROLLERS } from '../api-http-controllers';
 import { ApiErrorCode } from '../http/api-error';
-import { AdminOrganisationsController } from '../organisations/admin-organisations.controller';
-import { AdminReplaysController } from '../replays/admin-replays.controller';
-import { ReplaysController } from '../replays/replays.controller';
-import { AdminSubscriptionsController } from '../subscriptions/admin-subscriptions.controller';
-import { SubscriptionsController } from '../subscriptions/subscriptions.controller';
-import { API_ROUTES, buildOpenApiDocument } from './openapi-document';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { buildOpenApiDocument, documentedRoutes, UndocumentedRouteError } from './openapi-document';
+import { Documented, DocumentedGroup } from './route-docs';
 
-/** Every route the controllers declare, as "METHOD /path/{param}". */
-function declaredRoutes(): string[] {
-  const routes: string[] = [];
-  for (const controller of [
-    SubscriptionsController,
-    SubscriptionDeliveriesController,
-    DeliveriesController,
-    ReplaysController,
-    EventTypesController,
-    EventsController,
-    AdminOrganisationsController,
-    AdminSubscriptionsController,
-    AdminReplaysController,
-  ]) {
-    const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
-    const prototype = controller.prototype as unknown as Record<string, unknown>;
-    for (const name of Object.getOwnPropertyNames(prototype)) {
-      const handler = prototype[name];
-      if (name === 'constructor' || typeof handler !== 'function') continue;
-      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-      if (method === undefined) continue;
-      const path = Reflect.getMetadata(PATH_METADATA, handler) as string;
-      const full = `/${[base, path].filter((part) => part !== '/' && part !== '').join('/')}`.replace(
-        /:(\w+)/g,
-        '{$1}',
-      );
-      routes.push(`${RequestMethod[method]} ${full}`);
-    }
-  }
-  return routes.sort();
+interface Operation {
+  operationId: string;
+  tags: string[];
+  summary: string;
+  security: Record<string, string[]>[];
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema: { required?: string[] } }> };
+  responses: Record<string, { description: string; headers?: object; content?: unknown }>;
 }
 
-describe('OpenAPI document', () => {
-  it('documents exactly the routes the controllers serve', () => {
-    const documented = API_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort();
-    expect(documented).toEqual(declaredRoutes());
+interface Document {
+  openapi: string;
+  tags: { name: string; description: string }[];
+  paths: Record<string, Record<string, Operation>>;
+}
+
+const document = JSON.parse(JSON.stringify(buildOpenApiDocument(API_HTTP_CONTROLLERS))) as Document;
+const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+  Object.entries(methods).map(([method, operation]) => ({
+    route: `${method.toUpperCase()} ${path}`,
+    operation,
+  })),
+);
+
+describe('OpenAPI document, built from the controllers the api serves', () => {
+  it('documents every route of every controller, each once, with a unique operationId, a tag and a summary', () => {
+    const routes = documentedRoutes(API_HTTP_CONTROLLERS);
+    expect(operations).toHaveLength(routes.length);
+    expect(routes.length).toBeGreaterThanOrEqual(30);
+    const operationIds = operations.map(({ operation }) => operation.operationId);
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+    for (const { operation } of operations) {
+      expect(operation.summary.length).toBeGreaterThan(10);
+      expect(operation.tags).toHaveLength(1);
+      expect(document.tags.map((tag) => tag.name)).toContain(operation.tags[0]);
+    }
+  });
+
+  it('refuses to build for a route without its description, or with a body no schema validates', () => {
+    @DocumentedGroup({ tag: 'Probe', description: 'a controller of this test' })
+    @Controller('v1/probe')
+    @UseGuards(ApiKeyGuard)
+    class UndocumentedController {
+      @Get()
+      list(): string {
+        return 'probe';
+      }
+    }
+    expect(() => buildOpenApiDocument([UndocumentedController])).toThrow(
+      new UndocumentedRouteError('UndocumentedController.list has no @Documented description'),
+    );
+
+    @DocumentedGroup({ tag: 'Probe', description: 'a controller of this test' })
+    @Controller('v1/probe')
+    @UseGuards(ApiKeyGuard)
+    class UnvalidatedBodyController {
+      @Documented({ summary: 'Takes any body at all', success: { description: 'ok' }, errors: [] })
+      @Post()
+      create(@Body() body: unknown): unknown {
+        return body;
+      }
+    }
+    expect(() => buildOpenApiDocument([UnvalidatedBodyController])).toThrow(UndocumentedRouteError);
+  });
+
+  it('reads security, schemas, headers and the success status from the route itself', () => {
+    const probeQuery = z.strictObject({ limit: z.coerce.number().int().max(100).default(50) });
+    const probeBody = z.strictObject({ name: z.string().min(1) });
+
+    @DocumentedGroup({ tag: 'Probe', description: 'a controller of this test' })
+    @Controller('v1/probe')
+    @UseGuards(ApiKeyGuard)
+    class ProbeController {
+      @Documented({ summary: 'List the probes', success: { description: 'a page' }, errors: [] })
+      @Get(':probeId/items')
+      list(@Query(new ZodValidationPipe(probeQuery, 'query')) query: unknown): unknown {
+        return query;
+      }
+
+      @Documented({
+        summary: 'Create a probe',
+        success: { description: 'created', example: { name: 'p' } },
+        errors: [ApiErrorCode.Conflict],
+      })
+      @Post()
+      create(
+        @Body(new ZodValidationPipe(probeBody)) body: unknown,
+        @Headers('Idempotency-Key') key: unknown,
+        @Headers('if-match') ifMatch: unknown,
+      ): unknown {
+        return { body, key, ifMatch };
+      }
+    }
+    const probe = JSON.parse(JSON.stringify(buildOpenApiDocument([ProbeController]))) as Document;
+    const list = probe.paths['/v1/probe/{probeId}/items']?.['get'];
+    expect(list?.operationId).toBe('probe_list');
+    expect(list?.security).toEqual([{ apiKey: [] }]);
+    expect(list?.parameters?.map(({ name, in: where }) => `${where}:${name}`)).toEqual([
+      'path:probeId',
+      'query:limit',
+    ]);
+    const create = probe.paths['/v1/probe']?.['post'];
+    expect(create?.requestBody?.content['application/json']?.schema.required).toEqual(['name']);
+    expect(create?.parameters?.map(({ name }) => name)).toEqual(['Idempotency-Key', 'If-Match']);
+    expect(Object.keys(create?.responses ?? {}).sort()).toEqual(['201', '409', '503']);
+    expect(create?.responses['201']?.content).toEqual({ 'application/json': { example: { name: 'p' } } });
   });
 
   it('lists every client-facing error code somewhere', () => {
-    const listed = new Set(API_ROUTES.flatMap((route) => route.errors));
+    const listed = new Set(documentedRoutes(API_HTTP_CONTROLLERS).flatMap((route) => route.errors));
     const clientFacing = Object.values(ApiErrorCode).filter(
       (code) => code !== ApiErrorCode.Internal && code !== ApiErrorCode.UnsupportedMediaType,
     );
@@ -58,35 +124,41 @@ describe('OpenAPI document', () => {
   });
 
   it('documents a 503 with Retry-After on every route (the database) and on publishing (the event log)', () => {
-    const document = buildOpenApiDocument() as {
-      paths: Record<
-        string,
-        Record<string, { responses: Record<string, { description: string; headers?: object }> }>
-      >;
-    };
-    const unavailable = Object.values(document.paths).flatMap((methods) =>
-      Object.values(methods).map((operation) => operation.responses['503']),
-    );
-    expect(unavailable.length).toBe(API_ROUTES.length);
-    for (const response of unavailable) {
-      expect(response?.description).toContain('DATABASE_UNAVAILABLE');
-      expect(response?.headers).toHaveProperty('Retry-After');
+    for (const { route, operation } of operations) {
+      const unavailable = operation.responses['503'];
+      expect({ route, description: unavailable?.description }).toEqual({
+        route,
+        description: expect.stringContaining('DATABASE_UNAVAILABLE') as string,
+      });
+      expect(unavailable?.headers).toHaveProperty('Retry-After');
     }
     expect(document.paths['/v1/events']?.['post']?.responses['503']?.description).toContain(
       'KAFKA_UNAVAILABLE',
     );
   });
 
-  it('builds a serialisable OpenAPI 3.1 document with request schemas from the validators', () => {
-    const document = JSON.parse(JSON.stringify(buildOpenApiDocument())) as {
-      openapi: string;
-      paths: Record<
-        string,
-        Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>
-      >;
-    };
+  it('secures partner routes with the API key and admin routes with the admin token', () => {
+    for (const { route, operation } of operations) {
+      const scheme = route.includes(' /admin/') ? 'adminToken' : 'apiKey';
+      expect({ route, security: operation.security }).toEqual({ route, security: [{ [scheme]: [] }] });
+    }
+  });
+
+  it('takes request schemas, conditional and idempotent headers and statuses from the routes', () => {
     expect(document.openapi).toBe('3.1.0');
     const create = document.paths['/v1/subscriptions']?.['post'];
     expect(create?.requestBody?.content['application/json']?.schema.required).toEqual(['url', 'eventTypes']);
+    expect(Object.keys(create?.responses ?? {})).toContain('201');
+    const update = document.paths['/v1/subscriptions/{id}']?.['patch'];
+    expect(update?.parameters?.map(({ name }) => name)).toEqual(['id', 'If-Match']);
+    const publish = document.paths['/v1/events']?.['post'];
+    expect(publish?.parameters?.map(({ name }) => name)).toEqual(['Idempotency-Key']);
+    expect(Object.keys(publish?.responses ?? {})).toContain('202');
+    expect(Object.keys(document.paths['/v1/subscriptions/{id}']?.['delete']?.responses ?? {})).toContain(
+      '204',
+    );
+    expect(Object.keys(document.paths['/v1/deliveries/{id}/resend']?.['post']?.responses ?? {})).toContain(
+      '202',
+    );
   });
 });

@@ -1,552 +1,150 @@
+import { type Type } from '@nestjs/common';
+import {
+  GUARDS_METADATA,
+  HTTP_CODE_METADATA,
+  METHOD_METADATA,
+  PATH_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants';
+import { RequestMethod } from '@nestjs/common/enums/request-method.enum';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { z } from 'zod';
-import { DELIVERY_POLICY_DEFAULTS, deliveryPolicyOverrideSchema } from '@skyhook/delivery-policy';
+import { deliveryPolicyOverrideSchema } from '@skyhook/delivery-policy';
+import { AdminTokenGuard } from '../http/admin-token.guard';
 import { API_ERROR_STATUS, ApiErrorCode, RETRY_AFTER_SECONDS } from '../http/api-error';
-import {
-  adminListSubscriptionsQuerySchema,
-  createSubscriptionSchema,
-  listSubscriptionsQuerySchema,
-  rotateSecretSchema,
-  activateSecretSchema,
-  sendTestEventSchema,
-  updateSubscriptionSchema,
-} from '../subscriptions/subscription.schemas';
-import {
-  apiKeyCreationSchema,
-  organisationCreationSchema,
-  organisationUpdateSchema,
-} from '../organisations/admin-organisations.schemas';
-import { registerEventTypesSchema } from '../event-types/event-types.schemas';
-import { publishEventSchema } from '../events/publish-event.schema';
-import { listDeliveriesQuerySchema } from '../deliveries/delivery-history.schemas';
-import { listReplaysQuerySchema, startReplaySchema } from '../replays/replay.schemas';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { controllerDocsOf, type RouteDocs, routeDocsOf } from './route-docs';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
-
-interface RouteDescription {
-  readonly method: Method;
+/** One route as the document describes it: read from the controller, plus its `@Documented` words. */
+export interface DocumentedRoute {
+  readonly method: 'get' | 'post' | 'patch' | 'delete' | 'put';
+  /** OpenAPI form: `/v1/subscriptions/{id}`. */
   readonly path: string;
-  readonly summary: string;
+  readonly operationId: string;
+  readonly tag: string;
   readonly security: 'apiKey' | 'adminToken';
-  readonly body?: z.ZodType;
-  readonly query?: z.ZodObject;
-  readonly conditional?: boolean;
-  /** Takes an `Idempotency-Key` header. */
-  readonly idempotent?: boolean;
-  readonly success: { status: number; description: string; example?: unknown };
+  readonly body: z.ZodType | undefined;
+  readonly query: z.ZodObject | undefined;
+  /** Reads `If-Match`. */
+  readonly conditional: boolean;
+  /** Reads `Idempotency-Key`. */
+  readonly idempotent: boolean;
+  readonly successStatus: number;
+  readonly docs: RouteDocs;
+  /** The route's refusals, the database's outage included (every route reads PostgreSQL). */
   readonly errors: readonly ApiErrorCode[];
 }
 
-const exampleSubscription = {
-  id: 'sub_5f0c1a2b3c4d5e6f7a8b9c0d1e2f3a4b',
-  url: 'https://example.com/hooks/skyhook',
-  description: 'prod',
-  eventTypes: ['booking.*', 'FLIGHT_TIME_UPDATE'],
-  scopeFilter: { centerId: 'ctr-42' },
-  status: 'active',
-  disabledReason: null,
-  disabledDetail: null,
-  expiresAt: '2026-06-30T18:09:12.000Z',
-  secretHint: 'whsec_…a1b2',
-  secretsSigning: 1,
-  secrets: [
-    {
-      id: 'sec_3c9e…',
-      hint: 'whsec_…a1b2',
-      phase: 'current',
-      createdAt: '2026-05-01T09:00:00.000Z',
-      activatesAt: '2026-05-01T09:00:00.000Z',
-      retiresAt: null,
-    },
-  ],
-  policy: { timeoutMs: 5000 },
-  profile: 'standard-webhooks',
-  effectivePolicy: { ...DELIVERY_POLICY_DEFAULTS, timeoutMs: 5000 },
-  version: 1,
-  createdAt: '2026-05-31T18:09:12.000Z',
-  updatedAt: '2026-05-31T18:09:12.000Z',
+/** Thrown when a controller serves a route the document cannot describe. */
+export class UndocumentedRouteError extends Error {}
+
+const OPENAPI_METHODS: Partial<Record<RequestMethod, DocumentedRoute['method']>> = {
+  [RequestMethod.GET]: 'get',
+  [RequestMethod.POST]: 'post',
+  [RequestMethod.PATCH]: 'patch',
+  [RequestMethod.DELETE]: 'delete',
+  [RequestMethod.PUT]: 'put',
 };
 
-const exampleDelivery = {
-  id: 'del_Q2xhdWRlIHdhcyBoZXJlIDop',
-  subscriptionId: exampleSubscription.id,
-  eventId: 'evt_8d1c…',
-  eventType: 'booking.created',
-  test: false,
-  status: 'failed',
-  attemptCount: 3,
-  publishedAt: '2026-05-31T18:09:12.000Z',
-  firstAttemptAt: '2026-05-31T18:09:12.050Z',
-  lastAttemptAt: '2026-05-31T18:39:13.000Z',
-  nextAttemptAt: null,
-  lastOutcome: 'http-error',
-  lastResponseStatus: 503,
-  skipReason: null,
-  statusAt: '2026-05-31T18:39:13.000Z',
-};
+interface RouteArgument {
+  readonly index: number;
+  readonly data: unknown;
+  readonly pipes?: readonly unknown[];
+}
 
-const exampleReplay = {
-  id: 'rpl_0b6f…',
-  subscriptionId: exampleSubscription.id,
-  state: 'running',
-  since: '2026-05-31T00:00:00.000Z',
-  until: '2026-05-31T20:00:00.000Z',
-  statuses: ['failed', 'dropped', 'held'],
-  matched: 1234,
-  enqueued: 500,
-  error: null,
-  createdAt: '2026-05-31T20:00:00.000Z',
-  updatedAt: '2026-05-31T20:00:01.000Z',
-  finishedAt: null,
-};
+function joinPath(base: string, path: string): string {
+  const joined = `/${[base, path].filter((part) => part !== '/' && part !== '').join('/')}`;
+  return joined.replace(/:(\w+)/g, '{$1}');
+}
 
-const BAD_INPUT = [ApiErrorCode.ValidationFailed, ApiErrorCode.MalformedJson, ApiErrorCode.PayloadTooLarge];
-const AUTH_AND_TENANT = [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound];
+function operationIdOf(controller: Type, handlerName: string): string {
+  const name = controller.name.replace(/Controller$/, '');
+  return `${name.charAt(0).toLowerCase()}${name.slice(1)}_${handlerName}`;
+}
 
-/** Starting a replay, as a partner or as an operator: the same use case, the same refusals. */
-const REPLAY_START_ERRORS = [
-  ...BAD_INPUT,
-  ...AUTH_AND_TENANT,
-  ApiErrorCode.Conflict,
-  ApiErrorCode.IdempotencyKeyReused,
-  ApiErrorCode.ReplayTooLarge,
-  ApiErrorCode.ReplayWindowTooLong,
-];
+function securityOf(controller: Type, handler: object, where: string): DocumentedRoute['security'] {
+  const guards = [
+    ...((Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[] | undefined) ?? []),
+    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
+  ];
+  if (guards.includes(AdminTokenGuard)) return 'adminToken';
+  if (guards.includes(ApiKeyGuard)) return 'apiKey';
+  throw new UndocumentedRouteError(`${where} is guarded by neither the API key nor the admin token`);
+}
 
-/** Every route the api serves, with its input schema, example and the errors it can answer. */
-const ROUTE_TABLE: readonly RouteDescription[] = [
-  {
-    method: 'post',
-    path: '/v1/subscriptions',
-    summary: 'Create a subscription (webhook endpoint). The signing secret is in this response only.',
-    security: 'apiKey',
-    body: createSubscriptionSchema,
-    success: {
-      status: 201,
-      description: 'created',
-      example: { ...exampleSubscription, signingSecret: 'whsec_3f9c…' },
-    },
-    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.UnknownEventType],
-  },
-  {
-    method: 'get',
-    path: '/v1/subscriptions',
-    summary: 'List subscriptions, newest first, cursor-paginated.',
-    security: 'apiKey',
-    query: listSubscriptionsQuerySchema,
-    success: {
-      status: 200,
-      description: 'a page',
-      example: { data: [exampleSubscription], nextCursor: null },
-    },
-    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'get',
-    path: '/v1/subscriptions/{id}',
-    summary: 'Read a subscription (ETag: its version).',
-    security: 'apiKey',
-    success: { status: 200, description: 'the subscription', example: exampleSubscription },
-    errors: AUTH_AND_TENANT,
-  },
-  {
-    method: 'patch',
-    path: '/v1/subscriptions/{id}',
-    summary: 'Update url, description, event types, scope filter, policy, or status (active/disabled).',
-    security: 'apiKey',
-    body: updateSubscriptionSchema,
-    conditional: true,
-    success: {
-      status: 200,
-      description: 'the updated subscription',
-      example: { ...exampleSubscription, version: 2 },
-    },
-    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.UnknownEventType],
-  },
-  {
-    method: 'delete',
-    path: '/v1/subscriptions/{id}',
-    summary: 'Delete: deliveries stop at once; history stays queryable.',
-    security: 'apiKey',
-    conditional: true,
-    success: { status: 204, description: 'deleted' },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
-  },
-  ...(['disable', 'enable', 'revoke'] as const).map((action): RouteDescription => ({
-    method: 'post',
-    path: `/v1/subscriptions/{id}/${action}`,
-    summary: {
-      disable: 'Pause deliveries (events while disabled are dropped or held, per policy).',
-      enable: 'Resume deliveries; also closes a tripped circuit breaker.',
-      revoke: 'Revoke permanently.',
-    }[action],
-    security: 'apiKey',
-    conditional: true,
-    success: { status: 200, description: 'the subscription', example: exampleSubscription },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
-  })),
-  {
-    method: 'post',
-    path: '/v1/subscriptions/{id}/renewals',
-    summary:
-      "Extend expiresAt by one lifetime; only inside the organisation's renewal window (409 says when it opens).",
-    security: 'apiKey',
-    conditional: true,
-    success: { status: 200, description: 'renewed', example: exampleSubscription },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
-  },
-  {
-    method: 'post',
-    path: '/v1/subscriptions/{id}/secret-rotations',
-    summary:
-      'Rotate the signing secret. activation "immediate" (default): the new secret signs at once; "manual": it stays pending ' +
-      '(signing nothing) until POST …/secrets/{secretId}/activation; "scheduled": it activates at activateAt. Once it is ' +
-      'active, the old one keeps signing for graceSeconds (default 24 h) where the scheme carries several signatures, and ' +
-      'a 401/403 within SECRET_SWITCH_GRACE_SECONDS is retried, never counted by the breaker. Steps per profile: docs/profiles.',
-    security: 'apiKey',
-    body: rotateSecretSchema,
-    conditional: true,
-    success: {
-      status: 200,
-      description: 'rotated',
-      example: { ...exampleSubscription, signingSecret: 'whsec_9b1f…', secretId: 'sec_5d2a…' },
-    },
-    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
-  },
-  {
-    method: 'post',
-    path: '/v1/subscriptions/{id}/secrets/{secretId}/activation',
-    summary:
-      'Activate a pending secret: it signs every delivery from now on, and the one it replaces retires after graceSeconds. ' +
-      'Activating the current secret again changes nothing; a replaced secret answers 409.',
-    security: 'apiKey',
-    body: activateSecretSchema,
-    conditional: true,
-    success: { status: 200, description: 'activated', example: exampleSubscription },
-    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
-  },
-  {
-    method: 'post',
-    path: '/v1/subscriptions/{id}/test',
-    summary:
-      'Send a signed test delivery to this subscription through the normal path, shaped by its profile: the given type and data; ' +
-      'else the example of the first catalogue type it receives that has one; else webhook.test.',
-    security: 'apiKey',
-    body: sendTestEventSchema,
-    success: {
-      status: 202,
-      description: 'accepted',
-      example: {
-        eventId: 'evt_test_…',
-        type: 'webhook.test',
-        scope: { centerId: 'ctr-42' },
-        occurredAt: '2026-05-31T18:09:12.000Z',
-        data: { subscriptionId: 'sub_…', message: 'This is a test delivery from Skyhook.' },
-      },
-    },
-    errors: [
-      ...BAD_INPUT,
-      ...AUTH_AND_TENANT,
-      ApiErrorCode.Conflict,
-      ApiErrorCode.UnknownEventType,
-      ApiErrorCode.KafkaUnavailable,
-    ],
-  },
-  {
-    method: 'get',
-    path: '/v1/deliveries',
-    summary:
-      'Delivery history of the organisation, newest first (publish time, then delivery id), cursor-paginated: ' +
-      'a page sequence started once returns every delivery that existed then exactly once. Filters: status ' +
-      '(one or several), eventType, since (inclusive) and until (exclusive) on the publish time.',
-    security: 'apiKey',
-    query: listDeliveriesQuerySchema,
-    success: {
-      status: 200,
-      description: 'a page',
-      example: { data: [exampleDelivery], nextCursor: 'eyJ0Ijoi…' },
-    },
-    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'get',
-    path: '/v1/deliveries/{id}',
-    summary:
-      'One delivery with its attempts by attempt number (request headers, body size, response status and first ' +
-      '4 KiB of its body, duration, outcome class, error, next attempt time) and what its event was. Every HTTP ' +
-      'request that went out is an attempt: one the dispatcher sent again after a crash has the same number, a ' +
-      'new attemptId and repeated: true with repeatOf: recorded-attempt. An attempt with repeated: true and ' +
-      'repeatOf: unrecorded-attempt may repeat a request a dispatcher sent before it was killed and never ' +
-      'recorded: the receiver may have had it once more than the list shows.',
-    security: 'apiKey',
-    success: {
-      status: 200,
-      description: 'the delivery',
-      example: {
-        ...exampleDelivery,
-        event: {
-          id: 'evt_8d1c…',
-          type: 'booking.created',
-          scope: { centerId: 'ctr-42' },
-          occurredAt: '2026-05-31T18:09:11.000Z',
-        },
-        requestRecorded: true,
-        attempts: [
-          {
-            attemptNumber: 1,
-            attemptId: 'att_0b7e52c4-5f0e-4c8e-9a51-3f6d2e1c7a90',
-            repeated: false,
-            repeatOf: null,
-            attemptedAt: '2026-05-31T18:09:12.050Z',
-            url: exampleSubscription.url,
-            requestHeaders: { 'webhook-id': exampleDelivery.id, 'webhook-signature': 'v1,K5oZ…' },
-            requestBodyBytes: 412,
-            outcome: 'http-error',
-            responseStatus: 503,
-            responseBody: 'upstream unavailable',
-            durationMs: 84.2,
-            errorCode: null,
-            errorMessage: null,
-            result: 'retry-scheduled',
-            nextAttemptAt: '2026-05-31T18:14:12.050Z',
-          },
-        ],
-      },
-    },
-    errors: AUTH_AND_TENANT,
-  },
-  {
-    method: 'post',
-    path: '/v1/deliveries/{id}/resend',
-    summary:
-      'Send a delivery again now, as its next attempt, with the same delivery id, through the normal dispatch ' +
-      'path (signing, breaker, history). 409 when its request is not recorded yet or its subscription is deleted ' +
-      'or not active.',
-    security: 'apiKey',
-    success: {
-      status: 202,
-      description: 'handed to the dispatcher',
-      example: { deliveryId: exampleDelivery.id, attemptNumber: 4, status: 'enqueued' },
-    },
-    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.KafkaUnavailable],
-  },
-  {
-    method: 'get',
-    path: '/v1/subscriptions/{id}/deliveries',
-    summary:
-      "One subscription's delivery history (also after the subscription was deleted), newest first; same " +
-      'filters and cursor as GET /v1/deliveries.',
-    security: 'apiKey',
-    query: listDeliveriesQuerySchema,
-    success: {
-      status: 200,
-      description: 'a page',
-      example: { data: [exampleDelivery], nextCursor: null },
-    },
-    errors: [ApiErrorCode.ValidationFailed, ...AUTH_AND_TENANT],
-  },
-  {
-    method: 'post',
-    path: '/v1/subscriptions/{id}/replay',
-    summary:
-      'Replay the deliveries published in [since, until) (until defaults to now) whose status is one of statuses ' +
-      '(default failed, dropped, held): a job sends each again, once, with its delivery id. Bounded by ' +
-      'REPLAY_MAX_DELIVERIES and by the history retention (422 states the count and the limit). Idempotency-Key: ' +
-      'the same key and body answer the same job, another body 422; the same replay while one runs answers the ' +
-      'running job. Location: the job.',
-    security: 'apiKey',
-    body: startReplaySchema,
-    idempotent: true,
-    success: { status: 202, description: 'the replay job', example: exampleReplay },
-    errors: REPLAY_START_ERRORS,
-  },
-  {
-    method: 'get',
-    path: '/v1/subscriptions/{id}/replays',
-    summary: "The subscription's replay jobs, newest first, cursor-paginated.",
-    security: 'apiKey',
-    query: listReplaysQuerySchema,
-    success: {
-      status: 200,
-      description: 'a page',
-      example: { data: [{ ...exampleReplay, state: 'completed', enqueued: 1234 }], nextCursor: null },
-    },
-    errors: [ApiErrorCode.ValidationFailed, ...AUTH_AND_TENANT],
-  },
-  {
-    method: 'get',
-    path: '/v1/subscriptions/{id}/replays/{jobId}',
-    summary:
-      'A replay job and its progress: running, then completed (enqueued = what it sent) or failed (error).',
-    security: 'apiKey',
-    success: { status: 200, description: 'the replay job', example: exampleReplay },
-    errors: AUTH_AND_TENANT,
-  },
-  {
-    method: 'post',
-    path: '/v1/events',
-    summary:
-      'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published with the same body is a no-op (200 duplicate); with another body it is 409 EVENT_ID_REUSED. ' +
-      '`data` is at most 256 KiB of JSON by default (the api setting EVENT_MAX_DATA_BYTES; larger is 413); numbers must be finite and integers within ±(2^53 − 1) (send larger ones as strings).',
-    security: 'apiKey',
-    body: publishEventSchema,
-    idempotent: true,
-    success: {
-      status: 202,
-      description: 'accepted (200: duplicate event id)',
-      example: { id: 'evt_…', status: 'accepted' },
-    },
-    errors: [
-      ...BAD_INPUT,
-      ApiErrorCode.Unauthenticated,
-      ApiErrorCode.UnknownEventType,
-      ApiErrorCode.IdempotencyKeyReused,
-      ApiErrorCode.EventIdReused,
-      ApiErrorCode.KafkaUnavailable,
-    ],
-  },
-  {
-    method: 'get',
-    path: '/v1/event-types',
-    summary: "The organisation's event-type catalogue, grouped by domain.",
-    security: 'apiKey',
-    success: {
-      status: 200,
-      description: 'the catalogue',
-      example: {
-        data: [{ name: 'booking.created', domain: 'booking', description: '', createdAt: '…' }],
-        domains: ['booking'],
-      },
-    },
-    errors: [ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'post',
-    path: '/v1/event-types',
-    summary:
-      'Register event types (dotted or UPPER_SNAKE names), each optionally with an example of its data (test deliveries carry it); ' +
-      're-registering updates the description, and the example when one is given.',
-    security: 'apiKey',
-    body: registerEventTypesSchema,
-    success: { status: 200, description: 'the catalogue' },
-    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'post',
-    path: '/admin/v1/organisations',
-    summary:
-      "Create an organisation and its first API key (shown once). `profile` names the delivery profile (a seed contract: standard-webhooks, flightline, flintn, flexorch, fl3xx, aviationalley) its default policy builds on; lifetimes and the renewal window default to the profile's.",
-    security: 'adminToken',
-    body: organisationCreationSchema,
-    success: {
-      status: 201,
-      description: 'created',
-      example: { organisation: { id: 'org_…', profile: 'aviationalley' }, id: 'Ab3…', apiKey: 'sk_…' },
-    },
-    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'get',
-    path: '/admin/v1/organisations',
-    summary: 'List organisations.',
-    security: 'adminToken',
-    success: { status: 200, description: 'organisations' },
-    errors: [ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'patch',
-    path: '/admin/v1/organisations/{id}',
-    summary:
-      'Change name, delivery profile (adopting its subscription rules unless given), subscription lifetime, renewal window or default delivery policy.',
-    security: 'adminToken',
-    body: organisationUpdateSchema,
-    success: { status: 200, description: 'updated' },
-    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
-  },
-  {
-    method: 'post',
-    path: '/admin/v1/organisations/{id}/api-keys',
-    summary: 'Issue another API key (shown once).',
-    security: 'adminToken',
-    body: apiKeyCreationSchema,
-    success: { status: 201, description: 'issued', example: { id: 'Ab3…', apiKey: 'sk_…' } },
-    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
-  },
-  {
-    method: 'delete',
-    path: '/admin/v1/organisations/{id}/api-keys/{keyId}',
-    summary: 'Revoke an API key.',
-    security: 'adminToken',
-    success: { status: 204, description: 'revoked' },
-    errors: [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
-  },
-  {
-    method: 'get',
-    path: '/admin/v1/subscriptions',
-    summary:
-      'Subscriptions of every organisation (or of organisationId), newest first, cursor-paginated; ' +
-      'status=disabled lists the endpoints that are switched off, with the reason (partner or circuit-breaker).',
-    security: 'adminToken',
-    query: adminListSubscriptionsQuerySchema,
-    success: {
-      status: 200,
-      description: 'a page',
-      example: {
-        data: [
-          {
-            ...exampleSubscription,
-            organisationId: 'org_…',
-            status: 'disabled',
-            disabledReason: 'circuit-breaker',
-            disabledDetail: '5 consecutive failures',
-          },
-        ],
-        nextCursor: null,
-      },
-    },
-    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
-  },
-  {
-    method: 'post',
-    path: '/admin/v1/subscriptions/{id}/enable',
-    summary:
-      "Enable a disabled subscription in its organisation's name: the same command, checks and events as the " +
-      "partners' POST /v1/subscriptions/{id}/enable. If-Match: the expected version.",
-    security: 'adminToken',
-    conditional: true,
-    success: {
-      status: 200,
-      description: 'enabled',
-      example: { ...exampleSubscription, organisationId: 'org_…', version: 3 },
-    },
-    errors: [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound, ApiErrorCode.Conflict],
-  },
-  {
-    method: 'post',
-    path: '/admin/v1/organisations/{organisationId}/subscriptions/{id}/replay',
-    summary:
-      "Start a replay in the organisation's name: the same job, limits and Idempotency-Key handling as " +
-      'POST /v1/subscriptions/{id}/replay. Location: the job.',
-    security: 'adminToken',
-    body: startReplaySchema,
-    idempotent: true,
-    success: { status: 202, description: 'the replay job', example: exampleReplay },
-    errors: REPLAY_START_ERRORS,
-  },
-  {
-    method: 'get',
-    path: '/admin/v1/organisations/{organisationId}/subscriptions/{id}/replays/{jobId}',
-    summary: 'A replay job and its progress, as the partners see it.',
-    security: 'adminToken',
-    success: { status: 200, description: 'the replay job', example: exampleReplay },
-    errors: AUTH_AND_TENANT,
-  },
-];
-
-/** Every route reads or writes PostgreSQL (an API key is looked up there), so any may meet its outage. */
-export const API_ROUTES: readonly RouteDescription[] = ROUTE_TABLE.map((route) => ({
-  ...route,
-  errors: [...route.errors, ApiErrorCode.DatabaseUnavailable],
-}));
+/**
+ * The HTTP routes of `controllers`, each described from its own metadata: method and path, the
+ * guard that secures it, the zod schemas its validation pipes apply to the body and the query,
+ * the headers it reads, the status `@HttpCode` sets, and its `@Documented` words. A route without
+ * them (or whose body or query is not validated by a schema) throws: nothing is served undocumented.
+ */
+export function documentedRoutes(controllers: readonly Type[]): DocumentedRoute[] {
+  const routes: DocumentedRoute[] = [];
+  for (const controller of controllers) {
+    const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
+    const prototype = controller.prototype as Record<string, unknown>;
+    for (const handlerName of Object.getOwnPropertyNames(prototype)) {
+      const handler = prototype[handlerName];
+      if (handlerName === 'constructor' || typeof handler !== 'function') continue;
+      const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+      if (requestMethod === undefined || paths === undefined) continue;
+      const where = `${controller.name}.${handlerName}`;
+      const method = OPENAPI_METHODS[requestMethod];
+      if (method === undefined)
+        throw new UndocumentedRouteError(`${where}: method ${RequestMethod[requestMethod]}`);
+      const docs = routeDocsOf(handler);
+      if (docs === undefined) throw new UndocumentedRouteError(`${where} has no @Documented description`);
+      const group = controllerDocsOf(controller);
+      if (group === undefined) throw new UndocumentedRouteError(`${controller.name} has no @DocumentedGroup`);
+      const argumentsMetadata = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handlerName) ??
+        {}) as Record<string, RouteArgument>;
+      let body: z.ZodType | undefined;
+      let query: z.ZodObject | undefined;
+      const headers = new Set<string>();
+      for (const [key, argument] of Object.entries(argumentsMetadata)) {
+        // Nest keys a built-in parameter decorator's metadata `${RouteParamtypes}:${index}`.
+        const kind = key.split(':')[0];
+        const validator = argument.pipes?.find(
+          (pipe): pipe is ZodValidationPipe<z.ZodType> => pipe instanceof ZodValidationPipe,
+        );
+        const schema: z.ZodType | undefined = validator?.schema;
+        if (kind === String(RouteParamtypes.BODY)) {
+          if (schema === undefined) {
+            throw new UndocumentedRouteError(`${where}: its body is not validated by a schema`);
+          }
+          body = schema;
+        } else if (kind === String(RouteParamtypes.QUERY)) {
+          if (!(schema instanceof z.ZodObject)) {
+            throw new UndocumentedRouteError(`${where}: its query is not validated by an object schema`);
+          }
+          query = schema;
+        } else if (kind === String(RouteParamtypes.HEADERS) && typeof argument.data === 'string') {
+          headers.add(argument.data.toLowerCase());
+        }
+      }
+      const httpCode = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
+      for (const path of Array.isArray(paths) ? paths : [paths]) {
+        routes.push({
+          method,
+          path: joinPath(base, path),
+          operationId: operationIdOf(controller, handlerName),
+          tag: group.tag,
+          security: securityOf(controller, handler, where),
+          body,
+          query,
+          conditional: headers.has('if-match'),
+          idempotent: headers.has('idempotency-key'),
+          successStatus: docs.success.status ?? httpCode ?? (method === 'post' ? 201 : 200),
+          docs,
+          errors: [...docs.errors, ApiErrorCode.DatabaseUnavailable],
+        });
+      }
+    }
+  }
+  return routes;
+}
 
 const errorBodySchema = {
   type: 'object',
@@ -576,10 +174,17 @@ const retryAfterHeader = {
   schema: { type: 'integer', minimum: 1 },
 };
 
-/** OpenAPI 3.1, generated from the route table and the same zod schemas that validate requests. */
-export function buildOpenApiDocument(): Record<string, unknown> {
+/**
+ * OpenAPI 3.1 for the routes `controllers` serve ({@link documentedRoutes}), with the request
+ * schemas of the same zod validators that check each request.
+ */
+export function buildOpenApiDocument(controllers: readonly Type[]): Record<string, unknown> {
+  const routes = documentedRoutes(controllers);
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of API_ROUTES) {
+  const tags = new Map<string, string>();
+  for (const route of routes) {
+    const group = controllers.map(controllerDocsOf).find((docs) => docs?.tag === route.tag);
+    if (group !== undefined) tags.set(group.tag, group.description);
     const parameters = [
       ...[...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({
         name: match[1],
@@ -590,14 +195,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       ...(route.query === undefined
         ? []
         : Object.entries(z.toJSONSchema(route.query, { io: 'input' }).properties ?? {}).map(
-            ([name, schema]) => ({
-              name,
-              in: 'query',
-              required: false,
-              schema,
-            }),
+            ([name, schema]) => ({ name, in: 'query', required: false, schema }),
           )),
-      ...(route.idempotent === true
+      ...(route.idempotent
         ? [
             {
               name: 'Idempotency-Key',
@@ -608,7 +208,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             },
           ]
         : []),
-      ...(route.conditional === true
+      ...(route.conditional
         ? [
             {
               name: 'If-Match',
@@ -620,12 +220,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ]
         : []),
     ];
+    const { success } = route.docs;
     const responses: Record<string, unknown> = {
-      [String(route.success.status)]: {
-        description: route.success.description,
-        ...(route.success.example === undefined
+      [String(route.successStatus)]: {
+        description: success.description,
+        ...(success.example === undefined
           ? {}
-          : { content: { 'application/json': { example: route.success.example } } }),
+          : { content: { 'application/json': { example: success.example } } }),
       },
     };
     for (const code of route.errors) {
@@ -642,7 +243,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     paths[route.path] = {
       ...paths[route.path],
       [route.method]: {
-        summary: route.summary,
+        operationId: route.operationId,
+        tags: [route.tag],
+        summary: route.docs.summary,
         security: [{ [route.security]: [] }],
         ...(parameters.length === 0 ? {} : { parameters }),
         ...(route.body === undefined
@@ -664,6 +267,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       version: '1',
       description: "Partner subscriptions to signed webhooks, and the operators' admin API.",
     },
+    tags: [...tags].map(([name, description]) => ({ name, description })),
     paths,
     components: {
       securitySchemes: {

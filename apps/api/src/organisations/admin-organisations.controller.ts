@@ -24,6 +24,8 @@ import {
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { OrganisationOutbox } from './organisation-outbox';
 import { type Organisation, OrganisationRepository } from './organisation.repository';
+import { BAD_INPUT } from '../openapi/examples';
+import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 interface IssuedApiKey {
   readonly id: string;
@@ -32,6 +34,10 @@ interface IssuedApiKey {
 }
 
 /** Operators create organisations and their API keys here (Authorization: Bearer <SKYHOOK_ADMIN_TOKEN>). */
+@DocumentedGroup({
+  tag: 'Admin: organisations',
+  description: 'Organisations, their delivery profile and defaults, and their API keys (operators only).',
+})
 @Controller('admin/v1/organisations')
 @UseGuards(AdminTokenGuard)
 export class AdminOrganisationsController {
@@ -42,6 +48,16 @@ export class AdminOrganisationsController {
     private readonly subscriptions: SubscriptionReadModelRepository,
   ) {}
 
+  @Documented({
+    summary:
+      "Create an organisation and its first API key (shown once). `profile` names the delivery profile (a seed contract: standard-webhooks, flightline, flintn, flexorch, fl3xx, aviationalley) its default policy builds on; lifetimes and the renewal window default to the profile's.",
+    success: {
+      status: 201,
+      description: 'created',
+      example: { organisation: { id: 'org_…', profile: 'aviationalley' }, id: 'Ab3…', apiKey: 'sk_…' },
+    },
+    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
+  })
   @Post()
   async create(
     @Body(new ZodValidationPipe(organisationCreationSchema)) body: CreateOrganisationRequest,
@@ -77,11 +93,22 @@ export class AdminOrganisationsController {
     return { organisation, id: generated.publicId, apiKey: generated.key };
   }
 
+  @Documented({
+    summary: 'List organisations.',
+    success: { description: 'organisations' },
+    errors: [ApiErrorCode.Unauthenticated],
+  })
   @Get()
   async list(): Promise<{ data: Organisation[] }> {
     return { data: await this.organisations.list() };
   }
 
+  @Documented({
+    summary:
+      'Change name, delivery profile (adopting its subscription rules unless given), subscription lifetime, renewal window or default delivery policy.',
+    success: { description: 'updated' },
+    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
+  })
   @Patch(':id')
   async update(
     @Param('id') id: string,
@@ -120,6 +147,11 @@ export class AdminOrganisationsController {
     return updated;
   }
 
+  @Documented({
+    summary: 'Issue another API key (shown once).',
+    success: { status: 201, description: 'issued', example: { id: 'Ab3…', apiKey: 'sk_…' } },
+    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
+  })
   @Post(':id/api-keys')
   async createApiKey(
     @Param('id') id: string,
@@ -138,6 +170,11 @@ export class AdminOrganisationsController {
     return { id: generated.publicId, apiKey: generated.key };
   }
 
+  @Documented({
+    summary: 'Revoke an API key.',
+    success: { description: 'revoked' },
+    errors: [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
+  })
   @Delete(':id/api-keys/:keyId')
   @HttpCode(204)
   async revokeApiKey(@Param('id') id: string, @Param('keyId') keyId: string): Promise<void> {

@@ -11,12 +11,18 @@ import { ReplayJobRepository } from './replay-job.repository';
 import { startReplaySchema, type StartReplayRequest } from './replay.schemas';
 import { type ReplayJobResponse, replayJobResponseOf, replayNotFound } from './replays.controller';
 import { StartReplayService } from './start-replay.service';
+import { AUTH_AND_TENANT, exampleReplay, REPLAY_START_ERRORS } from '../openapi/examples';
+import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 /**
  * Operators start and follow a replay in an organisation's name (Authorization: Bearer
  * <SKYHOOK_ADMIN_TOKEN>) without holding one of its API keys; the same use case as the
  * partners' POST /v1/subscriptions/{id}/replay, so the same limits and idempotency apply.
  */
+@DocumentedGroup({
+  tag: 'Admin: replays',
+  description: "Replays started and followed by an operator, in an organisation's name.",
+})
 @Controller('admin/v1/organisations/:organisationId/subscriptions/:id')
 @UseGuards(AdminTokenGuard)
 export class AdminReplaysController {
@@ -26,6 +32,13 @@ export class AdminReplaysController {
     private readonly organisations: OrganisationRepository,
   ) {}
 
+  @Documented({
+    summary:
+      "Start a replay in the organisation's name: the same job, limits and Idempotency-Key handling as " +
+      'POST /v1/subscriptions/{id}/replay. Location: the job.',
+    success: { status: 202, description: 'the replay job', example: exampleReplay },
+    errors: REPLAY_START_ERRORS,
+  })
   @Post('replay')
   async start(
     @Param('organisationId') organisationId: string,
@@ -51,6 +64,11 @@ export class AdminReplaysController {
     return replayJobResponseOf(job);
   }
 
+  @Documented({
+    summary: 'A replay job and its progress, as the partners see it.',
+    success: { description: 'the replay job', example: exampleReplay },
+    errors: AUTH_AND_TENANT,
+  })
   @Get('replays/:jobId')
   async get(
     @Param('organisationId') organisationId: string,

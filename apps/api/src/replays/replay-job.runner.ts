@@ -9,10 +9,10 @@ import { type DeliveryRetry } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type Clock } from '@skyhook/subscriptions';
+import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { RedeliveryAttemptNumbers } from '../deliveries/redelivery-attempt-numbers';
 import {
   recordedRequestOf,

@@ -19,6 +19,8 @@ import {
   type StartReplayRequest,
 } from './replay.schemas';
 import { StartReplayService } from './start-replay.service';
+import { AUTH_AND_TENANT, exampleReplay, REPLAY_START_ERRORS } from '../openapi/examples';
+import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 export interface ReplayJobResponse {
   readonly id: string;
@@ -63,6 +65,10 @@ export const replayNotFound = (jobId?: string) =>
   );
 
 /** Replays of a subscription's deliveries: start one, follow its progress, list them. */
+@DocumentedGroup({
+  tag: 'Replays',
+  description: 'Sending a window of past deliveries again, as a job whose progress can be followed.',
+})
 @Controller('v1/subscriptions/:id')
 @UseGuards(ApiKeyGuard)
 export class ReplaysController {
@@ -73,6 +79,16 @@ export class ReplaysController {
   ) {}
 
   /** 202 with the job; the same job again for the same Idempotency-Key, or while the same replay runs. */
+  @Documented({
+    summary:
+      'Replay the deliveries published in [since, until) (until defaults to now) whose status is one of statuses ' +
+      '(default failed, dropped, held): a job sends each again, once, with its delivery id. Bounded by ' +
+      'REPLAY_MAX_DELIVERIES and by the history retention (422 states the count and the limit). Idempotency-Key: ' +
+      'the same key and body answer the same job, another body 422; the same replay while one runs answers the ' +
+      'running job. Location: the job.',
+    success: { status: 202, description: 'the replay job', example: exampleReplay },
+    errors: REPLAY_START_ERRORS,
+  })
   @Post('replay')
   async start(
     @CurrentOrganisation() organisation: Organisation,
@@ -92,6 +108,14 @@ export class ReplaysController {
     return replayJobResponseOf(job);
   }
 
+  @Documented({
+    summary: "The subscription's replay jobs, newest first, cursor-paginated.",
+    success: {
+      description: 'a page',
+      example: { data: [{ ...exampleReplay, state: 'completed', enqueued: 1234 }], nextCursor: null },
+    },
+    errors: [ApiErrorCode.ValidationFailed, ...AUTH_AND_TENANT],
+  })
   @Get('replays')
   async list(
     @CurrentOrganisation() organisation: Organisation,
@@ -114,6 +138,12 @@ export class ReplaysController {
     };
   }
 
+  @Documented({
+    summary:
+      'A replay job and its progress: running, then completed (enqueued = what it sent) or failed (error).',
+    success: { description: 'the replay job', example: exampleReplay },
+    errors: AUTH_AND_TENANT,
+  })
   @Get('replays/:jobId')
   async get(
     @CurrentOrganisation() organisation: Organisation,

@@ -11,6 +11,9 @@ import { SubscriptionReadModelRepository } from './subscription-read-model.repos
 import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
 import { type AdminListSubscriptionsQuery, adminListSubscriptionsQuerySchema } from './subscription.schemas';
 import { subscriptionIdOf } from './subscriptions.controller';
+import { ApiErrorCode } from '../http/api-error';
+import { exampleSubscription } from '../openapi/examples';
+import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 /** What operators see of a subscription: the partners' view and whose it is. */
 export type AdminSubscriptionResponse = SubscriptionResponse & { readonly organisationId: string };
@@ -21,6 +24,11 @@ export type AdminSubscriptionResponse = SubscriptionResponse & { readonly organi
  * same service as the partners' API, in the owning organisation's name: same validation, same
  * events.
  */
+@DocumentedGroup({
+  tag: 'Admin: subscriptions',
+  description:
+    "Every organisation's subscriptions, and enabling one in its organisation's name (operators only).",
+})
 @Controller('admin/v1/subscriptions')
 @UseGuards(AdminTokenGuard)
 export class AdminSubscriptionsController {
@@ -31,6 +39,27 @@ export class AdminSubscriptionsController {
     private readonly organisations: OrganisationRepository,
   ) {}
 
+  @Documented({
+    summary:
+      'Subscriptions of every organisation (or of organisationId), newest first, cursor-paginated; ' +
+      'status=disabled lists the endpoints that are switched off, with the reason (partner or circuit-breaker).',
+    success: {
+      description: 'a page',
+      example: {
+        data: [
+          {
+            ...exampleSubscription,
+            organisationId: 'org_…',
+            status: 'disabled',
+            disabledReason: 'circuit-breaker',
+            disabledDetail: '5 consecutive failures',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
+  })
   @Get()
   async list(
     @Query(new ZodValidationPipe(adminListSubscriptionsQuerySchema, 'query'))
@@ -68,6 +97,16 @@ export class AdminSubscriptionsController {
     };
   }
 
+  @Documented({
+    summary:
+      "Enable a disabled subscription in its organisation's name: the same command, checks and events as the " +
+      "partners' POST /v1/subscriptions/{id}/enable. If-Match: the expected version.",
+    success: {
+      description: 'enabled',
+      example: { ...exampleSubscription, organisationId: 'org_…', version: 3 },
+    },
+    errors: [ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound, ApiErrorCode.Conflict],
+  })
   @Post(':id/enable')
   @HttpCode(200)
   async enable(

@@ -66,11 +66,37 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     return events;
   }
 
-  it('serves its OpenAPI document at /docs without a key', async () => {
-    const docs = await api.request({ method: 'GET', url: '/docs' });
+  it('serves its OpenAPI document and a browsable reference at /docs without a key', async () => {
+    const docs = await api.request({ method: 'GET', url: '/docs/openapi.json' });
     expect(docs.status).toBe(200);
     expect(docs.body['openapi']).toBe('3.1.0');
     expect(Object.keys(docs.body['paths'] as object)).toContain('/v1/subscriptions/{id}/renewals');
+
+    const page = await api.app.inject({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const scripts = [...page.body.matchAll(/(?:src|href)="(\/docs\/assets\/[^"]+)"/g)].map(
+      (match) => match[1],
+    );
+    expect(scripts).toEqual(
+      expect.arrayContaining(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-initializer.js']),
+    );
+    for (const url of scripts) {
+      const asset = await api.app.inject({ method: 'GET', url: url ?? '' });
+      expect({ url, status: asset.statusCode }).toEqual({ url, status: 200 });
+      expect(asset.rawPayload.length).toBeGreaterThan(0);
+    }
+    const initializer = await api.app.inject({ method: 'GET', url: '/docs/assets/swagger-initializer.js' });
+    expect(initializer.body).toContain("url: '/docs/openapi.json'");
+
+    // Only the UI's own files are served: no path reaches anything else on disk.
+    for (const url of [
+      '/docs/assets/package.json',
+      '/docs/assets/..%2F..%2Fpackage.json',
+      '/docs/assets/index.html',
+    ]) {
+      expect((await api.app.inject({ method: 'GET', url })).statusCode).toBe(404);
+    }
   });
 
   describe('authentication', () => {

@@ -40,6 +40,9 @@ import {
   updateSubscriptionSchema,
   type UpdateSubscriptionRequest,
 } from './subscription.schemas';
+import { ApiErrorCode } from '../http/api-error';
+import { AUTH_AND_TENANT, BAD_INPUT, exampleSubscription } from '../openapi/examples';
+import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 /** A malformed id cannot name a subscription: 404, like any id the caller does not own. */
 export function subscriptionIdOf(raw: string): string {
@@ -60,6 +63,11 @@ function secretIdOf(raw: string): string {
   return raw;
 }
 
+@DocumentedGroup({
+  tag: 'Subscriptions',
+  description:
+    'Webhook endpoints: create and change them, pause and resume, renew, rotate their signing secret, send a test delivery.',
+})
 @Controller('v1/subscriptions')
 @UseGuards(ApiKeyGuard)
 export class SubscriptionsController {
@@ -69,6 +77,15 @@ export class SubscriptionsController {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  @Documented({
+    summary: 'Create a subscription (webhook endpoint). The signing secret is in this response only.',
+    success: {
+      status: 201,
+      description: 'created',
+      example: { ...exampleSubscription, signingSecret: 'whsec_3f9c…' },
+    },
+    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.UnknownEventType],
+  })
   @Post()
   async create(
     @CurrentOrganisation() organisation: Organisation,
@@ -83,6 +100,11 @@ export class SubscriptionsController {
     return { ...subscriptionResponseOf(subscription, organisation, this.clock.now()), signingSecret };
   }
 
+  @Documented({
+    summary: 'List subscriptions, newest first, cursor-paginated.',
+    success: { description: 'a page', example: { data: [exampleSubscription], nextCursor: null } },
+    errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
+  })
   @Get()
   async list(
     @CurrentOrganisation() organisation: Organisation,
@@ -104,6 +126,11 @@ export class SubscriptionsController {
     };
   }
 
+  @Documented({
+    summary: 'Read a subscription (ETag: its version).',
+    success: { description: 'the subscription', example: exampleSubscription },
+    errors: AUTH_AND_TENANT,
+  })
   @Get(':id')
   async get(
     @CurrentOrganisation() organisation: Organisation,
@@ -118,6 +145,11 @@ export class SubscriptionsController {
     return subscriptionResponseOf(subscription, organisation, this.clock.now());
   }
 
+  @Documented({
+    summary: 'Update url, description, event types, scope filter, policy, or status (active/disabled).',
+    success: { description: 'the updated subscription', example: { ...exampleSubscription, version: 2 } },
+    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.UnknownEventType],
+  })
   @Patch(':id')
   async update(
     @CurrentOrganisation() organisation: Organisation,
@@ -136,6 +168,11 @@ export class SubscriptionsController {
     return subscriptionResponseOf(subscription, organisation, this.clock.now());
   }
 
+  @Documented({
+    summary: 'Delete: deliveries stop at once; history stays queryable.',
+    success: { description: 'deleted' },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Delete(':id')
   @HttpCode(204)
   async remove(
@@ -146,6 +183,11 @@ export class SubscriptionsController {
     await this.commands.remove(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch));
   }
 
+  @Documented({
+    summary: 'Pause deliveries (events while disabled are dropped or held, per policy).',
+    success: { description: 'the subscription', example: exampleSubscription },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Post(':id/disable')
   @HttpCode(200)
   async disable(
@@ -160,6 +202,11 @@ export class SubscriptionsController {
     );
   }
 
+  @Documented({
+    summary: 'Resume deliveries; also closes a tripped circuit breaker.',
+    success: { description: 'the subscription', example: exampleSubscription },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Post(':id/enable')
   @HttpCode(200)
   async enable(
@@ -174,6 +221,11 @@ export class SubscriptionsController {
     );
   }
 
+  @Documented({
+    summary: 'Revoke permanently.',
+    success: { description: 'the subscription', example: exampleSubscription },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Post(':id/revoke')
   @HttpCode(200)
   async revoke(
@@ -188,6 +240,12 @@ export class SubscriptionsController {
     );
   }
 
+  @Documented({
+    summary:
+      "Extend expiresAt by one lifetime; only inside the organisation's renewal window (409 says when it opens).",
+    success: { description: 'renewed', example: exampleSubscription },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Post(':id/renewals')
   @HttpCode(200)
   async renew(
@@ -202,6 +260,28 @@ export class SubscriptionsController {
     );
   }
 
+  @Documented({
+    summary:
+      'Send a signed test delivery to this subscription through the normal path, shaped by its profile: the given type and data; ' +
+      'else the example of the first catalogue type it receives that has one; else webhook.test.',
+    success: {
+      description: 'accepted',
+      example: {
+        eventId: 'evt_test_…',
+        type: 'webhook.test',
+        scope: { centerId: 'ctr-42' },
+        occurredAt: '2026-05-31T18:09:12.000Z',
+        data: { subscriptionId: 'sub_…', message: 'This is a test delivery from Skyhook.' },
+      },
+    },
+    errors: [
+      ...BAD_INPUT,
+      ...AUTH_AND_TENANT,
+      ApiErrorCode.Conflict,
+      ApiErrorCode.UnknownEventType,
+      ApiErrorCode.KafkaUnavailable,
+    ],
+  })
   @Post(':id/test')
   @HttpCode(202)
   async sendTestEvent(
@@ -212,6 +292,18 @@ export class SubscriptionsController {
     return this.commands.sendTestEvent(organisation, subscriptionIdOf(id), body);
   }
 
+  @Documented({
+    summary:
+      'Rotate the signing secret. activation "immediate" (default): the new secret signs at once; "manual": it stays pending ' +
+      '(signing nothing) until POST …/secrets/{secretId}/activation; "scheduled": it activates at activateAt. Once it is ' +
+      'active, the old one keeps signing for graceSeconds (default 24 h) where the scheme carries several signatures, and ' +
+      'a 401/403 within SECRET_SWITCH_GRACE_SECONDS is retried, never counted by the breaker. Steps per profile: docs/profiles.',
+    success: {
+      description: 'rotated',
+      example: { ...exampleSubscription, signingSecret: 'whsec_9b1f…', secretId: 'sec_5d2a…' },
+    },
+    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Post(':id/secret-rotations')
   @HttpCode(200)
   async rotateSecret(
@@ -234,6 +326,13 @@ export class SubscriptionsController {
   }
 
   /** A pending secret (rotated with `activation: "manual"`, or scheduled) signs from now on. */
+  @Documented({
+    summary:
+      'Activate a pending secret: it signs every delivery from now on, and the one it replaces retires after graceSeconds. ' +
+      'Activating the current secret again changes nothing; a replaced secret answers 409.',
+    success: { description: 'activated', example: exampleSubscription },
+    errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
+  })
   @Post(':id/secrets/:secretId/activation')
   @HttpCode(200)
   async activateSecret(
