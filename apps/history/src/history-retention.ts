@@ -1,5 +1,6 @@
 import { type DeliveryHistoryPartitions } from '@skyhook/persistence';
 import { type ServiceLogger } from '@skyhook/observability';
+import { PeriodicTask } from '@skyhook/service-runtime';
 import { type HistoryMetrics } from './history-metrics';
 
 const DAY_MS = 86_400_000;
@@ -17,8 +18,7 @@ export interface HistoryRetentionOptions {
  * once: the partition DDL takes an advisory lock, and dropping or creating is idempotent.
  */
 export class HistoryRetention {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly checks: PeriodicTask;
   private readonly now: () => number;
 
   constructor(
@@ -28,46 +28,38 @@ export class HistoryRetention {
     private readonly options: HistoryRetentionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.checks = new PeriodicTask(
+      () => this.dropAndPrepare(),
+      options.checkIntervalMs,
+      (error) => logger.warn({ err: error }, 'history retention check failed; the next check tries again'),
+    );
   }
 
-  /** Runs the first check and schedules the next ones. */
+  /** Runs the first check, and schedules the next ones. */
   async start(): Promise<void> {
-    await this.check();
-    this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
-    this.timer.unref();
+    this.checks.start();
+    await this.checks.nudge();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** One check; never rejects (a failure is logged and the next check tries again). */
-  check(): Promise<void> {
-    this.running ??= this.dropAndPrepare().finally(() => (this.running = undefined));
-    return this.running;
+    await this.checks.stop();
   }
 
   private async dropAndPrepare(): Promise<void> {
     const now = this.now();
-    try {
-      const cutoff = new Date(now - this.options.retentionDays * DAY_MS);
-      const dropped = await this.partitions.dropDaysBefore(cutoff);
-      for (const partition of dropped) this.metrics.partitionsDropped.inc({ table: partition.table });
-      if (dropped.length > 0) {
-        this.logger.info(
-          {
-            partitions: dropped.map((partition) => partition.name),
-            retentionDays: this.options.retentionDays,
-            cutoff: cutoff.toISOString(),
-          },
-          `dropped ${dropped.length} expired history partitions`,
-        );
-      }
-      await this.partitions.ensureDays([now, now + DAY_MS]);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'history retention check failed; the next check tries again');
+    const cutoff = new Date(now - this.options.retentionDays * DAY_MS);
+    const dropped = await this.partitions.dropDaysBefore(cutoff);
+    for (const partition of dropped) this.metrics.partitionsDropped.inc({ table: partition.table });
+    if (dropped.length > 0) {
+      this.logger.info(
+        {
+          partitions: dropped.map((partition) => partition.name),
+          retentionDays: this.options.retentionDays,
+          cutoff: cutoff.toISOString(),
+        },
+        `dropped ${dropped.length} expired history partitions`,
+      );
     }
+    await this.partitions.ensureDays([now, now + DAY_MS]);
   }
 }

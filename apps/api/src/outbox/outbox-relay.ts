@@ -3,6 +3,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { type MessageContract, type TopicKey } from '@skyhook/contracts';
 import { type ContractProducer } from '@skyhook/messaging';
 import { type ServiceLogger } from '@skyhook/observability';
+import { PeriodicTask } from '@skyhook/service-runtime';
 
 const RELAY_BATCH = 500;
 const RELAY_POLL_MS = 250;
@@ -22,17 +23,20 @@ export interface OutboxDefinition<TPayload> {
  * crash in between republishes, which consumers tolerate (they are idempotent).
  */
 export abstract class OutboxRelay<TPayload> implements OnModuleInit, OnApplicationShutdown {
-  private running: Promise<void> | undefined;
-  private rerun = false;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly relay: PeriodicTask;
 
   protected constructor(
     private readonly definition: OutboxDefinition<TPayload>,
     protected readonly dataSource: DataSource,
     private readonly producer: ContractProducer,
-    private readonly logger: ServiceLogger,
-  ) {}
+    logger: ServiceLogger,
+  ) {
+    this.relay = new PeriodicTask(
+      () => this.drain(),
+      RELAY_POLL_MS,
+      (error) => logger.warn({ err: error, outbox: definition.table }, 'outbox relay failed; retrying'),
+    );
+  }
 
   protected async insert(
     manager: EntityManager,
@@ -48,33 +52,16 @@ export abstract class OutboxRelay<TPayload> implements OnModuleInit, OnApplicati
   }
 
   onModuleInit(): void {
-    this.schedule();
+    this.relay.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.relay.stop();
   }
 
-  /** Publishes now (right after a commit) instead of waiting for the next poll. */
+  /** Publishes now (right after a commit) instead of waiting for the next poll; resolves once that pass ended. */
   nudge(): Promise<void> {
-    if (this.running !== undefined) {
-      this.rerun = true;
-      return this.running;
-    }
-    this.running = this.drain()
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error, outbox: this.definition.table }, 'outbox relay failed; retrying'),
-      )
-      .finally(() => {
-        this.running = undefined;
-        if (this.rerun && !this.stopped) {
-          this.rerun = false;
-          void this.nudge();
-        }
-      });
-    return this.running;
+    return this.relay.nudge();
   }
 
   /** Resolves once everything enqueued so far has been acknowledged by Kafka. */
@@ -95,13 +82,6 @@ export abstract class OutboxRelay<TPayload> implements OnModuleInit, OnApplicati
       `SELECT payload FROM ${this.definition.table} ORDER BY id`,
     );
     return rows.map((row) => row.payload);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.nudge().finally(() => this.schedule());
-    }, RELAY_POLL_MS);
   }
 
   private async drain(): Promise<void> {

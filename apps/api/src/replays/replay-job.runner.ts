@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { type DeliveryRetry } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import { PeriodicTask } from '@skyhook/service-runtime';
 import { type Clock } from '@skyhook/subscriptions';
 import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
 import { API_CONFIG, type ApiConfig } from '../api.config';
@@ -45,10 +46,7 @@ type PageOutcome =
  */
 @Injectable()
 export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private rerun = false;
-  private stopped = false;
+  private readonly passes: PeriodicTask;
   private reservationsForgottenAt = 0;
 
   constructor(
@@ -62,43 +60,26 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
-  ) {}
+  ) {
+    this.passes = new PeriodicTask(
+      () => this.workRunningJobs(),
+      config.REPLAY_POLL_INTERVAL_MS,
+      (error) => logger.warn({ err: error }, 'replay pass failed; retrying'),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.passes.start();
   }
 
   /** Stops before the producer and the database close: the page in hand finishes (or rolls back). */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.passes.stop();
   }
 
   /** Works the running jobs now (after a job was created) instead of at the next poll. */
   nudge(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running !== undefined) {
-      this.rerun = true;
-      return this.running;
-    }
-    this.running = this.workRunningJobs()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'replay pass failed; retrying'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.rerun && !this.stopped) {
-          this.rerun = false;
-          void this.nudge();
-        }
-      });
-    return this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.nudge().finally(() => this.schedule());
-    }, this.config.REPLAY_POLL_INTERVAL_MS);
+    return this.passes.nudge();
   }
 
   private async workRunningJobs(): Promise<void> {
@@ -112,7 +93,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
     const ids = await this.jobs.runningJobIds(JOBS_PER_PASS);
     this.metrics.replayJobsRunning.set(ids.length);
     for (const id of ids) {
-      if (this.stopped) return;
+      if (this.passes.stopping) return;
       try {
         for (;;) {
           const page = await this.workPage(id);
@@ -122,7 +103,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
             if (page.reached !== undefined) this.metrics.replayJobs.inc({ state: page.reached });
             break;
           }
-          if (this.stopped) return;
+          if (this.passes.stopping) return;
         }
       } catch (error) {
         // Kafka or the database is unavailable: the page rolled back; the next pass retries it.
