@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type InboundEvent } from '@skyhook/contracts';
 import { ApiError, ApiErrorCode } from '../http/api-error';
+import { claimIdempotencyKey, recordIdempotentAnswer } from '../http/idempotency-keys';
 
 export interface PublishAnswer {
   readonly status: 200 | 202;
@@ -50,11 +51,7 @@ export class PublishClaimsRepository {
       }
       const claim = await this.claimEvent(manager, organisationId, event, requestHash);
       if (idempotencyKey !== undefined) {
-        await manager.query(
-          `UPDATE idempotency_keys SET response_status = $3, response_body = $4
-           WHERE organisation_id = $1 AND key = $2`,
-          [organisationId, idempotencyKey, claim.answer.status, JSON.stringify(claim.answer.body)],
-        );
+        await recordIdempotentAnswer(manager, organisationId, idempotencyKey, claim.answer);
       }
       return claim;
     });
@@ -73,9 +70,8 @@ export class PublishClaimsRepository {
   }
 
   /**
-   * Claims the key for this request, or returns what the first request with it claimed. A
-   * concurrent request with the same key waits on the row until the first claim commits (a
-   * moment: nothing slow happens inside that transaction).
+   * Claims the key for this request, or returns what the first request with it claimed: the
+   * answer it got, and its event again if that is still pending (never acknowledged).
    */
   private async claimKey(
     manager: EntityManager,
@@ -84,40 +80,28 @@ export class PublishClaimsRepository {
     requestHash: string,
     eventId: string,
   ): Promise<PublishClaim | undefined> {
-    const claimed = await manager.query<unknown[]>(
-      `INSERT INTO idempotency_keys (organisation_id, key, request_hash, response_status, response_body, event_id)
-       VALUES ($1, $2, $3, 0, '{}'::jsonb, $4) ON CONFLICT DO NOTHING RETURNING key`,
-      [organisationId, key, requestHash, eventId],
-    );
-    if (claimed.length > 0) return undefined;
-    const [earlier] = await manager.query<
-      {
-        request_hash: string;
-        response_status: number;
-        response_body: PublishAnswer['body'];
-        state: string | null;
-        event: string | null;
-      }[]
-    >(
-      `SELECT k.request_hash, k.response_status, k.response_body, e.state, e.event
-       FROM idempotency_keys k
-       LEFT JOIN published_events e ON e.organisation_id = k.organisation_id AND e.event_id = k.event_id
-       WHERE k.organisation_id = $1 AND k.key = $2`,
-      [organisationId, key],
-    );
-    if (earlier === undefined || earlier.request_hash !== requestHash) {
-      throw new ApiError(
-        ApiErrorCode.IdempotencyKeyReused,
-        'this Idempotency-Key was used with a different request body; use a new key for a new event',
-      );
-    }
+    const earlier = await claimIdempotencyKey(manager, {
+      organisationId,
+      key,
+      requestHash,
+      eventId,
+      newRequest: 'a new event',
+    });
+    if (earlier === undefined) return undefined;
     const answer: PublishAnswer = {
-      status: earlier.response_status as PublishAnswer['status'],
-      body: earlier.response_body,
+      status: earlier.responseStatus as PublishAnswer['status'],
+      body: earlier.responseBody as unknown as PublishAnswer['body'],
     };
     // Keys recorded before claims existed name no event: their event was produced and committed together.
-    return earlier.state === 'pending' && earlier.event !== null
-      ? { kind: 'produce', event: JSON.parse(earlier.event) as InboundEvent, answer }
+    const [claimed] =
+      earlier.eventId === null
+        ? []
+        : await manager.query<{ state: string; event: string | null }[]>(
+            'SELECT state, event FROM published_events WHERE organisation_id = $1 AND event_id = $2',
+            [organisationId, earlier.eventId],
+          );
+    return claimed?.state === 'pending' && claimed.event !== null
+      ? { kind: 'produce', event: JSON.parse(claimed.event) as InboundEvent, answer }
       : { kind: 'answered', answer };
   }
 

@@ -8,6 +8,7 @@ import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
 import { redeliveryRefusal } from '../deliveries/redelivery';
 import { ApiError, ApiErrorCode } from '../http/api-error';
+import { claimIdempotencyKey, recordIdempotentAnswer } from '../http/idempotency-keys';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
@@ -65,10 +66,10 @@ export class StartReplayService {
       }
       const job = await this.findOrCreate(manager, organisation.id, subscriptionId, request);
       if (idempotencyKey !== undefined) {
-        await manager.query(
-          `UPDATE idempotency_keys SET response_status = 202, response_body = $3 WHERE organisation_id = $1 AND key = $2`,
-          [organisation.id, idempotencyKey, JSON.stringify({ replayJobId: job.job.id })],
-        );
+        await recordIdempotentAnswer(manager, organisation.id, idempotencyKey, {
+          status: 202,
+          body: { replayJobId: job.job.id },
+        });
       }
       return job;
     });
@@ -173,21 +174,16 @@ export class StartReplayService {
         }),
       )
       .digest('hex');
-    const claimed = await manager.query<unknown[]>(
-      `INSERT INTO idempotency_keys (organisation_id, key, request_hash, response_status, response_body)
-       VALUES ($1, $2, $3, 0, '{}'::jsonb) ON CONFLICT DO NOTHING RETURNING key`,
-      [organisationId, key, requestHash],
-    );
-    if (claimed.length > 0) return undefined;
-    const [earlier] = await manager.query<
-      { request_hash: string; response_body: { replayJobId?: string } }[]
-    >('SELECT request_hash, response_body FROM idempotency_keys WHERE organisation_id = $1 AND key = $2', [
+    const earlier = await claimIdempotencyKey(manager, {
       organisationId,
       key,
-    ]);
-    const jobId = earlier?.response_body.replayJobId;
+      requestHash,
+      newRequest: 'a new replay',
+    });
+    if (earlier === undefined) return undefined;
+    const jobId = earlier.responseBody['replayJobId'];
     const job =
-      earlier?.request_hash === requestHash && jobId !== undefined
+      typeof jobId === 'string'
         ? await this.jobs.find(organisationId, subscriptionId, jobId, manager)
         : undefined;
     if (job === undefined) {
