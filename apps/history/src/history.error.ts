@@ -1,3 +1,4 @@
+import { CodedError } from '@skyhook/contracts';
 export enum HistoryErrorCode {
   /**
    * A batch of delivery events could not be written (PostgreSQL unreachable, a failed query). The
@@ -11,13 +12,8 @@ export enum HistoryErrorCode {
  * error is kept as the (non-enumerable) `cause`, so logging this error never dumps the query's
  * parameters (delivery requests and their headers) into the logs.
  */
-export class HistoryError extends Error {
-  constructor(
-    readonly code: HistoryErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'HistoryError';
+export class HistoryError extends CodedError<HistoryErrorCode> {
+  constructor(code: HistoryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, {}, options);
   }
 }

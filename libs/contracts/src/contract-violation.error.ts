@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error';
+
 export enum ContractViolationCode {
   MalformedJson = 'MALFORMED_JSON',
   SchemaMismatch = 'SCHEMA_MISMATCH',
@@ -6,13 +8,8 @@ export enum ContractViolationCode {
 }
 
 /** A record that does not satisfy its topic's contract. Consumers dead-letter it; they never crash on it. */
-export class ContractViolationError extends Error {
-  constructor(
-    readonly code: ContractViolationCode,
-    message: string,
-    readonly details: readonly string[] = [],
-  ) {
-    super(message);
-    this.name = 'ContractViolationError';
+export class ContractViolationError extends CodedError<ContractViolationCode, readonly string[]> {
+  constructor(code: ContractViolationCode, message: string, details: readonly string[] = []) {
+    super(code, message, details);
   }
 }

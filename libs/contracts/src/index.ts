@@ -13,3 +13,4 @@ export * from './parked-delivery.contract';
 export * from './subscription-command.contract';
 export * from './consumer-groups';
 export * from './json-schema-acceptor';
+export * from './coded-error';

@@ -1,4 +1,5 @@
 import { type z } from 'zod';
+import { CodedError } from '@skyhook/contracts';
 
 export enum DeliveryPolicyErrorCode {
   /** Caller input (an organisation default or a subscription override) breaks a rule. */
@@ -14,13 +15,18 @@ export interface DeliveryPolicyIssue {
 }
 
 /** A policy problem, with every issue listed so a client can fix them all at once. */
-export class DeliveryPolicyError extends Error {
-  constructor(
-    readonly code: DeliveryPolicyErrorCode,
-    readonly issues: readonly DeliveryPolicyIssue[],
-  ) {
-    super(`${summaryOf(code)}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`);
-    this.name = 'DeliveryPolicyError';
+export class DeliveryPolicyError extends CodedError<DeliveryPolicyErrorCode, readonly DeliveryPolicyIssue[]> {
+  constructor(code: DeliveryPolicyErrorCode, issues: readonly DeliveryPolicyIssue[]) {
+    super(
+      code,
+      `${summaryOf(code)}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    );
+  }
+
+  /** Every issue, by path (the details). */
+  get issues(): readonly DeliveryPolicyIssue[] {
+    return this.details;
   }
 }
 

@@ -1,3 +1,4 @@
+import { CodedError } from '@skyhook/contracts';
 export enum SecretsErrorCode {
   /** A caller-supplied signing secret breaks the length or character rules. */
   InvalidCallerSecret = 'INVALID_CALLER_SECRET',
@@ -21,12 +22,8 @@ export enum SecretsErrorCode {
  * Every failure of this library. Messages never contain secret material, so they are safe to
  * log and, for the caller-input codes, to return to the client.
  */
-export class SecretsError extends Error {
-  constructor(
-    readonly code: SecretsErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SecretsError';
+export class SecretsError extends CodedError<SecretsErrorCode> {
+  constructor(code: SecretsErrorCode, message: string) {
+    super(code, message, {});
   }
 }

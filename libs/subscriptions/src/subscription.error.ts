@@ -1,3 +1,4 @@
+import { CodedError } from '@skyhook/contracts';
 export enum SubscriptionErrorCode {
   NotFound = 'SUBSCRIPTION_NOT_FOUND',
   VersionConflict = 'SUBSCRIPTION_VERSION_CONFLICT',
@@ -11,13 +12,8 @@ export enum SubscriptionErrorCode {
 }
 
 /** A command the aggregate refuses; the API maps each code to one HTTP status at its edge. */
-export class SubscriptionError extends Error {
-  constructor(
-    readonly code: SubscriptionErrorCode,
-    message: string,
-    readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-    this.name = 'SubscriptionError';
+export class SubscriptionError extends CodedError<SubscriptionErrorCode, Readonly<Record<string, unknown>>> {
+  constructor(code: SubscriptionErrorCode, message: string, details: Readonly<Record<string, unknown>> = {}) {
+    super(code, message, details);
   }
 }

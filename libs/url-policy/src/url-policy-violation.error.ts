@@ -1,4 +1,5 @@
 import { type BlockedAddress } from './address-classification';
+import { CodedError } from '@skyhook/contracts';
 
 export enum UrlPolicyViolationCode {
   InvalidUrl = 'INVALID_URL',
@@ -23,17 +24,18 @@ export interface UrlPolicyViolationDetails {
  * A URL or address the SSRF policy refuses. The API maps it to a 400 at registration; the dispatcher
  * receives it as the socket error (its `code` survives net/http unchanged) and must not retry it.
  */
-export class UrlPolicyViolation extends Error {
+export class UrlPolicyViolation extends CodedError<UrlPolicyViolationCode, UrlPolicyViolationDetails> {
   readonly host: string | undefined;
   readonly blockedAddress: BlockedAddress | undefined;
 
-  constructor(
-    readonly code: UrlPolicyViolationCode,
-    message: string,
-    details: UrlPolicyViolationDetails = {},
-  ) {
-    super(message, { cause: details.cause });
-    this.name = 'UrlPolicyViolation';
+  constructor(code: UrlPolicyViolationCode, message: string, details: UrlPolicyViolationDetails = {}) {
+    // The cause stays off the details (and out of logs of them): an Error's own, non-enumerable `cause`.
+    super(
+      code,
+      message,
+      { host: details.host, blockedAddress: details.blockedAddress },
+      { cause: details.cause },
+    );
     this.host = details.host;
     this.blockedAddress = details.blockedAddress;
   }

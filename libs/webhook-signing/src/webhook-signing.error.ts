@@ -1,3 +1,4 @@
+import { CodedError } from '@skyhook/contracts';
 export enum WebhookSigningErrorCode {
   /** A signer was asked for with no signing secret: every delivery must be signed. */
   NoSigningSecret = 'NO_SIGNING_SECRET',
@@ -9,12 +10,8 @@ export enum WebhookSigningErrorCode {
  * A delivery that cannot be signed. These are the dispatcher's own faults (bad subscription
  * data, a bad clock value), never caller input. Messages never contain secret material.
  */
-export class WebhookSigningError extends Error {
-  constructor(
-    readonly code: WebhookSigningErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WebhookSigningError';
+export class WebhookSigningError extends CodedError<WebhookSigningErrorCode> {
+  constructor(code: WebhookSigningErrorCode, message: string) {
+    super(code, message, {});
   }
 }

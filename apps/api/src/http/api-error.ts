@@ -1,3 +1,4 @@
+import { CodedError } from '@skyhook/contracts';
 /**
  * Errors the API answers with, each bound to one status. Domain errors are mapped onto these
  * once, in ApiExceptionFilter; every code is listed in the OpenAPI document.
@@ -54,15 +55,14 @@ export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details: unknown };
 }
 
-export class ApiError extends Error {
+export class ApiError extends CodedError<ApiErrorCode> {
   constructor(
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     /** A finer code (e.g. SUBSCRIPTION_RENEWAL_NOT_OPEN) for clients that branch on it. */
     readonly reason?: string,
-    readonly details?: unknown,
+    details?: unknown,
   ) {
-    super(message);
-    this.name = 'ApiError';
+    super(code, message, details);
   }
 }
