@@ -161,4 +161,25 @@ describe('OpenAPI document, built from the controllers the api serves', () => {
       '202',
     );
   });
+
+  it('gives a response schema its example satisfies, wherever a route has both', () => {
+    const withSchema = documentedRoutes(API_HTTP_CONTROLLERS).filter(
+      (route) => route.docs.success.schema !== undefined,
+    );
+    expect(withSchema.length).toBeGreaterThanOrEqual(13);
+    for (const route of withSchema) {
+      const { schema, example } = route.docs.success;
+      if (schema === undefined || example === undefined) continue;
+      const parsed = schema.safeParse(example);
+      expect({ route: route.operationId, issues: parsed.error?.issues ?? [] }).toEqual({
+        route: route.operationId,
+        issues: [],
+      });
+    }
+    const get = document.paths['/v1/subscriptions/{id}']?.['get']?.responses['200']?.content as Record<
+      string,
+      { schema: { properties: Record<string, unknown> } }
+    >;
+    expect(Object.keys(get['application/json']?.schema.properties ?? {})).toContain('effectivePolicy');
+  });
 });

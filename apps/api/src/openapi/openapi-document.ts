@@ -174,6 +174,12 @@ const retryAfterHeader = {
   schema: { type: 'integer', minimum: 1 },
 };
 
+/** A response schema as the document shows it: the output side, without the JSON Schema dialect line. */
+function responseSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'output' });
+  return jsonSchema;
+}
+
 /**
  * OpenAPI 3.1 for the routes `controllers` serve ({@link documentedRoutes}), with the request
  * schemas of the same zod validators that check each request.
@@ -224,9 +230,16 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
     const responses: Record<string, unknown> = {
       [String(route.successStatus)]: {
         description: success.description,
-        ...(success.example === undefined
+        ...(success.example === undefined && success.schema === undefined
           ? {}
-          : { content: { 'application/json': { example: success.example } } }),
+          : {
+              content: {
+                'application/json': {
+                  ...(success.schema === undefined ? {} : { schema: responseSchemaOf(success.schema) }),
+                  ...(success.example === undefined ? {} : { example: success.example }),
+                },
+              },
+            }),
       },
     };
     for (const code of route.errors) {

@@ -1,3 +1,4 @@
+import { type z } from 'zod';
 import { type ApiErrorCode } from '../http/api-error';
 
 /**
@@ -13,6 +14,8 @@ export interface RouteDocs {
     /** Where the handler sets the status itself (a `reply.status(…)`); otherwise from `@HttpCode` or Nest's default. */
     readonly status?: number;
     readonly description: string;
+    /** The response body's schema (output side); the example must satisfy it (tested). */
+    readonly schema?: z.ZodType;
     readonly example?: unknown;
   };
   readonly errors: readonly ApiErrorCode[];

@@ -3,12 +3,17 @@ import { type Clock, SubscriptionError, SubscriptionErrorCode } from '@skyhook/s
 import { CLOCK } from '../clock.provider';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { expectedVersionOf } from '../http/if-match';
+import { pageSchemaOf } from '../http/page-response';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation, OrganisationRepository } from '../organisations/organisation.repository';
 import { SubscriptionCommandsService } from './subscription-commands.service';
 import { decodeCursor, encodeCursor } from './subscription-page-cursor';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
-import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
+import {
+  adminSubscriptionResponseSchema,
+  type SubscriptionResponse,
+  subscriptionResponseOf,
+} from './subscription.response';
 import { type AdminListSubscriptionsQuery, adminListSubscriptionsQuerySchema } from './subscription.schemas';
 import { subscriptionIdOf } from './subscriptions.controller';
 import { ApiErrorCode } from '../http/api-error';
@@ -44,6 +49,7 @@ export class AdminSubscriptionsController {
       'Subscriptions of every organisation (or of organisationId), newest first, cursor-paginated; ' +
       'status=disabled lists the endpoints that are switched off, with the reason (partner or circuit-breaker).',
     success: {
+      schema: pageSchemaOf(adminSubscriptionResponseSchema),
       description: 'a page',
       example: {
         data: [
@@ -102,6 +108,7 @@ export class AdminSubscriptionsController {
       "Enable a disabled subscription in its organisation's name: the same command, checks and events as the " +
       "partners' POST /v1/subscriptions/{id}/enable. If-Match: the expected version.",
     success: {
+      schema: adminSubscriptionResponseSchema,
       description: 'enabled',
       example: { ...exampleSubscription, organisationId: 'org_…', version: 3 },
     },

@@ -48,6 +48,7 @@ import { type Organisation } from '../organisations/organisation.repository';
 import { CLOCK } from '../clock.provider';
 import { SubscriptionOutbox } from './subscription-outbox';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
+import { type TestEventSent } from './subscription.response';
 import {
   type ActivateSecretRequest,
   type CreateSubscriptionRequest,
@@ -63,15 +64,6 @@ export interface SubscriptionWithSecret {
   readonly signingSecret: string;
   /** Its id: what `POST …/secrets/{secretId}/activation` names. */
   readonly secretId: string;
-}
-
-/** What a test delivery carries, so the partner can compare it with what arrives. */
-export interface TestEventSent {
-  readonly eventId: string;
-  readonly type: string;
-  readonly scope: Readonly<Record<string, string>>;
-  readonly occurredAt: string;
-  readonly data: Readonly<Record<string, unknown>>;
 }
 
 type Decide = (state: SubscriptionState, now: Date) => (SubscriptionEvent | null)[];

@@ -1,11 +1,12 @@
+import { z } from 'zod';
+import { type StoredSecret, SUBSCRIPTION_STATUSES } from '@skyhook/contracts';
 import {
-  type DeliveryPolicy,
-  type DeliveryProfileName,
+  DELIVERY_PROFILE_NAMES,
+  deliveryPolicySchema,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
   SIGNATURE_SCHEME_TRAITS,
 } from '@skyhook/delivery-policy';
-import { type StoredSecret } from '@skyhook/contracts';
 import {
   type SecretPhase,
   secretPhasesAt,
@@ -14,47 +15,87 @@ import {
 } from '@skyhook/subscriptions';
 import { type Organisation } from '../organisations/organisation.repository';
 
-/** What partners see of a subscription: secrets only as a hint, the version as the ETag. */
-export interface SubscriptionResponse {
-  readonly id: string;
-  readonly url: string;
-  readonly description: string;
-  readonly eventTypes: readonly string[];
-  readonly scopeFilter: Readonly<Record<string, string>>;
-  readonly status: string;
-  readonly disabledReason: string | null;
-  readonly disabledDetail: string | null;
-  readonly expiresAt: string | null;
-  /** The hint of the secret deliveries are signed with now. */
-  readonly secretHint: string;
-  /** Signatures each delivery carries now: the current secret's, and retiring ones' where the scheme carries several. */
-  readonly secretsSigning: number;
-  /** The live secrets (pending, current, retiring), as hints: what a rotation's steps refer to. */
-  readonly secrets: readonly SecretSummary[];
-  /** The subscription's own overrides, as given. */
-  readonly policy: Readonly<Record<string, unknown>>;
-  /** The organisation's delivery profile, the layer under its default policy. */
-  readonly profile: DeliveryProfileName;
-  /**
-   * Defaults ← profile ← organisation default ← subscription override: what deliveries
-   * actually use.
-   */
-  readonly effectivePolicy: DeliveryPolicy;
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+const instant = z.iso.datetime({ offset: true });
 
-export interface SecretSummary {
-  readonly id: string;
-  readonly hint: string;
-  readonly phase: Exclude<SecretPhase, 'retired'>;
-  readonly createdAt: string;
-  /** When it signs from (null: waiting for its activation call). */
-  readonly activatesAt: string | null;
-  /** When it stops signing (null: not replaced yet, or its replacement is pending). */
-  readonly retiresAt: string | null;
-}
+export const secretSummarySchema = z
+  .strictObject({
+    id: z.string(),
+    hint: z.string().meta({ description: 'The first and last characters, never the secret.' }),
+    phase: z.enum(['pending', 'current', 'retiring']),
+    createdAt: instant,
+    activatesAt: instant
+      .nullable()
+      .meta({ description: 'When it signs from (null: waiting for its activation call).' }),
+    retiresAt: instant.nullable().meta({
+      description: 'When it stops signing (null: not replaced yet, or its replacement is pending).',
+    }),
+  })
+  .readonly();
+export type SecretSummary = z.infer<typeof secretSummarySchema>;
+
+/** What partners see of a subscription: secrets only as hints, the version as the ETag. */
+export const subscriptionResponseSchema = z
+  .strictObject({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    eventTypes: z.array(z.string()).readonly(),
+    scopeFilter: z.record(z.string(), z.string()).readonly(),
+    status: z.enum(SUBSCRIPTION_STATUSES),
+    disabledReason: z.string().nullable(),
+    disabledDetail: z.string().nullable(),
+    expiresAt: instant.nullable(),
+    secretHint: z.string().meta({ description: 'The hint of the secret deliveries are signed with now.' }),
+    secretsSigning: z.number().int().min(1).meta({
+      description:
+        "Signatures each delivery carries now: the current secret's, and retiring ones' where the scheme carries several.",
+    }),
+    secrets: z.array(secretSummarySchema).readonly().meta({
+      description:
+        "The live secrets (pending, current, retiring), as hints: what a rotation's steps refer to.",
+    }),
+    policy: z
+      .record(z.string(), z.unknown())
+      .readonly()
+      .meta({ description: "The subscription's own overrides, as given." }),
+    profile: z.enum(DELIVERY_PROFILE_NAMES),
+    effectivePolicy: deliveryPolicySchema.meta({
+      description:
+        'Defaults ← profile ← organisation default ← subscription override: what deliveries actually use.',
+    }),
+    version: z.number().int().min(1),
+    createdAt: instant,
+    updatedAt: instant,
+  })
+  .readonly();
+export type SubscriptionResponse = z.infer<typeof subscriptionResponseSchema>;
+
+/** At creation only: the signing secret, shown this once. */
+export const createdSubscriptionResponseSchema = subscriptionResponseSchema
+  .unwrap()
+  .extend({ signingSecret: z.string() });
+
+/** After a rotation: the new secret, shown this once, and its id for the activation call. */
+export const rotatedSubscriptionResponseSchema = createdSubscriptionResponseSchema.extend({
+  secretId: z.string(),
+});
+
+/** Admin views carry the organisation. */
+export const adminSubscriptionResponseSchema = subscriptionResponseSchema
+  .unwrap()
+  .extend({ organisationId: z.string() });
+
+/** What a test delivery carries, so the partner can compare it with what arrives. */
+export const testEventSentSchema = z
+  .strictObject({
+    eventId: z.string(),
+    type: z.string(),
+    scope: z.record(z.string(), z.string()).readonly(),
+    occurredAt: instant,
+    data: z.record(z.string(), z.unknown()).readonly(),
+  })
+  .readonly();
+export type TestEventSent = z.infer<typeof testEventSentSchema>;
 
 export function subscriptionResponseOf(
   state: SubscriptionState,

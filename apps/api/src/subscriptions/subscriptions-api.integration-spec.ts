@@ -3,7 +3,14 @@ import { Client } from 'pg';
 import { type SubscriptionEvent, subscriptionEventSchema } from '@skyhook/contracts';
 import { topicNameOf } from '@skyhook/messaging';
 import { pollUntil } from '@skyhook/testing';
+import { pageSchemaOf } from '../http/page-response';
 import { type ApiTestApp, createOrganisation, startApiTestApp, TEST_ADMIN_TOKEN } from '../test/api-test-app';
+import {
+  adminSubscriptionResponseSchema,
+  createdSubscriptionResponseSchema,
+  rotatedSubscriptionResponseSchema,
+  subscriptionResponseSchema,
+} from './subscription.response';
 
 const RECEIVER = 'http://127.0.0.1:9/hooks/skyhook';
 const DAY = 24 * 60 * 60 * 1000;
@@ -97,6 +104,35 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     ]) {
       expect((await api.app.inject({ method: 'GET', url })).statusCode).toBe(404);
     }
+  });
+
+  it('answers what its documented response schemas say', async () => {
+    const created = await createSubscription({ policy: { timeoutMs: 5000 } });
+    expect(created.status).toBe(201);
+    expect(createdSubscriptionResponseSchema.safeParse(created.body).error?.issues ?? []).toEqual([]);
+    const id = created.body['id'] as string;
+    const read = await api.request({ method: 'GET', url: `/v1/subscriptions/${id}`, key: apiKey });
+    expect(subscriptionResponseSchema.safeParse(read.body).error?.issues ?? []).toEqual([]);
+    const page = await api.request({ method: 'GET', url: '/v1/subscriptions?limit=2', key: apiKey });
+    expect(pageSchemaOf(subscriptionResponseSchema).safeParse(page.body).error?.issues ?? []).toEqual([]);
+    const rotated = await api.request({
+      method: 'POST',
+      url: `/v1/subscriptions/${id}/secret-rotations`,
+      key: apiKey,
+      body: { activation: 'manual' },
+    });
+    expect(rotated.status).toBe(200);
+    expect(rotatedSubscriptionResponseSchema.safeParse(rotated.body).error?.issues ?? []).toEqual([]);
+    const listed = await api.request({
+      method: 'GET',
+      url: '/admin/v1/subscriptions?limit=2',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
+    expect(pageSchemaOf(adminSubscriptionResponseSchema).safeParse(listed.body).error?.issues ?? []).toEqual(
+      [],
+    );
+    // The schemas are strict: a field the mapper added without documenting it would fail above.
+    expect(subscriptionResponseSchema.safeParse({ ...read.body, undocumented: true }).success).toBe(false);
   });
 
   describe('authentication', () => {

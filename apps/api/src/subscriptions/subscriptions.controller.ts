@@ -20,12 +20,21 @@ import { CLOCK } from '../clock.provider';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { expectedVersionOf } from '../http/if-match';
 import { CurrentOrganisation } from '../http/organisation-context';
+import { pageSchemaOf } from '../http/page-response';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
-import { SubscriptionCommandsService, type TestEventSent } from './subscription-commands.service';
+import { SubscriptionCommandsService } from './subscription-commands.service';
 import { decodeCursor, encodeCursor } from './subscription-page-cursor';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
-import { type SubscriptionResponse, subscriptionResponseOf } from './subscription.response';
+import {
+  createdSubscriptionResponseSchema,
+  rotatedSubscriptionResponseSchema,
+  type SubscriptionResponse,
+  subscriptionResponseOf,
+  subscriptionResponseSchema,
+  type TestEventSent,
+  testEventSentSchema,
+} from './subscription.response';
 import {
   type ActivateSecretRequest,
   activateSecretSchema,
@@ -80,6 +89,7 @@ export class SubscriptionsController {
   @Documented({
     summary: 'Create a subscription (webhook endpoint). The signing secret is in this response only.',
     success: {
+      schema: createdSubscriptionResponseSchema,
       status: 201,
       description: 'created',
       example: { ...exampleSubscription, signingSecret: 'whsec_3f9c…' },
@@ -102,7 +112,11 @@ export class SubscriptionsController {
 
   @Documented({
     summary: 'List subscriptions, newest first, cursor-paginated.',
-    success: { description: 'a page', example: { data: [exampleSubscription], nextCursor: null } },
+    success: {
+      schema: pageSchemaOf(subscriptionResponseSchema),
+      description: 'a page',
+      example: { data: [exampleSubscription], nextCursor: null },
+    },
     errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
   })
   @Get()
@@ -128,7 +142,11 @@ export class SubscriptionsController {
 
   @Documented({
     summary: 'Read a subscription (ETag: its version).',
-    success: { description: 'the subscription', example: exampleSubscription },
+    success: {
+      schema: subscriptionResponseSchema,
+      description: 'the subscription',
+      example: exampleSubscription,
+    },
     errors: AUTH_AND_TENANT,
   })
   @Get(':id')
@@ -147,7 +165,11 @@ export class SubscriptionsController {
 
   @Documented({
     summary: 'Update url, description, event types, scope filter, policy, or status (active/disabled).',
-    success: { description: 'the updated subscription', example: { ...exampleSubscription, version: 2 } },
+    success: {
+      schema: subscriptionResponseSchema,
+      description: 'the updated subscription',
+      example: { ...exampleSubscription, version: 2 },
+    },
     errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.UnknownEventType],
   })
   @Patch(':id')
@@ -185,7 +207,11 @@ export class SubscriptionsController {
 
   @Documented({
     summary: 'Pause deliveries (events while disabled are dropped or held, per policy).',
-    success: { description: 'the subscription', example: exampleSubscription },
+    success: {
+      schema: subscriptionResponseSchema,
+      description: 'the subscription',
+      example: exampleSubscription,
+    },
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
   })
   @Post(':id/disable')
@@ -204,7 +230,11 @@ export class SubscriptionsController {
 
   @Documented({
     summary: 'Resume deliveries; also closes a tripped circuit breaker.',
-    success: { description: 'the subscription', example: exampleSubscription },
+    success: {
+      schema: subscriptionResponseSchema,
+      description: 'the subscription',
+      example: exampleSubscription,
+    },
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
   })
   @Post(':id/enable')
@@ -223,7 +253,11 @@ export class SubscriptionsController {
 
   @Documented({
     summary: 'Revoke permanently.',
-    success: { description: 'the subscription', example: exampleSubscription },
+    success: {
+      schema: subscriptionResponseSchema,
+      description: 'the subscription',
+      example: exampleSubscription,
+    },
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
   })
   @Post(':id/revoke')
@@ -243,7 +277,7 @@ export class SubscriptionsController {
   @Documented({
     summary:
       "Extend expiresAt by one lifetime; only inside the organisation's renewal window (409 says when it opens).",
-    success: { description: 'renewed', example: exampleSubscription },
+    success: { schema: subscriptionResponseSchema, description: 'renewed', example: exampleSubscription },
     errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict],
   })
   @Post(':id/renewals')
@@ -265,6 +299,7 @@ export class SubscriptionsController {
       'Send a signed test delivery to this subscription through the normal path, shaped by its profile: the given type and data; ' +
       'else the example of the first catalogue type it receives that has one; else webhook.test.',
     success: {
+      schema: testEventSentSchema,
       description: 'accepted',
       example: {
         eventId: 'evt_test_…',
@@ -299,6 +334,7 @@ export class SubscriptionsController {
       'active, the old one keeps signing for graceSeconds (default 24 h) where the scheme carries several signatures, and ' +
       'a 401/403 within SECRET_SWITCH_GRACE_SECONDS is retried, never counted by the breaker. Steps per profile: docs/profiles.',
     success: {
+      schema: rotatedSubscriptionResponseSchema,
       description: 'rotated',
       example: { ...exampleSubscription, signingSecret: 'whsec_9b1f…', secretId: 'sec_5d2a…' },
     },
@@ -330,7 +366,7 @@ export class SubscriptionsController {
     summary:
       'Activate a pending secret: it signs every delivery from now on, and the one it replaces retires after graceSeconds. ' +
       'Activating the current secret again changes nothing; a replaced secret answers 409.',
-    success: { description: 'activated', example: exampleSubscription },
+    success: { schema: subscriptionResponseSchema, description: 'activated', example: exampleSubscription },
     errors: [...BAD_INPUT, ...AUTH_AND_TENANT, ApiErrorCode.Conflict],
   })
   @Post(':id/secrets/:secretId/activation')
