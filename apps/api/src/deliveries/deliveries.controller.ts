@@ -10,6 +10,7 @@ import { ApiError, ApiErrorCode } from '../http/api-error';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { decodePagePosition, encodePagePosition } from '../http/page-position-cursor';
+import { pageSchemaOf } from '../http/page-response';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
@@ -17,10 +18,14 @@ import { type ListDeliveriesQuery, listDeliveriesQuerySchema } from './delivery-
 import {
   type DeliveryDetailResponse,
   deliveryDetailOf,
+  deliveryDetailResponseSchema,
   type DeliverySummaryResponse,
   deliverySummaryOf,
+  deliverySummaryResponseSchema,
+  type ResendAccepted,
+  resendAcceptedResponseSchema,
 } from './delivery.response';
-import { type ResendAccepted, ResendDeliveryService } from './resend-delivery.service';
+import { ResendDeliveryService } from './resend-delivery.service';
 import { AUTH_AND_TENANT, exampleDelivery, exampleSubscription } from '../openapi/examples';
 import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
@@ -73,7 +78,11 @@ export class DeliveriesController {
       'Delivery history of the organisation, newest first (publish time, then delivery id), cursor-paginated: ' +
       'a page sequence started once returns every delivery that existed then exactly once. Filters: status ' +
       '(one or several), eventType, since (inclusive) and until (exclusive) on the publish time.',
-    success: { description: 'a page', example: { data: [exampleDelivery], nextCursor: 'eyJ0Ijoi…' } },
+    success: {
+      schema: pageSchemaOf(deliverySummaryResponseSchema),
+      description: 'a page',
+      example: { data: [exampleDelivery], nextCursor: 'eyJ0Ijoi…' },
+    },
     errors: [ApiErrorCode.ValidationFailed, ApiErrorCode.Unauthenticated],
   })
   @Get()
@@ -93,6 +102,7 @@ export class DeliveriesController {
       'repeatOf: unrecorded-attempt may repeat a request a dispatcher sent before it was killed and never ' +
       'recorded: the receiver may have had it once more than the list shows.',
     success: {
+      schema: deliveryDetailResponseSchema,
       description: 'the delivery',
       example: {
         ...exampleDelivery,
@@ -145,6 +155,7 @@ export class DeliveriesController {
       'path (signing, breaker, history). 409 when its request is not recorded yet or its subscription is deleted ' +
       'or not active.',
     success: {
+      schema: resendAcceptedResponseSchema,
       description: 'handed to the dispatcher',
       example: { deliveryId: exampleDelivery.id, attemptNumber: 4, status: 'enqueued' },
     },
@@ -177,7 +188,11 @@ export class SubscriptionDeliveriesController {
     summary:
       "One subscription's delivery history (also after the subscription was deleted), newest first; same " +
       'filters and cursor as GET /v1/deliveries.',
-    success: { description: 'a page', example: { data: [exampleDelivery], nextCursor: null } },
+    success: {
+      schema: pageSchemaOf(deliverySummaryResponseSchema),
+      description: 'a page',
+      example: { data: [exampleDelivery], nextCursor: null },
+    },
     errors: [ApiErrorCode.ValidationFailed, ...AUTH_AND_TENANT],
   })
   @Get()

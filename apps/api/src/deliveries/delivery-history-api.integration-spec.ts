@@ -10,7 +10,9 @@ import {
   type SeedDelivery,
   seedDelivery,
 } from '../test/delivery-history-seed';
+import { pageSchemaOf } from '../http/page-response';
 import { DELIVERY_STATUSES } from './delivery-history.schemas';
+import { deliveryDetailResponseSchema, deliverySummaryResponseSchema } from './delivery.response';
 import { REDELIVERY_TOPIC_KEY } from './redelivery';
 import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 
@@ -71,6 +73,10 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
         key,
       );
       expect(response.status).toBe(200);
+      // Every page read here is also held to the documented response schema.
+      expect(
+        pageSchemaOf(deliverySummaryResponseSchema).safeParse(response.body).error?.issues ?? [],
+      ).toEqual([]);
       seen.push(...(response.body['data'] as Record<string, unknown>[]));
       cursor = response.body['nextCursor'] as string | null;
     } while (cursor !== null);
@@ -251,7 +257,9 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
         key: keyB,
       });
       expect(resend.status).toBe(404);
-      expect((await get(`/v1/deliveries/${deliveryOfA.deliveryId}`, keyA)).status).toBe(200);
+      const own = await get(`/v1/deliveries/${deliveryOfA.deliveryId}`, keyA);
+      expect(own.status).toBe(200);
+      expect(deliveryDetailResponseSchema.safeParse(own.body).error?.issues ?? []).toEqual([]);
     });
 
     it("never lists another organisation's deliveries", async () => {

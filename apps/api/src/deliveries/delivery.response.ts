@@ -1,74 +1,107 @@
+import { z } from 'zod';
+import {
+  ATTEMPT_OUTCOME_CLASSES,
+  ATTEMPT_RESULTS,
+  DELIVERY_STATUSES,
+  SKIP_REASONS,
+} from '@skyhook/contracts';
 import { type AttemptRecord, type DeliveryRecord, type DeliveryWithRequest } from '@skyhook/delivery-history';
 
+const instant = z.iso.datetime({ offset: true });
+const oneOf = (values: readonly string[]) => `One of ${values.join(', ')}.`;
+
 /** One delivery in a list: its state, never its payload. */
-export interface DeliverySummaryResponse {
-  readonly id: string;
-  readonly subscriptionId: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly test: boolean;
-  readonly status: string;
-  readonly attemptCount: number;
-  readonly publishedAt: string;
-  readonly firstAttemptAt: string | null;
-  readonly lastAttemptAt: string | null;
-  readonly nextAttemptAt: string | null;
-  readonly lastOutcome: string | null;
-  readonly lastResponseStatus: number | null;
-  readonly skipReason: string | null;
-  readonly statusAt: string;
-}
+export const deliverySummaryResponseSchema = z.strictObject({
+  id: z.string(),
+  subscriptionId: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+  test: z.boolean(),
+  status: z.enum(DELIVERY_STATUSES),
+  attemptCount: z.number().int().min(0),
+  publishedAt: instant,
+  firstAttemptAt: instant.nullable(),
+  lastAttemptAt: instant.nullable(),
+  nextAttemptAt: instant.nullable(),
+  lastOutcome: z
+    .string()
+    .nullable()
+    .meta({ description: oneOf(ATTEMPT_OUTCOME_CLASSES) }),
+  lastResponseStatus: z.number().int().nullable(),
+  skipReason: z
+    .string()
+    .nullable()
+    .meta({ description: oneOf(SKIP_REASONS) }),
+  statusAt: instant,
+});
+export type DeliverySummaryResponse = z.infer<typeof deliverySummaryResponseSchema>;
 
 export const ATTEMPT_REPEAT_KINDS = ['recorded-attempt', 'unrecorded-attempt'] as const;
 export type AttemptRepeatOf = (typeof ATTEMPT_REPEAT_KINDS)[number];
 
-export interface AttemptResponse {
-  readonly attemptNumber: number;
-  /** Names the HTTP request; null for attempts recorded before attempts had ids. */
-  readonly attemptId: string | null;
-  /**
-   * The receiver may have had this request before, under the same delivery id and number: see
-   * `repeatOf`. A receiver that acts on a delivery id once is unaffected.
-   */
-  readonly repeated: boolean;
-  /**
-   * Why the request is `repeated`: `recorded-attempt`, an earlier attempt listed here has the
-   * same number (the dispatcher sent it again after a crash, and the receiver got both);
-   * `unrecorded-attempt`, a dispatcher may have sent it before and stopped before recording that
-   * (ADR 0018), so the receiver may have got it once more than this list shows. Null when not
-   * repeated.
-   */
-  readonly repeatOf: AttemptRepeatOf | null;
-  readonly attemptedAt: string;
-  readonly url: string;
-  /** As sent: signatures are HMACs, and policies cannot carry credential headers. */
-  readonly requestHeaders: Readonly<Record<string, string>>;
-  readonly requestBodyBytes: number;
-  readonly outcome: string;
-  readonly responseStatus: number | null;
-  /** The first 4 KiB of the response body. */
-  readonly responseBody: string | null;
-  readonly durationMs: number;
-  readonly errorCode: string | null;
-  readonly errorMessage: string | null;
-  readonly result: string;
-  readonly nextAttemptAt: string | null;
-}
+export const attemptResponseSchema = z.strictObject({
+  attemptNumber: z.number().int().min(1),
+  attemptId: z
+    .string()
+    .nullable()
+    .meta({ description: 'Names the HTTP request; null for attempts recorded before attempts had ids.' }),
+  repeated: z.boolean().meta({
+    description:
+      'The receiver may have had this request before, under the same delivery id and number: see repeatOf. ' +
+      'A receiver that acts on a delivery id once is unaffected.',
+  }),
+  repeatOf: z
+    .enum(ATTEMPT_REPEAT_KINDS)
+    .nullable()
+    .meta({
+      description:
+        'Why the request is repeated: recorded-attempt, an earlier attempt listed here has the same number (the ' +
+        'dispatcher sent it again after a crash, and the receiver got both); unrecorded-attempt, a dispatcher may ' +
+        'have sent it before and stopped before recording that, so the receiver may have got it once more than ' +
+        'this list shows. Null when not repeated.',
+    }),
+  attemptedAt: instant,
+  url: z.string(),
+  requestHeaders: z
+    .record(z.string(), z.string())
+    .meta({ description: 'As sent: signatures are HMACs, and policies cannot carry credential headers.' }),
+  requestBodyBytes: z.number().int().min(0),
+  outcome: z.string().meta({ description: oneOf(ATTEMPT_OUTCOME_CLASSES) }),
+  responseStatus: z.number().int().nullable(),
+  responseBody: z.string().nullable().meta({ description: 'The first 4 KiB of the response body.' }),
+  durationMs: z.number().min(0),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  result: z.string().meta({ description: oneOf(ATTEMPT_RESULTS) }),
+  nextAttemptAt: instant.nullable(),
+});
+export type AttemptResponse = z.infer<typeof attemptResponseSchema>;
 
 /** What the event was, without its data: the partner fetches that from its own systems. */
-export interface DeliveryEventSummary {
-  readonly id: string;
-  readonly type: string;
-  readonly scope: Readonly<Record<string, string>>;
-  readonly occurredAt: string | null;
-}
+export const deliveryEventSummarySchema = z.strictObject({
+  id: z.string(),
+  type: z.string(),
+  scope: z.record(z.string(), z.string()),
+  occurredAt: instant.nullable(),
+});
+export type DeliveryEventSummary = z.infer<typeof deliveryEventSummarySchema>;
 
-export interface DeliveryDetailResponse extends DeliverySummaryResponse {
-  readonly event: DeliveryEventSummary;
-  /** False until the history holds the request: such a delivery cannot be resent yet. */
-  readonly requestRecorded: boolean;
-  readonly attempts: readonly AttemptResponse[];
-}
+export const deliveryDetailResponseSchema = deliverySummaryResponseSchema.extend({
+  event: deliveryEventSummarySchema,
+  requestRecorded: z.boolean().meta({
+    description: 'False until the history holds the request: such a delivery cannot be resent yet.',
+  }),
+  attempts: z.array(attemptResponseSchema),
+});
+export type DeliveryDetailResponse = z.infer<typeof deliveryDetailResponseSchema>;
+
+/** A resend handed to the dispatcher: the delivery goes out again as this attempt. */
+export const resendAcceptedResponseSchema = z.strictObject({
+  deliveryId: z.string(),
+  attemptNumber: z.number().int().min(2),
+  status: z.literal('enqueued'),
+});
+export type ResendAccepted = z.infer<typeof resendAcceptedResponseSchema>;
 
 const isoOrNull = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 

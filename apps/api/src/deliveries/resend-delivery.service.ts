@@ -7,6 +7,7 @@ import { CLOCK } from '../clock.provider';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
+import { type ResendAccepted } from './delivery.response';
 import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 import {
   recordedRequestOf,
@@ -15,12 +16,6 @@ import {
   redeliveryOf,
   redeliveryRefusal,
 } from './redelivery';
-
-export interface ResendAccepted {
-  readonly deliveryId: string;
-  readonly attemptNumber: number;
-  readonly status: 'enqueued';
-}
 
 /**
  * POST /v1/deliveries/{id}/resend: one more attempt of a recorded delivery, same delivery id,

@@ -9,7 +9,12 @@ import { type Organisation, OrganisationRepository } from '../organisations/orga
 import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
 import { ReplayJobRepository } from './replay-job.repository';
 import { startReplaySchema, type StartReplayRequest } from './replay.schemas';
-import { type ReplayJobResponse, replayJobResponseOf, replayNotFound } from './replays.controller';
+import {
+  type ReplayJobResponse,
+  replayJobResponseOf,
+  replayJobResponseSchema,
+  replayNotFound,
+} from './replays.controller';
 import { StartReplayService } from './start-replay.service';
 import { AUTH_AND_TENANT, exampleReplay, REPLAY_START_ERRORS } from '../openapi/examples';
 import { Documented, DocumentedGroup } from '../openapi/route-docs';
@@ -36,7 +41,12 @@ export class AdminReplaysController {
     summary:
       "Start a replay in the organisation's name: the same job, limits and Idempotency-Key handling as " +
       'POST /v1/subscriptions/{id}/replay. Location: the job.',
-    success: { status: 202, description: 'the replay job', example: exampleReplay },
+    success: {
+      schema: replayJobResponseSchema,
+      status: 202,
+      description: 'the replay job',
+      example: exampleReplay,
+    },
     errors: REPLAY_START_ERRORS,
   })
   @Post('replay')
@@ -66,7 +76,7 @@ export class AdminReplaysController {
 
   @Documented({
     summary: 'A replay job and its progress, as the partners see it.',
-    success: { description: 'the replay job', example: exampleReplay },
+    success: { schema: replayJobResponseSchema, description: 'the replay job', example: exampleReplay },
     errors: AUTH_AND_TENANT,
   })
   @Get('replays/:jobId')

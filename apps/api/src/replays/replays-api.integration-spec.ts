@@ -5,6 +5,7 @@ import { topicNameOf } from '@skyhook/messaging';
 import { pollUntil, readTopic } from '@skyhook/testing';
 import { REDELIVERY_TOPIC_KEY } from '../deliveries/redelivery';
 import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
+import { replayJobResponseSchema } from './replays.controller';
 import { insertDeliveries, type SeedDelivery, seedDelivery } from '../test/delivery-history-seed';
 
 const HOUR = 3_600_000;
@@ -48,9 +49,16 @@ describe('replays against real Postgres and Kafka', () => {
       headers,
     });
 
-  const job = async (subscriptionId: string, id: string): Promise<Job> =>
-    (await api.request({ method: 'GET', url: `/v1/subscriptions/${subscriptionId}/replays/${id}`, key }))
-      .body as Job;
+  const job = async (subscriptionId: string, id: string): Promise<Job> => {
+    const { body } = await api.request({
+      method: 'GET',
+      url: `/v1/subscriptions/${subscriptionId}/replays/${id}`,
+      key,
+    });
+    // Every job read here is also held to the documented response schema.
+    expect(replayJobResponseSchema.safeParse(body).error?.issues ?? []).toEqual([]);
+    return body as Job;
+  };
 
   const finished = (subscriptionId: string, id: string) =>
     pollUntil(

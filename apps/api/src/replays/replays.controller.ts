@@ -1,17 +1,19 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
-import { identifierSchema } from '@skyhook/contracts';
+import { z } from 'zod';
+import { DELIVERY_STATUSES, identifierSchema } from '@skyhook/contracts';
 import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
 import { idempotencyKeyFromHeader } from '../events/publish-event.schema';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { decodePagePosition, encodePagePosition } from '../http/page-position-cursor';
+import { pageSchemaOf } from '../http/page-response';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
-import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
+import { REPLAY_JOB_STATES, type ReplayJob, ReplayJobRepository } from './replay-job.repository';
 import {
   type ListReplaysQuery,
   listReplaysQuerySchema,
@@ -22,23 +24,27 @@ import { StartReplayService } from './start-replay.service';
 import { AUTH_AND_TENANT, exampleReplay, REPLAY_START_ERRORS } from '../openapi/examples';
 import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
-export interface ReplayJobResponse {
-  readonly id: string;
-  readonly subscriptionId: string;
-  /** running, then completed or failed (see `error`). */
-  readonly state: string;
-  readonly since: string;
-  readonly until: string;
-  readonly statuses: readonly string[];
-  /** Deliveries the replay selected when it was created. */
-  readonly matched: number;
-  /** Deliveries handed to the dispatcher so far. */
-  readonly enqueued: number;
-  readonly error: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly finishedAt: string | null;
-}
+const instant = z.iso.datetime({ offset: true });
+
+export const replayJobResponseSchema = z.strictObject({
+  id: z.string(),
+  subscriptionId: z.string(),
+  state: z.enum(REPLAY_JOB_STATES).meta({ description: 'running, then completed or failed (see error).' }),
+  since: instant,
+  until: instant,
+  statuses: z.array(z.enum(DELIVERY_STATUSES)),
+  matched: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'Deliveries the replay selected when it was created.' }),
+  enqueued: z.number().int().min(0).meta({ description: 'Deliveries handed to the dispatcher so far.' }),
+  error: z.string().nullable(),
+  createdAt: instant,
+  updatedAt: instant,
+  finishedAt: instant.nullable(),
+});
+export type ReplayJobResponse = z.infer<typeof replayJobResponseSchema>;
 
 export function replayJobResponseOf(job: ReplayJob): ReplayJobResponse {
   return {
@@ -47,7 +53,7 @@ export function replayJobResponseOf(job: ReplayJob): ReplayJobResponse {
     state: job.state,
     since: job.since.toISOString(),
     until: job.until.toISOString(),
-    statuses: job.statuses,
+    statuses: [...job.statuses],
     matched: job.matched,
     enqueued: job.enqueued,
     error: job.error,
@@ -86,7 +92,12 @@ export class ReplaysController {
       'REPLAY_MAX_DELIVERIES and by the history retention (422 states the count and the limit). Idempotency-Key: ' +
       'the same key and body answer the same job, another body 422; the same replay while one runs answers the ' +
       'running job. Location: the job.',
-    success: { status: 202, description: 'the replay job', example: exampleReplay },
+    success: {
+      schema: replayJobResponseSchema,
+      status: 202,
+      description: 'the replay job',
+      example: exampleReplay,
+    },
     errors: REPLAY_START_ERRORS,
   })
   @Post('replay')
@@ -111,6 +122,7 @@ export class ReplaysController {
   @Documented({
     summary: "The subscription's replay jobs, newest first, cursor-paginated.",
     success: {
+      schema: pageSchemaOf(replayJobResponseSchema),
       description: 'a page',
       example: { data: [{ ...exampleReplay, state: 'completed', enqueued: 1234 }], nextCursor: null },
     },
@@ -141,7 +153,7 @@ export class ReplaysController {
   @Documented({
     summary:
       'A replay job and its progress: running, then completed (enqueued = what it sent) or failed (error).',
-    success: { description: 'the replay job', example: exampleReplay },
+    success: { schema: replayJobResponseSchema, description: 'the replay job', example: exampleReplay },
     errors: AUTH_AND_TENANT,
   })
   @Get('replays/:jobId')
