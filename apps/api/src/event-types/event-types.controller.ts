@@ -6,7 +6,12 @@ import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import { type EventType, EventTypeRepository } from './event-type.repository';
-import { type RegisterEventTypesRequest, registerEventTypesSchema } from './event-types.schemas';
+import {
+  eventTypeCatalogueResponseSchema,
+  eventTypesResponseSchema,
+  type RegisterEventTypesRequest,
+  registerEventTypesSchema,
+} from './event-types.schemas';
 import { ApiErrorCode } from '../http/api-error';
 import { BAD_INPUT } from '../openapi/examples';
 import { Documented, DocumentedGroup } from '../openapi/route-docs';
@@ -28,9 +33,18 @@ export class EventTypesController {
   @Documented({
     summary: "The organisation's event-type catalogue, grouped by domain.",
     success: {
+      schema: eventTypeCatalogueResponseSchema,
       description: 'the catalogue',
       example: {
-        data: [{ name: 'booking.created', domain: 'booking', description: '', createdAt: '…' }],
+        data: [
+          {
+            name: 'booking.created',
+            domain: 'booking',
+            description: 'A booking was made.',
+            example: { bookingId: 'bk_123', centerId: 'ctr-42' },
+            createdAt: '2026-05-01T09:00:00.000Z',
+          },
+        ],
         domains: ['booking'],
       },
     },
@@ -48,7 +62,7 @@ export class EventTypesController {
     summary:
       'Register event types (dotted or UPPER_SNAKE names), each optionally with an example of its data (test deliveries carry it); ' +
       're-registering updates the description, and the example when one is given.',
-    success: { description: 'the catalogue' },
+    success: { schema: eventTypesResponseSchema, description: 'the catalogue' },
     errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
   })
   @Post()

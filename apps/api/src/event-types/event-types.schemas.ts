@@ -26,3 +26,22 @@ export const registerEventTypesSchema = z.strictObject({
     .max(500),
 });
 export type RegisterEventTypesRequest = z.infer<typeof registerEventTypesSchema>;
+
+/** One type of the catalogue, as the api answers it. */
+export const eventTypeResponseSchema = z.strictObject({
+  name: z.string(),
+  domain: z.string().meta({ description: 'The first segment of the name: booking for booking.created.' }),
+  description: z.string(),
+  example: z.record(z.string(), z.unknown()).nullable().meta({
+    description: "An example of the type's data, for test deliveries; null when none was registered.",
+  }),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+
+/** The catalogue after registering. */
+export const eventTypesResponseSchema = z.strictObject({ data: z.array(eventTypeResponseSchema) });
+
+/** The catalogue, with its domains. */
+export const eventTypeCatalogueResponseSchema = eventTypesResponseSchema.extend({
+  domains: z.array(z.string()),
+});

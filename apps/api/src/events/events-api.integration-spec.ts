@@ -4,6 +4,7 @@ import { topicNameOf } from '@skyhook/messaging';
 import { pollUntil, readTopic } from '@skyhook/testing';
 import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
 import { PublishClaimsRetention } from './publish-claims-retention';
+import { publishAnswerResponseSchema } from './publish-event.schema';
 
 describe('POST /v1/events against real Kafka and Postgres', () => {
   let api: ApiTestApp;
@@ -22,8 +23,12 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     await api.close();
   });
 
-  const publish = (body: unknown, headers: Record<string, string> = {}) =>
-    api.request({ method: 'POST', url: '/v1/events', key: apiKey, body, headers });
+  const publish = async (body: unknown, headers: Record<string, string> = {}) => {
+    const response = await api.request({ method: 'POST', url: '/v1/events', key: apiKey, body, headers });
+    // Every answer that is not a refusal is held to the documented response schema.
+    if (response.status < 300) publishAnswerResponseSchema.parse(response.body);
+    return response;
+  };
 
   const onTopic = (id: string): InboundEvent[] =>
     inbound.records

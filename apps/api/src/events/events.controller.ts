@@ -6,6 +6,7 @@ import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import {
   idempotencyKeyFromHeader,
+  publishAnswerResponseSchema,
   publishEventSchema,
   type PublishEventRequest,
 } from './publish-event.schema';
@@ -26,6 +27,7 @@ export class EventsController {
       'Publish a domain event. Idempotency-Key: the same key and body answer the first answer again; the same key with another body is 422. An event id already published with the same body is a no-op (200 duplicate); with another body it is 409 EVENT_ID_REUSED. ' +
       '`data` is at most 256 KiB of JSON by default (the api setting EVENT_MAX_DATA_BYTES; larger is 413); numbers must be finite and integers within ±(2^53 − 1) (send larger ones as strings).',
     success: {
+      schema: publishAnswerResponseSchema,
       status: 202,
       description: 'accepted (200: duplicate event id)',
       example: { id: 'evt_…', status: 'accepted' },

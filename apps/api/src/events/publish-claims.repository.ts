@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { type z } from 'zod';
 import { type InboundEvent } from '@skyhook/contracts';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { claimIdempotencyKey, recordIdempotentAnswer } from '../http/idempotency-keys';
+import { type publishAnswerResponseSchema } from './publish-event.schema';
 
 export interface PublishAnswer {
   readonly status: 200 | 202;
-  readonly body: { readonly id: string; readonly status: 'accepted' | 'duplicate' };
+  readonly body: z.infer<typeof publishAnswerResponseSchema>;
 }
 
 /**

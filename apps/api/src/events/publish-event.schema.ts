@@ -25,3 +25,9 @@ export function idempotencyKeyFromHeader(header: unknown): string | undefined {
     ? undefined
     : new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key header').transform(header);
 }
+
+/** The answer to a publish: accepted (202), or the same event id published before (200, a no-op). */
+export const publishAnswerResponseSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(['accepted', 'duplicate']),
+});

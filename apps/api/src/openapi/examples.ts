@@ -66,6 +66,17 @@ export const exampleReplay = {
   finishedAt: null,
 };
 
+export const exampleOrganisation = {
+  id: 'org_6b1e0f…',
+  name: 'Aviation Alley Partners',
+  profile: 'aviationalley',
+  subscriptionLifetimeDays: null,
+  subscriptionLifetimeMonths: 6,
+  renewalWindowDays: 5,
+  defaultPolicy: {},
+  createdAt: '2026-05-01T09:00:00.000Z',
+};
+
 export const BAD_INPUT = [
   ApiErrorCode.ValidationFailed,
   ApiErrorCode.MalformedJson,

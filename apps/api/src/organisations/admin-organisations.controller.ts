@@ -17,14 +17,18 @@ import {
   apiKeyCreationSchema,
   type CreateApiKeyRequest,
   type CreateOrganisationRequest,
+  createdOrganisationResponseSchema,
+  issuedApiKeyResponseSchema,
   organisationCreationSchema,
+  organisationResponseSchema,
+  organisationsResponseSchema,
   organisationUpdateSchema,
   type UpdateOrganisationRequest,
 } from './admin-organisations.schemas';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { OrganisationOutbox } from './organisation-outbox';
 import { type Organisation, OrganisationRepository } from './organisation.repository';
-import { BAD_INPUT } from '../openapi/examples';
+import { BAD_INPUT, exampleOrganisation } from '../openapi/examples';
 import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 interface IssuedApiKey {
@@ -52,9 +56,10 @@ export class AdminOrganisationsController {
     summary:
       "Create an organisation and its first API key (shown once). `profile` names the delivery profile (a seed contract: standard-webhooks, flightline, flintn, flexorch, fl3xx, aviationalley) its default policy builds on; lifetimes and the renewal window default to the profile's.",
     success: {
+      schema: createdOrganisationResponseSchema,
       status: 201,
       description: 'created',
-      example: { organisation: { id: 'org_…', profile: 'aviationalley' }, id: 'Ab3…', apiKey: 'sk_…' },
+      example: { organisation: exampleOrganisation, id: 'Ab3…', apiKey: 'sk_…' },
     },
     errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
   })
@@ -95,7 +100,11 @@ export class AdminOrganisationsController {
 
   @Documented({
     summary: 'List organisations.',
-    success: { description: 'organisations' },
+    success: {
+      schema: organisationsResponseSchema,
+      description: 'organisations',
+      example: { data: [exampleOrganisation] },
+    },
     errors: [ApiErrorCode.Unauthenticated],
   })
   @Get()
@@ -106,7 +115,7 @@ export class AdminOrganisationsController {
   @Documented({
     summary:
       'Change name, delivery profile (adopting its subscription rules unless given), subscription lifetime, renewal window or default delivery policy.',
-    success: { description: 'updated' },
+    success: { schema: organisationResponseSchema, description: 'updated', example: exampleOrganisation },
     errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
   })
   @Patch(':id')
@@ -149,7 +158,12 @@ export class AdminOrganisationsController {
 
   @Documented({
     summary: 'Issue another API key (shown once).',
-    success: { status: 201, description: 'issued', example: { id: 'Ab3…', apiKey: 'sk_…' } },
+    success: {
+      schema: issuedApiKeyResponseSchema,
+      status: 201,
+      description: 'issued',
+      example: { id: 'Ab3…', apiKey: 'sk_…' },
+    },
     errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.NotFound],
   })
   @Post(':id/api-keys')

@@ -62,3 +62,29 @@ export type UpdateOrganisationRequest = z.infer<typeof organisationUpdateSchema>
 export const apiKeyCreationSchema = z.strictObject({ label: z.string().max(200).default('') });
 
 export type CreateApiKeyRequest = z.infer<typeof apiKeyCreationSchema>;
+
+export const organisationResponseSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  profile: z.enum(DELIVERY_PROFILE_NAMES).meta({ description: 'The delivery profile under defaultPolicy.' }),
+  subscriptionLifetimeDays: z.number().int().nullable(),
+  subscriptionLifetimeMonths: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'At most one of the lifetimes is set; neither: subscriptions never expire.' }),
+  renewalWindowDays: z.number().int(),
+  defaultPolicy: z.record(z.string(), z.unknown()),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+
+export const issuedApiKeyResponseSchema = z.strictObject({
+  id: z.string(),
+  apiKey: z.string().meta({ description: 'Shown once; only its hash is stored.' }),
+});
+
+export const createdOrganisationResponseSchema = issuedApiKeyResponseSchema.extend({
+  organisation: organisationResponseSchema,
+});
+
+export const organisationsResponseSchema = z.strictObject({ data: z.array(organisationResponseSchema) });

@@ -11,6 +11,11 @@ import {
   rotatedSubscriptionResponseSchema,
   subscriptionResponseSchema,
 } from './subscription.response';
+import { eventTypeCatalogueResponseSchema } from '../event-types/event-types.schemas';
+import {
+  issuedApiKeyResponseSchema,
+  organisationsResponseSchema,
+} from '../organisations/admin-organisations.schemas';
 
 const RECEIVER = 'http://127.0.0.1:9/hooks/skyhook';
 const DAY = 24 * 60 * 60 * 1000;
@@ -131,6 +136,23 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
     expect(pageSchemaOf(adminSubscriptionResponseSchema).safeParse(listed.body).error?.issues ?? []).toEqual(
       [],
     );
+    const catalogue = await api.request({ method: 'GET', url: '/v1/event-types', key: apiKey });
+    expect(eventTypeCatalogueResponseSchema.safeParse(catalogue.body).error?.issues ?? []).toEqual([]);
+    const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    const organisations = await api.request({
+      method: 'GET',
+      url: '/admin/v1/organisations',
+      headers: admin,
+    });
+    expect(organisationsResponseSchema.safeParse(organisations.body).error?.issues ?? []).toEqual([]);
+    const [organisation] = organisations.body['data'] as { id: string }[];
+    const issued = await api.request({
+      method: 'POST',
+      url: `/admin/v1/organisations/${organisation?.id ?? ''}/api-keys`,
+      headers: admin,
+      body: { label: 'schema check' },
+    });
+    expect(issuedApiKeyResponseSchema.safeParse(issued.body).error?.issues ?? []).toEqual([]);
     // The schemas are strict: a field the mapper added without documenting it would fail above.
     expect(subscriptionResponseSchema.safeParse({ ...read.body, undocumented: true }).success).toBe(false);
   });

@@ -11,6 +11,8 @@ import { type ApiConfig, loadApiConfig } from '../api.config';
 import { ApiModule } from '../api.module';
 import { CLOCK } from '../clock.provider';
 import { subscriptionCommandsConsumerOptions } from '../subscriptions/subscription-commands.consumer';
+import { eventTypesResponseSchema } from '../event-types/event-types.schemas';
+import { createdOrganisationResponseSchema } from '../organisations/admin-organisations.schemas';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -151,6 +153,8 @@ export async function createOrganisation(
     body: { name: 'Test Aviation', ...settings },
   });
   if (created.status !== 201) throw new Error(`organisation not created: ${JSON.stringify(created.body)}`);
+  // Every organisation and catalogue a test makes is held to the documented response schemas.
+  createdOrganisationResponseSchema.parse(created.body);
   const apiKey = created.body['apiKey'] as string;
   const organisationId = (created.body['organisation'] as { id: string }).id;
   const registered = await api.request({
@@ -161,5 +165,6 @@ export async function createOrganisation(
   });
   if (registered.status !== 200)
     throw new Error(`catalogue not registered: ${JSON.stringify(registered.body)}`);
+  eventTypesResponseSchema.parse(registered.body);
   return { organisationId, apiKey };
 }
