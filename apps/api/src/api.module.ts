@@ -7,11 +7,14 @@ import { METRICS_REGISTRY, ObservabilityModule } from '@skyhook/observability';
 import { PersistenceModule } from '@skyhook/persistence';
 import { type ServiceContext } from '@skyhook/service-runtime';
 import { systemClock } from '@skyhook/subscriptions';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
+import {
+  DeliveryHistoryRepository,
+  RedeliveryAttemptNumbers,
+  ReplayJobRepository,
+} from '@skyhook/delivery-history';
 import { API_CONFIG, type ApiConfig } from './api.config';
 import { API_METRICS, createApiMetrics } from './api-metrics';
 import { CLOCK } from './clock.provider';
-import { RedeliveryAttemptNumbers } from './deliveries/redelivery-attempt-numbers';
 import { ResendDeliveryService } from './deliveries/resend-delivery.service';
 import { PublishClaimsRepository } from './events/publish-claims.repository';
 import { PublishClaimsRetention } from './events/publish-claims-retention';
@@ -25,7 +28,6 @@ import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
 import { API_HTTP_CONTROLLERS } from './api-http-controllers';
 import { DocsController } from './openapi/docs.controller';
-import { ReplayJobRepository } from './replays/replay-job.repository';
 import { ReplayJobRunner } from './replays/replay-job.runner';
 import { StartReplayService } from './replays/start-replay.service';
 import { SubscriptionCommandsConsumer } from './subscriptions/subscription-commands.consumer';

@@ -1,14 +1,16 @@
 import { type ServiceLogger } from '@skyhook/observability';
 import { type DeliveryHistoryPartitions } from '@skyhook/persistence';
-import { oldestRetainedDay, planHistoryBatch } from '@skyhook/delivery-history';
 import {
+  oldestRetainedDay,
+  planHistoryBatch,
   type BrokenDeliveryEvent,
   decodeDeliveryEvents,
   type EncodedDeliveryEvent,
   type PreparedHistoryBatch,
+  type DeliveryHistoryWriter,
+  isMissingPartitionError,
+  type HistoryBatchPreparer,
 } from '@skyhook/delivery-history';
-import { type DeliveryHistoryWriter, isMissingPartitionError } from '@skyhook/delivery-history';
-import { type HistoryBatchPreparer } from '@skyhook/delivery-history';
 import { HistoryError, HistoryErrorCode } from './history.error';
 import { type HistoryMetrics } from './history-metrics';
 

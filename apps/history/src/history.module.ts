@@ -19,8 +19,7 @@ import {
 } from '@skyhook/observability';
 import { DeliveryHistoryPartitions, PersistenceModule } from '@skyhook/persistence';
 import { type ServiceContext } from '@skyhook/service-runtime';
-import { DeliveryHistoryWriter } from '@skyhook/delivery-history';
-import { HistoryBatchPreparer } from '@skyhook/delivery-history';
+import { DeliveryHistoryWriter, HistoryBatchPreparer } from '@skyhook/delivery-history';
 import { DeliveryEventsConsumer, HISTORY_GROUP } from './delivery-events.consumer';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
 import { HISTORY_CONFIG, type HistoryConfig } from './history.config';

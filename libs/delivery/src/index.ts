@@ -3,3 +3,4 @@ export * from './attempt-report';
 export * from './delivery-decisions';
 export * from './delivery-records';
 export * from './endpoint-breakers';
+export * from './redelivery';

@@ -13,8 +13,8 @@ import {
 import { pageSchemaOf } from '../http/page-response';
 import { DELIVERY_STATUSES } from './delivery-history.schemas';
 import { deliveryDetailResponseSchema, deliverySummaryResponseSchema } from './delivery.response';
-import { REDELIVERY_TOPIC_KEY } from './redelivery';
-import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
+import { REDELIVERY_TOPIC_KEY } from '@skyhook/delivery';
+import { RedeliveryAttemptNumbers } from '@skyhook/delivery-history';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,21 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ContractProducer } from '@skyhook/messaging';
 import { type Clock } from '@skyhook/subscriptions';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
+import { DeliveryHistoryRepository, RedeliveryAttemptNumbers } from '@skyhook/delivery-history';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
 import { type ResendAccepted } from './delivery.response';
-import { RedeliveryAttemptNumbers } from './redelivery-attempt-numbers';
 import {
   recordedRequestOf,
   REDELIVERY_TOPIC_KEY,
   redeliveryContract,
   redeliveryOf,
   redeliveryRefusal,
-} from './redelivery';
+} from '@skyhook/delivery';
 
 /**
  * POST /v1/deliveries/{id}/resend: one more attempt of a recorded delivery, same delivery id,

@@ -13,7 +13,7 @@ import {
   testKafkaBrokers,
   type WebhookReceiver,
 } from '@skyhook/testing';
-import { REDELIVERY_TOPIC_KEY } from '../deliveries/redelivery';
+import { REDELIVERY_TOPIC_KEY } from '@skyhook/delivery';
 import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
 import { insertDeliveries, type SeedDelivery, seedDelivery } from '../test/delivery-history-seed';
 

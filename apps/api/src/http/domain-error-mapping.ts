@@ -1,15 +1,24 @@
+import { RedeliveryRefusedError } from '@skyhook/delivery';
 import { DeliveryPolicyError } from '@skyhook/delivery-policy';
 import { SecretsError } from '@skyhook/secrets';
 import { UrlPolicyViolation } from '@skyhook/url-policy';
 import { ApiError, ApiErrorCode } from './api-error';
 
-/** Input rejected by a domain library is the caller's mistake: 400, with the library's own code. */
+/**
+ * Errors of the domain libraries, each as the answer it gets: input a library rejects is the
+ * caller's mistake (400, with the library's own code); a delivery that cannot be sent again is a
+ * conflict with the subscription's state (409).
+ */
 export function domainErrorToApiError(error: unknown): ApiError | undefined {
   if (error instanceof UrlPolicyViolation) {
     return new ApiError(ApiErrorCode.ValidationFailed, error.message, error.code, { field: 'url' });
   }
   if (error instanceof DeliveryPolicyError) {
     return new ApiError(ApiErrorCode.ValidationFailed, error.message, error.code, error.issues);
+  }
+  if (error instanceof RedeliveryRefusedError) {
+    // Not the caller's input: the subscription's state refuses it (409, saying what to do).
+    return new ApiError(ApiErrorCode.Conflict, error.message, error.code, error.details);
   }
   if (error instanceof SecretsError) {
     return new ApiError(ApiErrorCode.ValidationFailed, error.message, error.code, { field: 'secret' });

@@ -7,7 +7,7 @@ import { ApiError, ApiErrorCode } from '../http/api-error';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation, OrganisationRepository } from '../organisations/organisation.repository';
 import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
-import { ReplayJobRepository } from './replay-job.repository';
+import { ReplayJobRepository } from '@skyhook/delivery-history';
 import { startReplaySchema, type StartReplayRequest } from './replay.schemas';
 import {
   type ReplayJobResponse,

@@ -10,20 +10,22 @@ import { ContractProducer } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { PeriodicTask } from '@skyhook/service-runtime';
 import { type Clock } from '@skyhook/subscriptions';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
+import {
+  DeliveryHistoryRepository,
+  RedeliveryAttemptNumbers,
+  ReplayJobRepository,
+} from '@skyhook/delivery-history';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
-import { RedeliveryAttemptNumbers } from '../deliveries/redelivery-attempt-numbers';
 import {
   recordedRequestOf,
   REDELIVERY_TOPIC_KEY,
   redeliveryContract,
   redeliveryOf,
   redeliveryRefusal,
-} from '../deliveries/redelivery';
+} from '@skyhook/delivery';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
-import { ReplayJobRepository } from './replay-job.repository';
 
 /** Running jobs looked at per pass; more wait for the next pass. */
 const JOBS_PER_PASS = 100;
@@ -122,7 +124,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
       );
       if (refusal !== undefined) {
         await this.jobs.fail(manager, job.id, refusal.message);
-        this.logger.info({ replayJobId: job.id, reason: refusal.reason }, 'replay stopped');
+        this.logger.info({ replayJobId: job.id, reason: refusal.code }, 'replay stopped');
         return { next: 'stop', enqueued: 0, reached: 'failed' };
       }
       const pageSize = this.config.REPLAY_PAGE_SIZE;

@@ -3,7 +3,7 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { type DeliveryRetry } from '@skyhook/contracts';
 import { topicNameOf } from '@skyhook/messaging';
 import { pollUntil, readTopic } from '@skyhook/testing';
-import { REDELIVERY_TOPIC_KEY } from '../deliveries/redelivery';
+import { REDELIVERY_TOPIC_KEY } from '@skyhook/delivery';
 import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
 import { replayJobResponseSchema } from './replays.controller';
 import { insertDeliveries, type SeedDelivery, seedDelivery } from '../test/delivery-history-seed';

@@ -13,7 +13,7 @@ import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import { subscriptionIdOf } from '../subscriptions/subscriptions.controller';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
-import { REPLAY_JOB_STATES, type ReplayJob, ReplayJobRepository } from './replay-job.repository';
+import { REPLAY_JOB_STATES, type ReplayJob, ReplayJobRepository } from '@skyhook/delivery-history';
 import {
   type ListReplaysQuery,
   listReplaysQuerySchema,

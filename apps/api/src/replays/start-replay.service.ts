@@ -2,16 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SubscriptionError, SubscriptionErrorCode, type Clock } from '@skyhook/subscriptions';
-import { DeliveryHistoryRepository } from '@skyhook/delivery-history';
+import { DeliveryHistoryRepository, type ReplayJob, ReplayJobRepository } from '@skyhook/delivery-history';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
-import { redeliveryRefusal } from '../deliveries/redelivery';
+import { redeliveryRefusal } from '@skyhook/delivery';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { claimIdempotencyKey, recordIdempotentAnswer } from '../http/idempotency-keys';
 import { type Organisation } from '../organisations/organisation.repository';
 import { SubscriptionReadModelRepository } from '../subscriptions/subscription-read-model.repository';
-import { type ReplayJob, ReplayJobRepository } from './replay-job.repository';
 import { ReplayJobRunner } from './replay-job.runner';
 import { DEFAULT_REPLAY_STATUSES, type StartReplayRequest } from './replay.schemas';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { microsecondInstantSql, type PagePosition } from '@skyhook/persistence';
-import { type DeliveryStatus } from '../deliveries/delivery-history.schemas';
+import { type DeliveryStatus } from '@skyhook/contracts';
 
 export const REPLAY_JOB_STATES = ['running', 'completed', 'failed'] as const;
 export type ReplayJobState = (typeof REPLAY_JOB_STATES)[number];

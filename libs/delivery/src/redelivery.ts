@@ -1,4 +1,5 @@
 import {
+  CodedError,
   type DeliveryRequest,
   deliveryRequestSchema,
   type DeliveryRetry,
@@ -8,7 +9,6 @@ import {
   type RetryTierTopicKey,
 } from '@skyhook/contracts';
 import { type SubscriptionState } from '@skyhook/subscriptions';
-import { ApiError, ApiErrorCode } from '../http/api-error';
 
 /**
  * Resend and replay go through the dispatcher's own retry path: a retry due now, in the
@@ -48,6 +48,25 @@ export function recordedRequestOf(
     : undefined;
 }
 
+export enum RedeliveryRefusalCode {
+  SubscriptionDeleted = 'SUBSCRIPTION_DELETED',
+  SubscriptionNotActive = 'SUBSCRIPTION_NOT_ACTIVE',
+}
+
+/** A delivery its subscription cannot take again now; the api answers it with a 409. */
+export class RedeliveryRefusedError extends CodedError<
+  RedeliveryRefusalCode,
+  { readonly subscriptionId: string; readonly status?: string }
+> {
+  constructor(
+    code: RedeliveryRefusalCode,
+    message: string,
+    details: { subscriptionId: string; status?: string },
+  ) {
+    super(code, message, details);
+  }
+}
+
 /**
  * Why a subscription cannot take a delivery sent again, or undefined when it can. Sending to a
  * deleted, revoked, expired or disabled subscription would only be recorded as skipped, so the
@@ -56,21 +75,19 @@ export function recordedRequestOf(
 export function redeliveryRefusal(
   subscriptionId: string,
   subscription: Pick<SubscriptionState, 'status' | 'deleted'> | undefined,
-): ApiError | undefined {
+): RedeliveryRefusedError | undefined {
   if (subscription === undefined || subscription.deleted) {
-    return new ApiError(
-      ApiErrorCode.Conflict,
+    return new RedeliveryRefusedError(
+      RedeliveryRefusalCode.SubscriptionDeleted,
       `subscription ${subscriptionId} is deleted; its deliveries can no longer be sent`,
-      'SUBSCRIPTION_DELETED',
       { subscriptionId },
     );
   }
   if (subscription.status !== 'active') {
-    return new ApiError(
-      ApiErrorCode.Conflict,
+    return new RedeliveryRefusedError(
+      RedeliveryRefusalCode.SubscriptionNotActive,
       `subscription ${subscriptionId} is ${subscription.status}; only an active subscription receives deliveries again` +
         (subscription.status === 'disabled' ? ' (enable it first)' : ''),
-      'SUBSCRIPTION_NOT_ACTIVE',
       { subscriptionId, status: subscription.status },
     );
   }

@@ -40,12 +40,12 @@ describe('sending a recorded delivery again', () => {
 
   it('is refused with 409 for a deleted or inactive subscription, saying why', () => {
     expect(redeliveryRefusal('sub_1', { status: 'active', deleted: false })).toBeUndefined();
-    expect(redeliveryRefusal('sub_1', undefined)?.reason).toBe('SUBSCRIPTION_DELETED');
-    expect(redeliveryRefusal('sub_1', { status: 'active', deleted: true })?.reason).toBe(
+    expect(redeliveryRefusal('sub_1', undefined)?.code).toBe('SUBSCRIPTION_DELETED');
+    expect(redeliveryRefusal('sub_1', { status: 'active', deleted: true })?.code).toBe(
       'SUBSCRIPTION_DELETED',
     );
     const disabled = redeliveryRefusal('sub_1', { status: 'disabled', deleted: false });
-    expect([disabled?.reason, disabled?.message]).toEqual([
+    expect([disabled?.code, disabled?.message]).toEqual([
       'SUBSCRIPTION_NOT_ACTIVE',
       'subscription sub_1 is disabled; only an active subscription receives deliveries again (enable it first)',
     ]);
