@@ -31,7 +31,10 @@ import { DocsController } from './openapi/docs.controller';
 import { ReplayJobRunner } from './replays/replay-job.runner';
 import { StartReplayService } from './replays/start-replay.service';
 import { SubscriptionCommandsConsumer } from './subscriptions/subscription-commands.consumer';
-import { SubscriptionCommandsService } from './subscriptions/subscription-commands.service';
+import {
+  PostgresSubscriptionStore,
+  subscriptionCommandsProvider,
+} from './subscriptions/subscription-commands.provider';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
 import { SubscriptionOutbox } from './subscriptions/subscription-outbox';
 import { SubscriptionReadModelProjector } from './subscriptions/subscription-read-model.projector';
@@ -80,7 +83,8 @@ export class ApiModule {
         EventTypeRepository,
         SubscriptionReadModelRepository,
         SubscriptionOutbox,
-        SubscriptionCommandsService,
+        PostgresSubscriptionStore,
+        subscriptionCommandsProvider,
         SubscriptionExpiryScheduler,
         PublishClaimsRepository,
         PublishClaimsRetention,

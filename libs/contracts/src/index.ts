@@ -14,3 +14,4 @@ export * from './subscription-command.contract';
 export * from './consumer-groups';
 export * from './json-schema-acceptor';
 export * from './coded-error';
+export * from './event-data-limit';

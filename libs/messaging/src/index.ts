@@ -27,3 +27,4 @@ export * from './retry-backoff';
 export * from './coordinator-failover';
 export * from './fetch-failover';
 export * from './key-hash-partitioner';
+export * from './outbox-relay';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ContractViolationError, type InboundEvent } from '@skyhook/contracts';
+import { assertEventDataWithinLimit, ContractViolationError, type InboundEvent } from '@skyhook/contracts';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
@@ -11,7 +11,6 @@ import { type Organisation } from '../organisations/organisation.repository';
 import { InboundEventProducer } from './inbound-event-producer';
 import { type PublishEventRequest } from './publish-event.schema';
 import { type PublishAnswer, PublishClaimsRepository } from './publish-claims.repository';
-import { assertEventDataWithinLimit } from './event-data-limit';
 
 export type PublishEventResult = PublishAnswer;
 

@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { SubscriptionCommands } from '@skyhook/subscription-commands';
 import { type Clock, SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
 import { CLOCK } from '../clock.provider';
 import { AdminTokenGuard } from '../http/admin-token.guard';
@@ -6,7 +7,6 @@ import { expectedVersionOf } from '../http/if-match';
 import { pageSchemaOf } from '../http/page-response';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation, OrganisationRepository } from '../organisations/organisation.repository';
-import { SubscriptionCommandsService } from './subscription-commands.service';
 import { decodeCursor, encodeCursor } from './subscription-page-cursor';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 import {
@@ -38,7 +38,7 @@ export type AdminSubscriptionResponse = SubscriptionResponse & { readonly organi
 @UseGuards(AdminTokenGuard)
 export class AdminSubscriptionsController {
   constructor(
-    private readonly commands: SubscriptionCommandsService,
+    private readonly commands: SubscriptionCommands,
     private readonly readModel: SubscriptionReadModelRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly organisations: OrganisationRepository,
@@ -127,7 +127,12 @@ export class AdminSubscriptionsController {
     if (organisation === undefined) {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
     }
-    const enabled = await this.commands.enable(organisation, subscriptionId, expectedVersionOf(ifMatch));
+    const enabled = await this.commands.changeStatus.execute({
+      organisation,
+      subscriptionId,
+      expectedVersion: expectedVersionOf(ifMatch),
+      change: 'enable',
+    });
     return {
       ...subscriptionResponseOf(enabled, organisation, this.clock.now()),
       organisationId: organisation.id,

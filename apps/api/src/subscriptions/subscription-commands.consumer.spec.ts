@@ -6,7 +6,7 @@ import { type ConsumedRecord } from '@skyhook/messaging';
 import { SubscriptionError, SubscriptionErrorCode, type SubscriptionState } from '@skyhook/subscriptions';
 import { createApiMetrics } from '../api-metrics';
 import { SubscriptionCommandsConsumer } from './subscription-commands.consumer';
-import { type SubscriptionCommandsService } from './subscription-commands.service';
+import { type SubscriptionCommands } from '@skyhook/subscription-commands';
 import { type SubscriptionReadModelRepository } from './subscription-read-model.repository';
 
 const COMMAND: SubscriptionCommand = {
@@ -37,7 +37,9 @@ function consumerWith(options: {
   stored?: () => Promise<Partial<SubscriptionState> | undefined>;
 }) {
   const registry = new Registry();
-  const commands = { disableByCircuitBreaker: options.disable } as unknown as SubscriptionCommandsService;
+  const commands = {
+    disableByCircuitBreaker: { execute: options.disable },
+  } as unknown as SubscriptionCommands;
   const readModel = {
     findAnyById: options.stored ?? (() => Promise.resolve(undefined)),
   } as unknown as SubscriptionReadModelRepository;

@@ -2,6 +2,7 @@ import { Controller, Inject, type INestApplicationContext } from '@nestjs/common
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { CONSUMER_GROUPS, type SubscriptionCommand, subscriptionCommandContract } from '@skyhook/contracts';
+import { SubscriptionCommands } from '@skyhook/subscription-commands';
 import {
   type ConsumedRecord,
   type KafkaConsumerServerOptions,
@@ -10,7 +11,6 @@ import {
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
-import { SubscriptionCommandsService } from './subscription-commands.service';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 
 /**
@@ -43,7 +43,7 @@ type DisableSubscription = Extract<SubscriptionCommand, { type: 'DisableSubscrip
 @Controller()
 export class SubscriptionCommandsConsumer {
   constructor(
-    private readonly commands: SubscriptionCommandsService,
+    private readonly commands: SubscriptionCommands,
     private readonly readModel: SubscriptionReadModelRepository,
     private readonly dataSource: DataSource,
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
@@ -90,12 +90,12 @@ export class SubscriptionCommandsConsumer {
     const { organisationId, subscriptionId, detail } = command;
     const context = { subscriptionId, organisationId, issuedAt: command.issuedAt };
     try {
-      const { subscription, applied } = await this.commands.disableByCircuitBreaker(
+      const { subscription, applied } = await this.commands.disableByCircuitBreaker.execute({
         organisationId,
         subscriptionId,
         detail,
-        command.issuedAt,
-      );
+        issuedAt: command.issuedAt,
+      });
       if (applied) {
         this.logger.info(
           { ...context, version: subscription.version, detail },

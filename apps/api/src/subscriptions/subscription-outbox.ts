@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type SubscriptionEvent, subscriptionEventContract } from '@skyhook/contracts';
-import { ContractProducer } from '@skyhook/messaging';
+import { ContractProducer, OutboxRelay } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
-import { OutboxRelay } from '../outbox/outbox-relay';
 
 /**
  * Subscription events, written in the same transaction as the version bump, so an accepted

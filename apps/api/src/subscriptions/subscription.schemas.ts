@@ -39,9 +39,6 @@ const graceSecondsSchema = z
   .max(7 * 24 * 3600)
   .optional();
 
-/** A scheduled activation may be set this far ahead at most. */
-export const MAX_ACTIVATION_LEAD_DAYS = 30;
-
 export const rotateSecretSchema = z
   .strictObject({
     secret: z.string().optional(),

@@ -15,7 +15,13 @@ import {
 } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import { identifierSchema } from '@skyhook/contracts';
-import { type Clock, SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
+import { SubscriptionCommands, type SubscriptionStatusChange } from '@skyhook/subscription-commands';
+import {
+  type Clock,
+  SubscriptionError,
+  SubscriptionErrorCode,
+  type SubscriptionState,
+} from '@skyhook/subscriptions';
 import { CLOCK } from '../clock.provider';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { expectedVersionOf } from '../http/if-match';
@@ -23,7 +29,6 @@ import { CurrentOrganisation } from '../http/organisation-context';
 import { pageSchemaOf } from '../http/page-response';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
-import { SubscriptionCommandsService } from './subscription-commands.service';
 import { decodeCursor, encodeCursor } from './subscription-page-cursor';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 import {
@@ -81,7 +86,7 @@ function secretIdOf(raw: string): string {
 @UseGuards(ApiKeyGuard)
 export class SubscriptionsController {
   constructor(
-    private readonly commands: SubscriptionCommandsService,
+    private readonly commands: SubscriptionCommands,
     private readonly readModel: SubscriptionReadModelRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -102,7 +107,7 @@ export class SubscriptionsController {
     @Body(new ZodValidationPipe(createSubscriptionSchema)) body: CreateSubscriptionRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SubscriptionResponse & { signingSecret: string }> {
-    const { subscription, signingSecret } = await this.commands.create(organisation, body);
+    const { subscription, signingSecret } = await this.commands.create.execute({ ...body, organisation });
     void reply
       .status(201)
       .header('etag', `"${subscription.version}"`)
@@ -180,12 +185,12 @@ export class SubscriptionsController {
     @Headers('if-match') ifMatch: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SubscriptionResponse> {
-    const subscription = await this.commands.update(
+    const subscription = await this.commands.update.execute({
+      ...body,
       organisation,
-      subscriptionIdOf(id),
-      body,
-      expectedVersionOf(ifMatch),
-    );
+      subscriptionId: subscriptionIdOf(id),
+      expectedVersion: expectedVersionOf(ifMatch),
+    });
     void reply.header('etag', `"${subscription.version}"`);
     return subscriptionResponseOf(subscription, organisation, this.clock.now());
   }
@@ -202,7 +207,7 @@ export class SubscriptionsController {
     @Param('id') id: string,
     @Headers('if-match') ifMatch: unknown,
   ): Promise<void> {
-    await this.commands.remove(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch));
+    await this.changeStatus(organisation, id, ifMatch, 'delete');
   }
 
   @Documented({
@@ -222,7 +227,7 @@ export class SubscriptionsController {
     @Headers('if-match') ifMatch: unknown,
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
-      await this.commands.disable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      await this.changeStatus(organisation, id, ifMatch, 'disable'),
       organisation,
       this.clock.now(),
     );
@@ -245,7 +250,7 @@ export class SubscriptionsController {
     @Headers('if-match') ifMatch: unknown,
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
-      await this.commands.enable(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      await this.changeStatus(organisation, id, ifMatch, 'enable'),
       organisation,
       this.clock.now(),
     );
@@ -268,7 +273,7 @@ export class SubscriptionsController {
     @Headers('if-match') ifMatch: unknown,
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
-      await this.commands.revoke(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      await this.changeStatus(organisation, id, ifMatch, 'revoke'),
       organisation,
       this.clock.now(),
     );
@@ -288,7 +293,7 @@ export class SubscriptionsController {
     @Headers('if-match') ifMatch: unknown,
   ): Promise<SubscriptionResponse> {
     return subscriptionResponseOf(
-      await this.commands.renew(organisation, subscriptionIdOf(id), expectedVersionOf(ifMatch)),
+      await this.changeStatus(organisation, id, ifMatch, 'renew'),
       organisation,
       this.clock.now(),
     );
@@ -324,7 +329,11 @@ export class SubscriptionsController {
     @Param('id') id: string,
     @Body(new ZodValidationPipe(sendTestEventSchema)) body: SendTestEventRequest,
   ): Promise<TestEventSent> {
-    return this.commands.sendTestEvent(organisation, subscriptionIdOf(id), body);
+    return this.commands.sendTestEvent.execute({
+      ...body,
+      organisation,
+      subscriptionId: subscriptionIdOf(id),
+    });
   }
 
   @Documented({
@@ -348,12 +357,12 @@ export class SubscriptionsController {
     @Body(new ZodValidationPipe(rotateSecretSchema)) body: RotateSecretRequest,
     @Headers('if-match') ifMatch: unknown,
   ): Promise<SubscriptionResponse & { signingSecret: string; secretId: string }> {
-    const { subscription, signingSecret, secretId } = await this.commands.rotateSecret(
+    const { subscription, signingSecret, secretId } = await this.commands.rotateSecret.execute({
+      ...body,
       organisation,
-      subscriptionIdOf(id),
-      body,
-      expectedVersionOf(ifMatch),
-    );
+      subscriptionId: subscriptionIdOf(id),
+      expectedVersion: expectedVersionOf(ifMatch),
+    });
     return {
       ...subscriptionResponseOf(subscription, organisation, this.clock.now()),
       signingSecret,
@@ -378,13 +387,27 @@ export class SubscriptionsController {
     @Body(new ZodValidationPipe(activateSecretSchema)) body: ActivateSecretRequest,
     @Headers('if-match') ifMatch: unknown,
   ): Promise<SubscriptionResponse> {
-    const subscription = await this.commands.activateSecret(
+    const subscription = await this.commands.activateSecret.execute({
+      ...body,
       organisation,
-      subscriptionIdOf(id),
-      secretIdOf(secretId),
-      body,
-      expectedVersionOf(ifMatch),
-    );
+      subscriptionId: subscriptionIdOf(id),
+      secretId: secretIdOf(secretId),
+      expectedVersion: expectedVersionOf(ifMatch),
+    });
     return subscriptionResponseOf(subscription, organisation, this.clock.now());
+  }
+
+  private changeStatus(
+    organisation: Organisation,
+    id: string,
+    ifMatch: unknown,
+    change: SubscriptionStatusChange,
+  ): Promise<SubscriptionState> {
+    return this.commands.changeStatus.execute({
+      organisation,
+      subscriptionId: subscriptionIdOf(id),
+      expectedVersion: expectedVersionOf(ifMatch),
+      change,
+    });
   }
 }

@@ -1,16 +1,19 @@
 import { type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { type MessageContract, type TopicKey } from '@skyhook/contracts';
-import { type ContractProducer } from '@skyhook/messaging';
 import { type ServiceLogger } from '@skyhook/observability';
 import { PeriodicTask } from '@skyhook/service-runtime';
+import { type ContractProducer } from './contract-producer';
 
 const RELAY_BATCH = 500;
 const RELAY_POLL_MS = 250;
 
 export interface OutboxDefinition<TPayload> {
-  /** Table with `id bigserial` and a jsonb `payload`; rows are deleted once Kafka acknowledged them. */
-  readonly table: 'subscription_outbox' | 'organisation_outbox';
+  /**
+   * Table with `id bigserial` and a jsonb `payload`; rows are deleted once Kafka acknowledged them.
+   * A name from the code (it is written into the SQL), never from input.
+   */
+  readonly table: string;
   readonly contract: MessageContract<TPayload>;
   readonly topicKey: TopicKey;
   /** Only one relay per outbox publishes at a time across every replica: commit order is kept. */

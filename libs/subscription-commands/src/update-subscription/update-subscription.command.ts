@@ -1,0 +1,14 @@
+import { type SubscriberOrganisation } from '../subscriber-organisation';
+
+/** A partial change; `status` may be a profile's own word for one (FL3XX's `inactive`). */
+export interface UpdateSubscriptionCommand {
+  readonly organisation: SubscriberOrganisation;
+  readonly subscriptionId: string;
+  readonly expectedVersion?: number | undefined;
+  readonly url?: string | undefined;
+  readonly description?: string | undefined;
+  readonly eventTypes?: readonly string[] | undefined;
+  readonly scopeFilter?: Readonly<Record<string, string>> | undefined;
+  readonly policy?: Record<string, unknown> | undefined;
+  readonly status?: string | undefined;
+}
