@@ -42,6 +42,30 @@ export function processesCpuMs(command: string): number {
   return (total * 1_000) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** CPU time (ms) of every process with one command name, by pid: compare two with `cpuUsedBetween`. */
+export type ProcessesCpuSnapshot = ReadonlyMap<number, number>;
+
+export function processesCpuSnapshot(command: string): ProcessesCpuSnapshot {
+  const snapshot = new Map<number, number>();
+  for (const entry of listProcesses()) {
+    if (entry.comm !== command) continue;
+    const ticks = processTicks(entry.pid);
+    if (!Number.isNaN(ticks)) snapshot.set(entry.pid, (ticks * 1_000) / CLOCK_TICKS_PER_SECOND);
+  }
+  return snapshot;
+}
+
+/**
+ * CPU (ms) the processes used between two snapshots, pid by pid: a process that started meanwhile
+ * counts whole, one that ended meanwhile drops out instead of making the sum go down (a summed
+ * reading falls whenever a PostgreSQL backend exits).
+ */
+export function cpuUsedBetween(before: ProcessesCpuSnapshot, after: ProcessesCpuSnapshot): number {
+  let used = 0;
+  for (const [pid, cpuMs] of after) used += Math.max(0, cpuMs - (before.get(pid) ?? 0));
+  return used;
+}
+
 /**
  * Node options that make a service write a V8 CPU profile into `BENCH_CPU_PROFILE_DIR` when it
  * stops; none when that is unset.

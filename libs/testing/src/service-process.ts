@@ -5,6 +5,8 @@ import { pollUntil } from './poll-until';
 /** A service running as its own process from the build output, exactly as it runs in production. */
 export interface ServiceProcess {
   readonly baseUrl: string;
+  /** The service's own process id (node runs the service directly), for CPU readings from the OS. */
+  readonly pid: number | undefined;
   readonly stdout: () => string;
   readonly stderr: () => string;
   readonly exited: Promise<number | null>;
@@ -32,6 +34,7 @@ export function spawnService(
   return {
     child,
     baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
