@@ -294,15 +294,12 @@ async function main(): Promise<void> {
       log: say,
     });
     const topicPrefix = `pipeline-${randomBytes(4).toString('hex')}.`;
-    const nodeOptions = benchServiceNodeOptions();
     stack = await startChaosStack({
       postgresAdminUrl: postgres.adminUrl,
       label: 'bench-pipeline',
       subscriptions: SUBSCRIPTIONS,
-      serviceEnvironment: {
-        KAFKA_TOPIC_PREFIX: topicPrefix,
-        ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}),
-      },
+      serviceEnvironment: { KAFKA_TOPIC_PREFIX: topicPrefix },
+      serviceNodeOptions: benchServiceNodeOptions(),
       log: say,
     });
     const settings = kafkaSettingsFrom(

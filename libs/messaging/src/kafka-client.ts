@@ -3,6 +3,7 @@ import { type ServiceLogger } from '@skyhook/observability';
 import { installCoordinatorFailover } from './coordinator-failover';
 import { installFetchFailover } from './fetch-failover';
 import { type KafkaSettings } from './kafka-config';
+import { installRequestQueueIdleFix } from './request-queue-idle-fix';
 
 const KAFKAJS_TO_PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.NOTHING]: 'debug',
@@ -27,6 +28,7 @@ function levelFor(namespace: string, level: logLevel, message: string): 'error' 
 export function createKafkaClient(settings: KafkaSettings, logger: ServiceLogger): Kafka {
   installCoordinatorFailover();
   installFetchFailover();
+  installRequestQueueIdleFix();
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: settings.clientId,

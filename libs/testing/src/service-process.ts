@@ -1,5 +1,10 @@
 import { type ChildProcess } from 'node:child_process';
-import { findFreeLoopbackPort, launchServiceProcess, type ServiceName } from '@skyhook/local-infrastructure';
+import {
+  findFreeLoopbackPort,
+  launchServiceProcess,
+  type ServiceLaunchOptions,
+  type ServiceName,
+} from '@skyhook/local-infrastructure';
 import { pollUntil } from './poll-until';
 
 /** A service running as its own process from the build output, exactly as it runs in production. */
@@ -17,8 +22,9 @@ export interface ServiceProcess {
 export function spawnService(
   name: ServiceName,
   environment: Record<string, string>,
+  launchOptions: Pick<ServiceLaunchOptions, 'nodeOptions'> = {},
 ): ServiceProcess & { child: ChildProcess } {
-  const child = launchServiceProcess(name, environment);
+  const child = launchServiceProcess(name, environment, launchOptions);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

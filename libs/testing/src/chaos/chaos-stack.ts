@@ -36,6 +36,8 @@ export interface ChaosStackOptions {
   readonly subscriptions?: number;
   /** Settings for every service over the stack's, e.g. `KAFKA_SESSION_TIMEOUT_MS`. */
   readonly serviceEnvironment?: Readonly<Record<string, string>>;
+  /** Node options for every service process (e.g. `--cpu-prof` in a benchmark). */
+  readonly serviceNodeOptions?: readonly string[];
   /**
    * `single`: one broker (the default). `cluster`: three brokers, every topic replicated three
    * times with two in sync to write, as production runs it.
@@ -138,7 +140,11 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     };
     const services = new Map<ServiceName, RunningService[]>();
     const launch = async (running: RunningService): Promise<void> => {
-      running.process = spawnService(running.name, { ...running.environment, PORT: String(running.port) });
+      running.process = spawnService(
+        running.name,
+        { ...running.environment, PORT: String(running.port) },
+        { nodeOptions: options.serviceNodeOptions ?? [] },
+      );
       await waitUntilAnswering(running, '/health/live');
     };
     cleanups.push(() => Promise.all([...services.values()].flat().map((running) => running.process.stop())));
