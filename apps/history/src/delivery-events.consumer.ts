@@ -31,6 +31,9 @@ const MAX_RECORDS_PER_CALL = 1_000;
 
 const FETCH_BYTES_PER_PARTITION = 4 * 1_048_576;
 
+/** About a quarter second of delivery events at 1,000 deliveries/s. */
+const HISTORY_FETCH_BATCHING = { minBytes: 256 * 1_024, maxWaitMs: 250 } as const;
+
 /**
  * Delivery events in, history rows out. The handler resolves only after the batch's
  * transaction committed, and the consumer commits offsets only then; a crash in between
@@ -85,10 +88,12 @@ export function deliveryEventsConsumerOptions(app: INestApplicationContext): Kaf
     routes: [DELIVERY_EVENTS_ROUTE],
     batched: true,
     maxRecordsPerCall: MAX_RECORDS_PER_CALL,
-    // Batches in flight overlap one partition's decoding with another's transaction: on a quiet
-    // two-core machine 4 projected 13.2–13.6k attempts/s against 11.6–11.9k with 2, and 6 was
-    // no faster (bench/RESULTS.md).
-    partitionsConsumedConcurrently: 4,
+    // Every partition's batch of a fetch in hand at once: the projector writes the ones that
+    // arrive while its writes are busy together, in one transaction (a group commit).
+    partitionsConsumedConcurrently: KAFKA_TOPICS.deliveryEvents.defaultPartitions,
+    // History is read by people, not by the delivery path: a quarter second more on its lag buys
+    // batches of hundreds of events at ordinary rates instead of a few per partition.
+    fetchBatching: HISTORY_FETCH_BATCHING,
     // About 5,700 delivery events a partition per fetch instead of 1,400, and every partition's
     // worth (at the default count) in one fetch: catching up, the service waited less on
     // fetches (bench/RESULTS.md), for at most 48 MiB held at once.

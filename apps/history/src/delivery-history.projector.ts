@@ -1,3 +1,4 @@
+import { CoalescedCalls } from '@skyhook/messaging';
 import { type ServiceLogger } from '@skyhook/observability';
 import { type DeliveryHistoryPartitions } from '@skyhook/persistence';
 import {
@@ -20,9 +21,19 @@ export interface DeliveryHistoryProjectorOptions {
 }
 
 /**
+ * Writes in flight at once. Two overlap one write's preparation (on its thread) with the other's
+ * transaction; calls arriving meanwhile wait and are written together, in one transaction.
+ */
+const CONCURRENT_WRITES = 2;
+/** The most delivery events one transaction takes from calls that waited together. */
+const MAX_EVENTS_PER_WRITE = 5_000;
+
+/**
  * Projects calls of delivery events into the history tables: has them prepared (decoded,
  * planned with events of expired days left out, turned into rows; on a thread of its own),
- * makes sure the days' partitions exist, writes them in one transaction. A failure rejects
+ * makes sure the days' partitions exist, writes them in one transaction. Calls that arrive
+ * while writes are in flight (each partition's batch is its own call) are written together, so
+ * a fetch of many partitions costs a transaction or two, not one each. A failure rejects
  * with a HistoryError and nothing is written, so the consumer keeps the records uncommitted
  * and retries them: history falls behind during a database outage, it never skips. Records
  * that break the delivery event contract are not written; they are handed back, to be
@@ -30,6 +41,7 @@ export interface DeliveryHistoryProjectorOptions {
  */
 export class DeliveryHistoryProjector {
   private readonly now: () => number;
+  private readonly writes: CoalescedCalls<EncodedDeliveryEvent, readonly BrokenDeliveryEvent[]>;
 
   constructor(
     private readonly preparation: Pick<HistoryBatchPreparer, 'prepare'>,
@@ -40,9 +52,25 @@ export class DeliveryHistoryProjector {
     private readonly options: DeliveryHistoryProjectorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.writes = new CoalescedCalls({
+      run: (records) => this.projectTogether(records),
+      share: (broken, start, count) =>
+        broken
+          .filter((record) => record.index >= start && record.index < start + count)
+          .map((record) => ({ ...record, index: record.index - start })),
+      maxConcurrentRuns: CONCURRENT_WRITES,
+      maxItemsPerRun: MAX_EVENTS_PER_WRITE,
+    });
   }
 
-  async project(records: readonly EncodedDeliveryEvent[]): Promise<readonly BrokenDeliveryEvent[]> {
+  /** Resolves once `records` are in history; with the ones that break the contract, by index. */
+  project(records: readonly EncodedDeliveryEvent[]): Promise<readonly BrokenDeliveryEvent[]> {
+    return this.writes.call(records);
+  }
+
+  private async projectTogether(
+    records: readonly EncodedDeliveryEvent[],
+  ): Promise<readonly BrokenDeliveryEvent[]> {
     const started = performance.now();
     let prepared: PreparedHistoryBatch;
     let inserted: number;

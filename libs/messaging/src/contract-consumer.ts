@@ -8,6 +8,7 @@ import { retryBackoffMs } from './retry-backoff';
 import {
   createGroupConsumer,
   decodeRecord,
+  type FetchBatching,
   type FetchBytes,
   followConsumerState,
   rejectRecord,
@@ -44,6 +45,8 @@ export interface ContractConsumerOptions {
    * through a backlog idles between fetches less, the more each brings.
    */
   readonly fetchMaxBytes?: FetchBytes;
+  /** For a consumer that is not latency-bound: batch fetches at ordinary rates (`FetchBatching`). */
+  readonly fetchBatching?: FetchBatching;
   /** Long batches commit their done prefix at least this often, bounding re-delivery after a crash. */
   readonly commitIntervalMs?: number;
   /** Called when kafkajs gives up on the consumer; the service should exit and be restarted. */
@@ -90,6 +93,7 @@ export class ContractConsumer {
     this.consumer = createGroupConsumer(kafka, settings, options.group, {
       maxWaitTimeInMs: 500,
       maxBytes: options.fetchMaxBytes,
+      batching: options.fetchBatching,
     });
     followConsumerState(this.consumer, {
       group: options.group,

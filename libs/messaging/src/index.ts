@@ -28,3 +28,4 @@ export * from './coordinator-failover';
 export * from './fetch-failover';
 export * from './key-hash-partitioner';
 export * from './outbox-relay';
+export * from './coalesced-calls';

@@ -11,6 +11,17 @@ import {
 import { consumerGroupIdOf, type KafkaSettings } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 
+/**
+ * A fetch the broker holds until `minBytes` have gathered (over all the consumer's partitions),
+ * or `maxWaitMs` have passed: batches at ordinary rates, for at most `maxWaitMs` more latency.
+ * Without one the broker answers as soon as any record arrives, so records travel a few at a
+ * time until a backlog builds.
+ */
+export interface FetchBatching {
+  readonly minBytes: number;
+  readonly maxWaitMs: number;
+}
+
 /** The most one fetch returns: of each partition, and of all the consumer's partitions together. */
 export interface FetchBytes {
   readonly perPartition: number;
@@ -26,9 +37,14 @@ export function createGroupConsumer(
   kafka: Kafka,
   settings: KafkaSettings,
   group: string,
-  fetch: { readonly maxWaitTimeInMs: number; readonly maxBytes?: FetchBytes },
+  fetch: {
+    readonly maxWaitTimeInMs: number;
+    readonly maxBytes?: FetchBytes;
+    readonly batching?: FetchBatching;
+  },
 ): Consumer {
-  const { maxWaitTimeInMs, maxBytes } = fetch;
+  const { maxBytes, batching } = fetch;
+  const maxWaitTimeInMs = batching?.maxWaitMs ?? fetch.maxWaitTimeInMs;
   return kafka.consumer({
     groupId: consumerGroupIdOf(settings, group),
     sessionTimeout: settings.sessionTimeoutMs,
@@ -36,6 +52,7 @@ export function createGroupConsumer(
     rebalanceTimeout: settings.rebalanceTimeoutMs,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs,
+    ...(batching === undefined ? {} : { minBytes: batching.minBytes }),
     // kafkajs' defaults (1 MiB a partition, 10 MiB a fetch) unless the consumer sets its own.
     ...(maxBytes === undefined
       ? {}
