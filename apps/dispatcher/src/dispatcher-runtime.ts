@@ -24,6 +24,7 @@ import {
 import {
   type BatchingProducer,
   ConcurrentConsumer,
+  type FetchBatching,
   type ConsumedRecord,
   ConsumerLagMonitor,
   type ConsumerRoute,
@@ -132,6 +133,7 @@ export class DispatcherRuntime
             queueBounds,
           }),
         ),
+      this.requestFetchBatching(),
     );
     const retries = this.consumer(
       CONSUMER_GROUPS.dispatcherRetries.name,
@@ -278,6 +280,12 @@ export class DispatcherRuntime
     }
   }
 
+  /** Delivery requests are fetched in batches while they flow (DISPATCH_FETCH_BATCH_*). */
+  private requestFetchBatching(): FetchBatching | undefined {
+    const { DISPATCH_FETCH_BATCH_WAIT_MS: maxWaitMs, DISPATCH_FETCH_BATCH_BYTES: minBytes } = this.config;
+    return maxWaitMs === 0 ? undefined : { minBytes, maxWaitMs };
+  }
+
   private consumer(
     group: string,
     routes: readonly ConsumerRoute[],
@@ -286,6 +294,7 @@ export class DispatcherRuntime
       stopping: AbortSignal,
       beforeSend: () => Promise<void>,
     ) => Promise<void>,
+    fetchBatching?: FetchBatching,
   ): ConcurrentConsumer {
     const consumer = new ConcurrentConsumer(
       this.kafka,
@@ -296,6 +305,7 @@ export class DispatcherRuntime
         handleRecord,
         handleRejected: (record) => this.reject(record),
         maxPendingPerPartition: this.config.DISPATCH_MAX_PENDING_PER_PARTITION,
+        fetchBatching,
         // A webhook is sent before its attempt event is produced: a crash in between must not
         // leave the partner's log without the request (ADR 0018).
         dispatchFrontier: true,

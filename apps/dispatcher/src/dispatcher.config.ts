@@ -35,6 +35,19 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
     DISPATCH_MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
     /** Unfinished records per partition before the partition is paused (back-pressure). */
     DISPATCH_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(2_000),
+    /**
+     * While delivery requests flow, a fetch waits up to this long (ms) for
+     * DISPATCH_FETCH_BATCH_BYTES to gather: the most latency batching adds, for fewer requests to
+     * the broker per delivery. 0 turns batching off. After a quiet spell the first request is
+     * fetched at once whatever this says (libs/messaging, adaptive fetch).
+     */
+    DISPATCH_FETCH_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1_000).default(10),
+    DISPATCH_FETCH_BATCH_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(16 * 1_048_576)
+      .default(64 * 1_024),
     /** Keep-alive connections kept per endpoint origin. */
     DISPATCH_CONNECTIONS_PER_ORIGIN: z.coerce.number().int().min(1).max(1_000).default(32),
     /**

@@ -36,6 +36,9 @@ import {
 import { EndpointDirectory } from './endpoint-directory';
 import { WebhookHttpClient } from './webhook-http-client';
 
+/** How long an attempt event waits for others before its produce request leaves. */
+const ATTEMPT_EVENT_LINGER_MS = 5;
+
 /** Signs and sends webhook deliveries, schedules retries and trips per-endpoint circuit breakers. */
 @Module({})
 export class DispatcherModule {
@@ -97,6 +100,10 @@ export class DispatcherModule {
                 onDeadLettered: () =>
                   dispatcherMetrics.deliveriesDeadLettered.inc({ reason: 'record-too-large' }),
               },
+              // An attempt event leaves after its webhook: waiting a few ms for others costs no
+              // delivery any latency, and takes requests to the broker from one or two events each
+              // to a few ms' worth (bench/RESULTS.md, "Pipeline").
+              { lingerMs: ATTEMPT_EVENT_LINGER_MS },
             ),
           inject: [
             KAFKA_CLIENT,

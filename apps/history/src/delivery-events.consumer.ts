@@ -91,8 +91,8 @@ export function deliveryEventsConsumerOptions(app: INestApplicationContext): Kaf
     // Every partition's batch of a fetch in hand at once: the projector writes the ones that
     // arrive while its writes are busy together, in one transaction (a group commit).
     partitionsConsumedConcurrently: KAFKA_TOPICS.deliveryEvents.defaultPartitions,
-    // History is read by people, not by the delivery path: a quarter second more on its lag buys
-    // batches of hundreds of events at ordinary rates instead of a few per partition.
+    // History is read by people, not by the delivery path: while events flow, a quarter second
+    // more on its lag buys batches of hundreds of events instead of a few per partition.
     fetchBatching: HISTORY_FETCH_BATCHING,
     // About 5,700 delivery events a partition per fetch instead of 1,400, and every partition's
     // worth (at the default count) in one fetch: catching up, the service waited less on

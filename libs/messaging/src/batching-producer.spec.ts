@@ -194,3 +194,32 @@ describe('BatchingProducer bounded by bytes', () => {
     await producer.disconnect();
   });
 });
+
+describe('BatchingProducer with a linger', () => {
+  it('holds a send that finds nothing in flight for the linger, and sends what came meanwhile with it', async () => {
+    const { kafka, requests } = fakeKafka();
+    const producer = new BatchingProducer(kafka, settings, {}, undefined, { lingerMs: 30 });
+    await producer.connect();
+    const send = (id: string) =>
+      producer.send(deliveryEventContract, 'deliveryEvents', [eventOf(id, 10)], { trusted: true });
+    const first = send('del_1');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(requests).toHaveLength(0);
+    const second = send('del_2');
+    await Promise.all([first, second]);
+    expect(requests.map((request) => request.map(idOf))).toEqual([['del_1', 'del_2']]);
+    // Without a linger the first send leaves alone, at once.
+    const eager = new BatchingProducer(kafka, settings);
+    await eager.connect();
+    const alone = eager.send(deliveryEventContract, 'deliveryEvents', [eventOf('del_3', 10)], {
+      trusted: true,
+    });
+    const after = eager.send(deliveryEventContract, 'deliveryEvents', [eventOf('del_4', 10)], {
+      trusted: true,
+    });
+    await Promise.all([alone, after]);
+    expect(requests.slice(1).map((request) => request.map(idOf))).toEqual([['del_3'], ['del_4']]);
+    await producer.disconnect();
+    await eager.disconnect();
+  });
+});

@@ -23,6 +23,7 @@ import { createGroupConsumer, decodeRecord, followConsumerState, rejectRecord } 
 import { PartitionProgress } from './partition-progress';
 import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } from './dispatch-frontier';
 import { onAbort, sleepUnlessAborted } from './abort-listeners';
+import { type FetchBatching } from './adaptive-fetch';
 
 export interface ConcurrentConsumerOptions {
   /** Logical group name; the topic prefix is applied. */
@@ -61,6 +62,8 @@ export interface ConcurrentConsumerOptions {
   readonly dispatchFrontier?: boolean;
   /** How far ahead a frontier commit records (`FRONTIER_LEAD_MS` by default; 0: no lead). */
   readonly dispatchFrontierLeadMs?: number;
+  /** How its fetches batch while records flow (`FetchBatching`); unset: each fetch takes what has come. */
+  readonly fetchBatching?: FetchBatching;
 }
 
 /**
@@ -133,7 +136,10 @@ export class ConcurrentConsumer {
     this.routesByTopicName = new Map(
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
-    this.consumer = createGroupConsumer(kafka, settings, options.group, { maxWaitTimeInMs: 200 });
+    this.consumer = createGroupConsumer(kafka, settings, options.group, {
+      maxWaitTimeInMs: 200,
+      batching: options.fetchBatching,
+    });
     this.admin = options.dispatchFrontier === true ? kafka.admin() : undefined;
     this.stopWatchingUnfinished =
       metrics?.watchUnfinishedRecords(() => this.unfinishedRecordAges()) ?? (() => undefined);

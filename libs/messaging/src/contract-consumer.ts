@@ -1,6 +1,7 @@
 import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
 import { ContractViolationError } from '@skyhook/contracts';
 import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
+import { type FetchBatching } from './adaptive-fetch';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { type MessagingMetrics } from './messaging-metrics';
@@ -8,7 +9,6 @@ import { retryBackoffMs } from './retry-backoff';
 import {
   createGroupConsumer,
   decodeRecord,
-  type FetchBatching,
   type FetchBytes,
   followConsumerState,
   rejectRecord,
@@ -45,7 +45,7 @@ export interface ContractConsumerOptions {
    * through a backlog idles between fetches less, the more each brings.
    */
   readonly fetchMaxBytes?: FetchBytes;
-  /** For a consumer that is not latency-bound: batch fetches at ordinary rates (`FetchBatching`). */
+  /** How its fetches batch while records flow (`FetchBatching`); unset: each fetch takes what has come. */
   readonly fetchBatching?: FetchBatching;
   /** Long batches commit their done prefix at least this often, bounding re-delivery after a crash. */
   readonly commitIntervalMs?: number;

@@ -29,3 +29,4 @@ export * from './fetch-failover';
 export * from './key-hash-partitioner';
 export * from './outbox-relay';
 export * from './coalesced-calls';
+export * from './adaptive-fetch';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
 import { type ContractViolationError, decodeMessage, MESSAGE_HEADERS } from '@skyhook/contracts';
 import { type ServiceLogger } from '@skyhook/observability';
+import { batchFetchesOf, type FetchBatching } from './adaptive-fetch';
 import {
   type ConsumedRecord,
   type ConsumerRoute,
@@ -10,17 +11,6 @@ import {
 } from './consumed-records';
 import { consumerGroupIdOf, type KafkaSettings } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
-
-/**
- * A fetch the broker holds until `minBytes` have gathered (over all the consumer's partitions),
- * or `maxWaitMs` have passed: batches at ordinary rates, for at most `maxWaitMs` more latency.
- * Without one the broker answers as soon as any record arrives, so records travel a few at a
- * time until a backlog builds.
- */
-export interface FetchBatching {
-  readonly minBytes: number;
-  readonly maxWaitMs: number;
-}
 
 /** The most one fetch returns: of each partition, and of all the consumer's partitions together. */
 export interface FetchBytes {
@@ -43,16 +33,16 @@ export function createGroupConsumer(
     readonly batching?: FetchBatching;
   },
 ): Consumer {
-  const { maxBytes, batching } = fetch;
-  const maxWaitTimeInMs = batching?.maxWaitMs ?? fetch.maxWaitTimeInMs;
+  const { maxWaitTimeInMs, maxBytes, batching } = fetch;
+  const groupId = consumerGroupIdOf(settings, group);
+  if (batching !== undefined) batchFetchesOf(groupId, batching, maxWaitTimeInMs);
   return kafka.consumer({
-    groupId: consumerGroupIdOf(settings, group),
+    groupId,
     sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: settings.heartbeatIntervalMs,
     rebalanceTimeout: settings.rebalanceTimeoutMs,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs,
-    ...(batching === undefined ? {} : { minBytes: batching.minBytes }),
     // kafkajs' defaults (1 MiB a partition, 10 MiB a fetch) unless the consumer sets its own.
     ...(maxBytes === undefined
       ? {}
