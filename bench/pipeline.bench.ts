@@ -14,6 +14,7 @@
  *   PIPELINE_SUBSCRIPTIONS (20)              subscriptions matching every event
  *   PIPELINE_IDLE_SECONDS (30)               the rest before the ladder; 0 skips it
  *   PIPELINE_DRAIN_SECONDS (60)              how long a step may take to deliver what it offered
+ *   SKYHOOK_KAFKA_JVM (compact)              the broker JVM's flags: compact, or production (Kafka's own)
  *   BENCH_SERVICE_NODE_OPTIONS, BENCH_CPU_PROFILE_DIR   as for the other benches
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import {
+  kafkaJvmProfile,
   provisionPostgres,
   type ProvisionedPostgres,
   SERVICE_NAMES,
@@ -248,7 +250,7 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
   const lines = [
     '',
     `One broker, one instance per service, ${SUBSCRIPTIONS} subscriptions matching every event, ` +
-      `${STEP_SECONDS} s per rate; load average ${startedLoad} at start, ${load()} at end.`,
+      `${STEP_SECONDS} s per rate, broker JVM ${kafkaJvmProfile()}; load average ${startedLoad} at start, ${load()} at end.`,
   ];
   if (idle !== undefined) {
     lines.push(

@@ -63,7 +63,7 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
     /** Deliveries a replay job enqueues per page; its progress and cursor are saved after each page. */
     REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
     /** How often the replay runner looks for running jobs (a new job is started at once anyway). */
-    REPLAY_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
+    REPLAY_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(5_000),
     /** The read model's consumer group; a rebuilt database starts a new one. */
     SUBSCRIPTION_READ_MODEL_GROUP: z
       .string()

@@ -24,6 +24,7 @@ import {
 import {
   type BatchingProducer,
   ConcurrentConsumer,
+  type ConcurrentConsumerOptions,
   type FetchBatching,
   type ConsumedRecord,
   ConsumerLagMonitor,
@@ -68,6 +69,11 @@ import { type WebhookHttpClient } from './webhook-http-client';
 const DUE_TOLERANCE_MS = 5;
 /** Graceful stop: in-flight attempts may take up to the longest timeout (30 s); Nest's deadline is 30 s. */
 const DRAIN_TIMEOUT_MS = 25_000;
+/**
+ * Retries and parked deliveries are quiet topics most of the time: their idle consumers ask the
+ * broker once a second instead of five times (a record that arrives is still fetched at once).
+ */
+const QUIET_TOPIC_FETCH_WAIT_MS = 1_000;
 
 /**
  * Starts the dispatcher in the only safe order: the endpoint directory (subscriptions and
@@ -133,7 +139,7 @@ export class DispatcherRuntime
             queueBounds,
           }),
         ),
-      this.requestFetchBatching(),
+      { fetchBatching: this.requestFetchBatching() },
     );
     const retries = this.consumer(
       CONSUMER_GROUPS.dispatcherRetries.name,
@@ -142,6 +148,7 @@ export class DispatcherRuntime
         this.deadLetterUndeliverable(record, () =>
           this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping, beforeSend, queueBounds),
         ),
+      { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS },
     );
     // Parked deliveries wait for their endpoint as long as it takes: only each other's records.
     const parked = this.consumer(
@@ -156,6 +163,7 @@ export class DispatcherRuntime
             afterUnknownOutcome: context.afterUnknownOutcome === true || afterUnknownOutcome === true,
           });
         }),
+      { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS },
     );
     this.readiness.register({
       name: 'delivery-consumers',
@@ -294,7 +302,7 @@ export class DispatcherRuntime
       stopping: AbortSignal,
       beforeSend: () => Promise<void>,
     ) => Promise<void>,
-    fetchBatching?: FetchBatching,
+    fetching: Pick<ConcurrentConsumerOptions, 'fetchBatching' | 'idleFetchWaitMs'> = {},
   ): ConcurrentConsumer {
     const consumer = new ConcurrentConsumer(
       this.kafka,
@@ -305,7 +313,7 @@ export class DispatcherRuntime
         handleRecord,
         handleRejected: (record) => this.reject(record),
         maxPendingPerPartition: this.config.DISPATCH_MAX_PENDING_PER_PARTITION,
-        fetchBatching,
+        ...fetching,
         // A webhook is sent before its attempt event is produced: a crash in between must not
         // leave the partner's log without the request (ADR 0018).
         dispatchFrontier: true,

@@ -263,13 +263,34 @@ export async function resolveKafkaClasspath(log: InfrastructureLog): Promise<str
   return (await readFile(cacheFile, 'utf8')).trim();
 }
 
+/**
+ * The broker JVM's flags. `compact` (the default, for tests and development): a small heap,
+ * serial GC and the C1 compiler only start fastest and stay near 170 MB. `production`
+ * (`SKYHOOK_KAFKA_JVM=production`): Kafka's own start script's defaults (1 GiB heap, G1 with
+ * 20 ms pauses, both JIT tiers), for benchmarks that size a deployment; C1-only code costs more
+ * CPU per request once warm (bench/RESULTS.md, "Pipeline").
+ */
+export function kafkaJvmProfile(environment: NodeJS.ProcessEnv = process.env): 'compact' | 'production' {
+  const profile = environment['SKYHOOK_KAFKA_JVM'] ?? 'compact';
+  if (profile !== 'compact' && profile !== 'production') {
+    throw new Error(`SKYHOOK_KAFKA_JVM must be compact or production, not ${profile}`);
+  }
+  return profile;
+}
+
 function jvmOptions(): string[] {
+  const profile =
+    kafkaJvmProfile() === 'production'
+      ? [
+          '-Xms1g',
+          '-Xmx1g',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-XX:InitiatingHeapOccupancyPercent=35',
+        ]
+      : ['-Xms128m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
   return [
-    // A test/dev broker: small heap, serial GC and C1 only start fastest and stay near 170 MB.
-    '-Xms128m',
-    '-Xmx256m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
+    ...profile,
     '-XX:+ExitOnOutOfMemoryError',
     `-Dlog4j2.configurationFile=${join(KAFKA_RUNTIME_DIR, 'log4j2.yaml')}`,
   ];

@@ -64,6 +64,13 @@ export interface ConcurrentConsumerOptions {
   readonly dispatchFrontierLeadMs?: number;
   /** How its fetches batch while records flow (`FetchBatching`); unset: each fetch takes what has come. */
   readonly fetchBatching?: FetchBatching;
+  /**
+   * How long a fetch waits when nothing comes (200 ms by default). The broker answers as soon as
+   * a record arrives whatever this says; it spaces an idle consumer's fetches, and bounds how long
+   * `stop` waits for the one in flight and how long a consumer whose partitions are all paused
+   * waits before it looks again.
+   */
+  readonly idleFetchWaitMs?: number;
 }
 
 /**
@@ -137,7 +144,7 @@ export class ConcurrentConsumer {
       options.routes.map((route) => [topicNameOf(settings, route.topicKey), route]),
     );
     this.consumer = createGroupConsumer(kafka, settings, options.group, {
-      maxWaitTimeInMs: 200,
+      maxWaitTimeInMs: options.idleFetchWaitMs ?? 200,
       batching: options.fetchBatching,
     });
     this.admin = options.dispatchFrontier === true ? kafka.admin() : undefined;

@@ -6,7 +6,14 @@ import { PeriodicTask } from '@skyhook/service-runtime';
 import { type ContractProducer } from './contract-producer';
 
 const RELAY_BATCH = 500;
-const RELAY_POLL_MS = 250;
+/**
+ * Every writer nudges the relay after its commit, so the poll only catches what no nudge
+ * announced (rows left by an instance that stopped, a nudge that found the lock busy too long):
+ * at 250 ms it was most of what an idle api did.
+ */
+const RELAY_POLL_MS = 2_000;
+/** A relay whose lock another instance holds looks again this soon, for up to the poll interval. */
+const LOCK_BUSY_RETRY_MS = 25;
 
 export interface OutboxDefinition<TPayload> {
   /**
@@ -87,14 +94,20 @@ export abstract class OutboxRelay<TPayload> implements OnModuleInit, OnApplicati
     return rows.map((row) => row.payload);
   }
 
+  /**
+   * Publishes what waits. While another instance holds the outbox's lock (publishing its own
+   * rows, which it may have read before this one's commit), this one looks again shortly rather
+   * than leaving its rows to the next poll.
+   */
   private async drain(): Promise<void> {
+    const busyUntil = Date.now() + RELAY_POLL_MS;
     for (;;) {
       const published = await this.dataSource.transaction(async (manager) => {
         const [lock] = await manager.query<{ locked: boolean }[]>(
           'SELECT pg_try_advisory_xact_lock($1) AS locked',
           [this.definition.lockKey],
         );
-        if (lock?.locked !== true) return 0;
+        if (lock?.locked !== true) return 'lock-busy';
         const rows = await manager.query<{ id: string; payload: TPayload }[]>(
           `SELECT id, payload FROM ${this.definition.table} ORDER BY id LIMIT $1`,
           [RELAY_BATCH],
@@ -110,6 +123,11 @@ export abstract class OutboxRelay<TPayload> implements OnModuleInit, OnApplicati
         ]);
         return rows.length;
       });
+      if (published === 'lock-busy') {
+        if (Date.now() >= busyUntil || this.relay.stopping) return;
+        await new Promise((resolve) => setTimeout(resolve, LOCK_BUSY_RETRY_MS));
+        continue;
+      }
       if (published < RELAY_BATCH) return;
     }
   }
