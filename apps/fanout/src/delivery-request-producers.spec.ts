@@ -145,6 +145,20 @@ describe('DeliveryRequestProducers', () => {
     );
   });
 
+  it('sends a narrow call in one produce request, and takes the producers in turn for calls that overlap', async () => {
+    const requests = (call: number) => Array.from({ length: 20 }, (_, index) => request(call * 100 + index));
+    const sending = pool();
+    const calls = [
+      sending.send(requests(1), origin),
+      sending.send(requests(2), origin),
+      sending.send(requests(3), origin),
+    ];
+    await settle();
+    expect(producers.map((producer) => producer.sends.map((send) => send.count))).toEqual([[20], [20], [20]]);
+    for (const producer of producers) for (const send of producer.sends) send.settle();
+    await Promise.all(calls);
+  });
+
   it('on a failed send stops every producer at its next chunk and fails only once all have stopped', async () => {
     const requests = Array.from({ length: 9_000 }, (_, index) => request(index));
     let rejected: unknown;

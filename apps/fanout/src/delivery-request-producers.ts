@@ -24,6 +24,13 @@ import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
 
 const PRODUCERS = 3;
 
+/**
+ * A call with fewer requests than this a lane goes over fewer lanes: an ordinary event's score
+ * of requests in one produce request, not three of a handful each (every request costs the
+ * broker and this process the same whatever it carries: bench/RESULTS.md, "Pipeline").
+ */
+const REQUESTS_PER_LANE = 200;
+
 /** Records in one produce request at most (kafkajs builds it in memory); bytes are bounded too. */
 const PRODUCE_CHUNK = 2_000;
 
@@ -43,9 +50,12 @@ interface EncodedRequest {
 
 /**
  * A Skyhook producer keeps one request in flight (send order kept through retries), so one
- * producer serialises every produce. Requests are spread over a small pool by subscription:
- * a subscription always leaves through the same producer, so its requests stay in order,
- * while one wide event's requests go out over all of them at once. Each producer works through
+ * producer serialises every produce. A call's requests are spread over lanes of a small pool by
+ * subscription: within a call a subscription leaves through one producer, so its requests stay
+ * in order (a consumer's calls for one partition follow each other, so calls never interleave a
+ * subscription's requests), while one wide event's requests go out over all of them at once. A
+ * narrow call takes as many lanes as it fills, starting from the next producer in turn, so
+ * concurrent calls (one per partition in hand) still use the whole pool. Each producer works through
  * its own share chunk by chunk without waiting for the others, so while one waits for the
  * broker's acknowledgement the next builds its request.
  */
@@ -54,6 +64,8 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
   private readonly producers: ContractProducer[];
   private readonly bounds = produceBoundsOf('deliveryRequests', PRODUCE_CHUNK);
   private readonly partitions: number;
+  /** Where the next call's lanes start: calls take the pool's producers in turn. */
+  private nextFirstProducer = 0;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -82,8 +94,11 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     requests: readonly DeliveryRequest[],
     originOf: (request: DeliveryRequest) => RequestOrigin | undefined,
   ): Promise<ReadonlySet<DeliveryRequest>> {
-    const lanes: DeliveryRequest[][] = this.producers.map(() => []);
-    for (const request of requests) lanes[laneOf(request.subscriptionId, lanes.length)]?.push(request);
+    const laneCount = Math.min(this.producers.length, Math.ceil(requests.length / REQUESTS_PER_LANE));
+    const firstProducer = this.nextFirstProducer;
+    this.nextFirstProducer = (firstProducer + laneCount) % this.producers.length;
+    const lanes: DeliveryRequest[][] = Array.from({ length: laneCount }, () => []);
+    for (const request of requests) lanes[laneOf(request.subscriptionId, laneCount)]?.push(request);
     // On a failure the other lanes stop at their next chunk and the call fails only once all have
     // stopped: nothing of this call is still being sent when the consumer retries it, so a retry
     // cannot interleave with a late chunk of the attempt before.
@@ -91,7 +106,13 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     const deadLettered = new Set<DeliveryRequest>();
     const outcomes = await Promise.allSettled(
       lanes.map((lane, index) =>
-        this.sendLane(this.producers[index] as ContractProducer, lane, originOf, stop, deadLettered),
+        this.sendLane(
+          this.producers[(firstProducer + index) % this.producers.length] as ContractProducer,
+          lane,
+          originOf,
+          stop,
+          deadLettered,
+        ),
       ),
     );
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
