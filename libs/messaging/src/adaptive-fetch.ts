@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { loadKafkajsClass } from './kafkajs-internals';
 
 /**
  * How a consumer group's fetches batch while records flow. A fetch with kafkajs' `minBytes` of 1
@@ -91,13 +91,11 @@ export async function fetchAdapting<Batch extends FetchedBatch>(
  */
 function installAdaptiveFetch(): void {
   if (installed) return;
-  const requireFromHere = createRequire(__filename);
-  const { prototype } = requireFromHere('kafkajs/src/consumer/consumerGroup') as {
-    readonly prototype: KafkajsConsumerGroup;
-  };
-  if (typeof prototype?.fetch !== 'function') {
-    throw new Error("kafkajs' ConsumerGroup has no fetch: the adaptive fetch needs updating");
-  }
+  const { prototype } = loadKafkajsClass<KafkajsConsumerGroup>(
+    'kafkajs/src/consumer/consumerGroup',
+    ['fetch'],
+    'adaptive fetch',
+  );
   const fetch = prototype.fetch;
   prototype.fetch = function (this: KafkajsConsumerGroup, nodeId: number) {
     return fetchAdapting(this, () => fetch.call(this, nodeId));

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadKafkajsClass } from './kafkajs-internals';
 
 /**
  * kafkajs (2.2.4, its last release) answers NOT_COORDINATOR — "the group's coordinator is now
@@ -92,14 +92,11 @@ interface ConsumerGroupClass {
 }
 
 function loadConsumerGroupClass(): ConsumerGroupClass {
-  const requireFromHere = createRequire(__filename);
-  const loaded = requireFromHere('kafkajs/src/consumer/consumerGroup') as ConsumerGroupClass;
-  for (const method of ['heartbeat', 'commitOffsets', 'commitOffsetsIfNecessary'] as const) {
-    if (typeof loaded.prototype?.[method] !== 'function') {
-      throw new Error(`kafkajs' ConsumerGroup has no ${method}: the coordinator failover needs updating`);
-    }
-  }
-  return loaded;
+  return loadKafkajsClass<KafkajsConsumerGroup>(
+    'kafkajs/src/consumer/consumerGroup',
+    ['heartbeat', 'commitOffsets', 'commitOffsetsIfNecessary'],
+    'coordinator failover',
+  );
 }
 
 /** The coordinator moved or cannot be reached: worth finding it again, not re-joining the group. */

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadKafkajsClass } from './kafkajs-internals';
 
 /**
  * kafkajs (2.2.4, its last release) runs one fetcher per broker, but lets one broker's trouble
@@ -69,14 +69,11 @@ interface KafkajsConsumerGroup extends FetchingGroup {
 }
 
 function loadConsumerGroupClass(): { readonly prototype: KafkajsConsumerGroup } {
-  const requireFromHere = createRequire(__filename);
-  const loaded = requireFromHere('kafkajs/src/consumer/consumerGroup') as {
-    readonly prototype: KafkajsConsumerGroup;
-  };
-  if (typeof loaded.prototype?.recoverFromFetch !== 'function') {
-    throw new Error("kafkajs' ConsumerGroup has no recoverFromFetch: the fetch failover needs updating");
-  }
-  return loaded;
+  return loadKafkajsClass<KafkajsConsumerGroup>(
+    'kafkajs/src/consumer/consumerGroup',
+    ['recoverFromFetch'],
+    'fetch failover',
+  );
 }
 
 /** Which of its own failures a fetch survives by asking again, rather than kafkajs' handling. */

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { loadKafkajsClass } from './kafkajs-internals';
 
 /**
  * kafkajs (2.2.4, its last release) keeps, per broker connection, a queue of requests waiting
@@ -46,17 +46,11 @@ interface KafkajsRequestQueue extends WaitingRequestQueue {
 }
 
 function loadRequestQueueClass(): { readonly prototype: KafkajsRequestQueue } {
-  const requireFromHere = createRequire(__filename);
-  const loaded = requireFromHere('kafkajs/src/network/requestQueue') as {
-    readonly prototype: KafkajsRequestQueue;
-  };
-  if (
-    typeof loaded.prototype?.scheduleCheckPendingRequests !== 'function' ||
-    typeof loaded.prototype.checkPendingRequests !== 'function'
-  ) {
-    throw new Error("kafkajs' RequestQueue has changed: the request-queue idle fix needs updating");
-  }
-  return loaded;
+  return loadKafkajsClass<KafkajsRequestQueue>(
+    'kafkajs/src/network/requestQueue',
+    ['scheduleCheckPendingRequests', 'checkPendingRequests'],
+    'request-queue idle fix',
+  );
 }
 
 /** Schedules the queue's next check if requests wait and none is scheduled; nothing otherwise. */
