@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
@@ -6,7 +6,12 @@ import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
 import {
   idempotencyKeyFromHeader,
+  MAX_EVENTS_PER_BATCH,
   publishAnswerResponseSchema,
+  publishBatchResponseSchema,
+  type PublishBatchResponse,
+  publishEventBatchSchema,
+  type PublishEventBatchRequest,
   publishEventSchema,
   type PublishEventRequest,
 } from './publish-event.schema';
@@ -51,5 +56,53 @@ export class EventsController {
     const result = await this.publisher.publish(organisation, body, idempotencyKeyFromHeader(idempotencyKey));
     void reply.status(result.status);
     return result.body;
+  }
+
+  /** 200 with one result per event, in the request's order. */
+  @Documented({
+    summary:
+      `Publish up to ${MAX_EVENTS_PER_BATCH} domain events in one request: one claim transaction, one produce to the event log. ` +
+      'Each event is validated and published as by POST /v1/events, and gets its own result at its index: `accepted`, `duplicate` (its id was published before with the same body) or `rejected` with the error POST /v1/events would answer (an invalid body, an unknown event type, data over EVENT_MAX_DATA_BYTES, an id reused with another body). ' +
+      'The answer comes once the broker acknowledged every accepted event; when it could not, the whole batch is answered 503 and its events are held pending: send the same batch again. ' +
+      'Idempotency-Key: the same key and batch answer the first answer again; an event without an id gets one derived from the key and its index. The whole body is at most 1 MiB.',
+    success: {
+      schema: publishBatchResponseSchema,
+      status: 200,
+      description: 'the batch was processed: see each result',
+      example: {
+        accepted: 1,
+        duplicates: 1,
+        rejected: 1,
+        results: [
+          { index: 0, id: 'evt_…', status: 'accepted' },
+          { index: 1, id: 'flight-ba117-departed', status: 'duplicate' },
+          {
+            index: 2,
+            status: 'rejected',
+            error: {
+              code: 'UNKNOWN_EVENT_TYPE',
+              message:
+                'event type flight.teleported is not in the catalogue; register it with POST /v1/event-types',
+              details: { eventType: 'flight.teleported' },
+            },
+          },
+        ],
+      },
+    },
+    errors: [
+      ...BAD_INPUT,
+      ApiErrorCode.Unauthenticated,
+      ApiErrorCode.IdempotencyKeyReused,
+      ApiErrorCode.KafkaUnavailable,
+    ],
+  })
+  @Post('batch')
+  @HttpCode(200)
+  publishBatch(
+    @CurrentOrganisation() organisation: Organisation,
+    @Body(new ZodValidationPipe(publishEventBatchSchema)) body: PublishEventBatchRequest,
+    @Headers('idempotency-key') idempotencyKey: unknown,
+  ): Promise<PublishBatchResponse> {
+    return this.publisher.publishBatch(organisation, body.events, idempotencyKeyFromHeader(idempotencyKey));
   }
 }

@@ -49,8 +49,8 @@ export class InboundEventProducer implements OnModuleInit, OnApplicationShutdown
     return this.producer.disconnect();
   }
 
-  /** Resolves once the broker acknowledged the event; validated against its contract first. */
-  send(event: InboundEvent): Promise<void> {
-    return this.producer.send(inboundEventContract, 'inboundEvents', [event]);
+  /** Resolves once the broker acknowledged every event; each validated against its contract first. */
+  send(events: readonly InboundEvent[]): Promise<void> {
+    return this.producer.send(inboundEventContract, 'inboundEvents', events);
   }
 }

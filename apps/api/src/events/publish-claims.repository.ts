@@ -4,7 +4,11 @@ import { type z } from 'zod';
 import { type InboundEvent } from '@skyhook/contracts';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { claimIdempotencyKey, recordIdempotentAnswer } from '../http/idempotency-keys';
-import { type publishAnswerResponseSchema } from './publish-event.schema';
+import {
+  type PublishBatchResponse,
+  type PublishBatchResult,
+  type publishAnswerResponseSchema,
+} from './publish-event.schema';
 
 export interface PublishAnswer {
   readonly status: 200 | 202;
@@ -21,6 +25,22 @@ export interface PublishAnswer {
 export type PublishClaim =
   | { readonly kind: 'answered'; readonly answer: PublishAnswer }
   | { readonly kind: 'produce'; readonly event: InboundEvent; readonly answer: PublishAnswer };
+
+/** An event of a batch to claim: distinct ids only (the service settles repeats within a batch). */
+export interface BatchCandidate {
+  readonly index: number;
+  readonly event: InboundEvent;
+  readonly requestHash: string;
+}
+
+/**
+ * What a batch has to do once its claims are committed: produce `toProduce` (the events claimed
+ * now, and those of an earlier attempt still pending), then answer `response`.
+ */
+export interface BatchClaim {
+  readonly response: PublishBatchResponse;
+  readonly toProduce: readonly InboundEvent[];
+}
 
 const accepted = (id: string): PublishAnswer => ({ status: 202, body: { id, status: 'accepted' } });
 const duplicate = (id: string): PublishAnswer => ({ status: 200, body: { id, status: 'duplicate' } });
@@ -60,14 +80,53 @@ export class PublishClaimsRepository {
   }
 
   /**
-   * The broker acknowledged the event: later requests for it answer without producing. The
+   * Claims a batch's events in one transaction (two statements, whatever the batch's size): each
+   * event as {@link claim} would, without an Idempotency-Key of its own. The batch's key, if any,
+   * is claimed first: a repeat of the batch answers the first answer again and produces what of
+   * it is still pending. `answer` turns the events' results into the whole answer (adding what
+   * the service refused before claiming), recorded under the key.
+   */
+  claimBatch(
+    organisationId: string,
+    candidates: readonly BatchCandidate[],
+    batch: { readonly requestHash: string; readonly idempotencyKey: string | undefined },
+    answer: (claimed: ReadonlyMap<number, PublishBatchResult>) => PublishBatchResponse,
+  ): Promise<BatchClaim> {
+    return this.dataSource.transaction(async (manager) => {
+      const { idempotencyKey } = batch;
+      if (idempotencyKey !== undefined) {
+        const earlier = await claimIdempotencyKey(manager, {
+          organisationId,
+          key: idempotencyKey,
+          requestHash: batch.requestHash,
+          newRequest: 'a new batch',
+        });
+        if (earlier !== undefined) {
+          const response = earlier.responseBody as unknown as PublishBatchResponse;
+          return { response, toProduce: await this.pendingOf(manager, organisationId, response) };
+        }
+      }
+      const { results, toProduce } = await this.claimEvents(manager, organisationId, candidates);
+      const response = answer(results);
+      if (idempotencyKey !== undefined) {
+        await recordIdempotentAnswer(manager, organisationId, idempotencyKey, {
+          status: 200,
+          body: response,
+        });
+      }
+      return { response, toProduce };
+    });
+  }
+
+  /**
+   * The broker acknowledged the events: later requests for them answer without producing. The
    * stored text is dropped, as nothing will send it again.
    */
-  async markPublished(organisationId: string, eventId: string): Promise<void> {
+  async markPublished(organisationId: string, eventIds: readonly string[]): Promise<void> {
     await this.dataSource.query(
       `UPDATE published_events SET state = 'published', published_at = now(), event = NULL
-       WHERE organisation_id = $1 AND event_id = $2 AND state = 'pending'`,
-      [organisationId, eventId],
+       WHERE organisation_id = $1 AND event_id = ANY($2::text[]) AND state = 'pending'`,
+      [organisationId, eventIds],
     );
   }
 
@@ -151,5 +210,92 @@ export class PublishClaimsRepository {
       event: JSON.parse(earlier.event) as InboundEvent,
       answer: earlier.request_hash === requestHash ? accepted(event.id) : duplicate(event.id),
     };
+  }
+
+  /**
+   * Inserts every candidate's claim at once; an id claimed before is settled as in
+   * {@link claimEvent}: same body, a no-op (or produced again while pending); another body,
+   * refused with `EVENT_ID_REUSED`.
+   */
+  private async claimEvents(
+    manager: EntityManager,
+    organisationId: string,
+    candidates: readonly BatchCandidate[],
+  ): Promise<{ results: Map<number, PublishBatchResult>; toProduce: InboundEvent[] }> {
+    // The text is kept as produced: a re-produce of a pending claim sends the same bytes.
+    const claims = candidates.map((candidate) => ({ ...candidate, text: JSON.stringify(candidate.event) }));
+    const inserted = await manager.query<{ event_id: string }[]>(
+      `INSERT INTO published_events (organisation_id, event_id, state, request_hash, event)
+       SELECT $1, claim.event_id, 'pending', claim.request_hash, claim.event
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS claim (event_id, request_hash, event)
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [
+        organisationId,
+        claims.map((claim) => claim.event.id),
+        claims.map((claim) => claim.requestHash),
+        claims.map((claim) => claim.text),
+      ],
+    );
+    const insertedIds = new Set(inserted.map((row) => row.event_id));
+    const claimedBefore = claims.filter((claim) => !insertedIds.has(claim.event.id));
+    const earlierRows =
+      claimedBefore.length === 0
+        ? []
+        : await manager.query<
+            { event_id: string; state: string; request_hash: string | null; event: string | null }[]
+          >(
+            `SELECT event_id, state, request_hash, event FROM published_events
+             WHERE organisation_id = $1 AND event_id = ANY($2::text[])`,
+            [organisationId, claimedBefore.map((claim) => claim.event.id)],
+          );
+    const earlierById = new Map(earlierRows.map((row) => [row.event_id, row]));
+
+    const results = new Map<number, PublishBatchResult>();
+    const toProduce: InboundEvent[] = [];
+    for (const { index, event, requestHash, text } of claims) {
+      if (insertedIds.has(event.id)) {
+        results.set(index, { index, id: event.id, status: 'accepted' });
+        toProduce.push(JSON.parse(text) as InboundEvent);
+        continue;
+      }
+      const earlier = earlierById.get(event.id);
+      if (earlier?.request_hash != null && earlier.request_hash !== requestHash) {
+        results.set(index, {
+          index,
+          id: event.id,
+          status: 'rejected',
+          error: {
+            code: ApiErrorCode.EventIdReused,
+            message: `event id ${event.id} was already published with a different body; give a new event a new id`,
+          },
+        });
+        continue;
+      }
+      // Claimed by a request that failed before the broker acknowledged: produced now, and, as
+      // that request never answered, accepted by this one.
+      if (earlier?.state === 'pending' && earlier.event !== null) {
+        toProduce.push(JSON.parse(earlier.event) as InboundEvent);
+        results.set(index, { index, id: event.id, status: 'accepted' });
+        continue;
+      }
+      results.set(index, { index, id: event.id, status: 'duplicate' });
+    }
+    return { results, toProduce };
+  }
+
+  /** The events of an earlier answer to a batch that are still pending (its produce failed). */
+  private async pendingOf(
+    manager: EntityManager,
+    organisationId: string,
+    response: PublishBatchResponse,
+  ): Promise<InboundEvent[]> {
+    const ids = response.results.flatMap((result) => (result.status === 'accepted' ? [result.id] : []));
+    if (ids.length === 0) return [];
+    const rows = await manager.query<{ event: string }[]>(
+      `SELECT event FROM published_events
+       WHERE organisation_id = $1 AND event_id = ANY($2::text[]) AND state = 'pending' AND event IS NOT NULL`,
+      [organisationId, ids],
+    );
+    return rows.map((row) => JSON.parse(row.event) as InboundEvent);
   }
 }

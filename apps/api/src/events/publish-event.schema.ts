@@ -31,3 +31,36 @@ export const publishAnswerResponseSchema = z.strictObject({
   id: z.string(),
   status: z.enum(['accepted', 'duplicate']),
 });
+
+/** The most events one POST /v1/events/batch takes. */
+export const MAX_EVENTS_PER_BATCH = 500;
+
+/**
+ * POST /v1/events/batch. Each event is validated on its own (a bad one is refused in its result,
+ * the others go on), so the envelope only bounds the list.
+ */
+export const publishEventBatchSchema = z.strictObject({
+  events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_BATCH),
+});
+export type PublishEventBatchRequest = z.infer<typeof publishEventBatchSchema>;
+
+/** One event's result in a batch, at the event's index in the request. */
+export const publishBatchResultSchema = z.discriminatedUnion('status', [
+  z.strictObject({ index: z.number().int(), id: z.string(), status: z.enum(['accepted', 'duplicate']) }),
+  z.strictObject({
+    index: z.number().int(),
+    /** Absent when the event was refused before it had one (an invalid body without an id). */
+    id: z.string().optional(),
+    status: z.literal('rejected'),
+    error: z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  }),
+]);
+export type PublishBatchResult = z.infer<typeof publishBatchResultSchema>;
+
+export const publishBatchResponseSchema = z.strictObject({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(publishBatchResultSchema),
+});
+export type PublishBatchResponse = z.infer<typeof publishBatchResponseSchema>;

@@ -9,8 +9,19 @@ import { EventTypeRepository } from '../event-types/event-type.repository';
 import { ApiError, ApiErrorCode } from '../http/api-error';
 import { type Organisation } from '../organisations/organisation.repository';
 import { InboundEventProducer } from './inbound-event-producer';
-import { type PublishEventRequest } from './publish-event.schema';
-import { type PublishAnswer, PublishClaimsRepository } from './publish-claims.repository';
+import {
+  type PublishBatchResponse,
+  type PublishBatchResult,
+  publishEventSchema,
+  type PublishEventRequest,
+} from './publish-event.schema';
+import {
+  type BatchCandidate,
+  type PublishAnswer,
+  PublishClaimsRepository,
+} from './publish-claims.repository';
+import { ZodValidationPipe } from '../http/zod-body.pipe';
+import { domainErrorToApiError } from '../http/domain-error-mapping';
 
 export type PublishEventResult = PublishAnswer;
 
@@ -39,43 +50,129 @@ export class PublishEventService {
     idempotencyKey?: string,
   ): Promise<PublishEventResult> {
     assertEventDataWithinLimit(request.data, this.config.EVENT_MAX_DATA_BYTES);
-    if (!(await this.eventTypes.has(organisation.id, request.type))) {
-      throw new ApiError(
-        ApiErrorCode.UnknownEventType,
-        `event type ${request.type} is not in the catalogue; register it with POST /v1/event-types`,
-        undefined,
-        { eventType: request.type },
-      );
-    }
-    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    const event: InboundEvent = {
-      id: request.id ?? this.generatedEventId(organisation.id, idempotencyKey),
+    if (!(await this.eventTypes.has(organisation.id, request.type)))
+      throw this.unknownEventType(request.type);
+    const event = this.inboundEvent(organisation.id, request, () =>
+      idempotencyKey === undefined ? undefined : `${organisation.id}\u0000${idempotencyKey}`,
+    );
+    const claim = await this.claims.claim(organisation.id, event, requestHashOf(request), idempotencyKey);
+    if (claim.kind === 'answered') return claim.answer;
+    await this.produceWithinBound(organisation.id, [claim.event]);
+    return claim.answer;
+  }
+
+  /**
+   * Publishes up to MAX_EVENTS_PER_BATCH events with one claim transaction and one produce
+   * request. Each event is validated and claimed as POST /v1/events would (its own id, its own
+   * no-op on a repeat); one that is refused is refused in its result only. An event without an
+   * id gets one derived from the batch's Idempotency-Key and its index, so a repeat of the batch
+   * names the same events. The answer comes once the broker acknowledged every accepted event;
+   * if it did not within PUBLISH_KAFKA_TIMEOUT_MS the whole batch is answered 503 and its events
+   * stay pending: the same batch again (same key, or the same ids) produces them.
+   */
+  async publishBatch(
+    organisation: Organisation,
+    events: readonly unknown[],
+    idempotencyKey?: string,
+  ): Promise<PublishBatchResponse> {
+    const knownTypes = await this.eventTypes.names(organisation.id);
+    const refused = new Map<number, PublishBatchResult>();
+    const candidates: BatchCandidate[] = [];
+    /** Later events of the batch with the id of an earlier one: settled by that one's result. */
+    const repeats: { readonly index: number; readonly of: BatchCandidate; readonly sameBody: boolean }[] = [];
+    const byId = new Map<string, BatchCandidate>();
+
+    events.forEach((raw, index) => {
+      try {
+        const request = new ZodValidationPipe(publishEventSchema, `events[${index}]`).transform(raw);
+        assertEventDataWithinLimit(request.data, this.config.EVENT_MAX_DATA_BYTES);
+        if (!knownTypes.has(request.type)) throw this.unknownEventType(request.type);
+        const event = this.inboundEvent(organisation.id, request, () =>
+          idempotencyKey === undefined
+            ? undefined
+            : `${organisation.id}\u0000${idempotencyKey}\u0000${index}`,
+        );
+        const candidate: BatchCandidate = { index, event, requestHash: requestHashOf(request) };
+        const first = byId.get(event.id);
+        if (first === undefined) {
+          byId.set(event.id, candidate);
+          candidates.push(candidate);
+        } else {
+          repeats.push({ index, of: first, sameBody: first.requestHash === candidate.requestHash });
+        }
+      } catch (error) {
+        refused.set(index, rejectedResult(index, raw, error));
+      }
+    });
+
+    const answer = (claimed: ReadonlyMap<number, PublishBatchResult>): PublishBatchResponse => {
+      const results = events.map((_, index): PublishBatchResult => {
+        const own = claimed.get(index) ?? refused.get(index);
+        if (own !== undefined) return own;
+        const repeat = repeats.find((candidate) => candidate.index === index);
+        if (repeat === undefined) throw new Error(`batch event ${index} has no result`);
+        return repeatResult(index, repeat.of.event.id, repeat.sameBody, claimed.get(repeat.of.index));
+      });
+      return {
+        accepted: results.filter((result) => result.status === 'accepted').length,
+        duplicates: results.filter((result) => result.status === 'duplicate').length,
+        rejected: results.filter((result) => result.status === 'rejected').length,
+        results,
+      };
+    };
+
+    const claim = await this.claims.claimBatch(
+      organisation.id,
+      candidates,
+      { requestHash: requestHashOf(events), idempotencyKey },
+      answer,
+    );
+    if (claim.toProduce.length > 0) await this.produceWithinBound(organisation.id, claim.toProduce);
+    return claim.response;
+  }
+
+  /**
+   * The event as it is produced. Its id is the request's, or derived from `idempotencySeed` (a
+   * lost response cannot mint a second event), or random.
+   */
+  private inboundEvent(
+    organisationId: string,
+    request: PublishEventRequest,
+    idempotencySeed: () => string | undefined,
+  ): InboundEvent {
+    return {
+      id: request.id ?? generatedEventId(idempotencySeed()),
       type: request.type,
-      organisationId: organisation.id,
+      organisationId,
       scope: request.scope,
       // Fixed at the first claim: a retry of a pending claim produces the stored event, not this one.
       occurredAt: request.occurredAt ?? this.clock.now().toISOString(),
       data: request.data,
     };
+  }
 
-    const claim = await this.claims.claim(organisation.id, event, requestHash, idempotencyKey);
-    if (claim.kind === 'answered') return claim.answer;
-    await this.produceWithinBound(organisation.id, claim.event);
-    return claim.answer;
+  private unknownEventType(type: string): ApiError {
+    return new ApiError(
+      ApiErrorCode.UnknownEventType,
+      `event type ${type} is not in the catalogue; register it with POST /v1/event-types`,
+      undefined,
+      { eventType: type },
+    );
   }
 
   /**
-   * Produces the claimed event and marks it published. A send still running at the bound goes
-   * on, and marks the claim if it succeeds after all. Once the broker acknowledged, the answer
-   * is a success whatever the marking does: the event IS published (an error would make the
+   * Produces the claimed events and marks them published. A send still running at the bound goes
+   * on, and marks the claims if it succeeds after all. Once the broker acknowledged, the answer
+   * is a success whatever the marking does: the events ARE published (an error would make the
    * client publish again), and a retry of a claim left pending marks it. The marking is awaited
-   * (within the same bound) so that the next request for the event finds it published.
+   * (within the same bound) so that the next request for an event finds it published.
    */
-  private async produceWithinBound(organisationId: string, event: InboundEvent): Promise<void> {
+  private async produceWithinBound(organisationId: string, events: readonly InboundEvent[]): Promise<void> {
     const timeoutMs = this.config.PUBLISH_KAFKA_TIMEOUT_MS;
-    const sending = this.producer.send(event);
-    const marking = sending.then(() => this.markPublished(organisationId, event.id));
-    // A send that fails after the bound has no one left to tell; the claim stays pending.
+    const eventIds = events.map((event) => event.id);
+    const sending = this.producer.send(events);
+    const marking = sending.then(() => this.markPublished(organisationId, eventIds));
+    // A send that fails after the bound has no one left to tell; the claims stay pending.
     marking.catch(() => undefined);
 
     let outcome: 'sent' | 'timed-out';
@@ -86,41 +183,97 @@ export class PublishEventService {
       );
     } catch (error) {
       if (error instanceof ContractViolationError) throw error;
-      this.logger.warn({ err: error, eventId: event.id }, 'publish: the event log refused the send');
-      throw this.kafkaUnavailable(event.id, 'the event log is unavailable');
+      this.logger.warn(
+        { err: error, eventIds: eventIds.slice(0, 10) },
+        'publish: the event log refused the send',
+      );
+      throw this.kafkaUnavailable(eventIds, 'the event log is unavailable');
     }
     if (outcome === 'timed-out') {
-      throw this.kafkaUnavailable(event.id, `the event log did not acknowledge within ${timeoutMs} ms`);
+      throw this.kafkaUnavailable(eventIds, `the event log did not acknowledge within ${timeoutMs} ms`);
     }
     await settledWithin(marking, timeoutMs);
   }
 
-  private async markPublished(organisationId: string, eventId: string): Promise<void> {
+  private async markPublished(organisationId: string, eventIds: readonly string[]): Promise<void> {
     try {
-      await this.claims.markPublished(organisationId, eventId);
+      await this.claims.markPublished(organisationId, eventIds);
     } catch (error) {
       this.logger.warn(
-        { err: error, eventId },
-        'publish: the event was produced but could not be marked published; a retry marks it',
+        { err: error, eventIds: eventIds.slice(0, 10) },
+        'publish: the events were produced but could not be marked published; a retry marks them',
       );
     }
   }
 
-  private kafkaUnavailable(eventId: string, reason: string): ApiError {
-    return new ApiError(
-      ApiErrorCode.KafkaUnavailable,
-      `${reason}; the event is held as pending: retry with the same Idempotency-Key, or with this event id`,
-      undefined,
-      { eventId },
-    );
+  private kafkaUnavailable(eventIds: readonly string[], reason: string): ApiError {
+    const [onlyEventId] = eventIds;
+    return eventIds.length === 1 && onlyEventId !== undefined
+      ? new ApiError(
+          ApiErrorCode.KafkaUnavailable,
+          `${reason}; the event is held as pending: retry with the same Idempotency-Key, or with this event id`,
+          undefined,
+          { eventId: onlyEventId },
+        )
+      : new ApiError(
+          ApiErrorCode.KafkaUnavailable,
+          `${reason}; the batch's events are held as pending: send the same batch again with the same Idempotency-Key, or with the same event ids`,
+          undefined,
+          { eventIds },
+        );
   }
+}
 
-  /** With an idempotency key the id is derived from it, so even a lost response cannot mint a second event. */
-  private generatedEventId(organisationId: string, idempotencyKey: string | undefined): string {
-    return idempotencyKey === undefined
-      ? `evt_${randomBytes(16).toString('hex')}`
-      : `evt_${createHash('sha256').update(`${organisationId}\u0000${idempotencyKey}`).digest('hex').slice(0, 32)}`;
-  }
+/** With a seed (from an Idempotency-Key) the id is derived from it, so even a lost response cannot mint a second event. */
+function generatedEventId(idempotencySeed: string | undefined): string {
+  return idempotencySeed === undefined
+    ? `evt_${randomBytes(16).toString('hex')}`
+    : `evt_${createHash('sha256').update(idempotencySeed).digest('hex').slice(0, 32)}`;
+}
+
+/** What tells a repeat of a request from another request with the same key or event id. */
+function requestHashOf(request: unknown): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+/** A batch event refused before its claim, with the error the single publish would answer. */
+function rejectedResult(index: number, raw: unknown, error: unknown): PublishBatchResult {
+  const apiError = error instanceof ApiError ? error : domainErrorToApiError(error);
+  if (apiError === undefined) throw error;
+  const rawId = (raw as { id?: unknown } | null)?.id;
+  return {
+    index,
+    ...(typeof rawId === 'string' ? { id: rawId } : {}),
+    status: 'rejected',
+    error: {
+      code: apiError.code,
+      message: apiError.message,
+      ...(apiError.details === undefined ? {} : { details: apiError.details }),
+    },
+  };
+}
+
+/**
+ * A later event of a batch with an earlier one's id: the same body is that event again (a
+ * duplicate, or refused with it); another body reuses the id (refused).
+ */
+function repeatResult(
+  index: number,
+  id: string,
+  sameBody: boolean,
+  firstResult: PublishBatchResult | undefined,
+): PublishBatchResult {
+  if (sameBody && firstResult?.status !== 'rejected') return { index, id, status: 'duplicate' };
+  if (sameBody && firstResult?.status === 'rejected') return { ...firstResult, index };
+  return {
+    index,
+    id,
+    status: 'rejected',
+    error: {
+      code: ApiErrorCode.EventIdReused,
+      message: `event id ${id} appears earlier in this batch with a different body; give a new event a new id`,
+    },
+  };
 }
 
 /** `work`'s value, or 'timed-out' when it has not settled within `timeoutMs` (it goes on regardless). */

@@ -178,17 +178,28 @@ describe('POST /v1/events while the broker is stopped (a private broker, stopped
       headers: { 'idempotency-key': key },
     });
 
+  /** A batch of three events without ids: their ids come from the key. */
+  const publishBatch = (key: string) =>
+    api.request({
+      method: 'POST',
+      url: '/v1/events/batch',
+      key: apiKey,
+      body: { events: [0, 1, 2].map((leg) => ({ type: 'booking.created', data: { key, leg } })) },
+      headers: { 'idempotency-key': key },
+    });
+
   it('answers 503 KAFKA_UNAVAILABLE within the bound holding no database connection, and a retry after the restart produces the same record', async () => {
     expect((await publish('kafka-up')).status).toBe(202);
     await broker.stop();
 
     const keys = ['kafka-down-0', 'kafka-down-1', 'kafka-down-2', 'kafka-down-3'];
     const waiting = keys.map((key) => timed(publish(key)));
-    // Every publish has committed its claim and is waiting on the broker...
+    const waitingBatch = timed(publishBatch('kafka-down-batch'));
+    // Every publish has committed its claim (the batch its three) and is waiting on the broker...
     await pollUntil(
       async () => {
         const states = await claimStates(api.database.url, organisationId);
-        return [...states.values()].filter((state) => state === 'pending').length === keys.length;
+        return [...states.values()].filter((state) => state === 'pending').length === keys.length + 3;
       },
       { timeoutMs: publishTimeoutMs, intervalMs: 20, description: 'every publish waiting on the broker' },
     );
@@ -198,7 +209,7 @@ describe('POST /v1/events while the broker is stopped (a private broker, stopped
       reads.push(await timed(api.request({ method: 'GET', url: '/v1/deliveries', key: apiKey })));
     }
     const readiness = await timed(api.request({ method: 'GET', url: '/health/ready' }));
-    const answers = await Promise.all(waiting);
+    const answers = [...(await Promise.all(waiting)), await waitingBatch];
     process.stdout.write(
       `broker stopped: publishes 503 in ${answers.map((answer) => answer.elapsedMs).join(', ')} ms; ` +
         `GETs meanwhile ${reads.map((read) => read.elapsedMs).join(', ')} ms; readiness ${readiness.elapsedMs} ms\n`,
@@ -242,14 +253,24 @@ describe('POST /v1/events while the broker is stopped (a private broker, stopped
     );
     for (const response of retried)
       expect(response).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    // The batch again: the answer it would have had, and its pending events produced.
+    const retriedBatch = await pollUntil(
+      async () => {
+        const response = await publishBatch('kafka-down-batch');
+        return response.status === 503 ? undefined : response;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, description: 'the retry of the batch answered' },
+    );
+    expect(retriedBatch).toMatchObject({ status: 200, body: { accepted: 3, duplicates: 0, rejected: 0 } });
+    const batchIds = (retriedBatch.body['results'] as { id: string }[]).map((result) => result.id);
+    expect(new Set(batchIds).size).toBe(3);
 
     const inbound = await readTopic(
       [broker.bootstrapServers],
       topicNameOf(api.config.kafka, 'inboundEvents'),
     );
     try {
-      for (const response of retried) {
-        const id = response.body['id'] as string;
+      for (const id of [...retried.map((response) => response.body['id'] as string), ...batchIds]) {
         const copies = await pollUntil(
           () => {
             const found = copiesOf(inbound.records, id);
@@ -266,6 +287,7 @@ describe('POST /v1/events while the broker is stopped (a private broker, stopped
     }
     const states = await claimStates(api.database.url, organisationId);
     for (const response of retried) expect(states.get(response.body['id'] as string)).toBe('published');
+    for (const id of batchIds) expect(states.get(id)).toBe('published');
     // Ready again without a restart: producer, admin and the api's consumer groups are back.
     // (Closing the api while a crashed consumer waits to restart leaves kafkajs retrying.)
     await pollUntil(async () => (await api.request({ method: 'GET', url: '/health/ready' })).status === 200, {
