@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { CoalescedCalls } from '@skyhook/messaging';
 
 export interface EventType {
   readonly name: string;
@@ -22,6 +23,14 @@ export function domainOf(eventType: string): string {
 
 @Injectable()
 export class EventTypeRepository {
+  /** Every publish checks its type: the checks of concurrent publishes go in one query. */
+  private readonly typeChecks = new CoalescedCalls<{ organisationId: string; name: string }, boolean[]>({
+    run: (types) => this.haveAll(types),
+    share: (found, start, count) => found.slice(start, start + count),
+    maxConcurrentRuns: 2,
+    maxItemsPerRun: 500,
+  });
+
   constructor(private readonly dataSource: DataSource) {}
 
   async list(organisationId: string): Promise<EventType[]> {
@@ -46,13 +55,20 @@ export class EventTypeRepository {
     }));
   }
 
-  /** One indexed lookup: the publish path checks a single type, not the whole catalogue. */
+  /** Whether the organisation's catalogue has the type (an indexed lookup, shared with concurrent ones). */
   async has(organisationId: string, name: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      'SELECT 1 FROM event_types WHERE organisation_id = $1 AND name = $2',
-      [organisationId, name],
+    const [found] = await this.typeChecks.call([{ organisationId, name }]);
+    return found === true;
+  }
+
+  private async haveAll(types: readonly { organisationId: string; name: string }[]): Promise<boolean[]> {
+    const rows = await this.dataSource.query<{ organisation_id: string; name: string }[]>(
+      `SELECT organisation_id, name FROM event_types
+       WHERE (organisation_id, name) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [types.map((type) => type.organisationId), types.map((type) => type.name)],
     );
-    return rows.length > 0;
+    const found = new Set(rows.map((row) => `${row.organisation_id}\u0000${row.name}`));
+    return types.map((type) => found.has(`${type.organisationId}\u0000${type.name}`));
   }
 
   async names(organisationId: string): Promise<Set<string>> {

@@ -168,6 +168,52 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     expect(inbound.records.length).toBe(before);
   });
 
+  it('claims concurrent publishes together yet answers each as if they had come one after another', async () => {
+    const event = (n: number, data: Record<string, unknown> = { n }) => ({
+      id: `evt-conc-${n}`,
+      type: 'booking.created',
+      data,
+    });
+    const requests = [
+      // 30 distinct events, each sent twice at once with the same key (a retry racing its first try)...
+      ...Array.from({ length: 30 }, (_, n) => [
+        publish(event(n), { 'idempotency-key': `conc-key-${n}` }),
+        publish(event(n), { 'idempotency-key': `conc-key-${n}` }),
+      ]).flat(),
+      // ...an id sent at once with two bodies, and a key sent at once with two bodies.
+      publish(event(100, { body: 'one' })),
+      publish(event(100, { body: 'two' })),
+      publish({ type: 'booking.created', data: { body: 'one' } }, { 'idempotency-key': 'conc-key-shared' }),
+      publish({ type: 'booking.created', data: { body: 'two' } }, { 'idempotency-key': 'conc-key-shared' }),
+    ];
+    const answers = await Promise.all(requests);
+
+    for (let n = 0; n < 30; n += 1) {
+      const pair = answers.slice(2 * n, 2 * n + 2);
+      // The same request twice answers the same: the first answer again.
+      expect(pair.map((answer) => [answer.status, answer.body])).toEqual([
+        [202, { id: `evt-conc-${n}`, status: 'accepted' }],
+        [202, { id: `evt-conc-${n}`, status: 'accepted' }],
+      ]);
+    }
+    const [idOne, idTwo, keyOne, keyTwo] = answers.slice(60).map((answer) => answer.status);
+    expect([idOne, idTwo].sort()).toEqual([202, 409]);
+    expect([keyOne, keyTwo].sort()).toEqual([202, 422]);
+
+    await publish({ id: 'evt-conc-marker', type: 'booking.created', data: {} });
+    await pollUntil(() => onTopic('evt-conc-marker').length === 1, {
+      description: 'a later event on the topic',
+    });
+    for (let n = 0; n < 30; n += 1) expect(onTopic(`evt-conc-${n}`).length).toBeGreaterThanOrEqual(1);
+    // Every copy of an id on the topic is the same body (a pending claim is produced as stored).
+    for (let n = 0; n < 30; n += 1) {
+      expect(
+        new Set(inbound.records.filter((r) => r.value.includes(`"evt-conc-${n}"`)).map((r) => r.value)).size,
+      ).toBe(1);
+    }
+    expect(onTopic('evt-conc-100')).toHaveLength(1);
+  });
+
   it('answers 401 without a key and 400 to a malformed Idempotency-Key', async () => {
     expect(
       (await api.request({ method: 'POST', url: '/v1/events', body: { type: 'booking.created', data: {} } }))

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type DeliveryProfileName } from '@skyhook/delivery-policy';
+import { CoalescedCalls } from '@skyhook/messaging';
 
 export interface Organisation {
   readonly id: string;
@@ -26,6 +27,12 @@ interface OrganisationRow {
   created_at: Date;
 }
 
+/** An API key that is not revoked, with its organisation. */
+export interface ActiveApiKey {
+  readonly keyHash: string;
+  readonly organisation: Organisation;
+}
+
 export interface ApiKeyRecord {
   readonly id: string;
   readonly organisationId: string;
@@ -34,6 +41,17 @@ export interface ApiKeyRecord {
 
 @Injectable()
 export class OrganisationRepository {
+  /**
+   * Every authenticated request looks its key up: the lookups of concurrent requests go in one
+   * query (two in flight at most), fresh each time, so a revoked key is refused at once.
+   */
+  private readonly apiKeyLookups = new CoalescedCalls<string, (ActiveApiKey | undefined)[]>({
+    run: (publicIds) => this.findActiveApiKeysWithOrganisations(publicIds),
+    share: (found, start, count) => found.slice(start, start + count),
+    maxConcurrentRuns: 2,
+    maxItemsPerRun: 500,
+  });
+
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(manager: EntityManager, organisation: Omit<Organisation, 'createdAt'>): Promise<Organisation> {
@@ -119,16 +137,24 @@ export class OrganisationRepository {
    * The key's hash and its organisation in one round trip: this runs on every authenticated
    * request.
    */
-  async findActiveApiKeyWithOrganisation(
-    publicId: string,
-  ): Promise<{ keyHash: string; organisation: Organisation } | undefined> {
-    const rows = await this.dataSource.query<(OrganisationRow & { key_hash: string })[]>(
-      `SELECT o.*, k.key_hash FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
-       WHERE k.id = $1 AND k.revoked_at IS NULL`,
-      [publicId],
+  async findActiveApiKeyWithOrganisation(publicId: string): Promise<ActiveApiKey | undefined> {
+    const [found] = await this.apiKeyLookups.call([publicId]);
+    return found;
+  }
+
+  private async findActiveApiKeysWithOrganisations(
+    publicIds: readonly string[],
+  ): Promise<(ActiveApiKey | undefined)[]> {
+    const rows = await this.dataSource.query<(OrganisationRow & { api_key_id: string; key_hash: string })[]>(
+      `SELECT o.*, k.id AS api_key_id, k.key_hash FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
+       WHERE k.id = ANY($1::text[]) AND k.revoked_at IS NULL`,
+      [publicIds],
     );
-    const row = rows[0];
-    return row === undefined ? undefined : { keyHash: row.key_hash, organisation: organisationOf(row) };
+    const byId = new Map(rows.map((row) => [row.api_key_id, row]));
+    return publicIds.map((publicId) => {
+      const row = byId.get(publicId);
+      return row === undefined ? undefined : { keyHash: row.key_hash, organisation: organisationOf(row) };
+    });
   }
 
   async revokeApiKey(organisationId: string, keyId: string): Promise<boolean> {
