@@ -20,6 +20,8 @@
  *   INGEST_CONNECTIONS (32)   requests open at once in the closed loops
  *   INGEST_BATCH_SIZE (100)   events per batch request (at most 500)
  *   INGEST_OPEN_RATE (1000)   events/s offered in the open loops
+ *   INGEST_ROWS (all)         which rows, by their first word: single,batch,topic
+ *   BENCH_SERVICE_NODE_OPTIONS, BENCH_CPU_PROFILE_DIR   as for the other benches
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -32,8 +34,14 @@ import { type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import { provisionPostgres, type ProvisionedPostgres, workspaceRoot } from '@skyhook/local-infrastructure';
 import { ContractProducer, kafkaEnvironmentSchema, kafkaSettingsFrom } from '@skyhook/messaging';
 import { CHAOS_EVENT_TYPE, type ChaosStack, startChaosStack } from '@skyhook/testing';
-import { benchNumberSetting } from './bench-settings';
-import { cpuUsedBetween, processCpuMs, type ProcessesCpuSnapshot, processesCpuSnapshot } from './process-cpu';
+import { benchNumberSetting, benchSetting } from './bench-settings';
+import {
+  benchServiceNodeOptions,
+  cpuUsedBetween,
+  processCpuMs,
+  type ProcessesCpuSnapshot,
+  processesCpuSnapshot,
+} from './process-cpu';
 
 const numberSetting = (name: string, fallback: number, min = 0): number =>
   benchNumberSetting('INGEST_', name, fallback, min);
@@ -339,6 +347,7 @@ async function main(): Promise<void> {
       label: 'bench-ingest',
       subscriptions: 0,
       serviceEnvironment: { KAFKA_TOPIC_PREFIX: topicPrefix },
+      serviceNodeOptions: benchServiceNodeOptions(),
       log: say,
     });
     const settings = kafkaSettingsFrom(
@@ -359,33 +368,40 @@ async function main(): Promise<void> {
     await closedLoop(4, () => client.single(), 3);
     await closedLoop(2, () => client.batch(BATCH_SIZE), 2);
 
-    const rows: RowResult[] = [];
-    rows.push(
-      await measureRow(stack, `REST single, ${CONNECTIONS} open`, () =>
-        closedLoop(CONNECTIONS, () => client.single()),
-      ),
-    );
-    rows.push(
-      await measureRow(stack, `REST single, ${whole(OPEN_RATE)}/s offered`, () =>
-        openLoop(OPEN_RATE, () => client.single()),
-      ),
-    );
+    const selected = new Set(benchSetting('INGEST_', 'INGEST_ROWS', 'single,batch,topic').split(','));
     const batchConnections = Math.max(1, Math.round(CONNECTIONS / 4));
-    rows.push(
-      await measureRow(stack, `REST batch of ${BATCH_SIZE}, ${batchConnections} open`, () =>
-        closedLoop(batchConnections, () => client.batch(BATCH_SIZE)),
-      ),
-    );
-    rows.push(
-      await measureRow(stack, `REST batch of ${BATCH_SIZE}, ${whole(OPEN_RATE)} events/s offered`, () =>
-        openLoop(OPEN_RATE / BATCH_SIZE, () => client.batch(BATCH_SIZE)),
-      ),
-    );
-    rows.push(
-      await measureRow(stack, `straight to the topic, batches of ${BATCH_SIZE}`, () =>
-        straightToTopic(producer!, stack!.organisationId),
-      ),
-    );
+    const rows: RowResult[] = [];
+    if (selected.has('single')) {
+      rows.push(
+        await measureRow(stack, `REST single, ${CONNECTIONS} open`, () =>
+          closedLoop(CONNECTIONS, () => client.single()),
+        ),
+      );
+      rows.push(
+        await measureRow(stack, `REST single, ${whole(OPEN_RATE)}/s offered`, () =>
+          openLoop(OPEN_RATE, () => client.single()),
+        ),
+      );
+    }
+    if (selected.has('batch')) {
+      rows.push(
+        await measureRow(stack, `REST batch of ${BATCH_SIZE}, ${batchConnections} open`, () =>
+          closedLoop(batchConnections, () => client.batch(BATCH_SIZE)),
+        ),
+      );
+      rows.push(
+        await measureRow(stack, `REST batch of ${BATCH_SIZE}, ${whole(OPEN_RATE)} events/s offered`, () =>
+          openLoop(OPEN_RATE / BATCH_SIZE, () => client.batch(BATCH_SIZE)),
+        ),
+      );
+    }
+    if (selected.has('topic')) {
+      rows.push(
+        await measureRow(stack, `straight to the topic, batches of ${BATCH_SIZE}`, () =>
+          straightToTopic(producer!, stack!.organisationId),
+        ),
+      );
+    }
 
     const published = await countPublished(stack.databaseUrl, client.acceptedIds);
     const check = `Of ${client.acceptedIds.length.toLocaleString('en')} events answered accepted, ${published.toLocaleString('en')} are published in the claims table.`;

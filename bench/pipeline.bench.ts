@@ -67,6 +67,8 @@ type CpuReading = Record<ProcessColumn, number>;
 interface CpuSample {
   readonly processes: Record<Exclude<ProcessColumn, 'postgres'>, number>;
   readonly postgres: ProcessesCpuSnapshot;
+  /** This process: the publisher and the receiver, which share the machine with what is measured. */
+  readonly bench: number;
 }
 
 function say(line: string): void {
@@ -78,15 +80,20 @@ function readCpu(stack: ChaosStack): CpuSample {
   const processes = {} as CpuSample['processes'];
   for (const name of SERVICE_NAMES) processes[name] = pidCpu(stack.service(name).pid);
   processes.broker = pidCpu(stack.kafka.nodes[0]?.pid);
-  return { processes, postgres: processesCpuSnapshot('postgres') };
+  const own = process.cpuUsage();
+  return { processes, postgres: processesCpuSnapshot('postgres'), bench: (own.user + own.system) / 1_000 };
 }
 
 function pidCpu(pid: number | undefined): number {
   return pid === undefined ? Number.NaN : processCpuMs(pid);
 }
 
-function cpuBetween(before: CpuSample, after: CpuSample): CpuReading {
-  const used = { postgres: cpuUsedBetween(before.postgres, after.postgres) } as CpuReading;
+/** CPU ms of every process between two samples; `bench` is this process's, outside the totals. */
+function cpuBetween(before: CpuSample, after: CpuSample): CpuReading & { bench: number } {
+  const used = {
+    postgres: cpuUsedBetween(before.postgres, after.postgres),
+    bench: after.bench - before.bench,
+  } as CpuReading & { bench: number };
   for (const column of PROCESS_COLUMNS) {
     if (column !== 'postgres') used[column] = after.processes[column] - before.processes[column];
   }
@@ -117,6 +124,8 @@ interface StepResult {
   /** From the step's last arrival until history held every attempt of it, ms. */
   readonly projectionCatchUpMs: number;
   readonly cpuMsPerDelivery: CpuReading;
+  /** The bench process's own CPU per delivery (publisher and receiver): not Skyhook's, but the machine's. */
+  readonly benchCpuMsPerDelivery: number;
 }
 
 class Publisher {
@@ -224,6 +233,7 @@ async function runStep(
     undelivered: Math.max(0, expected - firstArrival.size),
     projectionCatchUpMs,
     cpuMsPerDelivery,
+    benchCpuMsPerDelivery: deliveredInWindow === 0 ? Number.NaN : cpuUsed.bench / deliveredInWindow,
   };
 }
 
@@ -265,17 +275,19 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
   lines.push(
     '',
     '"projection catch-up": from the step\'s last arrival at the receiver until history held every attempt of it.',
-    'CPU is per delivery that reached the receiver during the step, in ms, read from /proc for each process.',
+    'CPU is per delivery that reached the receiver during the step, in ms, read from /proc for each process;',
+    '"bench" is the publisher and receiver (this process), outside the total but on the same cores.',
     '',
-    `| offered/s | delivered/s | p50 / p95 / p99 ms | not delivered | projection catch-up ms | ${PROCESS_COLUMNS.join(' | ')} | total ms/delivery |`,
-    `|---|---|---|---|---|${PROCESS_COLUMNS.map(() => '---|').join('')}---|`,
+    `| offered/s | delivered/s | p50 / p95 / p99 ms | not delivered | projection catch-up ms | ${PROCESS_COLUMNS.join(' | ')} | total ms/delivery | bench |`,
+    `|---|---|---|---|---|${PROCESS_COLUMNS.map(() => '---|').join('')}---|---|`,
     ...steps.map((step) => {
       const { p50, p95, p99 } = step.latencies;
       const cpu = step.cpuMsPerDelivery;
       return (
         `| ${whole(step.offeredPerSecond)} | ${whole(step.deliveredPerSecond)} | ${whole(p50)} / ${whole(p95)} / ${whole(p99)} | ` +
         `${step.undelivered} | ${whole(step.projectionCatchUpMs)} | ` +
-        `${PROCESS_COLUMNS.map((column) => fixed(cpu[column], 3)).join(' | ')} | ${fixed(sum(cpu, PROCESS_COLUMNS), 2)} |`
+        `${PROCESS_COLUMNS.map((column) => fixed(cpu[column], 3)).join(' | ')} | ${fixed(sum(cpu, PROCESS_COLUMNS), 2)} | ` +
+        `${fixed(step.benchCpuMsPerDelivery, 3)} |`
       );
     }),
   );
