@@ -14,6 +14,7 @@
  *   PIPELINE_SUBSCRIPTIONS (20)              subscriptions matching every event
  *   PIPELINE_IDLE_SECONDS (30)               the rest before the ladder; 0 skips it
  *   PIPELINE_DRAIN_SECONDS (60)              how long a step may take to deliver what it offered
+ *   PIPELINE_SERVICE_ENV ()                  settings for every service, `NAME=value,NAME=value`, to compare them in one run
  *   SKYHOOK_KAFKA_JVM (compact)              the broker JVM's flags: compact, or production (Kafka's own)
  *   BENCH_SERVICE_NODE_OPTIONS, BENCH_CPU_PROFILE_DIR   as for the other benches
  */
@@ -57,6 +58,16 @@ const STEP_SECONDS = numberSetting('PIPELINE_STEP_SECONDS', 30, 1);
 const SUBSCRIPTIONS = numberSetting('PIPELINE_SUBSCRIPTIONS', 20, 1);
 const IDLE_SECONDS = numberSetting('PIPELINE_IDLE_SECONDS', 30);
 const DRAIN_SECONDS = numberSetting('PIPELINE_DRAIN_SECONDS', 60, 1);
+const SERVICE_ENVIRONMENT: Record<string, string> = Object.fromEntries(
+  setting('PIPELINE_SERVICE_ENV', '')
+    .split(',')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`PIPELINE_SERVICE_ENV: ${pair} is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
 /** How often the publisher wakes to send what is due: a steady rate, not bursts. */
 const PUBLISH_TICK_MS = 5;
 
@@ -260,7 +271,9 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
   const lines = [
     '',
     `One broker, one instance per service, ${SUBSCRIPTIONS} subscriptions matching every event, ` +
-      `${STEP_SECONDS} s per rate, broker JVM ${kafkaJvmProfile()}; load average ${startedLoad} at start, ${load()} at end.`,
+      `${STEP_SECONDS} s per rate, broker JVM ${kafkaJvmProfile()}` +
+      `${Object.keys(SERVICE_ENVIRONMENT).length === 0 ? '' : `, services with ${JSON.stringify(SERVICE_ENVIRONMENT)}`}; ` +
+      `load average ${startedLoad} at start, ${load()} at end.`,
   ];
   if (idle !== undefined) {
     lines.push(
@@ -312,7 +325,7 @@ async function main(): Promise<void> {
       postgresAdminUrl: postgres.adminUrl,
       label: 'bench-pipeline',
       subscriptions: SUBSCRIPTIONS,
-      serviceEnvironment: { KAFKA_TOPIC_PREFIX: topicPrefix },
+      serviceEnvironment: { ...SERVICE_ENVIRONMENT, KAFKA_TOPIC_PREFIX: topicPrefix },
       serviceNodeOptions: benchServiceNodeOptions(),
       log: say,
     });

@@ -41,7 +41,7 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
      * the broker per delivery. 0 turns batching off. After a quiet spell the first request is
      * fetched at once whatever this says (libs/messaging, adaptive fetch).
      */
-    DISPATCH_FETCH_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1_000).default(10),
+    DISPATCH_FETCH_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1_000).default(2),
     DISPATCH_FETCH_BATCH_BYTES: z.coerce
       .number()
       .int()
