@@ -100,7 +100,9 @@ export class EventsController {
   @HttpCode(200)
   publishBatch(
     @CurrentOrganisation() organisation: Organisation,
-    @Body(new ZodValidationPipe(publishEventBatchSchema)) body: PublishEventBatchRequest,
+    // Each event is checked on its own in the service: one bad event is refused in its result.
+    @Body(new ZodValidationPipe(publishEventBatchSchema, 'request body', 'items'))
+    body: PublishEventBatchRequest,
     @Headers('idempotency-key') idempotencyKey: unknown,
   ): Promise<PublishBatchResponse> {
     return this.publisher.publishBatch(organisation, body.events, idempotencyKeyFromHeader(idempotencyKey));

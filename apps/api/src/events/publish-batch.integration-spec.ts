@@ -83,6 +83,29 @@ describe('POST /v1/events/batch against real Kafka and Postgres', () => {
     expect(onTopic('b1-big')).toHaveLength(0);
   });
 
+  it('refuses only the event holding what PostgreSQL cannot store, or nested too deep, and publishes the rest', async () => {
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let level = 0; level < 70; level += 1) deep = { deeper: deep };
+    const response = await publishBatch([
+      { id: 'b6-nul', type: 'booking.created', data: { note: 'a\u0000b' } },
+      { id: 'b6-ok', type: 'booking.created', data: { note: 'fine' } },
+      { id: 'b6-deep', type: 'booking.created', data: deep },
+    ]);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      accepted: 1,
+      rejected: 2,
+      results: [
+        { index: 0, id: 'b6-nul', status: 'rejected', error: { code: 'VALIDATION_FAILED' } },
+        { index: 1, id: 'b6-ok', status: 'accepted' },
+        { index: 2, id: 'b6-deep', status: 'rejected', error: { code: 'VALIDATION_FAILED' } },
+      ],
+    });
+    await settle('b6-marker');
+    expect(onTopic('b6-ok')).toHaveLength(1);
+    expect(onTopic('b6-nul')).toHaveLength(0);
+  });
+
   it('answers ids published before, by either route, as duplicates, and refuses one reused with another body', async () => {
     await api.request({
       method: 'POST',

@@ -78,8 +78,8 @@ export class PublishEventService {
     const knownTypes = await this.eventTypes.names(organisation.id);
     const refused = new Map<number, PublishBatchResult>();
     const candidates: BatchCandidate[] = [];
-    /** Later events of the batch with the id of an earlier one: settled by that one's result. */
-    const repeats: { readonly index: number; readonly of: BatchCandidate; readonly sameBody: boolean }[] = [];
+    /** Later events of the batch with the id of an earlier one, by index: settled by that one's result. */
+    const repeats = new Map<number, { readonly of: BatchCandidate; readonly sameBody: boolean }>();
     const byId = new Map<string, BatchCandidate>();
 
     events.forEach((raw, index) => {
@@ -98,7 +98,7 @@ export class PublishEventService {
           byId.set(event.id, candidate);
           candidates.push(candidate);
         } else {
-          repeats.push({ index, of: first, sameBody: first.requestHash === candidate.requestHash });
+          repeats.set(index, { of: first, sameBody: first.requestHash === candidate.requestHash });
         }
       } catch (error) {
         refused.set(index, rejectedResult(index, raw, error));
@@ -109,7 +109,7 @@ export class PublishEventService {
       const results = events.map((_, index): PublishBatchResult => {
         const own = claimed.get(index) ?? refused.get(index);
         if (own !== undefined) return own;
-        const repeat = repeats.find((candidate) => candidate.index === index);
+        const repeat = repeats.get(index);
         if (repeat === undefined) throw new Error(`batch event ${index} has no result`);
         return repeatResult(index, repeat.of.event.id, repeat.sameBody, claimed.get(repeat.of.index));
       });

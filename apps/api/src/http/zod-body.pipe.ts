@@ -15,10 +15,16 @@ export class ZodValidationPipe<TSchema extends z.ZodType> implements PipeTransfo
   constructor(
     readonly schema: TSchema,
     private readonly what = 'request body',
+    /**
+     * `items`: what cannot be stored is looked for by the caller, item by item (a batch refuses
+     * only the item that holds it); the schema must then take those items as `unknown`.
+     */
+    private readonly storableCheck: 'whole' | 'items' = 'whole',
   ) {}
 
   transform(value: unknown): z.infer<TSchema> {
-    const unstorable = findUnstorableInput(value, MAX_NESTING_DEPTH);
+    const unstorable =
+      this.storableCheck === 'whole' ? findUnstorableInput(value, MAX_NESTING_DEPTH) : undefined;
     if (unstorable !== undefined) {
       const path = unstorable.path.join('.') || '(root)';
       throw new ApiError(
