@@ -132,6 +132,11 @@ interface StepResult {
   readonly latencies: { readonly p50: number; readonly p95: number; readonly p99: number };
   /** Deliveries of this step still not at the receiver when the drain time ran out. */
   readonly undelivered: number;
+  /** Arrivals beyond the first of a delivery (an attempt repeated after a timeout or a lost answer). */
+  readonly repeated: number;
+  /** Deliveries the dispatcher parked (it judged the endpoint slow) and retries it scheduled, step and drain. */
+  readonly parked: number;
+  readonly retriesScheduled: number;
   /** From the step's last arrival until history held every attempt of it, ms. */
   readonly projectionCatchUpMs: number;
   readonly cpuMsPerDelivery: CpuReading;
@@ -189,6 +194,21 @@ async function historyAttempts(database: Client): Promise<number> {
   return Number(result.rows[0]?.count ?? 0);
 }
 
+/** The dispatcher's own counts of deliveries parked (a slow endpoint's overflow) and retries scheduled. */
+async function dispatcherCounters(stack: ChaosStack): Promise<{ parked: number; retries: number }> {
+  const response = await fetch(`${stack.service('dispatcher').baseUrl}/metrics`);
+  const text = await response.text();
+  const total = (metric: string): number =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return {
+    parked: total('skyhook_dispatcher_deliveries_parked_total'),
+    retries: total('skyhook_dispatcher_retries_scheduled_total'),
+  };
+}
+
 async function runStep(
   stack: ChaosStack,
   publisher: Publisher,
@@ -198,6 +218,7 @@ async function runStep(
   const eventsPerSecond = offeredPerSecond / SUBSCRIPTIONS;
   const arrivalsBefore = stack.receiver.received.length;
   const historyBefore = await historyAttempts(database);
+  const countersBefore = await dispatcherCounters(stack);
   const windowStart = Date.now();
   const cpuBefore = readCpu(stack);
   const events = await publisher.offer(eventsPerSecond, STEP_SECONDS);
@@ -218,6 +239,7 @@ async function runStep(
     await sleep(50);
   }
   const projectionCatchUpMs = Math.max(0, Date.now() - lastArrivalAt);
+  const countersAfter = await dispatcherCounters(stack);
 
   const firstArrival = new Map<string, number>();
   for (const arrival of arrivals) {
@@ -242,6 +264,9 @@ async function runStep(
       p99: percentile(latencies, 99),
     },
     undelivered: Math.max(0, expected - firstArrival.size),
+    repeated: arrivals.length - firstArrival.size,
+    parked: countersAfter.parked - countersBefore.parked,
+    retriesScheduled: countersAfter.retries - countersBefore.retries,
     projectionCatchUpMs,
     cpuMsPerDelivery,
     benchCpuMsPerDelivery: deliveredInWindow === 0 ? Number.NaN : cpuUsed.bench / deliveredInWindow,
@@ -291,14 +316,14 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
     'CPU is per delivery that reached the receiver during the step, in ms, read from /proc for each process;',
     '"bench" is the publisher and receiver (this process), outside the total but on the same cores.',
     '',
-    `| offered/s | delivered/s | p50 / p95 / p99 ms | not delivered | projection catch-up ms | ${PROCESS_COLUMNS.join(' | ')} | total ms/delivery | bench |`,
-    `|---|---|---|---|---|${PROCESS_COLUMNS.map(() => '---|').join('')}---|---|`,
+    `| offered/s | delivered/s | p50 / p95 / p99 ms | not delivered | repeated | parked / retries | projection catch-up ms | ${PROCESS_COLUMNS.join(' | ')} | total ms/delivery | bench |`,
+    `|---|---|---|---|---|---|---|${PROCESS_COLUMNS.map(() => '---|').join('')}---|---|`,
     ...steps.map((step) => {
       const { p50, p95, p99 } = step.latencies;
       const cpu = step.cpuMsPerDelivery;
       return (
         `| ${whole(step.offeredPerSecond)} | ${whole(step.deliveredPerSecond)} | ${whole(p50)} / ${whole(p95)} / ${whole(p99)} | ` +
-        `${step.undelivered} | ${whole(step.projectionCatchUpMs)} | ` +
+        `${step.undelivered} | ${step.repeated} | ${step.parked} / ${step.retriesScheduled} | ${whole(step.projectionCatchUpMs)} | ` +
         `${PROCESS_COLUMNS.map((column) => fixed(cpu[column], 3)).join(' | ')} | ${fixed(sum(cpu, PROCESS_COLUMNS), 2)} | ` +
         `${fixed(step.benchCpuMsPerDelivery, 3)} |`
       );
