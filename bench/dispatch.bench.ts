@@ -66,6 +66,7 @@ import {
   prepareWebhook,
   type WebhookPreparation,
 } from '@skyhook/webhook-signing';
+import { percentile } from './bench-report';
 import { benchServiceNodeOptions, kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
@@ -205,11 +206,6 @@ interface ReceiverStats {
 }
 
 type ReceiverCommand = { id: number; cmd: 'reset' } | { id: number; cmd: 'wait'; count: number };
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 function runReceiver(): void {
   const signatureHeader = process.env['BENCH_SIGNATURE_HEADER'] ?? 'webhook-signature';

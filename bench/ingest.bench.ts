@@ -24,7 +24,6 @@
  *   BENCH_SERVICE_NODE_OPTIONS, BENCH_CPU_PROFILE_DIR   as for the other benches
  */
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
@@ -34,6 +33,7 @@ import { type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import { provisionPostgres, type ProvisionedPostgres, workspaceRoot } from '@skyhook/local-infrastructure';
 import { ContractProducer, kafkaEnvironmentSchema, kafkaSettingsFrom } from '@skyhook/messaging';
 import { CHAOS_EVENT_TYPE, type ChaosStack, startChaosStack } from '@skyhook/testing';
+import { fixed, loadAverage, percentile, whole } from './bench-report';
 import { benchNumberSetting, benchSetting } from './bench-settings';
 import {
   benchServiceNodeOptions,
@@ -291,17 +291,6 @@ async function countPublished(databaseUrl: string, ids: readonly string[]): Prom
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-const fixed = (value: number, digits: number): string => (Number.isNaN(value) ? '–' : value.toFixed(digits));
-const whole = (value: number): string => (Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en'));
-const load = (): string =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
-
 function report(rows: readonly RowResult[], startedLoad: string, published: string): string {
   const perEvent = (cpuMs: number, row: RowResult): string =>
     fixed(row.events === 0 ? Number.NaN : cpuMs / row.events, 3);
@@ -309,7 +298,7 @@ function report(rows: readonly RowResult[], startedLoad: string, published: stri
     '',
     `One broker, the api and the three other services as processes, no subscriptions; ${SECONDS} s per row, ` +
       `${CONNECTIONS} connections (batch rows: ${Math.max(1, Math.round(CONNECTIONS / 4))}), batches of ${BATCH_SIZE}; ` +
-      `load average ${startedLoad} at start, ${load()} at end. ${published}`,
+      `load average ${startedLoad} at start, ${loadAverage()} at end. ${published}`,
     '',
     'Latency is per request (a batch request carries the whole batch). CPU is per accepted event, in ms, from /proc; "client" is this process.',
     '',
@@ -330,7 +319,7 @@ function report(rows: readonly RowResult[], startedLoad: string, published: stri
 }
 
 async function main(): Promise<void> {
-  const startedLoad = load();
+  const startedLoad = loadAverage();
   let postgres: ProvisionedPostgres | undefined;
   let stack: ChaosStack | undefined;
   let producer: ContractProducer | undefined;

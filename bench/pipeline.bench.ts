@@ -19,7 +19,6 @@
  *   BENCH_SERVICE_NODE_OPTIONS, BENCH_CPU_PROFILE_DIR   as for the other benches
  */
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
@@ -34,6 +33,7 @@ import {
 } from '@skyhook/local-infrastructure';
 import { ContractProducer, kafkaEnvironmentSchema, kafkaSettingsFrom } from '@skyhook/messaging';
 import { CHAOS_EVENT_TYPE, type ChaosStack, type ReceivedWebhook, startChaosStack } from '@skyhook/testing';
+import { fixed, loadAverage, percentile, whole } from './bench-report';
 import { benchNumberSetting, benchSetting } from './bench-settings';
 import {
   benchServiceNodeOptions,
@@ -119,11 +119,6 @@ const BOOKING_ID = /"bookingId":"BK(\d+)"/;
 function sentAtOf(arrival: ReceivedWebhook): number | undefined {
   const match = SENT_AT.exec(arrival.rawBody.toString('utf8'));
   return match === null ? undefined : Number(match[1]);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 interface StepResult {
@@ -283,14 +278,8 @@ async function measureIdle(stack: ChaosStack): Promise<CpuReading | undefined> {
   return cores;
 }
 
-const fixed = (value: number, digits: number): string => (Number.isNaN(value) ? '–' : value.toFixed(digits));
-const whole = (value: number): string => (Number.isNaN(value) ? '–' : Math.round(value).toLocaleString('en'));
 const sum = (reading: CpuReading, columns: readonly ProcessColumn[]): number =>
   columns.reduce((total, column) => total + reading[column], 0);
-const load = (): string =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 
 function report(idle: CpuReading | undefined, steps: readonly StepResult[], startedLoad: string): string {
   const lines = [
@@ -298,7 +287,7 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
     `One broker, one instance per service, ${SUBSCRIPTIONS} subscriptions matching every event, ` +
       `${STEP_SECONDS} s per rate, broker JVM ${kafkaJvmProfile()}` +
       `${Object.keys(SERVICE_ENVIRONMENT).length === 0 ? '' : `, services with ${JSON.stringify(SERVICE_ENVIRONMENT)}`}; ` +
-      `load average ${startedLoad} at start, ${load()} at end.`,
+      `load average ${startedLoad} at start, ${loadAverage()} at end.`,
   ];
   if (idle !== undefined) {
     lines.push(
@@ -333,7 +322,7 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
 }
 
 async function main(): Promise<void> {
-  const startedLoad = load();
+  const startedLoad = loadAverage();
   say(`rates ${RATES.join(', ')} deliveries/s, ${STEP_SECONDS} s each, ${SUBSCRIPTIONS} subscriptions`);
   let postgres: ProvisionedPostgres | undefined;
   let stack: ChaosStack | undefined;
