@@ -214,6 +214,30 @@ describe('POST /v1/events against real Kafka and Postgres', () => {
     expect(onTopic('evt-conc-100')).toHaveLength(1);
   });
 
+  it('fails only the publish whose row the database refuses, not the others claimed in the same transaction', async () => {
+    const database = new Client({ connectionString: api.database.url });
+    await database.connect();
+    // A row the database will not take, as an unforeseen refusal of one request's data would be.
+    await database.query(
+      `ALTER TABLE published_events ADD CONSTRAINT test_refuses_poison CHECK (event_id <> 'evt-poison')`,
+    );
+    try {
+      // The first two start at once; the rest wait and are claimed together, the poison among them.
+      const ids = Array.from({ length: 30 }, (_, n) => (n === 15 ? 'evt-poison' : `evt-beside-poison-${n}`));
+      const answers = await Promise.all(ids.map((id) => publish({ id, type: 'booking.created', data: {} })));
+      expect(answers.map((answer) => answer.status)).toEqual(
+        ids.map((id) => (id === 'evt-poison' ? 500 : 202)),
+      );
+      await pollUntil(() => ids.filter((id) => id !== 'evt-poison').every((id) => onTopic(id).length === 1), {
+        description: 'every other event on the topic',
+      });
+      expect(onTopic('evt-poison')).toHaveLength(0);
+    } finally {
+      await database.query('ALTER TABLE published_events DROP CONSTRAINT test_refuses_poison');
+      await database.end();
+    }
+  });
+
   it('answers 401 without a key and 400 to a malformed Idempotency-Key', async () => {
     expect(
       (await api.request({ method: 'POST', url: '/v1/events', body: { type: 'booking.created', data: {} } }))

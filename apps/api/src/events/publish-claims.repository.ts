@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import { type z } from 'zod';
 import { type InboundEvent } from '@skyhook/contracts';
 import { CoalescedCalls } from '@skyhook/messaging';
 import { ApiError, ApiErrorCode } from '../http/api-error';
-import { claimIdempotencyKey, recordIdempotentAnswer } from '../http/idempotency-keys';
+import { claimIdempotencyKey, idempotencyKeyReused, recordIdempotentAnswer } from '../http/idempotency-keys';
 import {
   type PublishBatchResponse,
   type PublishBatchResult,
@@ -51,8 +51,14 @@ interface ClaimRequest {
   readonly idempotencyKey: string | undefined;
 }
 
-/** A claim, or the refusal a request gets instead (422 key reused, 409 event id reused). */
-type ClaimOutcome = PublishClaim | { readonly kind: 'refused'; readonly error: ApiError };
+/**
+ * A claim, or the refusal a request gets instead (422 key reused, 409 event id reused), or the
+ * error its own transaction failed with.
+ */
+type ClaimOutcome =
+  | PublishClaim
+  | { readonly kind: 'refused'; readonly error: ApiError }
+  | { readonly kind: 'failed'; readonly error: unknown };
 
 /**
  * What an event id's claim found: claimed now (`accepted`), the same body claimed before
@@ -115,7 +121,7 @@ export class PublishClaimsRepository {
   ): Promise<PublishClaim> {
     const [outcome] = await this.claims.call([{ organisationId, event, requestHash, idempotencyKey }]);
     if (outcome === undefined) throw new Error(`no claim outcome for event ${event.id}`);
-    if (outcome.kind === 'refused') throw outcome.error;
+    if (outcome.kind === 'refused' || outcome.kind === 'failed') throw outcome.error;
     return outcome;
   }
 
@@ -143,9 +149,7 @@ export class PublishClaimsRepository {
       first.push(position);
     });
     const firstRequests = first.map((position) => requests[position] as ClaimRequest);
-    const firstOutcomes = await this.dataSource.transaction((manager) =>
-      this.claimDistinct(manager, firstRequests),
-    );
+    const firstOutcomes = await this.claimInOneTransaction(firstRequests);
     const outcomes: ClaimOutcome[] = new Array<ClaimOutcome>(requests.length);
     first.forEach((position, at) => (outcomes[position] = firstOutcomes[at] as ClaimOutcome));
     if (later.length > 0) {
@@ -155,6 +159,26 @@ export class PublishClaimsRepository {
       later.forEach((position, at) => (outcomes[position] = laterOutcomes[at] as ClaimOutcome));
     }
     return outcomes;
+  }
+
+  /**
+   * Claims distinct requests in one transaction. Should the database refuse a statement (one
+   * request's row it will not take, a deadlock), each is claimed again in a transaction of its
+   * own, so the error fails only the requests it fails alone, never the others that happened to
+   * share the run. An outage (no answer from the database) fails them all at once, as each alone
+   * would fail the same way after waiting out its own connect timeout.
+   */
+  private async claimInOneTransaction(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
+    try {
+      return await this.dataSource.transaction((manager) => this.claimDistinct(manager, requests));
+    } catch (error) {
+      if (requests.length === 1 || !(error instanceof QueryFailedError)) {
+        return requests.map(() => ({ kind: 'failed', error }));
+      }
+      const outcomes: ClaimOutcome[] = [];
+      for (const request of requests) outcomes.push(...(await this.claimInOneTransaction([request])));
+      return outcomes;
+    }
   }
 
   /**
@@ -276,13 +300,7 @@ export class PublishClaimsRepository {
       for (const { request, position, key } of usedBefore) {
         const earlier = earlierByKey.get(`${request.organisationId}\u0000${key}`);
         if (earlier === undefined || earlier.request_hash !== request.requestHash) {
-          outcomes[position] = {
-            kind: 'refused',
-            error: new ApiError(
-              ApiErrorCode.IdempotencyKeyReused,
-              'this Idempotency-Key was used with a different request; use a new key for a new event',
-            ),
-          };
+          outcomes[position] = { kind: 'refused', error: idempotencyKeyReused('a new event') };
           continue;
         }
         const answer: PublishAnswer = {

@@ -48,12 +48,8 @@ export async function claimIdempotencyKey(
      FROM idempotency_keys WHERE organisation_id = $1 AND key = $2`,
     [organisationId, key],
   );
-  if (earlier === undefined || earlier.request_hash !== requestHash) {
-    throw new ApiError(
-      ApiErrorCode.IdempotencyKeyReused,
-      `this Idempotency-Key was used with a different request; use a new key for ${claim.newRequest}`,
-    );
-  }
+  if (earlier === undefined || earlier.request_hash !== requestHash)
+    throw idempotencyKeyReused(claim.newRequest);
   return {
     responseStatus: earlier.response_status,
     responseBody: earlier.response_body,
@@ -72,5 +68,13 @@ export async function recordIdempotentAnswer(
     `UPDATE idempotency_keys SET response_status = $3, response_body = $4
      WHERE organisation_id = $1 AND key = $2`,
     [organisationId, key, answer.status, JSON.stringify(answer.body)],
+  );
+}
+
+/** The refusal of a key used before for another request (422), ending `use a new key for …`. */
+export function idempotencyKeyReused(newRequest: string): ApiError {
+  return new ApiError(
+    ApiErrorCode.IdempotencyKeyReused,
+    `this Idempotency-Key was used with a different request; use a new key for ${newRequest}`,
   );
 }
