@@ -1,4 +1,10 @@
-import { type Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, type ProducerConfig } from 'kafkajs';
+import {
+  type Kafka,
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  type ProducerBatch,
+  type ProducerConfig,
+} from 'kafkajs';
 import { pollUntil } from '@skyhook/testing';
 import { ProducerHealthBoard } from './producer-health';
 import {
@@ -6,6 +12,7 @@ import {
   KafkaSendFailedError,
   recordRejectionOf,
   ReplaceableProducer,
+  splitByPartition,
 } from './replaceable-producer';
 
 /** A kafkajs producer stand-in whose connects and sends answer as the test says. */
@@ -184,6 +191,58 @@ describe('ReplaceableProducer', () => {
     expect(sent).toEqual([batch, batch, batch].map((whole) => ({ acks: -1, ...whole })));
     await expect(health.assertReady()).resolves.toBeUndefined();
     await producer.disconnect();
+  });
+
+  it('sends what failed again partition by partition, so records a live broker stored are not stored on every retry while another broker is down', async () => {
+    // Three partitions led by brokers 1, 2 and 3; broker 3 is killed. Like kafkajs, a send stores
+    // the parts of live leaders and fails as a whole, until broker 3's partition has a new leader.
+    const stored = new Map<string, number>();
+    let brokerThreeDownFor = 4;
+    const partitionMetadata = [1, 2, 3].map((leader, partitionId) => ({
+      partitionId,
+      leader,
+      replicas: [1, 2, 3],
+      isr: [1, 2, 3],
+      partitionErrorCode: 0,
+    }));
+    const { kafka, made } = fakeKafka({ connect: () => Promise.resolve(), send: () => Promise.resolve() });
+    const producer = new ReplaceableProducer(kafka, 'delivery-requests');
+    await producer.connect(1_000);
+    const fake = made[0]!;
+    const partitioner = fake.config!.createPartitioner!();
+    fake.sendBatch = (...args: unknown[]) => {
+      fake.sends += 1;
+      const { topicMessages } = args[0] as ProducerBatch;
+      const leaderDown = brokerThreeDownFor > 0;
+      let reachedDeadBroker = false;
+      for (const { topic, messages } of topicMessages!) {
+        for (const message of messages) {
+          const partition = partitioner({ topic, partitionMetadata, message });
+          if (partition === 2 && leaderDown) reachedDeadBroker = true;
+          else stored.set(String(message.key), (stored.get(String(message.key)) ?? 0) + 1);
+        }
+      }
+      if (!reachedDeadBroker) return Promise.resolve();
+      brokerThreeDownFor -= 1;
+      return Promise.reject(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'));
+    };
+
+    const records = Array.from({ length: 30 }, (_, index) => ({ key: `subscription-${index}`, value: 'v' }));
+    await producer.sendBatch({ topicMessages: [{ topic: 'requests', messages: records }] });
+
+    // Every record stored; those of live brokers at most twice (the failed send and one retry),
+    // where a whole-batch retry stored them on each of the five tries.
+    expect([...stored.keys()].sort()).toEqual(records.map((record) => record.key).sort());
+    expect(Math.max(...stored.values())).toBe(2);
+    expect(fake.sends).toBeGreaterThan(5);
+    await producer.disconnect();
+  });
+
+  it('keeps records together that failed before they were given a partition', () => {
+    const messages = [{ value: 'a' }, { value: 'b' }];
+    expect(splitByPartition({ acks: -1, topicMessages: [{ topic: 't', messages }] })).toEqual([
+      { acks: -1, topicMessages: [{ topic: 't', messages }] },
+    ]);
   });
 
   it('fails a send whose leadership never settles once the retry deadline has passed, and replaces the producer', async () => {

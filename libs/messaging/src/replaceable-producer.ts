@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Kafka, type Producer, type ProducerBatch } from 'kafkajs';
+import {
+  type ICustomPartitioner,
+  type Kafka,
+  type Message,
+  type Producer,
+  type ProducerBatch,
+} from 'kafkajs';
 import { type ServiceLogger } from '@skyhook/observability';
 import { isRetriableKafkaError, retryKafkaAtStartup } from './kafka-startup-retry';
 import { keyHashPartitioner } from './key-hash-partitioner';
@@ -78,9 +84,10 @@ const SEND_RETRY_DELAYS_MS = [50, 100, 200, 250];
  *   brokers that have not answered, so the moved partition's records are never sent again and
  *   the send resolves (sendMessages.js in kafkajs 2.2.4; 13–34 webhooks missing from history per
  *   rolling restart, ADR 0020). So kafkajs does not retry (`retries: 0`): a retriable failure
- *   (leadership moved, a connection lost) is retried here, the whole batch as a new kafkajs send,
- *   at least four times a second for up to `SEND_RETRY_DEADLINE_MS`. Records that were stored before
- *   are stored again — a duplicate, never a loss.
+ *   (leadership moved, a connection lost) is retried here as new kafkajs sends, one per partition
+ *   of what failed, at least four times a second for up to `SEND_RETRY_DEADLINE_MS`. Records that
+ *   were stored before are stored again — a duplicate, never a loss; a partition whose broker is
+ *   alive is stored again once, not on every retry until a lost broker's partitions have moved.
  *
  * One request in flight keeps a partition's records in send order, retries included. Past the
  * retry deadline the send fails to the caller, who retries the work (a consumer) or answers 503
@@ -143,9 +150,13 @@ export class ReplaceableProducer {
     }
     const startedAt = Date.now();
     const giveUpAt = startedAt + this.sendRetryDeadlineMs;
+    let unsent: ProducerBatch[] = [batch];
     for (let attempt = 0; ; attempt += 1) {
-      try {
-        await producer.sendBatch({ acks: -1, ...batch });
+      const outcomes = await Promise.allSettled(
+        unsent.map((part) => producer.sendBatch({ acks: -1, ...part })),
+      );
+      const failed = unsent.filter((_, index) => outcomes[index]?.status === 'rejected');
+      if (failed.length === 0) {
         if (attempt > 0) {
           // How long a leadership move held this producer's sends: what a broker restart costs a hop.
           this.observers.logger?.warn(
@@ -154,17 +165,20 @@ export class ReplaceableProducer {
           );
         }
         break;
-      } catch (error) {
-        const rejection = recordRejectionOf(error);
-        if (rejection !== undefined) throw new KafkaRecordsRejectedError(rejection, { cause: error });
-        const delayMs = SEND_RETRY_DELAYS_MS[Math.min(attempt, SEND_RETRY_DELAYS_MS.length - 1)]!;
-        if (this.closed || !isRetriableKafkaError(error) || Date.now() + delayMs > giveUpAt) {
-          this.replace(producer, error);
-          throw new KafkaSendFailedError(this.name, { cause: error });
-        }
-        // kafkajs refreshed its metadata before failing; the whole batch goes again.
-        await sleep(delayMs);
       }
+      const error = outcomes.find((outcome) => outcome.status === 'rejected')!.reason as unknown;
+      const rejection = recordRejectionOf(error);
+      if (rejection !== undefined) throw new KafkaRecordsRejectedError(rejection, { cause: error });
+      const delayMs = SEND_RETRY_DELAYS_MS[Math.min(attempt, SEND_RETRY_DELAYS_MS.length - 1)]!;
+      if (this.closed || !isRetriableKafkaError(error) || Date.now() + delayMs > giveUpAt) {
+        this.replace(producer, error);
+        throw new KafkaSendFailedError(this.name, { cause: error });
+      }
+      // kafkajs refreshed its metadata before failing. What failed goes again as one send per
+      // partition, so a partition whose broker stored it is sent once more at most instead of on
+      // every retry while another broker is down.
+      unsent = failed.flatMap(splitByPartition);
+      await sleep(delayMs);
     }
     if (!this.healthy) this.markReady();
   }
@@ -238,6 +252,46 @@ export class ReplaceableProducer {
 }
 
 /**
+ * The partition each record was last given by a producer's partitioner: a send that failed is
+ * sent again partition by partition (`splitByPartition`). Keyed by the caller's record objects,
+ * which kafkajs hands to the partitioner as they are; gone with them.
+ */
+const partitionChosen = new WeakMap<Message, number>();
+
+/** `keyHashPartitioner`, remembering each record's partition in `partitionChosen`. */
+const rememberingPartitioner: ICustomPartitioner = () => {
+  const choose = keyHashPartitioner();
+  return (args) => {
+    const partition = choose(args);
+    partitionChosen.set(args.message, partition);
+    return partition;
+  };
+};
+
+/**
+ * A failed send as one send per partition its records were given (in their order), so that the
+ * next retry of each is independent: a send spanning several brokers fails whole when one broker
+ * is lost, although the others may have stored their part. Records never given a partition (the
+ * send failed before partitioning) stay together.
+ */
+export function splitByPartition(batch: ProducerBatch): ProducerBatch[] {
+  const parts: ProducerBatch[] = [];
+  for (const { topic, messages } of batch.topicMessages ?? []) {
+    const byPartition = new Map<number | undefined, Message[]>();
+    for (const message of messages) {
+      const partition = partitionChosen.get(message);
+      const group = byPartition.get(partition);
+      if (group === undefined) byPartition.set(partition, [message]);
+      else group.push(message);
+    }
+    for (const group of byPartition.values()) {
+      parts.push({ ...batch, topicMessages: [{ topic, messages: group }] });
+    }
+  }
+  return parts;
+}
+
+/**
  * Not idempotent (see `ReplaceableProducer`), one request in flight (send order kept through
  * retries), bounded retries so that a send fails to its caller within seconds.
  */
@@ -246,7 +300,7 @@ function createProducer(kafka: Kafka): Producer {
     idempotent: false,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: keyHashPartitioner,
+    createPartitioner: rememberingPartitioner,
     // No retry of kafkajs' own: it can drop records (see ReplaceableProducer); sendBatch retries.
     retry: { retries: 0 },
   });
