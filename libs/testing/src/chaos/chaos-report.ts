@@ -20,7 +20,7 @@ export function describeChaosReport(report: ChaosScenarioReport): string {
     `${report.target}: ${stream.acknowledged.length} events acknowledged (${stream.unacknowledged.length} not) in ${stream.elapsedMs} ms; answers ${JSON.stringify(stream.answers)}`,
     ...faults,
     `  expected ${audit.expected}, received ${audit.received}, lost ${audit.lost}, duplicates ${audit.duplicates} ` +
-      `(${audit.duplicatesWithAnotherBody.length} with another body), unacknowledged arrivals ${audit.unacknowledgedArrivals}, ` +
+      `(at most ${audit.mostCopies} copies of one; ${audit.duplicatesWithAnotherBody.length} with another body), unacknowledged arrivals ${audit.unacknowledgedArrivals}, ` +
       `events under two ids ${audit.eventsUnderTwoIds}`,
     `  history: missing ${audit.history.missing}, doubled ${audit.history.doubled}, not delivered ${audit.history.notDelivered}, ` +
       `requests not in history ${audit.history.requestsNotInHistory} (${audit.history.requestsHidden} without a marked attempt)` +

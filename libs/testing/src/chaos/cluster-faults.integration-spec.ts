@@ -1,7 +1,12 @@
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { SERVICE_NAMES } from '@skyhook/local-infrastructure';
 import { testPostgresAdminUrl } from '../test-infrastructure-env';
-import { auditFailures, type ChaosScenarioOptions, runChaosScenario } from './chaos-scenario';
+import {
+  auditFailures,
+  type ChaosScenarioOptions,
+  type ChaosScenarioReport,
+  runChaosScenario,
+} from './chaos-scenario';
 import { type ChaosStack, startChaosStack } from './chaos-stack';
 import { describeChaosReport, keepServiceOutput } from './chaos-report';
 
@@ -9,6 +14,23 @@ const RATE_PER_SECOND = 40;
 const SUBSCRIPTIONS = 2;
 /** About a second of traffic (the commit cadence), with room for a loaded CI machine. */
 const DUPLICATES_BOUND = 2 * RATE_PER_SECOND * SUBSCRIPTIONS;
+
+/**
+ * At least once, and no more than once again: what a fault interrupts may be sent a second
+ * time, never a third. A broker that leaves holds every path through it until its partitions
+ * have moved (the receiver's longest silence); publishes unanswered meanwhile are answered 503
+ * and sent again by the client, and sends with an unknown outcome are sent again, so each
+ * delivery offered while the pipeline was held may repeat once (measured in CI: 0 to 197 after
+ * one kill -9, 0 to 56 in a rolling restart). A service instance's kill repeats at most the work
+ * since its last commit.
+ */
+function duplicatesAllowed(report: ChaosScenarioReport, kills: number): number {
+  const brokerFault = report.target === 'broker' || report.target === 'rolling-restart';
+  const heldDeliveries = brokerFault
+    ? Math.ceil((RATE_PER_SECOND * SUBSCRIPTIONS * report.longestSilenceMs) / 1_000)
+    : 0;
+  return DUPLICATES_BOUND * kills + heldDeliveries;
+}
 
 /**
  * The production shape, tried the hard way: three KRaft brokers (every topic replicated three
@@ -86,7 +108,9 @@ describe('a three-broker cluster with two instances of fan-out and dispatcher', 
     const failures = auditFailures(report);
     if (failures.length > 0) await keepServiceOutput(chaos, log);
     expect(failures).toEqual([]);
-    expect(report.audit.duplicates).toBeLessThanOrEqual(DUPLICATES_BOUND * kills);
+    expect(report.audit.duplicates).toBeLessThanOrEqual(duplicatesAllowed(report, kills));
+    const faultsSuffered = report.faults.length;
+    expect(report.audit.mostCopies).toBeLessThanOrEqual(1 + faultsSuffered);
   };
 
   it('loses nothing while every broker is restarted in turn', () => survives('rolling-restart', 1), 300_000);

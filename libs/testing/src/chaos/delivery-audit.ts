@@ -14,6 +14,8 @@ export interface DeliveryAudit {
   readonly lost: number;
   /** Arrivals beyond the first of an expected delivery. */
   readonly duplicates: number;
+  /** The most arrivals of any one delivery (1 when nothing arrived twice). */
+  readonly mostCopies: number;
   /** Delivery ids that arrived more than once with bodies that differ. */
   readonly duplicatesWithAnotherBody: readonly string[];
   /** The first such delivery's two bodies, to see what differs. */
@@ -176,7 +178,11 @@ export async function auditDeliveries(
     }
   }
   let duplicates = 0;
-  for (const count of copies.values()) duplicates += count - 1;
+  let mostCopies = 0;
+  for (const count of copies.values()) {
+    duplicates += count - 1;
+    mostCopies = Math.max(mostCopies, count);
+  }
 
   const history = await readHistory(stack);
   let missing = 0;
@@ -204,6 +210,7 @@ export async function auditDeliveries(
     received: copies.size,
     lost: expected.size - copies.size,
     duplicates,
+    mostCopies,
     duplicatesWithAnotherBody: [...anotherBody],
     anotherBodyExample,
     unacknowledgedArrivals,
