@@ -131,6 +131,10 @@ interface StepResult {
   readonly repeated: number;
   /** Deliveries the dispatcher parked (it judged the endpoint slow) and retries it scheduled, step and drain. */
   readonly parked: number;
+  /** Deliveries that reached the queue wait bound while the dispatcher was saturated and waited on. */
+  readonly waitedOn: number;
+  /** The dispatcher's event-loop utilisation over the step's last second (0-1). */
+  readonly dispatcherEventLoop: number;
   readonly retriesScheduled: number;
   /** From the step's last arrival until history held every attempt of it, ms. */
   readonly projectionCatchUpMs: number;
@@ -189,8 +193,13 @@ async function historyAttempts(database: Client): Promise<number> {
   return Number(result.rows[0]?.count ?? 0);
 }
 
-/** The dispatcher's own counts of deliveries parked (a slow endpoint's overflow) and retries scheduled. */
-async function dispatcherCounters(stack: ChaosStack): Promise<{ parked: number; retries: number }> {
+/**
+ * The dispatcher's own counts of deliveries parked (a slow endpoint's overflow), of those that
+ * waited on instead because the dispatcher itself was saturated, and of retries scheduled.
+ */
+async function dispatcherCounters(
+  stack: ChaosStack,
+): Promise<{ parked: number; waitedOn: number; retries: number; eventLoop: number }> {
   const response = await fetch(`${stack.service('dispatcher').baseUrl}/metrics`);
   const text = await response.text();
   const total = (metric: string): number =>
@@ -200,6 +209,8 @@ async function dispatcherCounters(stack: ChaosStack): Promise<{ parked: number; 
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   return {
     parked: total('skyhook_dispatcher_deliveries_parked_total'),
+    waitedOn: total('skyhook_dispatcher_queue_waits_extended_total'),
+    eventLoop: total('skyhook_dispatcher_event_loop_utilisation'),
     retries: total('skyhook_dispatcher_retries_scheduled_total'),
   };
 }
@@ -219,6 +230,7 @@ async function runStep(
   const events = await publisher.offer(eventsPerSecond, STEP_SECONDS);
   const cpuUsed = cpuBetween(cpuBefore, readCpu(stack));
   const windowEnd = Date.now();
+  const { eventLoop: dispatcherEventLoop } = await dispatcherCounters(stack);
   const windowArrivals = stack.receiver.received.slice(arrivalsBefore);
   const deliveredInWindow = windowArrivals.length;
 
@@ -261,6 +273,8 @@ async function runStep(
     undelivered: Math.max(0, expected - firstArrival.size),
     repeated: arrivals.length - firstArrival.size,
     parked: countersAfter.parked - countersBefore.parked,
+    waitedOn: countersAfter.waitedOn - countersBefore.waitedOn,
+    dispatcherEventLoop,
     retriesScheduled: countersAfter.retries - countersBefore.retries,
     projectionCatchUpMs,
     cpuMsPerDelivery,
@@ -305,14 +319,14 @@ function report(idle: CpuReading | undefined, steps: readonly StepResult[], star
     'CPU is per delivery that reached the receiver during the step, in ms, read from /proc for each process;',
     '"bench" is the publisher and receiver (this process), outside the total but on the same cores.',
     '',
-    `| offered/s | delivered/s | p50 / p95 / p99 ms | not delivered | repeated | parked / retries | projection catch-up ms | ${PROCESS_COLUMNS.join(' | ')} | total ms/delivery | bench |`,
-    `|---|---|---|---|---|---|---|${PROCESS_COLUMNS.map(() => '---|').join('')}---|---|`,
+    `| offered/s | delivered/s | p50 / p95 / p99 ms | not delivered | repeated | parked / waited on / retries | dispatcher event loop | projection catch-up ms | ${PROCESS_COLUMNS.join(' | ')} | total ms/delivery | bench |`,
+    `|---|---|---|---|---|---|---|---|${PROCESS_COLUMNS.map(() => '---|').join('')}---|---|`,
     ...steps.map((step) => {
       const { p50, p95, p99 } = step.latencies;
       const cpu = step.cpuMsPerDelivery;
       return (
         `| ${whole(step.offeredPerSecond)} | ${whole(step.deliveredPerSecond)} | ${whole(p50)} / ${whole(p95)} / ${whole(p99)} | ` +
-        `${step.undelivered} | ${step.repeated} | ${step.parked} / ${step.retriesScheduled} | ${whole(step.projectionCatchUpMs)} | ` +
+        `${step.undelivered} | ${step.repeated} | ${step.parked} / ${step.waitedOn} / ${step.retriesScheduled} | ${fixed(step.dispatcherEventLoop, 2)} | ${whole(step.projectionCatchUpMs)} | ` +
         `${PROCESS_COLUMNS.map((column) => fixed(cpu[column], 3)).join(' | ')} | ${fixed(sum(cpu, PROCESS_COLUMNS), 2)} | ` +
         `${fixed(step.benchCpuMsPerDelivery, 3)} |`
       );

@@ -147,6 +147,52 @@ describe('ConcurrencyGate with queue bounds', () => {
     }
   });
 
+  it('lets a delivery for an endpoint at full concurrency wait on while the process says it is saturated, and parks it once it no longer is', async () => {
+    jest.useFakeTimers();
+    try {
+      let saturated = true;
+      let asked = 0;
+      const waitLonger = () => {
+        asked += 1;
+        return saturated;
+      };
+      const gate = new ConcurrencyGate(1, 10);
+      const held = await gate.acquire('fast', undefined, { maxQueued: 10, maxWaitMs: 5_000, waitLonger });
+      const waiting = gate.acquire('fast', undefined, { maxQueued: 10, maxWaitMs: 5_000, waitLonger });
+      const rejected = expect(waiting).rejects.toMatchObject({ reason: 'queue-wait' });
+      jest.advanceTimersByTime(15_000);
+      expect(asked).toBe(3);
+      expect(gate.queuedFor('fast')).toBe(1);
+      saturated = false;
+      jest.advanceTimersByTime(5_000);
+      await rejected;
+      expect(asked).toBe(4);
+      held();
+      expect(gate.inFlight).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("parks a delivery for a throttled endpoint once it waited the longest allowed, saturated or not: the wait is the endpoint's", async () => {
+    jest.useFakeTimers();
+    try {
+      const waitLonger = jest.fn(() => true);
+      const bounded = { maxQueued: 10, maxWaitMs: 5_000, waitLonger };
+      const gate = new ConcurrencyGate(2, 10);
+      (await gate.acquire('slow', undefined, bounded))('congested');
+      const held = await gate.acquire('slow', undefined, bounded);
+      const waiting = gate.acquire('slow', undefined, bounded);
+      const rejected = expect(waiting).rejects.toMatchObject({ reason: 'queue-wait' });
+      jest.advanceTimersByTime(5_000);
+      await rejected;
+      expect(waitLonger).not.toHaveBeenCalled();
+      held();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('lets an endpoint that times out hold fewer slots, and gives them back as it answers fast again', async () => {
     const gate = new ConcurrencyGate(4, 10);
     const releases = await Promise.all([1, 2, 3, 4].map(() => gate.acquire('slow')));

@@ -28,6 +28,13 @@ export interface QueueBounds {
   readonly maxQueued: number;
   /** A delivery waiting this long for the endpoint is turned away. */
   readonly maxWaitMs: number;
+  /**
+   * Asked when a delivery for an endpoint at full concurrency has waited `maxWaitMs`: while it
+   * answers true it waits another `maxWaitMs`. For a process that is itself the bottleneck (its
+   * event loop saturated): the wait is then its own, not the endpoint's, and parking the delivery
+   * would cost a produce and a consume more for the same send. Throttled endpoints are not asked.
+   */
+  readonly waitLonger?: () => boolean;
 }
 
 /**
@@ -97,10 +104,14 @@ class Semaphore {
       };
       const stopListening =
         signal === undefined ? () => undefined : onAbort(signal, () => giveUp(new GateAbortedError()));
-      const timer =
-        bounds === undefined
-          ? undefined
-          : setTimeout(() => giveUp(new EndpointBusyError(name, 'queue-wait')), bounds.maxWaitMs).unref();
+      const waitBoundReached = (): void => {
+        if (!depthBounded && bounds?.waitLonger?.() === true) {
+          timer = setTimeout(waitBoundReached, bounds.maxWaitMs).unref();
+          return;
+        }
+        giveUp(new EndpointBusyError(name, 'queue-wait'));
+      };
+      let timer = bounds === undefined ? undefined : setTimeout(waitBoundReached, bounds.maxWaitMs).unref();
       const waiter: Waiter = {
         grant: () => {
           stopListening();

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type EndpointBreakers } from '@skyhook/delivery';
 import { type ConcurrencyGate, type ThrottledEndpoint } from './concurrency-gate';
+import { type EventLoopLoad } from './event-loop-load';
 
 export const DISPATCHER_METRICS = Symbol('DISPATCHER_METRICS');
 
@@ -15,6 +16,7 @@ export interface DispatcherMetrics {
   readonly deliveriesDeadLettered: Counter<'reason'>;
   readonly attemptsAfterUnknownOutcome: Counter;
   readonly deliveriesParked: Counter<'reason'>;
+  readonly queueWaitsExtended: Counter;
   readonly authFailuresWhileSwitchingSecret: Counter;
 }
 
@@ -25,7 +27,16 @@ export function createDispatcherMetrics(
   registry: Registry,
   breakers: EndpointBreakers,
   gate: ConcurrencyGate,
+  eventLoop: EventLoopLoad,
 ): DispatcherMetrics {
+  new Gauge({
+    name: 'skyhook_dispatcher_event_loop_utilisation',
+    help: 'Share of the last second the event loop spent running (0-1); above DISPATCH_SATURATED_EVENT_LOOP_UTILISATION the process is its own bottleneck and does not park deliveries for waiting.',
+    registers: [registry],
+    collect() {
+      this.set(eventLoop.utilisation);
+    },
+  });
   new Gauge({
     name: 'skyhook_dispatcher_in_flight_requests',
     help: 'Webhook HTTP requests in flight in this process.',
@@ -127,6 +138,11 @@ export function createDispatcherMetrics(
       name: 'skyhook_dispatcher_deliveries_parked_total',
       help: 'Deliveries handed to the parked topic because their endpoint could not take them soon, by reason (queue-full, queue-wait).',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    queueWaitsExtended: new Counter({
+      name: 'skyhook_dispatcher_queue_waits_extended_total',
+      help: 'Deliveries that waited DISPATCH_MAX_QUEUE_WAIT_MS for an endpoint at full concurrency while this process was saturated, and waited on instead of being parked.',
       registers: [registry],
     }),
     authFailuresWhileSwitchingSecret: new Counter({

@@ -63,6 +63,7 @@ import {
 } from './delivery-dispatcher';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { EndpointDirectory } from './endpoint-directory';
+import { EVENT_LOOP_LOAD, type EventLoopLoad } from './event-loop-load';
 import { type WebhookHttpClient } from './webhook-http-client';
 
 /** A retry is sent when it is due within this much; sooner than that, waiting costs more than it saves. */
@@ -106,6 +107,7 @@ export class DispatcherRuntime
     private readonly readiness: ReadinessRegistry,
     private readonly deadLetters: ContractProducer,
     @Inject(DISPATCHER_METRICS) private readonly metrics: DispatcherMetrics,
+    @Inject(EVENT_LOOP_LOAD) private readonly eventLoop: EventLoopLoad,
   ) {
     this.deadLetterRejected = deadLetterTo(deadLetters, 'deliveryRequestsDeadLetter');
   }
@@ -125,9 +127,18 @@ export class DispatcherRuntime
     await this.startFollowers();
     // First attempts and retries wait for their endpoint only so long: beyond, they are parked,
     // and a slow endpoint never holds its neighbours' records (ADR 0021).
+    // Unless the wait is this process's own: saturated, it would only add a produce and a consume
+    // to every delivery it parks (bench/RESULTS.md, "Past saturation").
+    this.eventLoop.start();
+    const saturatedAbove = this.config.DISPATCH_SATURATED_EVENT_LOOP_UTILISATION;
     const queueBounds: QueueBounds = {
       maxQueued: this.config.DISPATCH_MAX_QUEUED_PER_ENDPOINT,
       maxWaitMs: this.config.DISPATCH_MAX_QUEUE_WAIT_MS,
+      waitLonger: () => {
+        const saturated = this.eventLoop.utilisation > saturatedAbove;
+        if (saturated) this.metrics.queueWaitsExtended.inc();
+        return saturated;
+      },
     };
     const requests = this.consumer(
       CONSUMER_GROUPS.dispatcher.name,
@@ -139,7 +150,13 @@ export class DispatcherRuntime
             queueBounds,
           }),
         ),
-      { fetchBatching: this.requestFetchBatching() },
+      {
+        fetchBatching: this.requestFetchBatching(),
+        // First attempts flow as fast as the process sends them: it holds what it sends in a
+        // second or so, the rest waits in Kafka (retries wait for their time, parked deliveries
+        // for their endpoint: neither is bounded so).
+        pendingHorizonMs: this.config.DISPATCH_PENDING_HORIZON_MS,
+      },
     );
     const retries = this.consumer(
       CONSUMER_GROUPS.dispatcherRetries.name,
@@ -215,6 +232,7 @@ export class DispatcherRuntime
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.eventLoop.stop();
     await this.client.close();
     this.breakers.shutdown();
     await this.producer.disconnect();
@@ -302,7 +320,7 @@ export class DispatcherRuntime
       stopping: AbortSignal,
       beforeSend: () => Promise<void>,
     ) => Promise<void>,
-    fetching: Pick<ConcurrentConsumerOptions, 'fetchBatching' | 'idleFetchWaitMs'> = {},
+    fetching: Pick<ConcurrentConsumerOptions, 'fetchBatching' | 'idleFetchWaitMs' | 'pendingHorizonMs'> = {},
   ): ConcurrentConsumer {
     const consumer = new ConcurrentConsumer(
       this.kafka,

@@ -33,8 +33,22 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
     DISPATCH_MAX_QUEUED_PER_ENDPOINT: z.coerce.number().int().min(1).max(100_000).default(250),
     /** A delivery that waited this long for its endpoint's slots is parked. */
     DISPATCH_MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
+    /**
+     * Event-loop utilisation (share of the last second spent running, 0-1) above which the
+     * dispatcher counts itself saturated: a delivery for an endpoint at full concurrency that
+     * reached DISPATCH_MAX_QUEUE_WAIT_MS then waits on instead of being parked, since the wait is
+     * the process's own. Throttled endpoints are parked as ever. 1 turns this off.
+     */
+    DISPATCH_SATURATED_EVENT_LOOP_UTILISATION: z.coerce.number().min(0.5).max(1).default(0.9),
     /** Unfinished records per partition before the partition is paused (back-pressure). */
     DISPATCH_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(2_000),
+    /**
+     * Delivery requests held in the process, over all partitions, at most what it sends in this
+     * long at its recent pace (never fewer than DISPATCH_MAX_PENDING_PER_PARTITION): once the
+     * process is the bottleneck the rest waits in Kafka rather than in memory, where it would age
+     * past DISPATCH_MAX_QUEUE_WAIT_MS and be parked.
+     */
+    DISPATCH_PENDING_HORIZON_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
     /**
      * While delivery requests flow, a fetch waits up to this long (ms) for
      * DISPATCH_FETCH_BATCH_BYTES to gather: the most latency batching adds, for fewer requests to

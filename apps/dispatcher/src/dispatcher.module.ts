@@ -25,6 +25,7 @@ import { ALL_RETRY_TIER_TOPIC_KEYS } from './retry-tier-topics';
 import { ConcurrencyGate } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { createDispatcherMetrics, DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
+import { EVENT_LOOP_LOAD, EventLoopLoad } from './event-loop-load';
 import { DispatcherRuntime } from './dispatcher-runtime';
 import {
   CONCURRENCY_GATE,
@@ -48,6 +49,7 @@ export class DispatcherModule {
       config.DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT,
       config.DISPATCH_MAX_IN_FLIGHT,
     );
+    const eventLoop = new EventLoopLoad();
     return {
       module: DispatcherModule,
       imports: [
@@ -71,6 +73,7 @@ export class DispatcherModule {
         { provide: DISPATCHER_CONFIG, useValue: config },
         { provide: ENDPOINT_BREAKERS, useValue: breakers },
         { provide: CONCURRENCY_GATE, useValue: gate },
+        { provide: EVENT_LOOP_LOAD, useValue: eventLoop },
         {
           provide: WEBHOOK_HTTP_CLIENT,
           useValue: new WebhookHttpClient({
@@ -117,7 +120,8 @@ export class DispatcherModule {
         },
         {
           provide: DISPATCHER_METRICS,
-          useFactory: (metricsRegistry: Registry) => createDispatcherMetrics(metricsRegistry, breakers, gate),
+          useFactory: (metricsRegistry: Registry) =>
+            createDispatcherMetrics(metricsRegistry, breakers, gate, eventLoop),
           inject: [METRICS_REGISTRY],
         },
         EndpointDirectory,

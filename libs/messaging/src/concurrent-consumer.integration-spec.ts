@@ -167,3 +167,74 @@ describe('ConcurrentConsumer against a real broker', () => {
     90_000,
   );
 });
+
+describe('ConcurrentConsumer with a pending budget, against a real broker', () => {
+  const PARTITIONS = 4;
+  const PER_PARTITION_CAP = 10;
+  let bed: InboundEventsTestBed;
+
+  beforeEach(async () => {
+    bed = await startInboundEventsTestBed(PARTITIONS);
+  });
+
+  afterEach(() => bed.close());
+
+  it(
+    'holds no more than its budget over all partitions while nothing finishes, every partition ' +
+      'taking its even share, and handles every record once it is let through',
+    async () => {
+      const { settings, kafka, producer } = bed;
+      const records = 120;
+      // Organisations spread over the four partitions.
+      await producer.send(
+        inboundEventContract,
+        'inboundEvents',
+        Array.from({ length: records }, (_, n) => numberedEvent(n, `org-${n % 24}`)),
+      );
+      const held: (() => void)[] = [];
+      let holding = true;
+      const takenPerPartition = new Map<number, number>();
+      /** Event ids handled. */
+      const handled = new Set<string>();
+      const consumer = new ConcurrentConsumer(
+        kafka,
+        settings,
+        {
+          group: 'concurrent-consumer-budget-spec',
+          routes: [{ topicKey: 'inboundEvents', contract: inboundEventContract }],
+          handleRecord: async (record) => {
+            takenPerPartition.set(record.partition, (takenPerPartition.get(record.partition) ?? 0) + 1);
+            if (holding) await new Promise<void>((resolve) => held.push(resolve));
+            // By event: a send retried while the new topic's leaders settle may store some twice.
+            handled.add((record.value as InboundEvent).id);
+          },
+          handleRejected: () => Promise.reject(new Error('no record here breaks its contract')),
+          maxPendingPerPartition: PER_PARTITION_CAP,
+          // Nothing finishes: the budget is its floor, the per-partition cap (10), and the even
+          // share of a partition over it is 10 / 4 = 2.
+          pendingHorizonMs: 1_000,
+        },
+        testLogger(),
+      );
+      await consumer.start();
+      try {
+        await pollUntil(() => takenPerPartition.size === PARTITIONS, {
+          timeoutMs: JOIN_TIMEOUT_MS,
+          description: 'records of every partition taken',
+        });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        // Without the budget each partition would hold its cap: 40.
+        expect(consumer.pending).toBeGreaterThanOrEqual(PER_PARTITION_CAP);
+        expect(consumer.pending).toBeLessThanOrEqual(PER_PARTITION_CAP + (PARTITIONS - 1) * 2);
+
+        holding = false;
+        for (const release of held.splice(0)) release();
+        await pollUntil(() => handled.size === records, { description: 'every record handled' });
+        expect(consumer.pending).toBe(0);
+      } finally {
+        await consumer.stop();
+      }
+    },
+    90_000,
+  );
+});

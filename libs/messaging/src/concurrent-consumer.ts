@@ -24,6 +24,7 @@ import { PartitionProgress } from './partition-progress';
 import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } from './dispatch-frontier';
 import { onAbort, sleepUnlessAborted } from './abort-listeners';
 import { type FetchBatching } from './adaptive-fetch';
+import { PendingBudget } from './pending-budget';
 
 export interface ConcurrentConsumerOptions {
   /** Logical group name; the topic prefix is applied. */
@@ -48,6 +49,12 @@ export interface ConcurrentConsumerOptions {
   readonly handleRejected: (record: RejectedRecord) => Promise<void>;
   /** A partition with this many unfinished records is paused until half of them finish. */
   readonly maxPendingPerPartition: number;
+  /**
+   * Holds no more unfinished records over all partitions than it finishes in this long at its
+   * recent pace (`PendingBudget`, never fewer than `maxPendingPerPartition`); past that, a
+   * partition holding its even share is paused. Unset: `maxPendingPerPartition` alone bounds it.
+   */
+  readonly pendingHorizonMs?: number;
   /** How often the finished prefix of each partition is committed. */
   readonly commitIntervalMs?: number;
   readonly fromBeginning?: boolean;
@@ -123,6 +130,9 @@ export class ConcurrentConsumer {
   /** Commits through the running consumer's group without kafkajs' retries; set by every batch. */
   private commitDirectly: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
   private readonly resumeByPartition = new Map<string, () => void>();
+  private readonly budget: PendingBudget | undefined;
+  /** Partitions of the latest assignment: a budget's even share is over them all. */
+  private assignedPartitions = 1;
   private currentState: ConsumerState = 'idle';
   private commitTimer: NodeJS.Timeout | undefined;
   private commitInFlight: Promise<void> = Promise.resolve();
@@ -148,6 +158,10 @@ export class ConcurrentConsumer {
       batching: options.fetchBatching,
     });
     this.admin = options.dispatchFrontier === true ? kafka.admin() : undefined;
+    this.budget =
+      options.pendingHorizonMs === undefined
+        ? undefined
+        : new PendingBudget(options.pendingHorizonMs, options.maxPendingPerPartition);
     this.stopWatchingUnfinished =
       metrics?.watchUnfinishedRecords(() => this.unfinishedRecordAges()) ?? (() => undefined);
     followConsumerState(this.consumer, {
@@ -155,6 +169,10 @@ export class ConcurrentConsumer {
       logger,
       setState: (state) => (this.currentState = state),
       onJoin: (memberAssignment) => {
+        this.assignedPartitions = Object.values(memberAssignment).reduce(
+          (count, partitions) => count + partitions.length,
+          0,
+        );
         this.forgetUnassigned(memberAssignment);
         this.loadFrontiersOf(memberAssignment);
       },
@@ -299,6 +317,8 @@ export class ConcurrentConsumer {
         return;
       }
     }
+    // Counted once a batch: what finishes while the batch is taken only leaves more room.
+    let totalPending = this.budget === undefined ? 0 : this.pending;
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale() || this.stopping) break;
       const offset = BigInt(message.offset);
@@ -307,10 +327,14 @@ export class ConcurrentConsumer {
         payload.resolveOffset(message.offset);
         continue;
       }
-      if (progress.pending >= this.options.maxPendingPerPartition) {
+      if (
+        progress.pending >= this.options.maxPendingPerPartition ||
+        this.budget?.admits(progress.pending, totalPending, this.assignedPartitions) === false
+      ) {
         this.resumeByPartition.set(partitionKey, payload.pause());
         break;
       }
+      totalPending += 1;
       progress.take(offset);
       frontier?.noteTaken(offset);
       payload.resolveOffset(message.offset);
@@ -598,12 +622,22 @@ export class ConcurrentConsumer {
       (performance.now() - started) / 1_000,
     );
     progress.finish(offset);
-    const resume = this.resumeByPartition.get(partitionKey);
-    if (
-      resume !== undefined &&
-      progress.pending <= this.options.maxPendingPerPartition / 2 &&
-      !this.stopping
-    ) {
+    this.budget?.noteFinished();
+    if (this.resumeByPartition.size > 0 && !this.stopping) this.resumeWhereRoom();
+  }
+
+  /**
+   * Resumes the paused partitions that may take records again: half their own bound finished
+   * and, with a budget, room in it. Room in the budget comes from any partition's finishes, so
+   * every finish looks over all paused partitions, not only its own.
+   */
+  private resumeWhereRoom(): void {
+    const totalPending = this.budget === undefined ? 0 : this.pending;
+    const partitions = this.assignedPartitions;
+    for (const [partitionKey, resume] of this.resumeByPartition) {
+      const pending = this.progressByPartition.get(partitionKey)?.pending ?? 0;
+      if (pending > this.options.maxPendingPerPartition / 2) continue;
+      if (this.budget?.readmits(pending, totalPending, partitions) === false) continue;
       this.resumeByPartition.delete(partitionKey);
       resume();
     }
