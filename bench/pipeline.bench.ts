@@ -131,7 +131,7 @@ interface StepResult {
   readonly repeated: number;
   /** Deliveries the dispatcher parked (it judged the endpoint slow) and retries it scheduled, step and drain. */
   readonly parked: number;
-  /** Deliveries that reached the queue wait bound while the dispatcher was saturated and waited on. */
+  /** Times a delivery reached the queue wait bound while the dispatcher was saturated and waited on. */
   readonly waitedOn: number;
   /** The dispatcher's event-loop utilisation over the step's last second (0-1). */
   readonly dispatcherEventLoop: number;

@@ -142,7 +142,7 @@ export function createDispatcherMetrics(
     }),
     queueWaitsExtended: new Counter({
       name: 'skyhook_dispatcher_queue_waits_extended_total',
-      help: 'Deliveries that waited DISPATCH_MAX_QUEUE_WAIT_MS for an endpoint at full concurrency while this process was saturated, and waited on instead of being parked.',
+      help: 'Times a delivery for an endpoint at full concurrency reached DISPATCH_MAX_QUEUE_WAIT_MS while this process was saturated, and waited another bound instead of being parked.',
       registers: [registry],
     }),
     authFailuresWhileSwitchingSecret: new Counter({
