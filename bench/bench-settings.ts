@@ -18,3 +18,20 @@ export function benchNumberSetting(prefix: string, name: string, fallback: numbe
   if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min}`);
   return value;
 }
+
+/**
+ * Settings handed to every service a bench starts, `NAME=value,NAME=value` (e.g.
+ * `--service-env=DISPATCH_FETCH_BATCH_WAIT_MS=0`), to compare them in one session.
+ */
+export function benchServiceEnvironment(prefix: string, name: string): Record<string, string> {
+  return Object.fromEntries(
+    benchSetting(prefix, name, '')
+      .split(',')
+      .filter((pair) => pair !== '')
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`${name}: ${pair} is not NAME=value`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+  );
+}

@@ -12,6 +12,8 @@
  * For each: max deliveries/s (20,000 offered at once), CPU per delivery (/proc utime+stime of
  * every process involved) and publish→arrival latency at a steady 1,000/s for 10 s.
  *
+ * `BENCH_SERVICE_ENV=NAME=value,…` (or `--service-env=`) hands settings to fan-out and dispatcher.
+ *
  * The same compiled file is also the receiver (`receiver` argument) and the BullMQ worker
  * (`bullmq-worker` argument) when forked by the benchmark.
  */
@@ -67,6 +69,7 @@ import {
   type WebhookPreparation,
 } from '@skyhook/webhook-signing';
 import { percentile } from './bench-report';
+import { benchServiceEnvironment } from './bench-settings';
 import { benchServiceNodeOptions, kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
@@ -106,6 +109,8 @@ function subscriptions(): BenchSubscription[] {
  * only identifiers and status, cannot be measured this way.
  */
 const BENCH_PROFILE = benchProfile(process.env['BENCH_PROFILE'] ?? 'standard-webhooks');
+/** `BENCH_SERVICE_ENV=NAME=value,…` (or `--service-env=`): settings for fan-out and dispatcher. */
+const SERVICE_ENVIRONMENT = benchServiceEnvironment('BENCH_', 'BENCH_SERVICE_ENV');
 
 function benchProfile(name: string): DeliveryProfileName {
   if (!isDeliveryProfileName(name)) throw new Error(`BENCH_PROFILE: unknown profile ${name}`);
@@ -687,7 +692,7 @@ async function skyhookRow(
       const port = await findFreeLoopbackPort();
       const child = launchServiceProcess(
         name,
-        { ...environment, ...extra, PORT: String(port) },
+        { ...environment, ...SERVICE_ENVIRONMENT, ...extra, PORT: String(port) },
         { nodeOptions: benchServiceNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
       );
       services.push(child);

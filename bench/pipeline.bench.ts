@@ -34,7 +34,7 @@ import {
 import { ContractProducer, kafkaEnvironmentSchema, kafkaSettingsFrom } from '@skyhook/messaging';
 import { CHAOS_EVENT_TYPE, type ChaosStack, type ReceivedWebhook, startChaosStack } from '@skyhook/testing';
 import { fixed, loadAverage, percentile, whole } from './bench-report';
-import { benchNumberSetting, benchSetting } from './bench-settings';
+import { benchNumberSetting, benchServiceEnvironment, benchSetting } from './bench-settings';
 import {
   benchServiceNodeOptions,
   cpuUsedBetween,
@@ -58,16 +58,7 @@ const STEP_SECONDS = numberSetting('PIPELINE_STEP_SECONDS', 30, 1);
 const SUBSCRIPTIONS = numberSetting('PIPELINE_SUBSCRIPTIONS', 20, 1);
 const IDLE_SECONDS = numberSetting('PIPELINE_IDLE_SECONDS', 30);
 const DRAIN_SECONDS = numberSetting('PIPELINE_DRAIN_SECONDS', 60, 1);
-const SERVICE_ENVIRONMENT: Record<string, string> = Object.fromEntries(
-  setting('PIPELINE_SERVICE_ENV', '')
-    .split(',')
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`PIPELINE_SERVICE_ENV: ${pair} is not NAME=value`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-);
+const SERVICE_ENVIRONMENT = benchServiceEnvironment('PIPELINE_', 'PIPELINE_SERVICE_ENV');
 /** How often the publisher wakes to send what is due: a steady rate, not bursts. */
 const PUBLISH_TICK_MS = 5;
 
