@@ -126,9 +126,11 @@ describe('ConcurrencyGate with queue bounds', () => {
     expect(gate.inFlight).toBe(0);
   });
 
-  it('turns a delivery away once it has waited the longest allowed, and serves the next in line', async () => {
-    jest.useFakeTimers();
-    try {
+  describe('with the clock faked', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('turns a delivery away once it has waited the longest allowed, and serves the next in line', async () => {
       const gate = new ConcurrencyGate(1, 10);
       const held = await gate.acquire('slow', undefined, { maxQueued: 10, maxWaitMs: 5_000 });
       const waiting = gate.acquire('slow', undefined, { maxQueued: 10, maxWaitMs: 5_000 });
@@ -142,14 +144,9 @@ describe('ConcurrencyGate with queue bounds', () => {
       held();
       (await unbounded)();
       expect(gate.inFlight).toBe(0);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+    });
 
-  it('lets a delivery for an endpoint at full concurrency wait on while the process says it is saturated, and parks it once it no longer is', async () => {
-    jest.useFakeTimers();
-    try {
+    it('lets a delivery for an endpoint at full concurrency wait on while the process says it is saturated, and parks it once it no longer is', async () => {
       let saturated = true;
       let asked = 0;
       const waitLonger = () => {
@@ -169,14 +166,9 @@ describe('ConcurrencyGate with queue bounds', () => {
       expect(asked).toBe(4);
       held();
       expect(gate.inFlight).toBe(0);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+    });
 
-  it("parks a delivery for a throttled endpoint once it waited the longest allowed, saturated or not: the wait is the endpoint's", async () => {
-    jest.useFakeTimers();
-    try {
+    it("parks a delivery for a throttled endpoint once it waited the longest allowed, saturated or not: the wait is the endpoint's", async () => {
       const waitLonger = jest.fn(() => true);
       const bounded = { maxQueued: 10, maxWaitMs: 5_000, waitLonger };
       const gate = new ConcurrencyGate(2, 10);
@@ -188,9 +180,7 @@ describe('ConcurrencyGate with queue bounds', () => {
       await rejected;
       expect(waitLonger).not.toHaveBeenCalled();
       held();
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it('lets an endpoint that times out hold fewer slots, and gives them back as it answers fast again', async () => {

@@ -319,6 +319,7 @@ export class ConcurrentConsumer {
     }
     // Counted once a batch: what finishes while the batch is taken only leaves more room.
     let totalPending = this.budget === undefined ? 0 : this.pending;
+    const takenAt = Date.now();
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale() || this.stopping) break;
       const offset = BigInt(message.offset);
@@ -329,7 +330,7 @@ export class ConcurrentConsumer {
       }
       if (
         progress.pending >= this.options.maxPendingPerPartition ||
-        this.budget?.admits(progress.pending, totalPending, this.assignedPartitions) === false
+        this.budget?.admits(progress.pending, totalPending, this.assignedPartitions, takenAt) === false
       ) {
         this.resumeByPartition.set(partitionKey, payload.pause());
         break;
