@@ -59,6 +59,7 @@ import {
   kafkaEnvironmentSchema,
   kafkaSettingsFrom,
   provisionTopics,
+  topicNameOf,
 } from '@skyhook/messaging';
 import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
 import { createGuardedLookup } from '@skyhook/url-policy';
@@ -423,6 +424,8 @@ interface RowResult {
   readonly throughputCpu: ReturnType<CpuMeter['read']>;
   readonly latency: { p50: number; p95: number; p99: number; max: number; offeredPerSecond: number };
   readonly latencyCpu: ReturnType<CpuMeter['read']>;
+  /** Skyhook only: publish → fan-out's delivery request (its record timestamp) at 1,000/s, ms. */
+  readonly publishToFanout?: { p50: number; p95: number; p99: number; count: number };
 }
 
 /** Warm-up, then 20,000 at once, then 1,000/s for 10 s; CPU over the processes named. */
@@ -728,7 +731,7 @@ async function skyhookRow(
       await producer.send(inboundEventContract, 'inboundEvents', events, { trusted: true });
     };
     const kafkaBroker = kafkaBrokerPid();
-    return await measureRow(
+    const row = await measureRow(
       'Skyhook (fanout + dispatcher over Kafka)',
       receiver,
       offer,
@@ -736,10 +739,56 @@ async function skyhookRow(
       { bench: process.pid, fanout: fanout.pid, dispatcher: dispatcher.pid, kafka: kafkaBroker },
       'kafka',
     );
+    const publishToFanout = await publishToFanoutLatency(kafka, topicNameOf(settings, 'deliveryRequests'));
+    return { ...row, publishToFanout };
   } finally {
     for (const service of services) await stopChild(service, () => service.kill('SIGTERM'));
     await producer.disconnect();
   }
+}
+
+/**
+ * The first half of the steady phase's latency: from the bench's publish (`sentAt` in the event)
+ * to the timestamp fan-out gave the delivery request it produced (kafkajs stamps a record when
+ * `send` is called). What the receiver saw minus this is the broker's produce, the dispatcher's
+ * fetch, signing and the HTTPS request. Read from the topic after the run, so it costs the
+ * measured phase nothing.
+ */
+async function publishToFanoutLatency(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ p50: number; p95: number; p99: number; count: number }> {
+  const consumer = kafka.consumer({
+    groupId: `bench-hops-${randomBytes(4).toString('hex')}`,
+    maxWaitTimeInMs: 200,
+  });
+  const hops: number[] = [];
+  let lastRecordAt = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        lastRecordAt = Date.now();
+        const value = message.value?.toString() ?? '';
+        if (!value.includes('"evt_3')) return Promise.resolve();
+        const sentAt = /"sentAt":(\d+)/.exec(value)?.[1];
+        if (sentAt !== undefined) hops.push(Number(message.timestamp) - Number(sentAt));
+        return Promise.resolve();
+      },
+    });
+    // Read until the topic has been quiet for 2 s (everything produced is long since stored).
+    while (Date.now() - lastRecordAt < 2_000) await sleep(250);
+  } finally {
+    await consumer.disconnect();
+  }
+  const sorted = hops.sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    count: sorted.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -811,6 +860,17 @@ async function main(): Promise<void> {
           } | ${formatMs(row.latency.p50)} | ${formatMs(row.latency.p95)} | ${formatMs(row.latency.p99)} |`,
       ),
     ];
+    if (skyhook?.publishToFanout !== undefined) {
+      const hop = skyhook.publishToFanout;
+      lines.push(
+        '',
+        `Skyhook at 1,000/s, publish → fan-out's delivery request (${hop.count} records): p50 ${formatMs(hop.p50)} / p95 ${formatMs(
+          hop.p95,
+        )} / p99 ${formatMs(hop.p99)} ms; the rest of the p50 (${formatMs(
+          skyhook.latency.p50 - hop.p50,
+        )} ms) is fan-out's produce, the dispatcher's fetch, signing and the HTTPS request`,
+      );
+    }
     if (skyhook && raw && bullmq) {
       const ofRaw = skyhook.deliveriesPerSecond / raw.deliveriesPerSecond;
       const ofBullmq = skyhook.deliveriesPerSecond / bullmq.deliveriesPerSecond;
