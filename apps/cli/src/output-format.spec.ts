@@ -33,6 +33,7 @@ describe('CLI output', () => {
       enqueued: 1,
       error: 'subscription deleted',
       createdAt: '2026-06-01T00:00:00.000Z',
+      updatedAt: '2026-06-01T00:00:01.000Z',
       finishedAt: '2026-06-01T00:00:01.000Z',
     });
     expect(text.split('\n')).toEqual([

@@ -17,17 +17,22 @@ function harness(
   let stderr = '';
   const lagCalls: Parameters<CliDependencies['readConsumerLag']>[] = [];
   const dependencies: CliDependencies = {
-    fetch: (input, init) => {
-      const headers = new Headers(init?.headers);
+    // The generated client hands fetch a Request (method, headers and body inside it).
+    fetch: async (input) => {
+      if (!(input instanceof Request)) throw new Error('the client should fetch a Request');
+      const text = await input.text();
       const request: Recorded = {
-        method: init?.method ?? 'GET',
-        url: input instanceof Request ? input.url : input.toString(),
-        authorization: headers.get('authorization'),
-        body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+        method: input.method,
+        url: input.url,
+        authorization: input.headers.get('authorization'),
+        body: text === '' ? undefined : JSON.parse(text),
       };
       requests.push(request);
       const { status, body } = answer(request);
-      return Promise.resolve(new Response(JSON.stringify(body), { status }));
+      return new Response(JSON.stringify(body), {
+        status,
+        headers: { 'content-type': 'application/json' },
+      });
     },
     readConsumerLag: (...args) => {
       lagCalls.push(args);

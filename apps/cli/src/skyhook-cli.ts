@@ -1,5 +1,5 @@
 import yargs, { type Argv } from 'yargs';
-import { DELIVERY_STATUSES } from '@skyhook/contracts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '@skyhook/contracts';
 import { AdminApiClient } from './admin-api-client';
 import { CliError, CliExitCode } from './cli-error';
 import { apiSettingsFrom, kafkaSettingsOf, subscriptionReadModelGroupOf } from './cli-settings';
@@ -46,14 +46,17 @@ function isoInstant(option: string) {
   };
 }
 
-function statusList(value: string | undefined): string[] | undefined {
+function statusList(value: string | undefined): DeliveryStatus[] | undefined {
   if (value === undefined) return undefined;
-  const statuses = value
+  const named = value
     .split(',')
     .map((status) => status.trim())
     .filter((status) => status !== '');
-  const unknown = statuses.filter((status) => !(REPLAY_STATUSES as readonly string[]).includes(status));
-  if (statuses.length === 0 || unknown.length > 0) {
+  const isStatus = (status: string): status is DeliveryStatus =>
+    (REPLAY_STATUSES as readonly string[]).includes(status);
+  const statuses = named.filter(isStatus);
+  const unknown = named.filter((status) => !isStatus(status));
+  if (named.length === 0 || unknown.length > 0) {
     throw new CliError(
       `--status takes a comma-separated list of ${REPLAY_STATUSES.join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}`,
       CliExitCode.Usage,

@@ -174,10 +174,65 @@ const retryAfterHeader = {
   schema: { type: 'integer', minimum: 1 },
 };
 
-/** A response schema as the document shows it: the output side, without the JSON Schema dialect line. */
-function responseSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'output' });
-  return jsonSchema;
+type JsonSchema = Record<string, unknown>;
+
+/** `z.json()` as zod writes it alone, its recursion pointing at itself (`#`). */
+const JSON_VALUE_DEFINITION = (({ $schema: _dialect, ...definition }) => JSON.stringify(definition))(
+  z.toJSONSchema(z.json()),
+);
+
+/**
+ * The JSON Schemas of one document. zod puts a recursive or `.meta({ id })` schema in a `$defs`
+ * of the schema it returns and points at it with `#/$defs/…`; inside an OpenAPI document such a
+ * pointer resolves against the document's root, where there is no `$defs`, so a client generator
+ * (or any resolver) fails on it. Each definition moves to `components.schemas` under its id, and
+ * every pointer to it is rewritten; two different definitions under one name, or an anonymous one
+ * that is not `z.json()`'s, stop the build (give the schema `.meta({ id })`).
+ */
+class DocumentSchemas {
+  readonly components: Record<string, JsonSchema> = {};
+
+  of(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const { $schema: _dialect, $defs: definitions, ...jsonSchema } = z.toJSONSchema(schema, { io });
+    const names = new Map<string, string>();
+    for (const [local, definition] of Object.entries(definitions ?? {})) {
+      names.set(local, this.nameOf(local, definition));
+    }
+    const rewrite = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (value === null || typeof value !== 'object') return value;
+      return Object.fromEntries(
+        Object.entries(value).map(([key, inner]) => {
+          if (key === '$ref' && typeof inner === 'string' && inner.startsWith('#/$defs/')) {
+            const name = names.get(inner.slice('#/$defs/'.length));
+            if (name === undefined) throw new Error(`${inner} points at no definition`);
+            return [key, `#/components/schemas/${name}`];
+          }
+          return [key, rewrite(inner)];
+        }),
+      );
+    };
+    for (const [local, definition] of Object.entries(definitions ?? {})) {
+      const name = names.get(local) ?? local;
+      const rewritten = rewrite(definition) as JsonSchema;
+      const existing = this.components[name];
+      if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(rewritten)) {
+        throw new Error(`two different schemas are both named ${name} in the OpenAPI document`);
+      }
+      this.components[name] = rewritten;
+    }
+    return rewrite(jsonSchema) as JsonSchema;
+  }
+
+  private nameOf(local: string, definition: JsonSchema): string {
+    if (!local.startsWith('__schema')) return local;
+    // Inside another schema the same definition points at itself as `#/$defs/__schemaN`.
+    const selfContained = JSON.stringify(definition).replaceAll(`"#/$defs/${local}"`, '"#"');
+    if (selfContained === JSON_VALUE_DEFINITION) return 'JsonValue';
+    throw new Error(
+      `an anonymous recursive schema (${JSON.stringify(definition).slice(0, 120)}) needs .meta({ id }) to be named in the OpenAPI document`,
+    );
+  }
 }
 
 /**
@@ -186,6 +241,7 @@ function responseSchemaOf(schema: z.ZodType): Record<string, unknown> {
  */
 export function buildOpenApiDocument(controllers: readonly Type[]): Record<string, unknown> {
   const routes = documentedRoutes(controllers);
+  const schemas = new DocumentSchemas();
   const paths: Record<string, Record<string, unknown>> = {};
   const tags = new Map<string, string>();
   for (const route of routes) {
@@ -200,7 +256,7 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
       })),
       ...(route.query === undefined
         ? []
-        : Object.entries(z.toJSONSchema(route.query, { io: 'input' }).properties ?? {}).map(
+        : Object.entries((schemas.of(route.query, 'input')['properties'] ?? {}) as JsonSchema).map(
             ([name, schema]) => ({ name, in: 'query', required: false, schema }),
           )),
       ...(route.idempotent
@@ -235,7 +291,7 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
           : {
               content: {
                 'application/json': {
-                  ...(success.schema === undefined ? {} : { schema: responseSchemaOf(success.schema) }),
+                  ...(success.schema === undefined ? {} : { schema: schemas.of(success.schema, 'output') }),
                   ...(success.example === undefined ? {} : { example: success.example }),
                 },
               },
@@ -266,7 +322,7 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
           : {
               requestBody: {
                 required: true,
-                content: { 'application/json': { schema: z.toJSONSchema(route.body, { io: 'input' }) } },
+                content: { 'application/json': { schema: schemas.of(route.body, 'input') } },
               },
             }),
         responses,
@@ -289,7 +345,8 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
       },
       schemas: {
         Error: errorBodySchema,
-        DeliveryPolicyOverride: z.toJSONSchema(deliveryPolicyOverrideSchema, { io: 'input' }),
+        DeliveryPolicyOverride: schemas.of(deliveryPolicyOverrideSchema, 'input'),
+        ...schemas.components,
       },
     },
   };
