@@ -5,6 +5,10 @@ import { EventsController } from './events/events.controller';
 import { AdminOrganisationsController } from './organisations/admin-organisations.controller';
 import { AdminReplaysController } from './replays/admin-replays.controller';
 import { ReplaysController } from './replays/replays.controller';
+import {
+  AdminPortalSessionsController,
+  PortalSessionsController,
+} from './portal-sessions/portal-sessions.controller';
 import { AdminSubscriptionsController } from './subscriptions/admin-subscriptions.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
@@ -19,7 +23,9 @@ export const API_HTTP_CONTROLLERS: readonly Type[] = [
   ReplaysController,
   EventTypesController,
   EventsController,
+  PortalSessionsController,
   AdminOrganisationsController,
+  AdminPortalSessionsController,
   AdminSubscriptionsController,
   AdminReplaysController,
 ];

@@ -64,6 +64,20 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
     REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
     /** How often the replay runner looks for running jobs (a new job is started at once anyway). */
     REPLAY_POLL_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(5_000),
+    /** Where partners open the portal: portal links are `<this>/enter?token=…` (ADR 0029). */
+    PORTAL_PUBLIC_URL: z
+      .url({ protocol: /^https?$/ })
+      .default('http://127.0.0.1:3100')
+      .transform((url) => url.replace(/\/+$/, '')),
+    /** How long a portal link may wait to be opened, unless its request says otherwise. */
+    PORTAL_LINK_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(15),
+    /** How long a portal session lasts once its link is opened. */
+    PORTAL_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(8),
     /** The read model's consumer group; a rebuilt database starts a new one. */
     SUBSCRIPTION_READ_MODEL_GROUP: z
       .string()

@@ -26,6 +26,8 @@ import { ApiExceptionFilter } from './http/api-exception.filter';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
+import { PortalLinkGuard } from './http/portal-link.guard';
+import { PortalSessionRepository } from './portal-sessions/portal-session.repository';
 import { API_HTTP_CONTROLLERS } from './api-http-controllers';
 import { DocsController } from './openapi/docs.controller';
 import { ReplayJobRunner } from './replays/replay-job.runner';
@@ -78,6 +80,8 @@ export class ApiModule {
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         ApiKeyGuard,
         AdminTokenGuard,
+        PortalLinkGuard,
+        PortalSessionRepository,
         OrganisationRepository,
         OrganisationOutbox,
         EventTypeRepository,

@@ -17,6 +17,7 @@ const MIGRATION_NAMES = [
   'MarkAttemptsAfterUnknownOutcome1763970000000',
   'AddEventTypeExamples1763980000000',
   'DropProjectionCheckpoints1763990000000',
+  'AddPortalSessions1764000000000',
 ];
 
 function settingsFor(url: string) {
@@ -53,6 +54,7 @@ describe('persistence against a real PostgreSQL', () => {
       'idempotency_keys',
       'organisation_outbox',
       'organisations',
+      'portal_sessions',
       'published_events',
       'redelivery_attempt_numbers',
       'replay_jobs',

@@ -9,6 +9,7 @@ import { KeyAttemptsByIdAndFixDeliveryPublishTimes1763968000000 } from './migrat
 import { MarkAttemptsAfterUnknownOutcome1763970000000 } from './migrations/1763970000000-mark-attempts-after-unknown-outcome';
 import { AddEventTypeExamples1763980000000 } from './migrations/1763980000000-add-event-type-examples';
 import { DropProjectionCheckpoints1763990000000 } from './migrations/1763990000000-drop-projection-checkpoints';
+import { AddPortalSessions1764000000000 } from './migrations/1764000000000-add-portal-sessions';
 
 /** Every migration, in order. A new migration is appended here. (The code reads and writes with SQL, no entities.) */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   MarkAttemptsAfterUnknownOutcome1763970000000,
   AddEventTypeExamples1763980000000,
   DropProjectionCheckpoints1763990000000,
+  AddPortalSessions1764000000000,
 ];

@@ -29,3 +29,4 @@ export {
   type GeneratedApiKey,
   type ParsedApiKey,
 } from './api-key';
+export * from './portal-token';

@@ -1,16 +1,21 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { apiKeyMatches, parseApiKey, SecretsError } from '@skyhook/secrets';
+import { apiKeyMatches, parseApiKey, portalTokenKindOf, SecretsError } from '@skyhook/secrets';
 import { OrganisationRepository } from '../organisations/organisation.repository';
+import { PortalSessionRepository } from '../portal-sessions/portal-session.repository';
 import { ApiError, ApiErrorCode } from './api-error';
 import { type AuthenticatedRequest } from './organisation-context';
 
 /**
- * `Authorization: Bearer <organisation API key>`. Every failure answers the same 401, so a
- * caller learns nothing about which keys exist.
+ * `Authorization: Bearer <organisation API key>`, or the session token of a partner portal
+ * session (ADR 0029), which acts for its organisation like a key. Every failure answers the same
+ * 401, so a caller learns nothing about which keys or sessions exist.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly organisations: OrganisationRepository) {}
+  constructor(
+    private readonly organisations: OrganisationRepository,
+    private readonly portalSessions: PortalSessionRepository,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context
@@ -18,6 +23,13 @@ export class ApiKeyGuard implements CanActivate {
       .getRequest<AuthenticatedRequest & { headers: Record<string, unknown> }>();
     const presented = bearerTokenOf(request.headers['authorization']);
     if (presented === undefined) throw unauthenticated();
+    if (portalTokenKindOf(presented) === 'session') {
+      const session = await this.portalSessions.findActive(presented);
+      if (session === undefined) throw unauthenticated();
+      request.organisation = session.organisation;
+      request.credential = { kind: 'portal-session', sessionId: session.id };
+      return true;
+    }
     let publicId: string;
     try {
       publicId = parseApiKey(presented).publicId;
@@ -28,6 +40,7 @@ export class ApiKeyGuard implements CanActivate {
     const found = await this.organisations.findActiveApiKeyWithOrganisation(publicId);
     if (found === undefined || !apiKeyMatches(presented, found.keyHash)) throw unauthenticated();
     request.organisation = found.organisation;
+    request.credential = { kind: 'api-key', keyId: publicId };
     return true;
   }
 }

@@ -137,9 +137,13 @@ describe('OpenAPI document, built from the controllers the api serves', () => {
     );
   });
 
-  it('secures partner routes with the API key and admin routes with the admin token', () => {
+  it('secures partner routes with the API key, admin routes with the admin token, and opening a portal link with the link', () => {
     for (const { route, operation } of operations) {
-      const scheme = route.includes(' /admin/') ? 'adminToken' : 'apiKey';
+      const scheme = route.includes(' /admin/')
+        ? 'adminToken'
+        : route === 'POST /v1/portal-sessions/open'
+          ? 'portalLink'
+          : 'apiKey';
       expect({ route, security: operation.security }).toEqual({ route, security: [{ [scheme]: [] }] });
     }
   });

@@ -13,6 +13,7 @@ import { deliveryPolicyOverrideSchema } from '@skyhook/delivery-policy';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { API_ERROR_STATUS, ApiErrorCode, RETRY_AFTER_SECONDS } from '../http/api-error';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { PortalLinkGuard } from '../http/portal-link.guard';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { controllerDocsOf, type RouteDocs, routeDocsOf } from './route-docs';
 
@@ -23,7 +24,7 @@ export interface DocumentedRoute {
   readonly path: string;
   readonly operationId: string;
   readonly tag: string;
-  readonly security: 'apiKey' | 'adminToken';
+  readonly security: 'apiKey' | 'adminToken' | 'portalLink';
   readonly body: z.ZodType | undefined;
   readonly query: z.ZodObject | undefined;
   /** Reads `If-Match`. */
@@ -70,7 +71,10 @@ function securityOf(controller: Type, handler: object, where: string): Documente
   ];
   if (guards.includes(AdminTokenGuard)) return 'adminToken';
   if (guards.includes(ApiKeyGuard)) return 'apiKey';
-  throw new UndocumentedRouteError(`${where} is guarded by neither the API key nor the admin token`);
+  if (guards.includes(PortalLinkGuard)) return 'portalLink';
+  throw new UndocumentedRouteError(
+    `${where} is guarded by neither the API key, the admin token nor a portal link`,
+  );
 }
 
 /**
@@ -340,7 +344,16 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
     paths,
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'Organisation API key (sk_…)' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Organisation API key (sk_…), or a partner portal session token (sps_…)',
+        },
+        portalLink: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A portal link token (spl_…), to open it',
+        },
         adminToken: { type: 'http', scheme: 'bearer', description: 'SKYHOOK_ADMIN_TOKEN' },
       },
       schemas: {

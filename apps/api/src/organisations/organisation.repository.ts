@@ -16,7 +16,7 @@ export interface Organisation {
   readonly createdAt: string;
 }
 
-interface OrganisationRow {
+export interface OrganisationRow {
   id: string;
   name: string;
   profile: DeliveryProfileName;
@@ -166,7 +166,7 @@ export class OrganisationRepository {
   }
 }
 
-function organisationOf(row: OrganisationRow): Organisation {
+export function organisationOf(row: OrganisationRow): Organisation {
   return {
     id: row.id,
     name: row.name,

@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AdminOrganisationsCreateApiKeyData, AdminOrganisationsCreateApiKeyErrors, AdminOrganisationsCreateApiKeyResponses, AdminOrganisationsCreateData, AdminOrganisationsCreateErrors, AdminOrganisationsCreateResponses, AdminOrganisationsListData, AdminOrganisationsListErrors, AdminOrganisationsListResponses, AdminOrganisationsRevokeApiKeyData, AdminOrganisationsRevokeApiKeyErrors, AdminOrganisationsRevokeApiKeyResponses, AdminOrganisationsUpdateData, AdminOrganisationsUpdateErrors, AdminOrganisationsUpdateResponses, AdminReplaysGetData, AdminReplaysGetErrors, AdminReplaysGetResponses, AdminReplaysStartData, AdminReplaysStartErrors, AdminReplaysStartResponses, AdminSubscriptionsEnableData, AdminSubscriptionsEnableErrors, AdminSubscriptionsEnableResponses, AdminSubscriptionsListData, AdminSubscriptionsListErrors, AdminSubscriptionsListResponses, DeliveriesGetData, DeliveriesGetErrors, DeliveriesGetResponses, DeliveriesListData, DeliveriesListErrors, DeliveriesListResponses, DeliveriesResendData, DeliveriesResendErrors, DeliveriesResendResponses, EventsPublishBatchData, EventsPublishBatchErrors, EventsPublishBatchResponses, EventsPublishData, EventsPublishErrors, EventsPublishResponses, EventTypesListData, EventTypesListErrors, EventTypesListResponses, EventTypesRegisterData, EventTypesRegisterErrors, EventTypesRegisterResponses, ReplaysGetData, ReplaysGetErrors, ReplaysGetResponses, ReplaysListData, ReplaysListErrors, ReplaysListResponses, ReplaysStartData, ReplaysStartErrors, ReplaysStartResponses, SubscriptionDeliveriesListData, SubscriptionDeliveriesListErrors, SubscriptionDeliveriesListResponses, SubscriptionsActivateSecretData, SubscriptionsActivateSecretErrors, SubscriptionsActivateSecretResponses, SubscriptionsCreateData, SubscriptionsCreateErrors, SubscriptionsCreateResponses, SubscriptionsDisableData, SubscriptionsDisableErrors, SubscriptionsDisableResponses, SubscriptionsEnableData, SubscriptionsEnableErrors, SubscriptionsEnableResponses, SubscriptionsGetData, SubscriptionsGetErrors, SubscriptionsGetResponses, SubscriptionsListData, SubscriptionsListErrors, SubscriptionsListResponses, SubscriptionsRemoveData, SubscriptionsRemoveErrors, SubscriptionsRemoveResponses, SubscriptionsRenewData, SubscriptionsRenewErrors, SubscriptionsRenewResponses, SubscriptionsRevokeData, SubscriptionsRevokeErrors, SubscriptionsRevokeResponses, SubscriptionsRotateSecretData, SubscriptionsRotateSecretErrors, SubscriptionsRotateSecretResponses, SubscriptionsSendTestEventData, SubscriptionsSendTestEventErrors, SubscriptionsSendTestEventResponses, SubscriptionsUpdateData, SubscriptionsUpdateErrors, SubscriptionsUpdateResponses } from './types.gen';
+import type { AdminOrganisationsCreateApiKeyData, AdminOrganisationsCreateApiKeyErrors, AdminOrganisationsCreateApiKeyResponses, AdminOrganisationsCreateData, AdminOrganisationsCreateErrors, AdminOrganisationsCreateResponses, AdminOrganisationsListData, AdminOrganisationsListErrors, AdminOrganisationsListResponses, AdminOrganisationsRevokeApiKeyData, AdminOrganisationsRevokeApiKeyErrors, AdminOrganisationsRevokeApiKeyResponses, AdminOrganisationsUpdateData, AdminOrganisationsUpdateErrors, AdminOrganisationsUpdateResponses, AdminPortalSessionsCreateData, AdminPortalSessionsCreateErrors, AdminPortalSessionsCreateResponses, AdminReplaysGetData, AdminReplaysGetErrors, AdminReplaysGetResponses, AdminReplaysStartData, AdminReplaysStartErrors, AdminReplaysStartResponses, AdminSubscriptionsEnableData, AdminSubscriptionsEnableErrors, AdminSubscriptionsEnableResponses, AdminSubscriptionsListData, AdminSubscriptionsListErrors, AdminSubscriptionsListResponses, DeliveriesGetData, DeliveriesGetErrors, DeliveriesGetResponses, DeliveriesListData, DeliveriesListErrors, DeliveriesListResponses, DeliveriesResendData, DeliveriesResendErrors, DeliveriesResendResponses, EventsPublishBatchData, EventsPublishBatchErrors, EventsPublishBatchResponses, EventsPublishData, EventsPublishErrors, EventsPublishResponses, EventTypesListData, EventTypesListErrors, EventTypesListResponses, EventTypesRegisterData, EventTypesRegisterErrors, EventTypesRegisterResponses, PortalSessionsCreateData, PortalSessionsCreateErrors, PortalSessionsCreateResponses, PortalSessionsCurrentData, PortalSessionsCurrentErrors, PortalSessionsCurrentResponses, PortalSessionsEndData, PortalSessionsEndErrors, PortalSessionsEndResponses, PortalSessionsOpenData, PortalSessionsOpenErrors, PortalSessionsOpenResponses, ReplaysGetData, ReplaysGetErrors, ReplaysGetResponses, ReplaysListData, ReplaysListErrors, ReplaysListResponses, ReplaysStartData, ReplaysStartErrors, ReplaysStartResponses, SubscriptionDeliveriesListData, SubscriptionDeliveriesListErrors, SubscriptionDeliveriesListResponses, SubscriptionsActivateSecretData, SubscriptionsActivateSecretErrors, SubscriptionsActivateSecretResponses, SubscriptionsCreateData, SubscriptionsCreateErrors, SubscriptionsCreateResponses, SubscriptionsDisableData, SubscriptionsDisableErrors, SubscriptionsDisableResponses, SubscriptionsEnableData, SubscriptionsEnableErrors, SubscriptionsEnableResponses, SubscriptionsGetData, SubscriptionsGetErrors, SubscriptionsGetResponses, SubscriptionsListData, SubscriptionsListErrors, SubscriptionsListResponses, SubscriptionsRemoveData, SubscriptionsRemoveErrors, SubscriptionsRemoveResponses, SubscriptionsRenewData, SubscriptionsRenewErrors, SubscriptionsRenewResponses, SubscriptionsRevokeData, SubscriptionsRevokeErrors, SubscriptionsRevokeResponses, SubscriptionsRotateSecretData, SubscriptionsRotateSecretErrors, SubscriptionsRotateSecretResponses, SubscriptionsSendTestEventData, SubscriptionsSendTestEventErrors, SubscriptionsSendTestEventResponses, SubscriptionsUpdateData, SubscriptionsUpdateErrors, SubscriptionsUpdateResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -354,6 +354,62 @@ export const eventsPublishBatch = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * Mint a portal link for your organisation (with an API key; a portal session cannot mint another). Hand the URL to the person who should open it: it opens one session, once, before it expires.
+ */
+export const portalSessionsCreate = <ThrowOnError extends boolean = false>(options: Options<PortalSessionsCreateData, ThrowOnError>): RequestResult<PortalSessionsCreateResponses, PortalSessionsCreateErrors, ThrowOnError> => (options.client ?? client).post<PortalSessionsCreateResponses, PortalSessionsCreateErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/v1/portal-sessions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Open a portal link (the portal does this): Authorization: Bearer <the link's token>. Answers the session token once; a link that is unknown, expired or already opened is refused alike.
+ */
+export const portalSessionsOpen = <ThrowOnError extends boolean = false>(options?: Options<PortalSessionsOpenData, ThrowOnError>): RequestResult<PortalSessionsOpenResponses, PortalSessionsOpenErrors, ThrowOnError> => (options?.client ?? client).post<PortalSessionsOpenResponses, PortalSessionsOpenErrors, ThrowOnError>({
+    security: [{
+            key: 'portalLink',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/v1/portal-sessions/open',
+    ...options
+});
+
+/**
+ * End the portal session presenting this request (sign out): its token is refused from now on.
+ */
+export const portalSessionsEnd = <ThrowOnError extends boolean = false>(options?: Options<PortalSessionsEndData, ThrowOnError>): RequestResult<PortalSessionsEndResponses, PortalSessionsEndErrors, ThrowOnError> => (options?.client ?? client).delete<PortalSessionsEndResponses, PortalSessionsEndErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/v1/portal-sessions/current',
+    ...options
+});
+
+/**
+ * The portal session presenting this request: its organisation and when it expires.
+ */
+export const portalSessionsCurrent = <ThrowOnError extends boolean = false>(options?: Options<PortalSessionsCurrentData, ThrowOnError>): RequestResult<PortalSessionsCurrentResponses, PortalSessionsCurrentErrors, ThrowOnError> => (options?.client ?? client).get<PortalSessionsCurrentResponses, PortalSessionsCurrentErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/v1/portal-sessions/current',
+    ...options
+});
+
+/**
  * List organisations.
  */
 export const adminOrganisationsList = <ThrowOnError extends boolean = false>(options?: Options<AdminOrganisationsListData, ThrowOnError>): RequestResult<AdminOrganisationsListResponses, AdminOrganisationsListErrors, ThrowOnError> => (options?.client ?? client).get<AdminOrganisationsListResponses, AdminOrganisationsListErrors, ThrowOnError>({
@@ -428,6 +484,23 @@ export const adminOrganisationsRevokeApiKey = <ThrowOnError extends boolean = fa
         }],
     url: '/admin/v1/organisations/{id}/api-keys/{keyId}',
     ...options
+});
+
+/**
+ * Mint a portal link for an organisation; as the organisation's own, single-use and expiring.
+ */
+export const adminPortalSessionsCreate = <ThrowOnError extends boolean = false>(options: Options<AdminPortalSessionsCreateData, ThrowOnError>): RequestResult<AdminPortalSessionsCreateResponses, AdminPortalSessionsCreateErrors, ThrowOnError> => (options.client ?? client).post<AdminPortalSessionsCreateResponses, AdminPortalSessionsCreateErrors, ThrowOnError>({
+    security: [{
+            key: 'adminToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/admin/v1/organisations/{id}/portal-sessions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -2350,6 +2350,172 @@ export type EventsPublishBatchResponses = {
 
 export type EventsPublishBatchResponse = EventsPublishBatchResponses[keyof EventsPublishBatchResponses];
 
+export type PortalSessionsCreateData = {
+    body: {
+        linkLifetimeMinutes?: number;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/portal-sessions';
+};
+
+export type PortalSessionsCreateErrors = {
+    /**
+     * VALIDATION_FAILED, MALFORMED_JSON
+     */
+    400: Error;
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * FORBIDDEN
+     */
+    403: Error;
+    /**
+     * PAYLOAD_TOO_LARGE
+     */
+    413: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type PortalSessionsCreateError = PortalSessionsCreateErrors[keyof PortalSessionsCreateErrors];
+
+export type PortalSessionsCreateResponses = {
+    /**
+     * the link
+     */
+    201: {
+        /**
+         * The portal session the link opens (psn_…).
+         */
+        id: string;
+        /**
+         * Open once, before linkExpiresAt; holds a single-use token, so hand it over privately.
+         */
+        url: string;
+        linkExpiresAt: string;
+    };
+};
+
+export type PortalSessionsCreateResponse = PortalSessionsCreateResponses[keyof PortalSessionsCreateResponses];
+
+export type PortalSessionsOpenData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/portal-sessions/open';
+};
+
+export type PortalSessionsOpenErrors = {
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type PortalSessionsOpenError = PortalSessionsOpenErrors[keyof PortalSessionsOpenErrors];
+
+export type PortalSessionsOpenResponses = {
+    /**
+     * the session
+     */
+    201: {
+        id: string;
+        /**
+         * Acts for the organisation like an API key until expiresAt (sps_…).
+         */
+        sessionToken: string;
+        expiresAt: string;
+        organisation: {
+            id: string;
+            name: string;
+        };
+    };
+};
+
+export type PortalSessionsOpenResponse = PortalSessionsOpenResponses[keyof PortalSessionsOpenResponses];
+
+export type PortalSessionsEndData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/portal-sessions/current';
+};
+
+export type PortalSessionsEndErrors = {
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * FORBIDDEN
+     */
+    403: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type PortalSessionsEndError = PortalSessionsEndErrors[keyof PortalSessionsEndErrors];
+
+export type PortalSessionsEndResponses = {
+    /**
+     * ended
+     */
+    204: void;
+};
+
+export type PortalSessionsEndResponse = PortalSessionsEndResponses[keyof PortalSessionsEndResponses];
+
+export type PortalSessionsCurrentData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/portal-sessions/current';
+};
+
+export type PortalSessionsCurrentErrors = {
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * FORBIDDEN
+     */
+    403: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type PortalSessionsCurrentError = PortalSessionsCurrentErrors[keyof PortalSessionsCurrentErrors];
+
+export type PortalSessionsCurrentResponses = {
+    /**
+     * the session
+     */
+    200: {
+        id: string;
+        expiresAt: string;
+        organisation: {
+            id: string;
+            name: string;
+        };
+    };
+};
+
+export type PortalSessionsCurrentResponse = PortalSessionsCurrentResponses[keyof PortalSessionsCurrentResponses];
+
 export type AdminOrganisationsListData = {
     body?: never;
     path?: never;
@@ -2623,6 +2789,61 @@ export type AdminOrganisationsRevokeApiKeyResponses = {
 };
 
 export type AdminOrganisationsRevokeApiKeyResponse = AdminOrganisationsRevokeApiKeyResponses[keyof AdminOrganisationsRevokeApiKeyResponses];
+
+export type AdminPortalSessionsCreateData = {
+    body: {
+        linkLifetimeMinutes?: number;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/admin/v1/organisations/{id}/portal-sessions';
+};
+
+export type AdminPortalSessionsCreateErrors = {
+    /**
+     * VALIDATION_FAILED, MALFORMED_JSON
+     */
+    400: Error;
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * NOT_FOUND
+     */
+    404: Error;
+    /**
+     * PAYLOAD_TOO_LARGE
+     */
+    413: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type AdminPortalSessionsCreateError = AdminPortalSessionsCreateErrors[keyof AdminPortalSessionsCreateErrors];
+
+export type AdminPortalSessionsCreateResponses = {
+    /**
+     * the link
+     */
+    201: {
+        /**
+         * The portal session the link opens (psn_…).
+         */
+        id: string;
+        /**
+         * Open once, before linkExpiresAt; holds a single-use token, so hand it over privately.
+         */
+        url: string;
+        linkExpiresAt: string;
+    };
+};
+
+export type AdminPortalSessionsCreateResponse = AdminPortalSessionsCreateResponses[keyof AdminPortalSessionsCreateResponses];
 
 export type AdminSubscriptionsListData = {
     body?: never;
