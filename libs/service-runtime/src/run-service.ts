@@ -28,6 +28,8 @@ export interface ServiceDefinition<TConfig extends ServiceEnvironment> {
   /** Checks that the dependencies answer before anything is wired, to fail in one clear line. */
   readonly preflight: (context: ServiceContext<TConfig>) => Promise<void>;
   readonly rootModule: (context: ServiceContext<TConfig>) => DynamicModule;
+  /** Registers Fastify plugins and hooks (forms, cookies) before the routes are mounted. */
+  readonly configureHttp?: (app: NestFastifyApplication, context: ServiceContext<TConfig>) => Promise<void>;
   /** Attaches Kafka consumers once the application's providers exist. */
   readonly attachConsumers?: (app: INestApplication, context: ServiceContext<TConfig>) => void;
   /** Largest HTTP request body accepted; larger ones get 413. */
@@ -75,6 +77,7 @@ export async function startService<TConfig extends ServiceEnvironment>(
   installGracefulShutdown(app, logger);
   installLastResortHandlers(logger);
 
+  await definition.configureHttp?.(app, context);
   definition.attachConsumers?.(app, context);
   await app.init();
   await app.startAllMicroservices();

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@skyhook/service-runtime';
+import { PORTAL_SERVICE } from './portal-service';
+
+void runService(PORTAL_SERVICE);

@@ -1,0 +1,139 @@
+import { Html, html } from '../html';
+
+export interface Theme {
+  readonly brandName: string;
+  readonly logoUrl: string | undefined;
+  readonly accentColour: string;
+}
+
+export interface PageFrame {
+  readonly theme: Theme;
+  readonly title: string;
+  /** The signed-in organisation's name; absent on the sign-in pages. */
+  readonly organisationName?: string;
+  /** The form token every POST carries (CSRF); absent where there is no form. */
+  readonly csrfToken?: string;
+  /** Which navigation entry is the current page. */
+  readonly current?: 'subscriptions' | 'deliveries' | 'event-types';
+  /** A message above the page: what the last action did, or why it did not. */
+  readonly notice?: { readonly kind: 'ok' | 'error'; readonly text: string };
+}
+
+/**
+ * The stylesheet is inline (one request per page, no build step) and small; colours keep at
+ * least 4.5:1 contrast on white. The CSP (portal-http.ts) allows inline styles only; the pages
+ * run no script at all. The accent colour is validated as #rrggbb at start-up.
+ */
+const STYLE = `
+:root { --accent: ACCENT; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2937; }
+body { margin: 0; background: #f8fafc; }
+header { background: #fff; border-bottom: 1px solid #e5e7eb; padding: .75rem 1.5rem; display: flex; gap: 1.5rem; align-items: center; }
+header .brand { font-weight: 700; color: #111827; text-decoration: none; display: flex; gap: .5rem; align-items: center; }
+header img { height: 28px; }
+nav a { color: #374151; text-decoration: none; padding: .25rem .5rem; border-radius: 4px; }
+nav a[aria-current=page] { background: var(--accent); color: #fff; }
+nav a:focus, button:focus, input:focus, select:focus, a:focus { outline: 3px solid #f59e0b; outline-offset: 2px; }
+header .who { margin-left: auto; display: flex; gap: .75rem; align-items: center; font-size: .9rem; }
+main { max-width: 1100px; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+table { border-collapse: collapse; width: 100%; background: #fff; font-size: .9rem; }
+th, td { text-align: left; padding: .5rem .6rem; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
+th { background: #f1f5f9; font-weight: 600; }
+code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size: .85rem; }
+pre { background: #0f172a; color: #e2e8f0; padding: .75rem; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+.status { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; }
+.status-delivered, .status-active { background: #dcfce7; color: #14532d; }
+.status-retrying, .status-held { background: #fef3c7; color: #78350f; }
+.status-failed, .status-dropped, .status-disabled, .status-revoked, .status-expired { background: #fee2e2; color: #7f1d1d; }
+.notice { padding: .75rem 1rem; border-radius: 6px; margin-bottom: 1rem; }
+.notice-ok { background: #dcfce7; color: #14532d; }
+.notice-error { background: #fee2e2; color: #7f1d1d; }
+form.inline { display: inline; }
+button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .45rem .9rem; font-size: .9rem; cursor: pointer; }
+button.secondary { background: #fff; color: #1f2937; border: 1px solid #9ca3af; }
+label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
+input[type=text], input[type=url], input[type=password], select { width: 100%; max-width: 36rem; padding: .45rem; border: 1px solid #9ca3af; border-radius: 6px; font-size: .95rem; }
+fieldset { border: 1px solid #e5e7eb; border-radius: 6px; max-width: 36rem; }
+fieldset label { font-weight: 400; display: flex; gap: .5rem; margin: .25rem 0; }
+.card { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0; }
+dt { font-weight: 600; color: #4b5563; }
+dd { margin: 0; word-break: break-all; }
+.actions { display: flex; gap: .5rem; flex-wrap: wrap; margin: .75rem 0; }
+.muted { color: #4b5563; font-size: .85rem; }
+`;
+
+export function page(frame: PageFrame, content: Html): string {
+  const { theme } = frame;
+  const navigation: [PageFrame['current'], string, string][] = [
+    ['subscriptions', '/subscriptions', 'Subscriptions'],
+    ['deliveries', '/deliveries', 'Deliveries'],
+    ['event-types', '/event-types', 'Event types'],
+  ];
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${frame.title} · ${theme.brandName}</title>
+        <style>
+          ${new Html(STYLE.replace('ACCENT', theme.accentColour))}
+        </style>
+      </head>
+      <body>
+        <header>
+          <a class="brand" href="/subscriptions"
+            >${theme.logoUrl === undefined ? '' : html`<img src="${theme.logoUrl}" alt="" />`}${theme.brandName}
+            webhooks</a
+          >
+          ${
+            frame.organisationName === undefined
+              ? ''
+              : html`<nav aria-label="Portal">
+                    ${navigation.map(
+                      ([key, href, label]) =>
+                        html`<a href="${href}" ${key === frame.current ? html`aria-current="page"` : ''}
+                          >${label}</a
+                        >`,
+                    )}
+                  </nav>
+                  <div class="who">
+                    <span>${frame.organisationName}</span>
+                    <form class="inline" method="post" action="/logout">
+                      <input type="hidden" name="_csrf" value="${frame.csrfToken ?? ''}" />
+                      <button class="secondary" type="submit">Sign out</button>
+                    </form>
+                  </div>`
+          }
+        </header>
+        <main>
+          ${
+            frame.notice === undefined
+              ? ''
+              : html`<div
+                  class="notice notice-${frame.notice.kind}"
+                  role="${frame.notice.kind === 'error' ? 'alert' : 'status'}"
+                >
+                  ${frame.notice.text}
+                </div>`
+          }
+          ${content}
+        </main>
+      </body>
+    </html> `.text;
+}
+
+/** The form token, as every form carries it. */
+export function csrfField(token: string | undefined): Html {
+  return html`<input type="hidden" name="_csrf" value="${token ?? ''}" />`;
+}
+
+export function statusBadge(status: string): Html {
+  return html`<span class="status status-${status}">${status}</span>`;
+}
+
+export function when(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined) return '—';
+  return iso.replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}

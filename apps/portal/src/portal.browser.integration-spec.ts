@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
+import {
+  adminOrganisationsCreate,
+  eventTypesRegister,
+  portalSessionsCreate,
+  skyhookApi,
+} from '@skyhook/api-client';
+import { startService as startInProcess } from '@skyhook/service-runtime';
+import {
+  createTestDatabase,
+  pollUntil,
+  type ServiceProcess,
+  startService,
+  startWebhookReceiver,
+  TEST_CA_CERT_PATH,
+  type TestDatabase,
+  testKafkaBrokers,
+  type WebhookReceiver,
+} from '@skyhook/testing';
+import { PORTAL_SERVICE } from './portal-service';
+
+/** Debian's chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** When set (e.g. docs/portal), the main pages are saved there as PNG. */
+const SCREENSHOTS = process.env['PORTAL_SCREENSHOT_DIR'];
+
+/**
+ * A partner, given only a portal link, in a real browser: the whole product behind the portal (api,
+ * fan-out, dispatcher and history as processes, real Kafka and PostgreSQL; the portal in this
+ * process) and an HTTPS receiver. Adds an endpoint, sends a test event and sees it delivered (signed with the
+ * secret the page showed once), makes the receiver fail and sees the failed attempt with its
+ * response body, resends and sees it delivered; a second organisation's session sees none of it;
+ * a forged post and a used link are refused.
+ */
+describe('the partner portal in a browser', () => {
+  let database: TestDatabase;
+  let apiUrl: string;
+  const adminToken = randomBytes(24).toString('hex');
+  let receiver: WebhookReceiver;
+  let services: ServiceProcess[] = [];
+  let portal: NestFastifyApplication;
+  let portalUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('portal');
+    receiver = await startWebhookReceiver();
+    const environment = {
+      KAFKA_BROKERS: testKafkaBrokers(),
+      KAFKA_TOPIC_PREFIX: `portal-${randomBytes(4).toString('hex')}.`,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url,
+      SECRETS_MASTER_KEY: randomBytes(32).toString('base64'),
+    };
+    const apiProcess = await startService('api', {
+      ...environment,
+      SKYHOOK_ADMIN_TOKEN: adminToken,
+      SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    });
+    apiUrl = apiProcess.baseUrl;
+    services = [apiProcess];
+    services.push(
+      ...(await Promise.all([
+        startService('fanout', environment),
+        startService('dispatcher', {
+          ...environment,
+          SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+          NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
+        }),
+        startService('history', environment),
+      ])),
+    );
+    portal = await startInProcess(PORTAL_SERVICE, {
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      SKYHOOK_API_URL: apiUrl,
+      PORTAL_BRAND_NAME: 'Skyhook',
+    });
+    portalUrl = (await portal.getUrl()).replace('[::1]', '127.0.0.1');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await portal?.close();
+    await Promise.all(services.map((service) => service.stop()));
+    await receiver?.close();
+    await database?.drop();
+  });
+
+  /** An organisation made through the admin API, with a catalogue; its API key. */
+  async function createOrganisation(name: string): Promise<string> {
+    const admin = skyhookApi({ baseUrl: apiUrl, credential: adminToken });
+    const { data } = await adminOrganisationsCreate({ client: admin, throwOnError: true, body: { name } });
+    await eventTypesRegister({
+      client: skyhookApi({ baseUrl: apiUrl, credential: data.apiKey }),
+      throwOnError: true,
+      body: { eventTypes: [{ name: 'booking.created', description: 'A booking was made.' }] },
+    });
+    return data.apiKey;
+  }
+
+  /** The link as the api mints it, pointed at this test's portal. */
+  async function portalLink(apiKey: string): Promise<string> {
+    const { data } = await portalSessionsCreate({
+      client: skyhookApi({ baseUrl: apiUrl, credential: apiKey }),
+      throwOnError: true,
+      body: {},
+    });
+    const token = new URL(data.url).searchParams.get('token') ?? '';
+    return `${portalUrl}/enter?token=${encodeURIComponent(token)}`;
+  }
+
+  async function screenshot(page: Page, name: string): Promise<void> {
+    if (SCREENSHOTS === undefined) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+
+  /** Reloads until the page shows `text` (history projects deliveries within a second or so). */
+  async function reloadUntil(page: Page, text: string | RegExp, description: string): Promise<void> {
+    await pollUntil(
+      async () => {
+        await page.reload();
+        const body = (await page.textContent('main')) ?? '';
+        return typeof text === 'string' ? body.includes(text) : text.test(body);
+      },
+      { timeoutMs: 45_000, intervalMs: 500, description },
+    );
+  }
+
+  it('lets a partner add an endpoint, see deliveries succeed and fail, and resend, all in the browser', async () => {
+    const first = await createOrganisation('Blue Sky Flight School');
+    const second = await createOrganisation('Other Aviation');
+    const link = await portalLink(first);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+
+    // The link opens a session and lands on the subscriptions page.
+    await page.goto(link);
+    expect(new URL(page.url()).pathname).toBe('/subscriptions');
+    await expect(page.textContent('header')).resolves.toContain('Blue Sky Flight School');
+
+    // Add an endpoint with the event-type picker; the secret is shown once.
+    await page.fill('#url', receiver.url('/portal-hook'));
+    await page.fill('#description', 'Bookings for the ops system');
+    await page.check('input[name=eventTypes][value="booking.created"]');
+    await screenshot(page, 'subscriptions');
+    await page.click('text=Add endpoint');
+    const secret = ((await page.textContent('#signing-secret')) ?? '').trim();
+    expect(secret).toMatch(/^whsec_/);
+    const subscriptionUrl = page.url();
+    const subscriptionId = /sub_[0-9a-f]+/.exec((await page.textContent('main')) ?? '')?.[0] ?? '';
+    expect(subscriptionId).not.toBe('');
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+
+    // A test event arrives, signed with that secret, and the page shows it delivered.
+    await page.click('text=Send a test event');
+    await expect(page.textContent('.notice')).resolves.toMatch(/Test event evt_\w+ \(webhook\.test\) sent/);
+    const [arrived] = await receiver.waitForCount('/portal-hook', 1, 30_000);
+    const verified = new Webhook(secret).verify(arrived!.rawBody.toString('utf8'), arrived!.headers) as {
+      type: string;
+    };
+    expect(verified.type).toBe('webhook.test');
+    await reloadUntil(page, 'delivered', 'the test delivery shown as delivered');
+    await screenshot(page, 'subscription');
+
+    // The receiver fails: the failed attempt shows its status and response body.
+    receiver.setBehaviour(() => ({ status: 500, body: 'ops system down for maintenance' }));
+    await page.click('text=Send a test event');
+    await receiver.waitForCount('/portal-hook', 2, 30_000);
+    await reloadUntil(page, /retrying|failed/, 'the failing delivery shown');
+    const failingId = await page
+      .locator('tr', { hasText: /retrying|failed/ })
+      .first()
+      .locator('a')
+      .first()
+      .textContent();
+    await page.goto(`${portalUrl}/deliveries/${failingId ?? ''}`);
+    await expect(page.textContent('.response-status')).resolves.toContain('500');
+    await expect(page.textContent('.response-body')).resolves.toContain('ops system down for maintenance');
+    await screenshot(page, 'delivery-failed');
+
+    // Fixed: resend, and the delivery is delivered.
+    receiver.setBehaviour(() => ({ status: 200 }));
+    await page.click('text=Resend');
+    await expect(page.textContent('.notice')).resolves.toMatch(/Resent as attempt \d+/);
+    await reloadUntil(page, 'delivered', 'the resent delivery shown as delivered');
+    await page.goto(`${portalUrl}/deliveries`);
+    await screenshot(page, 'deliveries');
+
+    // A forged post (no form token) is refused, and changed nothing.
+    const forged = await page.request.post(
+      `${subscriptionUrl.replace(/\/subscriptions.*$/, '')}/subscriptions/${subscriptionId}/disable`,
+      {
+        form: {},
+        maxRedirects: 0,
+      },
+    );
+    expect(forged.status()).toBe(403);
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    await expect(page.textContent('main')).resolves.toContain('active');
+
+    // The link was for one session only.
+    const reopened = await (await browser.newContext()).newPage();
+    await reopened.goto(link);
+    await expect(reopened.textContent('h1')).resolves.toBe('This link cannot be opened');
+
+    // Another organisation's session sees none of it.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(await portalLink(second));
+    await expect(other.textContent('main')).resolves.toContain('No subscriptions yet');
+    const hidden = await other.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    expect(hidden?.status()).toBe(404);
+    const hiddenDelivery = await other.goto(`${portalUrl}/deliveries/${failingId ?? ''}`);
+    expect(hiddenDelivery?.status()).toBe(404);
+    await other.goto(`${portalUrl}/deliveries`);
+    await expect(other.textContent('main')).resolves.toContain('No deliveries yet');
+  }, 240_000);
+
+  it('sends a visitor without a session to sign in, and signs in with an API key', async () => {
+    const apiKey = await createOrganisation('Key Aviation');
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${portalUrl}/deliveries`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#apiKey', 'sk_wrong');
+    await page.click('button[type=submit]');
+    await expect(page.textContent('[role=alert]')).resolves.toContain('That API key was not accepted');
+    await page.fill('#apiKey', apiKey);
+    await page.click('button[type=submit]');
+    expect(new URL(page.url()).pathname).toBe('/subscriptions');
+    await expect(page.textContent('header')).resolves.toContain('Key Aviation');
+    await page.click('text=Sign out');
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.goto(`${portalUrl}/subscriptions`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+  }, 60_000);
+});

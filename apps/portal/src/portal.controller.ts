@@ -1,0 +1,472 @@
+import { Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  type Client,
+  deliveriesGet,
+  deliveriesList,
+  deliveriesResend,
+  eventTypesList,
+  portalSessionsCreate,
+  portalSessionsCurrent,
+  portalSessionsEnd,
+  portalSessionsOpen,
+  SkyhookApiError,
+  skyhookApi,
+  subscriptionDeliveriesList,
+  subscriptionsCreate,
+  subscriptionsDisable,
+  subscriptionsEnable,
+  subscriptionsGet,
+  subscriptionsList,
+  subscriptionsSendTestEvent,
+} from '@skyhook/api-client';
+import { type Html } from './html';
+import { deliveriesPage, deliveryPage, DELIVERY_STATUS_FILTERS } from './pages/deliveries';
+import { messagePage, signInPage } from './pages/entry';
+import { eventTypesPage } from './pages/event-types';
+import { page, type PageFrame, type Theme } from './pages/layout';
+import { type SubscriptionForm, subscriptionPage, subscriptionsPage } from './pages/subscriptions';
+import { cookieOptions, NOTICE_COOKIE, SESSION_COOKIE } from './portal-http';
+import { PORTAL_CONFIG, type PortalConfig } from './portal.config';
+
+type Notice = NonNullable<PageFrame['notice']>;
+
+/** A signed-in request: the api client acting with its session, and its organisation's name. */
+interface Signed {
+  readonly client: Client;
+  readonly organisationName: string;
+}
+
+/** Thrown inside a page's handler to answer with a redirect (after a post), its notice shown next. */
+class Redirect extends Error {
+  constructor(
+    readonly location: string,
+    readonly notice?: Notice,
+  ) {
+    super(`redirect to ${location}`);
+  }
+}
+
+const csrfTokens = new WeakMap<FastifyReply, string>();
+
+/**
+ * One form token per response: on a first visit there is no secret cookie yet, and every
+ * `generateCsrf` call would make (and set) a new secret, leaving the forms rendered before the
+ * last call with tokens of a secret the browser never keeps.
+ */
+function csrfTokenFor(reply: FastifyReply): string {
+  let token = csrfTokens.get(reply);
+  if (token === undefined) {
+    token = reply.generateCsrf();
+    csrfTokens.set(reply, token);
+  }
+  return token;
+}
+
+function formValues(body: unknown, name: string): string[] {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
+  return typeof value === 'string' ? [value] : [];
+}
+
+function formValue(body: unknown, name: string): string | undefined {
+  return formValues(body, name)[0];
+}
+
+/**
+ * The partner portal (ADR 0029): server-rendered pages that act through the api with the
+ * partner's portal session, so the api's own checks (organisation scope, validation, state
+ * transitions) are the portal's. The session token lives in an HttpOnly cookie; every POST is
+ * CSRF-checked before it reaches a handler (portal-http.ts).
+ */
+@Controller()
+export class PortalController {
+  private readonly theme: Theme;
+
+  constructor(@Inject(PORTAL_CONFIG) private readonly config: PortalConfig) {
+    this.theme = {
+      brandName: config.PORTAL_BRAND_NAME,
+      logoUrl: config.PORTAL_LOGO_URL,
+      accentColour: config.PORTAL_ACCENT_COLOUR,
+    };
+  }
+
+  @Get()
+  root(@Res() reply: FastifyReply): void {
+    void reply.redirect('/subscriptions', 303);
+  }
+
+  @Get('enter')
+  async enter(@Query('token') token: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    try {
+      const { data } = await portalSessionsOpen({
+        client: this.apiClient(token ?? ''),
+        throwOnError: true,
+      });
+      this.startSession(reply, data.sessionToken, data.expiresAt);
+      void reply.redirect('/subscriptions', 303);
+    } catch (error) {
+      if (!(error instanceof SkyhookApiError) || error.status !== 401) throw error;
+      this.send(
+        reply,
+        401,
+        { title: 'Link not valid' },
+        messagePage(
+          'This link cannot be opened',
+          'It has expired or was already used. Ask your organisation for a new portal link.',
+        ),
+      );
+    }
+  }
+
+  @Get('login')
+  login(@Query('expired') expired: string | undefined, @Res() reply: FastifyReply): void {
+    const reason = expired === undefined ? undefined : 'Your session has ended: sign in again.';
+    this.send(reply, 200, { title: 'Sign in' }, signInPage(csrfTokenFor(reply), reason));
+  }
+
+  @Post('login')
+  async signIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const apiKey = formValue(request.body, 'apiKey')?.trim() ?? '';
+    try {
+      const { data: link } = await portalSessionsCreate({
+        client: this.apiClient(apiKey),
+        throwOnError: true,
+        body: { linkLifetimeMinutes: 1 },
+      });
+      const token = new URL(link.url).searchParams.get('token') ?? '';
+      const { data } = await portalSessionsOpen({ client: this.apiClient(token), throwOnError: true });
+      this.startSession(reply, data.sessionToken, data.expiresAt);
+      void reply.redirect('/subscriptions', 303);
+    } catch (error) {
+      if (!(error instanceof SkyhookApiError) || error.status !== 401) throw error;
+      this.send(
+        reply,
+        401,
+        { title: 'Sign in' },
+        signInPage(csrfTokenFor(reply), 'That API key was not accepted.'),
+      );
+    }
+  }
+
+  @Post('logout')
+  async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token !== undefined) {
+      await portalSessionsEnd({ client: this.apiClient(token), throwOnError: true }).catch(() => undefined);
+    }
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    void reply.redirect('/login', 303);
+  }
+
+  @Get('subscriptions')
+  subscriptions(
+    @Query('cursor') cursor: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const [list, catalogue] = await Promise.all([
+        subscriptionsList({ client, throwOnError: true, query: { limit: 50, cursor } }),
+        eventTypesList({ client, throwOnError: true }),
+      ]);
+      return {
+        title: 'Subscriptions',
+        current: 'subscriptions',
+        content: subscriptionsPage(list.data, catalogue.data, csrfTokenFor(reply)),
+      };
+    });
+  }
+
+  @Post('subscriptions')
+  createSubscription(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const form: SubscriptionForm = {
+        url: formValue(request.body, 'url')?.trim() ?? '',
+        description: formValue(request.body, 'description') ?? '',
+        eventTypes: formValues(request.body, 'eventTypes'),
+      };
+      try {
+        const { data: created } = await subscriptionsCreate({
+          client,
+          throwOnError: true,
+          body: {
+            url: form.url ?? '',
+            description: form.description,
+            eventTypes: [...(form.eventTypes ?? [])],
+          },
+        });
+        return {
+          title: 'Endpoint added',
+          current: 'subscriptions',
+          notice: { kind: 'ok', text: 'Endpoint added. Send it a test event to see a delivery.' },
+          content: subscriptionPage(created, [], csrfTokenFor(reply), created),
+        };
+      } catch (error) {
+        if (
+          !(error instanceof SkyhookApiError) ||
+          error.status === undefined ||
+          error.status >= 500 ||
+          error.status === 401
+        ) {
+          throw error;
+        }
+        const [list, catalogue] = await Promise.all([
+          subscriptionsList({ client, throwOnError: true, query: { limit: 50 } }),
+          eventTypesList({ client, throwOnError: true }),
+        ]);
+        return {
+          title: 'Subscriptions',
+          current: 'subscriptions',
+          status: 400,
+          notice: { kind: 'error', text: `The endpoint was not added: ${readable(error)}` },
+          content: subscriptionsPage(list.data, catalogue.data, csrfTokenFor(reply), form),
+        };
+      }
+    });
+  }
+
+  @Get('subscriptions/:id')
+  subscription(
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const [subscription, deliveries] = await Promise.all([
+        subscriptionsGet({ client, throwOnError: true, path: { id } }),
+        subscriptionDeliveriesList({ client, throwOnError: true, path: { id }, query: { limit: 20 } }),
+      ]);
+      return {
+        title: subscription.data.url,
+        current: 'subscriptions',
+        content: subscriptionPage(subscription.data, deliveries.data.data, csrfTokenFor(reply)),
+      };
+    });
+  }
+
+  @Post('subscriptions/:id/:action')
+  subscriptionAction(
+    @Param('id') id: string,
+    @Param('action') action: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const back = `/subscriptions/${encodeURIComponent(id)}`;
+      try {
+        if (action === 'test-event') {
+          const { data } = await subscriptionsSendTestEvent({
+            client,
+            throwOnError: true,
+            path: { id },
+            body: {},
+          });
+          throw new Redirect(back, { kind: 'ok', text: `Test event ${data.eventId} (${data.type}) sent.` });
+        }
+        if (action === 'disable') {
+          await subscriptionsDisable({ client, throwOnError: true, path: { id } });
+          throw new Redirect(back, {
+            kind: 'ok',
+            text: 'Endpoint disabled: no deliveries until it is enabled.',
+          });
+        }
+        if (action === 'enable') {
+          await subscriptionsEnable({ client, throwOnError: true, path: { id } });
+          throw new Redirect(back, { kind: 'ok', text: 'Endpoint enabled.' });
+        }
+      } catch (error) {
+        if (
+          error instanceof SkyhookApiError &&
+          error.status !== undefined &&
+          [400, 409, 422].includes(error.status)
+        ) {
+          throw new Redirect(back, { kind: 'error', text: readable(error) });
+        }
+        throw error;
+      }
+      throw new Redirect(back, { kind: 'error', text: `Unknown action ${action}.` });
+    });
+  }
+
+  @Get('deliveries')
+  deliveries(
+    @Query() query: Record<string, unknown>,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const text = (name: string) =>
+        typeof query[name] === 'string' && query[name] !== '' ? query[name] : undefined;
+      const statusFilter = text('status');
+      const filters = {
+        status: (DELIVERY_STATUS_FILTERS as readonly string[]).includes(statusFilter ?? '')
+          ? statusFilter
+          : undefined,
+        eventType: text('eventType'),
+        subscriptionId: text('subscriptionId'),
+      };
+      const cursor = text('cursor');
+      const listQuery = { limit: 50, cursor, status: filters.status, eventType: filters.eventType };
+      const { data } =
+        filters.subscriptionId === undefined
+          ? await deliveriesList({ client, throwOnError: true, query: listQuery })
+          : await subscriptionDeliveriesList({
+              client,
+              throwOnError: true,
+              path: { id: filters.subscriptionId },
+              query: listQuery,
+            });
+      return { title: 'Deliveries', current: 'deliveries', content: deliveriesPage(data, filters) };
+    });
+  }
+
+  @Get('deliveries/:id')
+  delivery(
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const { data } = await deliveriesGet({ client, throwOnError: true, path: { id } });
+      return {
+        title: `Delivery ${id}`,
+        current: 'deliveries',
+        content: deliveryPage(data, csrfTokenFor(reply)),
+      };
+    });
+  }
+
+  @Post('deliveries/:id/resend')
+  resend(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const back = `/deliveries/${encodeURIComponent(id)}`;
+      try {
+        const { data } = await deliveriesResend({ client, throwOnError: true, path: { id } });
+        throw new Redirect(back, { kind: 'ok', text: `Resent as attempt ${data.attemptNumber}.` });
+      } catch (error) {
+        if (
+          error instanceof SkyhookApiError &&
+          error.status !== undefined &&
+          [400, 409, 422].includes(error.status)
+        ) {
+          throw new Redirect(back, { kind: 'error', text: readable(error) });
+        }
+        throw error;
+      }
+    });
+  }
+
+  @Get('event-types')
+  eventTypes(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const { data } = await eventTypesList({ client, throwOnError: true });
+      return { title: 'Event types', current: 'event-types', content: eventTypesPage(data) };
+    });
+  }
+
+  private apiClient(credential: string): Client {
+    return skyhookApi({ baseUrl: this.config.SKYHOOK_API_URL, credential, timeoutMs: 15_000 });
+  }
+
+  private startSession(reply: FastifyReply, sessionToken: string, expiresAt: string): void {
+    void reply.setCookie(SESSION_COOKIE, sessionToken, {
+      ...cookieOptions(this.config),
+      expires: new Date(expiresAt),
+    });
+  }
+
+  /**
+   * Runs a page with the request's session: no session, or one the api no longer accepts, goes to
+   * sign-in; what the api says is not there (another organisation's id too) is a 404 page; a
+   * Redirect goes where it says with its notice shown on the next page.
+   */
+  private async signedIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    render: (signed: Signed) => Promise<{
+      title: string;
+      current: PageFrame['current'];
+      content: Html;
+      notice?: Notice;
+      status?: number;
+    }>,
+  ): Promise<void> {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token === undefined || token === '') {
+      void reply.redirect('/login', 303);
+      return;
+    }
+    const client = this.apiClient(token);
+    try {
+      const { data: session } = await portalSessionsCurrent({ client, throwOnError: true });
+      const rendered = await render({ client, organisationName: session.organisation.name });
+      const notice = rendered.notice ?? this.takeNotice(request, reply);
+      this.send(
+        reply,
+        rendered.status ?? 200,
+        {
+          title: rendered.title,
+          current: rendered.current,
+          organisationName: session.organisation.name,
+          csrfToken: csrfTokenFor(reply),
+          notice,
+        },
+        rendered.content,
+      );
+    } catch (error) {
+      if (error instanceof Redirect) {
+        if (error.notice !== undefined) {
+          void reply.setCookie(NOTICE_COOKIE, JSON.stringify(error.notice), {
+            ...cookieOptions(this.config),
+            maxAge: 60,
+          });
+        }
+        void reply.redirect(error.location, 303);
+        return;
+      }
+      if (error instanceof SkyhookApiError && error.status === 401) {
+        void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        void reply.redirect('/login?expired=1', 303);
+        return;
+      }
+      if (error instanceof SkyhookApiError && error.status === 404) {
+        this.send(
+          reply,
+          404,
+          { title: 'Not found' },
+          messagePage('Not found', 'There is nothing here for your organisation.'),
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private takeNotice(request: FastifyRequest, reply: FastifyReply): Notice | undefined {
+    const stored = request.cookies[NOTICE_COOKIE];
+    if (stored === undefined) return undefined;
+    void reply.clearCookie(NOTICE_COOKIE, { path: '/' });
+    try {
+      const parsed = JSON.parse(stored) as Partial<Notice>;
+      if ((parsed.kind === 'ok' || parsed.kind === 'error') && typeof parsed.text === 'string') {
+        return { kind: parsed.kind, text: parsed.text.slice(0, 500) };
+      }
+    } catch {
+      // A cookie we did not write: ignored.
+    }
+    return undefined;
+  }
+
+  private send(reply: FastifyReply, status: number, frame: Omit<PageFrame, 'theme'>, content: Html): void {
+    void reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(page({ ...frame, theme: this.theme }, content));
+  }
+}
+
+/** The api's refusal in words a partner reads: its message (which names each failing field). */
+function readable(error: SkyhookApiError): string {
+  return error.detail.replace(/^[A-Z_]+: /, '');
+}
