@@ -3,8 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspaceRoot } from './workspace-root';
 
+/** The services of the delivery pipeline (each consumes or produces Kafka records). */
 export const SERVICE_NAMES = ['api', 'fanout', 'dispatcher', 'history'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Every app launched as a process: the pipeline's services, and the partner portal over the api. */
+export const APP_NAMES = [...SERVICE_NAMES, 'portal'] as const;
+export type AppName = (typeof APP_NAMES)[number];
 
 /**
  * How every service is launched from the build output (dev stack, tests, container images):
@@ -17,7 +22,7 @@ export const SERVICE_NODE_OPTIONS = [
   'tsconfig-paths/register',
 ];
 
-export function serviceEntryPoint(name: ServiceName): string {
+export function serviceEntryPoint(name: AppName): string {
   const entry = join(workspaceRoot(), 'dist', 'apps', name, 'src', 'main.js');
   if (!existsSync(entry)) {
     throw new Error(`${entry} is missing: run \`npm run build\` first`);
@@ -45,7 +50,7 @@ export interface ServiceLaunchOptions {
  * adds, nothing else inherited.
  */
 export function launchServiceProcess(
-  name: ServiceName,
+  name: AppName,
   environment: Record<string, string | undefined>,
   options: ServiceLaunchOptions = {},
 ): ChildProcess {

@@ -1,11 +1,14 @@
 /**
  * `npm start`: brings up Kafka and PostgreSQL (see provisionInfrastructure for where they come
- * from), then the four services from the build output, each migrating what it owns at start.
+ * from), then the four services from the build output, each migrating what it owns at start,
+ * and the partner portal. Unless SKYHOOK_DEMO=false, a demo organisation with a loopback receiver
+ * and a steady trickle of events, and a portal link to see it in the browser (demo-organisation.ts).
  * Ctrl-C stops the services gracefully, then whatever infrastructure this command started.
  *
  * `npm run start:cluster` (`--cluster`): the production shape instead — three Kafka brokers
  * (replication 3, min ISR 2) and two instances of fan-out and of the dispatcher.
  */
+import './workspace-paths';
 import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -13,15 +16,18 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDatabase } from '../postgres-provider';
 import { provisionInfrastructure, type ProvisionedInfrastructure } from '../provision-infrastructure';
-import { SERVICE_NAMES, launchServiceProcess, type ServiceName } from '../service-launch';
+import { type RunningDemo, startDemo } from '../demo-organisation';
+import { type AppName, SERVICE_NAMES, launchServiceProcess, type ServiceName } from '../service-launch';
 import { workspaceRoot } from '../workspace-root';
 
-const DEFAULT_PORTS: Record<ServiceName, number> = {
+const DEFAULT_PORTS: Record<AppName, number> = {
   api: 3000,
   fanout: 3001,
   dispatcher: 3002,
   history: 3003,
+  portal: 3100,
 };
+const DEFAULT_DEMO_RECEIVER_PORT = 3199;
 const READY_DEADLINE_MS = 90_000;
 const CLUSTER = process.argv.includes('--cluster');
 /** In the cluster shape, as the deploy manifests: the Kafka consumers that scale run twice. */
@@ -35,7 +41,7 @@ const CLUSTER_INSTANCES: Readonly<Record<ServiceName, number>> = {
 const INSTANCE_PORT_STEP = 100;
 
 interface RunningService {
-  readonly name: ServiceName;
+  readonly name: AppName;
   /** The name, with the instance number after the first. */
   readonly label: string;
   readonly port: number;
@@ -47,12 +53,12 @@ function say(message: string): void {
   process.stderr.write(`[skyhook] ${message}\n`);
 }
 
-function portOf(name: ServiceName): number {
+function portOf(name: AppName): number {
   const configured = process.env[`SKYHOOK_${name.toUpperCase()}_PORT`];
   return configured === undefined ? DEFAULT_PORTS[name] : Number(configured);
 }
 
-function launch(name: ServiceName, instance: number, environment: Record<string, string>): RunningService {
+function launch(name: AppName, instance: number, environment: Record<string, string>): RunningService {
   const port = portOf(name) + instance * INSTANCE_PORT_STEP;
   const label = instance === 0 ? name : `${name}#${instance + 1}`;
   const child = launchServiceProcess(
@@ -102,7 +108,9 @@ async function waitUntilReady(service: RunningService): Promise<void> {
 async function stopAll(
   services: RunningService[],
   infrastructure: ProvisionedInfrastructure | undefined,
+  demo: RunningDemo | undefined,
 ): Promise<void> {
+  await demo?.stop();
   for (const service of services) {
     if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
   }
@@ -112,13 +120,14 @@ async function stopAll(
 
 async function main(): Promise<void> {
   let infrastructure: ProvisionedInfrastructure | undefined;
+  let demo: RunningDemo | undefined;
   const services: RunningService[] = [];
   let stopping = false;
   const stop = (exitCode: number): void => {
     if (stopping) return;
     stopping = true;
     say('stopping services, then infrastructure…');
-    stopAll(services, infrastructure).then(
+    stopAll(services, infrastructure, demo).then(
       () => process.exit(exitCode),
       (error: unknown) => {
         say(`stop failed: ${String(error)}`);
@@ -150,9 +159,16 @@ async function main(): Promise<void> {
         process.env['SKYHOOK_ADMIN_TOKEN'] ?? (await persistedSecret(stateDir, 'admin-token', 24)),
       // Receivers on this machine (http://localhost:…) are the common case when running locally.
       SKYHOOK_ALLOW_HTTP_LOOPBACK: process.env['SKYHOOK_ALLOW_HTTP_LOOPBACK'] ?? 'true',
+      // The api mints portal links to the portal started below; the portal acts through the api.
+      PORTAL_PUBLIC_URL: process.env['PORTAL_PUBLIC_URL'] ?? `http://127.0.0.1:${portOf('portal')}`,
+      SKYHOOK_API_URL: process.env['SKYHOOK_API_URL'] ?? `http://127.0.0.1:${portOf('api')}`,
     };
-    for (const name of SERVICE_NAMES) {
-      for (let instance = 0; instance < (CLUSTER ? CLUSTER_INSTANCES[name] : 1); instance += 1) {
+    for (const name of [...SERVICE_NAMES, 'portal'] as const) {
+      for (
+        let instance = 0;
+        instance < (CLUSTER && name !== 'portal' ? CLUSTER_INSTANCES[name] : 1);
+        instance += 1
+      ) {
         const service = launch(name, instance, environment);
         services.push(service);
         void service.exited.then((code) => {
@@ -173,6 +189,19 @@ async function main(): Promise<void> {
     );
     for (const service of services) {
       say(`  ${service.label.padEnd(12)} http://127.0.0.1:${service.port}  (/health/ready, /metrics)`);
+    }
+    if (process.env['SKYHOOK_DEMO'] !== 'false') {
+      demo = await startDemo({
+        apiUrl: environment.SKYHOOK_API_URL,
+        adminToken: environment.SKYHOOK_ADMIN_TOKEN,
+        receiverPort: Number(process.env['SKYHOOK_DEMO_RECEIVER_PORT'] ?? DEFAULT_DEMO_RECEIVER_PORT),
+        log: say,
+      });
+      say(
+        `  demo: organisation ${demo.organisationId}, receiver ${demo.receiverUrl} (every 4th webhook answered 503),`,
+      );
+      say('        an event every 5 s (SKYHOOK_DEMO=false turns the demo off). Open it in the portal:');
+      say(`  ${await demo.portalLink()}   (opens once, within 15 minutes)`);
     }
   } catch (error) {
     say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
