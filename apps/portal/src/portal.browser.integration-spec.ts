@@ -100,7 +100,16 @@ describe('the partner portal in a browser', () => {
     await eventTypesRegister({
       client: skyhookApi({ baseUrl: apiUrl, credential: data.apiKey }),
       throwOnError: true,
-      body: { eventTypes: [{ name: 'booking.created', description: 'A booking was made.' }] },
+      body: {
+        eventTypes: [
+          {
+            name: 'booking.created',
+            description: 'A booking was made.',
+            example: { bookingId: 'bk_1', seats: 2 },
+          },
+          { name: 'booking.cancelled', description: 'A booking was cancelled.' },
+        ],
+      },
     });
     return data.apiKey;
   }
@@ -122,13 +131,15 @@ describe('the partner portal in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   }
 
-  /** Reloads until the page shows `text` (history projects deliveries within a second or so). */
-  async function reloadUntil(page: Page, text: string | RegExp, description: string): Promise<void> {
+  /**
+   * Reloads until `selector` matches at least `count` elements (history projects deliveries
+   * within a second or so): a status badge, not a word that a form's label may also hold.
+   */
+  async function reloadUntil(page: Page, selector: string, description: string, count = 1): Promise<void> {
     await pollUntil(
       async () => {
         await page.reload();
-        const body = (await page.textContent('main')) ?? '';
-        return typeof text === 'string' ? body.includes(text) : text.test(body);
+        return (await page.locator(selector).count()) >= count;
       },
       { timeoutMs: 45_000, intervalMs: 500, description },
     );
@@ -161,22 +172,24 @@ describe('the partner portal in a browser', () => {
 
     // A test event arrives, signed with that secret, and the page shows it delivered.
     await page.click('text=Send a test event');
-    await expect(page.textContent('.notice')).resolves.toMatch(/Test event evt_\w+ \(webhook\.test\) sent/);
+    await expect(page.textContent('.notice')).resolves.toMatch(
+      /Test event evt_\w+ \(booking\.created\) sent/,
+    );
     const [arrived] = await receiver.waitForCount('/portal-hook', 1, 30_000);
     const verified = new Webhook(secret).verify(arrived!.rawBody.toString('utf8'), arrived!.headers) as {
       type: string;
     };
-    expect(verified.type).toBe('webhook.test');
-    await reloadUntil(page, 'delivered', 'the test delivery shown as delivered');
+    expect(verified.type).toBe('booking.created');
+    await reloadUntil(page, 'td .status-delivered', 'the test delivery shown as delivered');
     await screenshot(page, 'subscription');
 
     // The receiver fails: the failed attempt shows its status and response body.
     receiver.setBehaviour(() => ({ status: 500, body: 'ops system down for maintenance' }));
     await page.click('text=Send a test event');
     await receiver.waitForCount('/portal-hook', 2, 30_000);
-    await reloadUntil(page, /retrying|failed/, 'the failing delivery shown');
+    await reloadUntil(page, 'td .status-retrying, td .status-failed', 'the failing delivery shown');
     const failingId = await page
-      .locator('tr', { hasText: /retrying|failed/ })
+      .locator('tr', { has: page.locator('.status-retrying, .status-failed') })
       .first()
       .locator('a')
       .first()
@@ -190,7 +203,7 @@ describe('the partner portal in a browser', () => {
     receiver.setBehaviour(() => ({ status: 200 }));
     await page.click('text=Resend');
     await expect(page.textContent('.notice')).resolves.toMatch(/Resent as attempt \d+/);
-    await reloadUntil(page, 'delivered', 'the resent delivery shown as delivered');
+    await reloadUntil(page, 'dd .status-delivered', 'the resent delivery shown as delivered');
     await page.goto(`${portalUrl}/deliveries`);
     await screenshot(page, 'deliveries');
 
@@ -204,7 +217,7 @@ describe('the partner portal in a browser', () => {
     );
     expect(forged.status()).toBe(403);
     await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
-    await expect(page.textContent('main')).resolves.toContain('active');
+    await expect(page.locator('dd .status-active').count()).resolves.toBe(1);
 
     // The link was for one session only.
     const reopened = await (await browser.newContext()).newPage();
@@ -222,6 +235,78 @@ describe('the partner portal in a browser', () => {
     await other.goto(`${portalUrl}/deliveries`);
     await expect(other.textContent('main')).resolves.toContain('No deliveries yet');
   }, 240_000);
+
+  it('manages an endpoint: edit, a typed test event, rotation with its steps, a replay with progress, revocation', async () => {
+    const apiKey = await createOrganisation('Manage Aviation');
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(await portalLink(apiKey));
+    await page.fill('#url', receiver.url('/managed'));
+    await page.check('input[name=eventTypes][value="*"]');
+    await page.click('text=Add endpoint');
+    const firstSecret = ((await page.textContent('#signing-secret')) ?? '').trim();
+    const subscriptionId = /sub_[0-9a-f]+/.exec((await page.textContent('main')) ?? '')?.[0] ?? '';
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+
+    await page.fill('#edit-description', 'Edited in the portal');
+    await page.click('form[action$="/edit"] button[type=submit]');
+    await expect(page.textContent('.notice')).resolves.toContain('Saved.');
+    await expect(page.textContent('main')).resolves.toContain('Edited in the portal');
+
+    // A test event of a catalogue type carries that type.
+    await page.selectOption('#test-type', 'booking.created');
+    await page.click('text=Send a test event');
+    await expect(page.textContent('.notice')).resolves.toMatch(/\(booking\.created\) sent/);
+    const [typed] = await receiver.waitForCount('/managed', 1, 30_000);
+    expect(
+      (new Webhook(firstSecret).verify(typed!.rawBody.toString('utf8'), typed!.headers) as { type: string })
+        .type,
+    ).toBe('booking.created');
+
+    // Rotation: the new secret once, the steps for this profile, and deliveries signed with it.
+    await page.click('form[action$="/rotate"] button[type=submit]');
+    const secondSecret = ((await page.textContent('#signing-secret')) ?? '').trim();
+    expect(secondSecret).toMatch(/^whsec_/);
+    expect(secondSecret).not.toBe(firstSecret);
+    await expect(page.textContent('main')).resolves.toContain(
+      'Deliveries now carry a signature with each secret',
+    );
+    await screenshot(page, 'rotation');
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    await page.click('text=Send a test event');
+    const afterRotation = (await receiver.waitForCount('/managed', 2, 30_000))[1]!;
+    for (const secret of [firstSecret, secondSecret]) {
+      expect(() =>
+        new Webhook(secret).verify(afterRotation.rawBody.toString('utf8'), afterRotation.headers),
+      ).not.toThrow();
+    }
+    await reloadUntil(page, 'td .status-delivered', 'both test deliveries shown delivered', 2);
+
+    // A replay of today's delivered deliveries, followed to the end.
+    await page.fill('#replay-since', `${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+    await page.uncheck('input[name=statuses][value=failed]');
+    await page.check('input[name=statuses][value=delivered]');
+    await page.click('form[action$="/replay"] button[type=submit]');
+    expect(new URL(page.url()).pathname).toMatch(/\/replays\/rpl_/);
+    await pollUntil(
+      async () => {
+        await page.reload();
+        return ((await page.textContent('main')) ?? '').includes('completed');
+      },
+      { timeoutMs: 45_000, intervalMs: 500, description: 'the replay completed' },
+    );
+    expect(((await page.textContent('main')) ?? '').replace(/\s+/g, ' ')).toContain(
+      '2 of 2 deliveries resent',
+    );
+    await receiver.waitForCount('/managed', 4, 30_000);
+
+    // Revocation asks for a confirmation, and is final.
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    await page.check('input[name=confirm]');
+    await page.click('form[action$="/revoke"] button[type=submit]');
+    await expect(page.textContent('.notice')).resolves.toContain('Endpoint revoked.');
+    await expect(page.locator('dd .status-revoked').count()).resolves.toBe(1);
+    await expect(page.locator('text=Send a test event').count()).resolves.toBe(0);
+  }, 180_000);
 
   it('sends a visitor without a session to sign in, and signs in with an API key', async () => {
     const apiKey = await createOrganisation('Key Aviation');

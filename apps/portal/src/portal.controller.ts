@@ -10,18 +10,25 @@ import {
   portalSessionsCurrent,
   portalSessionsEnd,
   portalSessionsOpen,
+  replaysGet,
+  replaysStart,
   SkyhookApiError,
   skyhookApi,
   subscriptionDeliveriesList,
   subscriptionsCreate,
   subscriptionsDisable,
   subscriptionsEnable,
+  subscriptionsActivateSecret,
   subscriptionsGet,
   subscriptionsList,
+  subscriptionsRenew,
+  subscriptionsRevoke,
+  subscriptionsRotateSecret,
   subscriptionsSendTestEvent,
+  subscriptionsUpdate,
 } from '@skyhook/api-client';
 import { type Html } from './html';
-import { deliveriesPage, deliveryPage, DELIVERY_STATUS_FILTERS } from './pages/deliveries';
+import { deliveriesPage, deliveryPage, DELIVERY_STATUS_FILTERS, replayPage } from './pages/deliveries';
 import { messagePage, signInPage } from './pages/entry';
 import { eventTypesPage } from './pages/event-types';
 import { page, type PageFrame, type Theme } from './pages/layout';
@@ -196,11 +203,15 @@ export class PortalController {
             eventTypes: [...(form.eventTypes ?? [])],
           },
         });
+        const { data: catalogue } = await eventTypesList({ client, throwOnError: true });
         return {
           title: 'Endpoint added',
           current: 'subscriptions',
           notice: { kind: 'ok', text: 'Endpoint added. Send it a test event to see a delivery.' },
-          content: subscriptionPage(created, [], csrfTokenFor(reply), created),
+          content: subscriptionPage(created, [], catalogue, csrfTokenFor(reply), {
+            secret: created.signingSecret,
+            rotated: false,
+          }),
         };
       } catch (error) {
         if (
@@ -233,14 +244,20 @@ export class PortalController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     return this.signedIn(request, reply, async ({ client }) => {
-      const [subscription, deliveries] = await Promise.all([
+      const [subscription, deliveries, catalogue] = await Promise.all([
         subscriptionsGet({ client, throwOnError: true, path: { id } }),
         subscriptionDeliveriesList({ client, throwOnError: true, path: { id }, query: { limit: 20 } }),
+        eventTypesList({ client, throwOnError: true }),
       ]);
       return {
         title: subscription.data.url,
         current: 'subscriptions',
-        content: subscriptionPage(subscription.data, deliveries.data.data, csrfTokenFor(reply)),
+        content: subscriptionPage(
+          subscription.data,
+          deliveries.data.data,
+          catalogue.data,
+          csrfTokenFor(reply),
+        ),
       };
     });
   }
@@ -254,38 +271,147 @@ export class PortalController {
   ): Promise<void> {
     return this.signedIn(request, reply, async ({ client }) => {
       const back = `/subscriptions/${encodeURIComponent(id)}`;
+      const body = request.body;
+      // The version the form was rendered from: a change made meanwhile (elsewhere) is a 409, not lost.
+      const ifMatch = { 'If-Match': `"${formValue(body, 'version') ?? ''}"` };
       try {
-        if (action === 'test-event') {
-          const { data } = await subscriptionsSendTestEvent({
-            client,
-            throwOnError: true,
-            path: { id },
-            body: {},
-          });
-          throw new Redirect(back, { kind: 'ok', text: `Test event ${data.eventId} (${data.type}) sent.` });
-        }
-        if (action === 'disable') {
-          await subscriptionsDisable({ client, throwOnError: true, path: { id } });
-          throw new Redirect(back, {
-            kind: 'ok',
-            text: 'Endpoint disabled: no deliveries until it is enabled.',
-          });
-        }
-        if (action === 'enable') {
-          await subscriptionsEnable({ client, throwOnError: true, path: { id } });
-          throw new Redirect(back, { kind: 'ok', text: 'Endpoint enabled.' });
+        switch (action) {
+          case 'test-event': {
+            const type = formValue(body, 'type');
+            const { data } = await subscriptionsSendTestEvent({
+              client,
+              throwOnError: true,
+              path: { id },
+              body: type === undefined || type === '' ? {} : { type },
+            });
+            throw new Redirect(back, { kind: 'ok', text: `Test event ${data.eventId} (${data.type}) sent.` });
+          }
+          case 'disable':
+            await subscriptionsDisable({ client, throwOnError: true, path: { id } });
+            throw new Redirect(back, {
+              kind: 'ok',
+              text: 'Endpoint disabled: no deliveries until it is enabled.',
+            });
+          case 'enable':
+            await subscriptionsEnable({ client, throwOnError: true, path: { id } });
+            throw new Redirect(back, { kind: 'ok', text: 'Endpoint enabled.' });
+          case 'edit':
+            await subscriptionsUpdate({
+              client,
+              throwOnError: true,
+              path: { id },
+              headers: ifMatch,
+              body: {
+                url: formValue(body, 'url')?.trim() ?? '',
+                description: formValue(body, 'description') ?? '',
+                eventTypes: formValues(body, 'eventTypes'),
+              },
+            });
+            throw new Redirect(back, { kind: 'ok', text: 'Saved.' });
+          case 'renew': {
+            const { data } = await subscriptionsRenew({
+              client,
+              throwOnError: true,
+              path: { id },
+              headers: ifMatch,
+            });
+            throw new Redirect(back, { kind: 'ok', text: `Renewed: expires ${data.expiresAt ?? 'never'}.` });
+          }
+          case 'revoke':
+            if (formValue(body, 'confirm') !== 'yes') {
+              throw new Redirect(back, { kind: 'error', text: 'Tick the box to confirm the revocation.' });
+            }
+            await subscriptionsRevoke({ client, throwOnError: true, path: { id }, headers: ifMatch });
+            throw new Redirect(back, { kind: 'ok', text: 'Endpoint revoked.' });
+          case 'rotate': {
+            const activation = formValue(body, 'activation') === 'manual' ? 'manual' : 'immediate';
+            const { data: rotated } = await subscriptionsRotateSecret({
+              client,
+              throwOnError: true,
+              path: { id },
+              headers: ifMatch,
+              body: { activation },
+            });
+            const [deliveries, catalogue] = await Promise.all([
+              subscriptionDeliveriesList({ client, throwOnError: true, path: { id }, query: { limit: 20 } }),
+              eventTypesList({ client, throwOnError: true }),
+            ]);
+            return {
+              title: rotated.url,
+              current: 'subscriptions',
+              notice: { kind: 'ok', text: 'Secret rotated: follow the steps below.' },
+              content: subscriptionPage(rotated, deliveries.data.data, catalogue.data, csrfTokenFor(reply), {
+                secret: rotated.signingSecret,
+                rotated: true,
+              }),
+            };
+          }
+          case 'replay': {
+            const statuses = formValues(body, 'statuses').filter(
+              (status): status is 'failed' | 'dropped' | 'delivered' =>
+                ['failed', 'dropped', 'delivered'].includes(status),
+            );
+            const until = formValue(body, 'until')?.trim();
+            const { data: job } = await replaysStart({
+              client,
+              throwOnError: true,
+              path: { id },
+              body: {
+                since: formValue(body, 'since')?.trim() ?? '',
+                ...(until === undefined || until === '' ? {} : { until }),
+                ...(statuses.length === 0 ? {} : { statuses }),
+              },
+            });
+            throw new Redirect(`${back}/replays/${encodeURIComponent(job.id)}`);
+          }
+          default:
+            throw new Redirect(back, { kind: 'error', text: `Unknown action ${action}.` });
         }
       } catch (error) {
-        if (
-          error instanceof SkyhookApiError &&
-          error.status !== undefined &&
-          [400, 409, 422].includes(error.status)
-        ) {
-          throw new Redirect(back, { kind: 'error', text: readable(error) });
-        }
-        throw error;
+        throw refusalAsNotice(error, back);
       }
-      throw new Redirect(back, { kind: 'error', text: `Unknown action ${action}.` });
+    });
+  }
+
+  @Post('subscriptions/:id/secrets/:secretId/activate')
+  activateSecret(
+    @Param('id') id: string,
+    @Param('secretId') secretId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const back = `/subscriptions/${encodeURIComponent(id)}`;
+      try {
+        await subscriptionsActivateSecret({
+          client,
+          throwOnError: true,
+          path: { id, secretId },
+          headers: { 'If-Match': `"${formValue(request.body, 'version') ?? ''}"` },
+          body: {},
+        });
+      } catch (error) {
+        throw refusalAsNotice(error, back);
+      }
+      throw new Redirect(back, { kind: 'ok', text: 'The new secret signs deliveries from now on.' });
+    });
+  }
+
+  @Get('subscriptions/:id/replays/:jobId')
+  replay(
+    @Param('id') id: string,
+    @Param('jobId') jobId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const { data: job } = await replaysGet({ client, throwOnError: true, path: { id, jobId } });
+      return {
+        title: `Replay ${job.id}`,
+        current: 'subscriptions',
+        content: replayPage(job),
+        ...(job.state === 'running' ? { refreshSeconds: 2 } : {}),
+      };
     });
   }
 
@@ -390,6 +516,7 @@ export class PortalController {
       content: Html;
       notice?: Notice;
       status?: number;
+      refreshSeconds?: number;
     }>,
   ): Promise<void> {
     const token = request.cookies[SESSION_COOKIE];
@@ -411,6 +538,7 @@ export class PortalController {
           organisationName: session.organisation.name,
           csrfToken: csrfTokenFor(reply),
           notice,
+          ...(rendered.refreshSeconds === undefined ? {} : { refreshSeconds: rendered.refreshSeconds }),
         },
         rendered.content,
       );
@@ -464,6 +592,22 @@ export class PortalController {
       .type('text/html; charset=utf-8')
       .send(page({ ...frame, theme: this.theme }, content));
   }
+}
+
+/**
+ * What the api refused (bad input, a stale version, a transition not allowed now — a renewal
+ * before its window says when it opens) goes back to the page as a notice; anything else
+ * (a Redirect, the api unreachable, a lost session) goes on as it is.
+ */
+function refusalAsNotice(error: unknown, back: string): unknown {
+  if (
+    error instanceof SkyhookApiError &&
+    error.status !== undefined &&
+    [400, 409, 422].includes(error.status)
+  ) {
+    return new Redirect(back, { kind: 'error', text: readable(error) });
+  }
+  return error;
 }
 
 /** The api's refusal in words a partner reads: its message (which names each failing field). */

@@ -1,4 +1,8 @@
-import { type DeliveriesGetResponse, type DeliveriesListResponse } from '@skyhook/api-client';
+import {
+  type DeliveriesGetResponse,
+  type DeliveriesListResponse,
+  type ReplaysGetResponse,
+} from '@skyhook/api-client';
 import { type Html, html } from '../html';
 import { csrfField, statusBadge, when } from './layout';
 import { deliveryTable } from './subscriptions';
@@ -116,4 +120,23 @@ ${Object.entries(attempt.requestHeaders)
               </section>`,
           )
     }`;
+}
+
+export function replayPage(job: ReplaysGetResponse): Html {
+  return html`<h1>Replay <code>${job.id}</code></h1>
+    <div class="card" role="status" aria-live="polite">
+      <dl>
+        <dt>State</dt>
+        <dd>${job.state}${job.error === null ? '' : html` — ${job.error}`}</dd>
+        <dt>Window</dt>
+        <dd>${when(job.since)} to ${when(job.until)}, ${job.statuses.join(', ')}</dd>
+        <dt>Progress</dt>
+        <dd>
+          <progress max="${Math.max(job.matched, 1)}" value="${job.enqueued}"></progress> ${job.enqueued} of
+          ${job.matched} deliveries resent
+        </dd>
+      </dl>
+      ${job.state === 'running' ? html`<p class="muted">This page refreshes every 2 s until the replay ends.</p>` : ''}
+    </div>
+    <p><a href="/subscriptions/${encodeURIComponent(job.subscriptionId)}">Back to the endpoint</a></p>`;
 }

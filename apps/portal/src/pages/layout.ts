@@ -17,6 +17,8 @@ export interface PageFrame {
   readonly current?: 'subscriptions' | 'deliveries' | 'event-types';
   /** A message above the page: what the last action did, or why it did not. */
   readonly notice?: { readonly kind: 'ok' | 'error'; readonly text: string };
+  /** Reload the page this often (a replay in progress); no script needed. */
+  readonly refreshSeconds?: number;
 }
 
 /**
@@ -62,6 +64,10 @@ dt { font-weight: 600; color: #4b5563; }
 dd { margin: 0; word-break: break-all; }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin: .75rem 0; }
 .muted { color: #4b5563; font-size: .85rem; }
+.visually-inline { display: inline; margin: 0 .25rem 0 0; }
+select { padding: .4rem; border: 1px solid #9ca3af; border-radius: 6px; }
+.actions select { width: auto; max-width: 22rem; }
+ol li { margin: .25rem 0; }
 `;
 
 export function page(frame: PageFrame, content: Html): string {
@@ -77,6 +83,7 @@ export function page(frame: PageFrame, content: Html): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${frame.title} · ${theme.brandName}</title>
+        ${frame.refreshSeconds === undefined ? '' : html`<meta http-equiv="refresh" content="${frame.refreshSeconds}" />`}
         <style>
           ${new Html(STYLE.replace('ACCENT', theme.accentColour))}
         </style>
