@@ -262,6 +262,25 @@ describe('the partner portal in a browser', () => {
         .type,
     ).toBe('booking.created');
 
+    // "Verify your endpoint": receiver code for the scheme, and the debugger on a real request.
+    await page.click('text=Verify your endpoint');
+    await expect(page.textContent('#receiver-code')).resolves.toContain("from 'standardwebhooks'");
+    const pastedHeaders = Object.entries(typed!.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join('\n');
+    await page.fill('#debug-secret', firstSecret);
+    await page.fill('#debug-headers', pastedHeaders);
+    await page.fill('#debug-body', typed!.rawBody.toString('utf8'));
+    await page.click('form[action$="/verify"] button[type=submit]');
+    await expect(page.textContent('#debugger-result h3')).resolves.toBe('Verified: this request is genuine');
+    await screenshot(page, 'verify');
+    await page.fill('#debug-secret', firstSecret);
+    await page.fill('#debug-body', typed!.rawBody.toString('utf8').replace('bk_1', 'bk_9'));
+    await page.click('form[action$="/verify"] button[type=submit]');
+    await expect(page.textContent('#debugger-result h3')).resolves.toBe('Not verified');
+    await expect(page.textContent('#debugger-result .check-failed')).resolves.toContain('signature');
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+
     // Rotation: the new secret once, the steps for this profile, and deliveries signed with it.
     await page.click('form[action$="/rotate"] button[type=submit]');
     const secondSecret = ((await page.textContent('#signing-secret')) ?? '').trim();

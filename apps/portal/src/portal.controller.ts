@@ -27,10 +27,12 @@ import {
   subscriptionsSendTestEvent,
   subscriptionsUpdate,
 } from '@skyhook/api-client';
+import { checkWebhookSignature } from '@skyhook/webhook-signing';
 import { type Html } from './html';
 import { deliveriesPage, deliveryPage, DELIVERY_STATUS_FILTERS, replayPage } from './pages/deliveries';
 import { messagePage, signInPage } from './pages/entry';
 import { eventTypesPage } from './pages/event-types';
+import { verifyPage } from './pages/verify';
 import { page, type PageFrame, type Theme } from './pages/layout';
 import { type SubscriptionForm, subscriptionPage, subscriptionsPage } from './pages/subscriptions';
 import { cookieOptions, NOTICE_COOKIE, SESSION_COOKIE } from './portal-http';
@@ -370,6 +372,57 @@ export class PortalController {
       } catch (error) {
         throw refusalAsNotice(error, back);
       }
+    });
+  }
+
+  @Get('subscriptions/:id/verify')
+  verify(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const { data: subscription } = await subscriptionsGet({ client, throwOnError: true, path: { id } });
+      return {
+        title: 'Verify your endpoint',
+        current: 'subscriptions',
+        content: verifyPage(subscription, csrfTokenFor(reply)),
+      };
+    });
+  }
+
+  /**
+   * The signature debugger: the pasted request checked as a receiver would, with the secret the
+   * partner pasted (never stored, never shown back). Line breaks become \n: a browser sends a
+   * textarea's as \r\n, and Skyhook's bodies hold none of their own.
+   */
+  @Post('subscriptions/:id/verify')
+  debugSignature(
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const { data: subscription } = await subscriptionsGet({ client, throwOnError: true, path: { id } });
+      const pasted = {
+        headers: (formValue(request.body, 'headers') ?? '').replace(/\r\n/g, '\n'),
+        body: (formValue(request.body, 'body') ?? '').replace(/\r\n/g, '\n'),
+      };
+      const headers = Object.fromEntries(
+        pasted.headers
+          .split('\n')
+          .map((line) => /^\s*([^:\s]+)\s*:\s*(.*)$/.exec(line))
+          .filter((match) => match !== null)
+          .map((match) => [match[1]!, match[2]!.trim()]),
+      );
+      const result = checkWebhookSignature({
+        signature: subscription.effectivePolicy.signature,
+        secret: formValue(request.body, 'secret') ?? '',
+        headers,
+        body: Buffer.from(pasted.body, 'utf8'),
+        nowSeconds: Math.floor(Date.now() / 1_000),
+      });
+      return {
+        title: 'Verify your endpoint',
+        current: 'subscriptions',
+        content: verifyPage(subscription, csrfTokenFor(reply), pasted, result),
+      };
     });
   }
 

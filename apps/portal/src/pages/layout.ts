@@ -68,6 +68,9 @@ dd { margin: 0; word-break: break-all; }
 select { padding: .4rem; border: 1px solid #9ca3af; border-radius: 6px; }
 .actions select { width: auto; max-width: 22rem; }
 ol li { margin: .25rem 0; }
+textarea { width: 100%; max-width: 60rem; font-family: ui-monospace, Menlo, monospace; font-size: .85rem; border: 1px solid #9ca3af; border-radius: 6px; padding: .45rem; }
+.check-passed { color: #14532d; }
+.check-failed { color: #7f1d1d; }
 `;
 
 export function page(frame: PageFrame, content: Html): string {

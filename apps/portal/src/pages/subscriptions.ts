@@ -189,6 +189,7 @@ export function subscriptionPage(
               ${subscription.status === 'active' ? action('disable', 'Disable', true) : ''}
               ${subscription.status === 'disabled' ? action('enable', 'Enable') : ''}
               ${subscription.expiresAt === null ? '' : action('renew', 'Renew')}
+              <a href="/subscriptions/${id}/verify">Verify your endpoint</a>
             </div>`
           : ''
       }
