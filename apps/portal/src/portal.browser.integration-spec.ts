@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -326,6 +326,57 @@ describe('the partner portal in a browser', () => {
     await expect(page.locator('dd .status-revoked').count()).resolves.toBe(1);
     await expect(page.locator('text=Send a test event').count()).resolves.toBe(0);
   }, 180_000);
+
+  it('has no WCAG 2 A/AA violations axe-core can find on any page', async () => {
+    const apiKey = await createOrganisation('Accessible Aviation');
+    // The pages' CSP forbids script: the checker is let in for this test only.
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    const violationsOf = async (path: string): Promise<string[]> => {
+      await page.goto(`${portalUrl}${path}`);
+      await page.addScriptTag({ content: axe });
+      const found = await page.evaluate(async () => {
+        interface AxeResults {
+          passes: unknown[];
+          violations: { id: string; nodes: { target: string[] }[] }[];
+        }
+        const checker = (globalThis as unknown as { axe: { run(options: object): Promise<AxeResults> } }).axe;
+        const results = await checker.run({
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+        });
+        return {
+          passes: results.passes.length,
+          violations: results.violations.map(
+            (violation) =>
+              `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+          ),
+        };
+      });
+      // The checker did check something: a page it could not read would pass with nothing found.
+      expect(found.passes).toBeGreaterThan(5);
+      return found.violations.map((violation) => `${path} ${violation}`);
+    };
+    const signIn = await violationsOf('/login');
+    await page.goto(await portalLink(apiKey));
+    await page.fill('#url', receiver.url('/accessible'));
+    await page.check('input[name=eventTypes][value="*"]');
+    await page.click('text=Add endpoint');
+    const subscriptionId = /sub_[0-9a-f]+/.exec((await page.textContent('main')) ?? '')?.[0] ?? '';
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    await page.click('text=Send a test event');
+    await reloadUntil(page, 'td .status-delivered', 'the test delivery shown');
+    const deliveryId = (await page.locator('td a').first().textContent()) ?? '';
+    const violations = [
+      ...signIn,
+      ...(await violationsOf('/subscriptions')),
+      ...(await violationsOf(`/subscriptions/${subscriptionId}`)),
+      ...(await violationsOf(`/subscriptions/${subscriptionId}/verify`)),
+      ...(await violationsOf('/deliveries')),
+      ...(await violationsOf(`/deliveries/${deliveryId}`)),
+      ...(await violationsOf('/event-types')),
+    ];
+    expect(violations).toEqual([]);
+  }, 120_000);
 
   it('sends a visitor without a session to sign in, and signs in with an API key', async () => {
     const apiKey = await createOrganisation('Key Aviation');
