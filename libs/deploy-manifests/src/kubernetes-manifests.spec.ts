@@ -105,7 +105,7 @@ const nameOf = (document: YamlMap): string => {
   return typeof name === 'string' ? name : '';
 };
 
-const SERVICES = ['api', 'fanout', 'dispatcher', 'history'] as const;
+const SERVICES = ['api', 'fanout', 'dispatcher', 'history', 'portal'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -121,12 +121,15 @@ const sharedSchemas: Record<ServiceName, z.ZodObject> = {
   history: serviceEnvironmentSchema
     .extend(kafkaEnvironmentSchema.shape)
     .extend(databaseEnvironmentSchema.shape),
+  // The portal reads no Kafka or database settings: it acts through the api (SKYHOOK_API_URL).
+  portal: serviceEnvironmentSchema,
 };
 const APP_SPECIFIC_REQUIRED: Record<ServiceName, string[]> = {
   api: ['SECRETS_MASTER_KEY'],
   fanout: [],
   dispatcher: ['SECRETS_MASTER_KEY'],
   history: [],
+  portal: ['SKYHOOK_API_URL'],
 };
 function requiredVariables(service: ServiceName): string[] {
   const fromSchema = Object.entries(sharedSchemas[service].shape)
@@ -387,6 +390,15 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       if (text !== '')
         expect({ key, placeholder: text.includes('REPLACE_ME') }).toEqual({ key, placeholder: true });
     }
+  });
+
+  it('gives the portal no secret, points it at the api Service, and mints links to an https portal', () => {
+    const portal = resolvedEnvironment(containerOf(deploymentOf('portal')));
+    for (const name of SECRET_VARIABLES) expect({ name, set: name in portal }).toEqual({ name, set: false });
+    const apiService = ofKind('Service').find((service) => nameOf(service) === 'skyhook-api');
+    expect(portal['SKYHOOK_API_URL']).toBe(`http://${nameOf(apiService ?? {})}`);
+    const api = resolvedEnvironment(containerOf(deploymentOf('api')));
+    expect(api['PORTAL_PUBLIC_URL']).toMatch(/^https:\/\//);
   });
 
   it('network policies apply to Skyhook pods', () => {
