@@ -318,6 +318,23 @@ describe('the partner portal in a browser', () => {
     );
     await receiver.waitForCount('/managed', 4, 30_000);
 
+    // A disabled endpoint is named on every page until it is enabled again.
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    await page.click('form[action$="/disable"] button[type=submit]');
+    // (The list the banner reads is the read model, which follows the change within moments.)
+    await page.goto(`${portalUrl}/deliveries`);
+    await reloadUntil(page, '#disabled-banner', 'the banner naming the disabled endpoint');
+    await expect(page.textContent('#disabled-banner')).resolves.toContain(receiver.url('/managed'));
+    await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+    await page.click('form[action$="/enable"] button[type=submit]');
+    await pollUntil(
+      async () => {
+        await page.reload();
+        return (await page.locator('#disabled-banner').count()) === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, description: 'the banner gone once enabled' },
+    );
+
     // Revocation asks for a confirmation, and is final.
     await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
     await page.check('input[name=confirm]');

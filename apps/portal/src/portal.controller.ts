@@ -579,7 +579,12 @@ export class PortalController {
     }
     const client = this.apiClient(token);
     try {
-      const { data: session } = await portalSessionsCurrent({ client, throwOnError: true });
+      // Asked together: the session (and its organisation's name) and the disabled endpoints the
+      // banner names; the page's own calls follow.
+      const [{ data: session }, { data: disabled }] = await Promise.all([
+        portalSessionsCurrent({ client, throwOnError: true }),
+        subscriptionsList({ client, throwOnError: true, query: { status: 'disabled', limit: 10 } }),
+      ]);
       const rendered = await render({ client, organisationName: session.organisation.name });
       const notice = rendered.notice ?? this.takeNotice(request, reply);
       this.send(
@@ -591,6 +596,12 @@ export class PortalController {
           organisationName: session.organisation.name,
           csrfToken: csrfTokenFor(reply),
           notice,
+          disabledEndpoints: disabled.data.map((endpoint) => ({
+            id: endpoint.id,
+            url: endpoint.url,
+            reason: endpoint.disabledReason,
+            detail: endpoint.disabledDetail,
+          })),
           ...(rendered.refreshSeconds === undefined ? {} : { refreshSeconds: rendered.refreshSeconds }),
         },
         rendered.content,

@@ -19,6 +19,15 @@ export interface PageFrame {
   readonly notice?: { readonly kind: 'ok' | 'error'; readonly text: string };
   /** Reload the page this often (a replay in progress); no script needed. */
   readonly refreshSeconds?: number;
+  /** The organisation's disabled endpoints, named on every page until they are enabled again. */
+  readonly disabledEndpoints?: readonly DisabledEndpoint[];
+}
+
+export interface DisabledEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly reason: string | null;
+  readonly detail: string | null;
 }
 
 /**
@@ -118,6 +127,7 @@ export function page(frame: PageFrame, content: Html): string {
           }
         </header>
         <main>
+          ${disabledBanner(frame.disabledEndpoints ?? [])}
           ${
             frame.notice === undefined
               ? ''
@@ -132,6 +142,32 @@ export function page(frame: PageFrame, content: Html): string {
         </main>
       </body>
     </html> `.text;
+}
+
+/**
+ * A disabled endpoint receives nothing until someone acts: the partner must not learn it from
+ * silence. Named on every page, with the breaker's reason, linking to where it is enabled.
+ */
+function disabledBanner(disabled: readonly DisabledEndpoint[]): Html | string {
+  if (disabled.length === 0) return '';
+  return html`<div class="notice notice-error" role="alert" id="disabled-banner">
+    <strong
+      >${disabled.length === 1 ? 'An endpoint is disabled' : `${disabled.length} endpoints are disabled`}</strong
+    >
+    and receive no webhooks until enabled again:
+    <ul>
+      ${disabled.map(
+        (endpoint) =>
+          html`<li>
+            <a href="/subscriptions/${encodeURIComponent(endpoint.id)}">${endpoint.url}</a>${
+              endpoint.reason === null
+                ? ''
+                : html` — ${endpoint.reason}${endpoint.detail === null ? '' : html`: ${endpoint.detail}`}`
+            }
+          </li>`,
+      )}
+    </ul>
+  </div>`;
 }
 
 /** The form token, as every form carries it. */
