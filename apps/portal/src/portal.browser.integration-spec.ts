@@ -94,9 +94,18 @@ describe('the partner portal in a browser', () => {
   });
 
   /** An organisation made through the admin API, with a catalogue; its API key. */
-  async function createOrganisation(name: string): Promise<string> {
+  async function createOrganisation(name: string, lifetimeDays?: number): Promise<string> {
     const admin = skyhookApi({ baseUrl: apiUrl, credential: adminToken });
-    const { data } = await adminOrganisationsCreate({ client: admin, throwOnError: true, body: { name } });
+    const { data } = await adminOrganisationsCreate({
+      client: admin,
+      throwOnError: true,
+      body: {
+        name,
+        ...(lifetimeDays === undefined
+          ? {}
+          : { subscriptionLifetimeDays: lifetimeDays, renewalWindowDays: 5 }),
+      },
+    });
     await eventTypesRegister({
       client: skyhookApi({ baseUrl: apiUrl, credential: data.apiKey }),
       throwOnError: true,
@@ -237,7 +246,7 @@ describe('the partner portal in a browser', () => {
   }, 240_000);
 
   it('manages an endpoint: edit, a typed test event, rotation with its steps, a replay with progress, revocation', async () => {
-    const apiKey = await createOrganisation('Manage Aviation');
+    const apiKey = await createOrganisation('Manage Aviation', 30);
     const page = await (await browser.newContext()).newPage();
     await page.goto(await portalLink(apiKey));
     await page.fill('#url', receiver.url('/managed'));
@@ -246,6 +255,12 @@ describe('the partner portal in a browser', () => {
     const firstSecret = ((await page.textContent('#signing-secret')) ?? '').trim();
     const subscriptionId = /sub_[0-9a-f]+/.exec((await page.textContent('main')) ?? '')?.[0] ?? '';
     await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
+
+    // Its subscriptions live 30 days: the renewal window is shown, and renewing before it says so.
+    const opensAt = new Date(Date.now() + 25 * 86_400_000).toISOString().slice(0, 10);
+    await expect(page.textContent('#renewal-window')).resolves.toContain(`opens ${opensAt}`);
+    await page.click('form[action$="/renew"] button[type=submit]');
+    await expect(page.textContent('.notice')).resolves.toContain(`renewal opens at ${opensAt}`);
 
     await page.fill('#edit-description', 'Edited in the portal');
     await page.click('form[action$="/edit"] button[type=submit]');

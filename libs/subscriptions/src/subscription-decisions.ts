@@ -204,6 +204,11 @@ export function decideActivateSecret(
   return { ...nextEventBase(state, now), type: 'SubscriptionSecretRotated', secrets };
 }
 
+/** When renewal of a subscription expiring at `expiresAt` opens: the window before the expiry. */
+export function renewalOpensAt(expiresAt: string, renewalWindowDays: number, timeScale = 1): Date {
+  return new Date(Date.parse(expiresAt) - Math.round((renewalWindowDays * DAY_MS) / timeScale));
+}
+
 /**
  * Renewal extends by one lifetime from the current expiry, and only inside the window before
  * it: a 409 otherwise, saying when the window opens.
@@ -228,9 +233,7 @@ export function decideRenew(
     );
   }
   const expiresAt = Date.parse(state.expiresAt);
-  const opensAt = new Date(
-    expiresAt - Math.round((lifetime.renewalWindowDays * DAY_MS) / (lifetime.timeScale ?? 1)),
-  );
+  const opensAt = renewalOpensAt(state.expiresAt, lifetime.renewalWindowDays, lifetime.timeScale);
   if (now.getTime() < opensAt.getTime()) {
     throw new SubscriptionError(
       SubscriptionErrorCode.RenewalNotOpen,

@@ -13,6 +13,7 @@ export const exampleSubscription = {
   disabledReason: null,
   disabledDetail: null,
   expiresAt: '2026-06-30T18:09:12.000Z',
+  renewalOpensAt: '2026-06-25T18:09:12.000Z',
   secretHint: 'whsec_…a1b2',
   secretsSigning: 1,
   secrets: [

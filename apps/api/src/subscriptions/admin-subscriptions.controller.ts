@@ -1,3 +1,4 @@
+import { API_CONFIG, type ApiConfig } from '../api.config';
 import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { SubscriptionCommands } from '@skyhook/subscription-commands';
 import { type Clock, SubscriptionError, SubscriptionErrorCode } from '@skyhook/subscriptions';
@@ -41,6 +42,7 @@ export class AdminSubscriptionsController {
     private readonly commands: SubscriptionCommands,
     private readonly readModel: SubscriptionReadModelRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly organisations: OrganisationRepository,
   ) {}
 
@@ -91,7 +93,12 @@ export class AdminSubscriptionsController {
           ? []
           : [
               {
-                ...subscriptionResponseOf(subscription, organisation, this.clock.now()),
+                ...subscriptionResponseOf(
+                  subscription,
+                  organisation,
+                  this.clock.now(),
+                  this.config.timeScale,
+                ),
                 organisationId: organisation.id,
               },
             ];
@@ -134,7 +141,7 @@ export class AdminSubscriptionsController {
       change: 'enable',
     });
     return {
-      ...subscriptionResponseOf(enabled, organisation, this.clock.now()),
+      ...subscriptionResponseOf(enabled, organisation, this.clock.now(), this.config.timeScale),
       organisationId: organisation.id,
     };
   }

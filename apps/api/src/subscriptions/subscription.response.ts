@@ -8,6 +8,7 @@ import {
   SIGNATURE_SCHEME_TRAITS,
 } from '@skyhook/delivery-policy';
 import {
+  renewalOpensAt,
   type SecretPhase,
   secretPhasesAt,
   signingSecretsAt,
@@ -45,6 +46,10 @@ export const subscriptionResponseSchema = z
     disabledReason: z.string().nullable(),
     disabledDetail: z.string().nullable(),
     expiresAt: instant.nullable(),
+    renewalOpensAt: instant.nullable().meta({
+      description:
+        "When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.",
+    }),
     secretHint: z.string().meta({ description: 'The hint of the secret deliveries are signed with now.' }),
     secretsSigning: z.number().int().min(1).meta({
       description:
@@ -101,6 +106,8 @@ export function subscriptionResponseOf(
   state: SubscriptionState,
   organisation: Organisation,
   now: Date,
+  /** SKYHOOK_TIME_SCALE: the renewal window shrinks with it, as renewal itself checks. */
+  timeScale: number,
 ): SubscriptionResponse {
   const at = now.getTime();
   const { current, retiring } = signingSecretsAt(state.secrets, at);
@@ -134,6 +141,10 @@ export function subscriptionResponseOf(
     disabledReason: state.disabledReason,
     disabledDetail: state.disabledDetail,
     expiresAt: state.expiresAt,
+    renewalOpensAt:
+      state.expiresAt === null
+        ? null
+        : renewalOpensAt(state.expiresAt, organisation.renewalWindowDays, timeScale).toISOString(),
     secretHint: current.hint,
     secretsSigning: SIGNATURE_SCHEME_TRAITS[effectivePolicy.signature.scheme].carriesSeveralSignatures
       ? 1 + retiring.length

@@ -1111,6 +1111,8 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
         body: { url: RECEIVER, eventTypes: ['FLIGHT_TIME_UPDATE'] },
       });
       expect(created.body['expiresAt']).toBe('2026-03-31T00:00:00.000Z');
+      // The window is shown before it opens, at the instant renewal then accepts.
+      expect(created.body['renewalOpensAt']).toBe('2026-03-26T00:00:00.000Z');
       const path = `/v1/subscriptions/${String(created.body['id'])}`;
 
       api.clock.set(Date.parse('2026-03-26T00:00:00.000Z') - 1);
@@ -1125,6 +1127,7 @@ describe('subscriptions REST API against real Kafka and Postgres', () => {
       const renewed = await api.request({ method: 'POST', url: `${path}/renewals`, key: fl3xx.apiKey });
       expect(renewed.status).toBe(200);
       expect(renewed.body['expiresAt']).toBe('2026-04-30T00:00:00.000Z');
+      expect(renewed.body['renewalOpensAt']).toBe('2026-04-25T00:00:00.000Z');
 
       api.clock.set(Date.parse('2026-04-30T00:00:00.000Z') - 1);
       await new Promise((resolve) => setTimeout(resolve, 300));

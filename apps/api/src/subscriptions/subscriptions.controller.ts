@@ -1,3 +1,4 @@
+import { API_CONFIG, type ApiConfig } from '../api.config';
 import {
   Body,
   Controller,
@@ -89,6 +90,7 @@ export class SubscriptionsController {
     private readonly commands: SubscriptionCommands,
     private readonly readModel: SubscriptionReadModelRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   @Documented({
@@ -112,7 +114,10 @@ export class SubscriptionsController {
       .status(201)
       .header('etag', `"${subscription.version}"`)
       .header('location', `/v1/subscriptions/${subscription.id}`);
-    return { ...subscriptionResponseOf(subscription, organisation, this.clock.now()), signingSecret };
+    return {
+      ...subscriptionResponseOf(subscription, organisation, this.clock.now(), this.config.timeScale),
+      signingSecret,
+    };
   }
 
   @Documented({
@@ -137,7 +142,9 @@ export class SubscriptionsController {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      data: page.map((subscription) => subscriptionResponseOf(subscription, organisation, this.clock.now())),
+      data: page.map((subscription) =>
+        subscriptionResponseOf(subscription, organisation, this.clock.now(), this.config.timeScale),
+      ),
       nextCursor:
         rows.length > query.limit && last !== undefined
           ? encodeCursor({ createdAt: last.createdAt, id: last.id })
@@ -165,7 +172,7 @@ export class SubscriptionsController {
       throw new SubscriptionError(SubscriptionErrorCode.NotFound, `subscription ${id} not found`);
     }
     void reply.header('etag', `"${subscription.version}"`);
-    return subscriptionResponseOf(subscription, organisation, this.clock.now());
+    return subscriptionResponseOf(subscription, organisation, this.clock.now(), this.config.timeScale);
   }
 
   @Documented({
@@ -192,7 +199,7 @@ export class SubscriptionsController {
       expectedVersion: expectedVersionOf(ifMatch),
     });
     void reply.header('etag', `"${subscription.version}"`);
-    return subscriptionResponseOf(subscription, organisation, this.clock.now());
+    return subscriptionResponseOf(subscription, organisation, this.clock.now(), this.config.timeScale);
   }
 
   @Documented({
@@ -230,6 +237,7 @@ export class SubscriptionsController {
       await this.changeStatus(organisation, id, ifMatch, 'disable'),
       organisation,
       this.clock.now(),
+      this.config.timeScale,
     );
   }
 
@@ -253,6 +261,7 @@ export class SubscriptionsController {
       await this.changeStatus(organisation, id, ifMatch, 'enable'),
       organisation,
       this.clock.now(),
+      this.config.timeScale,
     );
   }
 
@@ -276,6 +285,7 @@ export class SubscriptionsController {
       await this.changeStatus(organisation, id, ifMatch, 'revoke'),
       organisation,
       this.clock.now(),
+      this.config.timeScale,
     );
   }
 
@@ -296,6 +306,7 @@ export class SubscriptionsController {
       await this.changeStatus(organisation, id, ifMatch, 'renew'),
       organisation,
       this.clock.now(),
+      this.config.timeScale,
     );
   }
 
@@ -364,7 +375,7 @@ export class SubscriptionsController {
       expectedVersion: expectedVersionOf(ifMatch),
     });
     return {
-      ...subscriptionResponseOf(subscription, organisation, this.clock.now()),
+      ...subscriptionResponseOf(subscription, organisation, this.clock.now(), this.config.timeScale),
       signingSecret,
       secretId,
     };
@@ -394,7 +405,7 @@ export class SubscriptionsController {
       secretId: secretIdOf(secretId),
       expectedVersion: expectedVersionOf(ifMatch),
     });
-    return subscriptionResponseOf(subscription, organisation, this.clock.now());
+    return subscriptionResponseOf(subscription, organisation, this.clock.now(), this.config.timeScale);
   }
 
   private changeStatus(

@@ -157,6 +157,18 @@ export function subscriptionPage(
         <dd>${subscription.profile} (signature: ${subscription.effectivePolicy.signature.scheme})</dd>
         <dt>Expires</dt>
         <dd>${when(subscription.expiresAt)}</dd>
+        ${
+          subscription.renewalOpensAt === null
+            ? ''
+            : html`<dt>Renewal</dt>
+                <dd id="renewal-window">
+                  ${
+                    Date.parse(subscription.renewalOpensAt) <= Date.now()
+                      ? 'open now: renew before it expires'
+                      : html`opens ${when(subscription.renewalOpensAt)}`
+                  }
+                </dd>`
+        }
         <dt>Signing secrets</dt>
         <dd>
           ${subscription.secrets.map(

@@ -108,6 +108,10 @@ export type SubscriptionsListResponses = {
             disabledDetail: string | null;
             expiresAt: string | null;
             /**
+             * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+             */
+            renewalOpensAt: string | null;
+            /**
              * The hint of the secret deliveries are signed with now.
              */
             secretHint: string;
@@ -256,6 +260,10 @@ export type SubscriptionsCreateResponses = {
         disabledReason: string | null;
         disabledDetail: string | null;
         expiresAt: string | null;
+        /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
         /**
          * The hint of the secret deliveries are signed with now.
          */
@@ -430,6 +438,10 @@ export type SubscriptionsGetResponses = {
         disabledDetail: string | null;
         expiresAt: string | null;
         /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
+        /**
          * The hint of the secret deliveries are signed with now.
          */
         secretHint: string;
@@ -590,6 +602,10 @@ export type SubscriptionsUpdateResponses = {
         disabledDetail: string | null;
         expiresAt: string | null;
         /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
+        /**
          * The hint of the secret deliveries are signed with now.
          */
         secretHint: string;
@@ -726,6 +742,10 @@ export type SubscriptionsDisableResponses = {
         disabledReason: string | null;
         disabledDetail: string | null;
         expiresAt: string | null;
+        /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
         /**
          * The hint of the secret deliveries are signed with now.
          */
@@ -864,6 +884,10 @@ export type SubscriptionsEnableResponses = {
         disabledDetail: string | null;
         expiresAt: string | null;
         /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
+        /**
          * The hint of the secret deliveries are signed with now.
          */
         secretHint: string;
@@ -1001,6 +1025,10 @@ export type SubscriptionsRevokeResponses = {
         disabledDetail: string | null;
         expiresAt: string | null;
         /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
+        /**
          * The hint of the secret deliveries are signed with now.
          */
         secretHint: string;
@@ -1137,6 +1165,10 @@ export type SubscriptionsRenewResponses = {
         disabledReason: string | null;
         disabledDetail: string | null;
         expiresAt: string | null;
+        /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
         /**
          * The hint of the secret deliveries are signed with now.
          */
@@ -1354,6 +1386,10 @@ export type SubscriptionsRotateSecretResponses = {
         disabledDetail: string | null;
         expiresAt: string | null;
         /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
+        /**
          * The hint of the secret deliveries are signed with now.
          */
         secretHint: string;
@@ -1503,6 +1539,10 @@ export type SubscriptionsActivateSecretResponses = {
         disabledReason: string | null;
         disabledDetail: string | null;
         expiresAt: string | null;
+        /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
         /**
          * The hint of the secret deliveries are signed with now.
          */
@@ -2892,6 +2932,10 @@ export type AdminSubscriptionsListResponses = {
             disabledDetail: string | null;
             expiresAt: string | null;
             /**
+             * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+             */
+            renewalOpensAt: string | null;
+            /**
              * The hint of the secret deliveries are signed with now.
              */
             secretHint: string;
@@ -3034,6 +3078,10 @@ export type AdminSubscriptionsEnableResponses = {
         disabledReason: string | null;
         disabledDetail: string | null;
         expiresAt: string | null;
+        /**
+         * When renewal opens (the organisation's renewal window before expiresAt); null when it does not expire.
+         */
+        renewalOpensAt: string | null;
         /**
          * The hint of the secret deliveries are signed with now.
          */
