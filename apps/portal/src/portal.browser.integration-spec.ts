@@ -410,6 +410,32 @@ describe('the partner portal in a browser', () => {
     expect(violations).toEqual([]);
   }, 120_000);
 
+  it('answers hostile links, cookies and keys with the page that says so, never an error', async () => {
+    const get = (path: string, cookie?: string) =>
+      fetch(`${portalUrl}${path}`, { redirect: 'manual', headers: cookie === undefined ? {} : { cookie } });
+    for (const token of ['%0d%0aX-Injected:%201', 'spl_short', `sps_${'a'.repeat(43)}`, '']) {
+      const answer = await get(`/enter?token=${token}`);
+      expect({ token, status: answer.status }).toEqual({ token, status: 401 });
+      expect(await answer.text()).toContain('This link cannot be opened');
+    }
+    const twice = await get('/enter?token=a&token=b');
+    expect(twice.status).toBe(401);
+    for (const cookie of [
+      'skyhook_portal=%0d%0aX',
+      `skyhook_portal=spl_${'a'.repeat(43)}`,
+      `skyhook_portal=sps_${'a'.repeat(43)}`,
+    ]) {
+      const answer = await get('/subscriptions', cookie);
+      expect({ cookie, status: answer.status }).toEqual({ cookie, status: 303 });
+      expect(answer.headers.get('location')).toMatch(/^\/login/);
+    }
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${portalUrl}/login`);
+    await page.fill('#apiKey', 'sk_with space and ünïcode');
+    await page.click('button[type=submit]');
+    await expect(page.textContent('[role=alert]')).resolves.toContain('That API key was not accepted');
+  });
+
   it('sends a visitor without a session to sign in, and signs in with an API key', async () => {
     const apiKey = await createOrganisation('Key Aviation');
     const page = await (await browser.newContext()).newPage();
@@ -427,4 +453,17 @@ describe('the partner portal in a browser', () => {
     await page.goto(`${portalUrl}/subscriptions`);
     expect(new URL(page.url()).pathname).toBe('/login');
   }, 60_000);
+  // Last: it stops the api.
+  it('says the service is unavailable, with Retry-After, while the api is down', async () => {
+    const link = await portalLink(await createOrganisation('Outage Aviation'));
+    const entered = await fetch(link, { redirect: 'manual' });
+    const cookie = (entered.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect((await fetch(`${portalUrl}/subscriptions`, { headers: { cookie } })).status).toBe(200);
+    await services[0]!.stop();
+    const answer = await fetch(`${portalUrl}/subscriptions`, { headers: { cookie } });
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('5');
+    expect(await answer.text()).toContain('Temporarily unavailable');
+    expect((await fetch(`${portalUrl}/health/ready`)).status).toBe(503);
+  });
 });

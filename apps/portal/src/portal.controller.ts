@@ -27,6 +27,7 @@ import {
   subscriptionsSendTestEvent,
   subscriptionsUpdate,
 } from '@skyhook/api-client';
+import { portalTokenKindOf } from '@skyhook/secrets';
 import { checkWebhookSignature } from '@skyhook/webhook-signing';
 import { type Html } from './html';
 import { deliveriesPage, deliveryPage, DELIVERY_STATUS_FILTERS, replayPage } from './pages/deliveries';
@@ -106,15 +107,29 @@ export class PortalController {
   }
 
   @Get('enter')
-  async enter(@Query('token') token: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async enter(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
     try {
-      const { data } = await portalSessionsOpen({
-        client: this.apiClient(token ?? ''),
-        throwOnError: true,
-      });
+      // Anything not shaped like a link token (a truncated copy, a hostile query) is refused here,
+      // before it reaches a header.
+      if (typeof token !== 'string' || portalTokenKindOf(token) !== 'link') {
+        throw new SkyhookApiError(
+          'not a portal link token',
+          'GET',
+          '/enter',
+          401,
+          'malformed',
+          undefined,
+          undefined,
+        );
+      }
+      const { data } = await portalSessionsOpen({ client: this.apiClient(token), throwOnError: true });
       this.startSession(reply, data.sessionToken, data.expiresAt);
       void reply.redirect('/subscriptions', 303);
     } catch (error) {
+      if (isUnavailable(error)) {
+        this.unavailable(reply);
+        return;
+      }
       if (!(error instanceof SkyhookApiError) || error.status !== 401) throw error;
       this.send(
         reply,
@@ -138,6 +153,10 @@ export class PortalController {
   async signIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const apiKey = formValue(request.body, 'apiKey')?.trim() ?? '';
     try {
+      // A key is printable ASCII without spaces; anything else could not be one (nor be sent).
+      if (!/^[\x21-\x7e]{1,200}$/.test(apiKey)) {
+        throw new SkyhookApiError('not an API key', 'POST', '/login', 401, 'malformed', undefined, undefined);
+      }
       const { data: link } = await portalSessionsCreate({
         client: this.apiClient(apiKey),
         throwOnError: true,
@@ -148,6 +167,10 @@ export class PortalController {
       this.startSession(reply, data.sessionToken, data.expiresAt);
       void reply.redirect('/subscriptions', 303);
     } catch (error) {
+      if (isUnavailable(error)) {
+        this.unavailable(reply);
+        return;
+      }
       if (!(error instanceof SkyhookApiError) || error.status !== 401) throw error;
       this.send(
         reply,
@@ -573,7 +596,7 @@ export class PortalController {
     }>,
   ): Promise<void> {
     const token = request.cookies[SESSION_COOKIE];
-    if (token === undefined || token === '') {
+    if (token === undefined || portalTokenKindOf(token) !== 'session') {
       void reply.redirect('/login', 303);
       return;
     }
@@ -631,8 +654,26 @@ export class PortalController {
         );
         return;
       }
+      if (isUnavailable(error)) {
+        this.unavailable(reply);
+        return;
+      }
       throw error;
     }
+  }
+
+  /** The api unreachable or unavailable (its database, its broker): say so, and that it passes. */
+  private unavailable(reply: FastifyReply): void {
+    void reply.header('retry-after', '5');
+    this.send(
+      reply,
+      503,
+      { title: 'Unavailable' },
+      messagePage(
+        'Temporarily unavailable',
+        'Skyhook cannot answer this page right now. Try again in a few seconds.',
+      ),
+    );
   }
 
   private takeNotice(request: FastifyRequest, reply: FastifyReply): Notice | undefined {
@@ -672,6 +713,10 @@ function refusalAsNotice(error: unknown, back: string): unknown {
     return new Redirect(back, { kind: 'error', text: readable(error) });
   }
   return error;
+}
+
+function isUnavailable(error: unknown): boolean {
+  return error instanceof SkyhookApiError && (error.status === undefined || error.status >= 500);
 }
 
 /** The api's refusal in words a partner reads: its message (which names each failing field). */
