@@ -1,4 +1,4 @@
-# One image for all four services; the command (compose `command`, Kubernetes `args`) picks which runs.
+# One image for all the apps (four services and the portal); the command (compose `command`, Kubernetes `args`) picks which runs.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
