@@ -9,8 +9,8 @@ export const NOTICE_COOKIE = 'skyhook_portal_notice';
 
 /**
  * How the portal's cookies are set: HttpOnly, Secure (PORTAL_COOKIE_SECURE), SameSite=Lax — or
- * None when the portal may be framed by another site (PORTAL_FRAME_ANCESTORS), as a cookie that
- * is Lax is not sent to a frame on another site.
+ * None and Partitioned when the portal may be framed by another site (PORTAL_FRAME_ANCESTORS), as a
+ * cookie that is Lax is not sent to a frame on another site.
  */
 export function cookieOptions(config: PortalConfig) {
   const framed = config.PORTAL_FRAME_ANCESTORS.length > 0;
@@ -19,6 +19,9 @@ export function cookieOptions(config: PortalConfig) {
     httpOnly: true,
     secure: config.PORTAL_COOKIE_SECURE || framed,
     sameSite: framed ? ('none' as const) : ('lax' as const),
+    // Framed, the cookie is a third-party one, which browsers block more and more; a partitioned
+    // cookie (CHIPS) is kept per embedding site instead, and is what they let through.
+    ...(framed ? { partitioned: true } : {}),
   };
 }
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import {
   adminOrganisationsCreate,
@@ -10,6 +11,7 @@ import {
   portalSessionsCreate,
   skyhookApi,
 } from '@skyhook/api-client';
+import { findFreeLoopbackPort } from '@skyhook/local-infrastructure';
 import { startService as startInProcess } from '@skyhook/service-runtime';
 import {
   createTestDatabase,
@@ -453,6 +455,59 @@ describe('the partner portal in a browser', () => {
     await page.goto(`${portalUrl}/subscriptions`);
     expect(new URL(page.url()).pathname).toBe('/login');
   }, 60_000);
+  it("embeds in a partner's page when PORTAL_FRAME_ANCESTORS names it, and refuses to be framed otherwise", async () => {
+    // The partner's product: another site (localhost, not 127.0.0.1) framing the portal.
+    const partnerPort = await findFreeLoopbackPort();
+    const framed = await startInProcess(PORTAL_SERVICE, {
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      SKYHOOK_API_URL: apiUrl,
+      PORTAL_FRAME_ANCESTORS: `http://localhost:${partnerPort}`,
+      PORTAL_BRAND_NAME: 'Partner Ops',
+    });
+    const framedUrl = (await framed.getUrl()).replace('[::1]', '127.0.0.1');
+    let frameSource = '';
+    const contexts: BrowserContext[] = [];
+    const track = (context: BrowserContext): BrowserContext => {
+      contexts.push(context);
+      return context;
+    };
+    const partner = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(
+        `<!doctype html><html lang="en"><title>Partner</title><iframe title="webhooks" src="${frameSource}" width="1000" height="700"></iframe></html>`,
+      );
+    });
+    await new Promise<void>((resolve) => partner.listen(partnerPort, '127.0.0.1', resolve));
+    try {
+      const apiKey = await createOrganisation('Framed Aviation');
+      const page = await track(await browser.newContext()).newPage();
+
+      frameSource = (await portalLink(apiKey)).replace(portalUrl, framedUrl);
+      await page.goto(`http://localhost:${partnerPort}/`);
+      const frame = page.frameLocator('iframe');
+      // The session cookie (SameSite=None) reaches the portal inside the frame: pages load signed in.
+      await expect(frame.locator('header').textContent()).resolves.toContain('Framed Aviation');
+      await expect(frame.locator('h1').textContent()).resolves.toBe('Subscriptions');
+
+      // The default portal (frame-ancestors 'none') is not shown inside another site's page.
+      frameSource = await portalLink(apiKey);
+      const blocked = await track(await browser.newContext()).newPage();
+      await blocked.goto(`http://localhost:${partnerPort}/`);
+      await blocked.waitForLoadState('load');
+      // Chromium replaces a refused frame with its error page: no frame holds a portal page.
+      expect(blocked.frames().filter((candidate) => candidate.url().startsWith(portalUrl))).toEqual([]);
+      const policy = (await fetch(`${portalUrl}/login`)).headers.get('content-security-policy') ?? '';
+      expect(policy).toContain("frame-ancestors 'none'");
+    } finally {
+      // The browser's keep-alive connections would hold the servers' close open.
+      await Promise.all(contexts.map((context) => context.close()));
+      partner.closeAllConnections();
+      await new Promise((resolve) => partner.close(resolve));
+      await framed.close();
+    }
+  }, 60_000);
+
   // Last: it stops the api.
   it('says the service is unavailable, with Retry-After, while the api is down', async () => {
     const link = await portalLink(await createOrganisation('Outage Aviation'));
