@@ -27,6 +27,7 @@ import { ApiKeyGuard } from './http/api-key.guard';
 import { OrganisationOutbox } from './organisations/organisation-outbox';
 import { OrganisationRepository } from './organisations/organisation.repository';
 import { PortalLinkGuard } from './http/portal-link.guard';
+import { ApiKeyCredentialGuard } from './http/api-key-credential.guard';
 import { PortalSessionRepository } from './portal-sessions/portal-session.repository';
 import { API_HTTP_CONTROLLERS } from './api-http-controllers';
 import { DocsController } from './openapi/docs.controller';
@@ -81,6 +82,7 @@ export class ApiModule {
         ApiKeyGuard,
         AdminTokenGuard,
         PortalLinkGuard,
+        ApiKeyCredentialGuard,
         PortalSessionRepository,
         OrganisationRepository,
         OrganisationOutbox,

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { ApiKeyCredentialGuard } from '../http/api-key-credential.guard';
 import { OrganisationOutbox } from '../organisations/organisation-outbox';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
@@ -63,10 +64,11 @@ export class EventTypesController {
       'Register event types (dotted or UPPER_SNAKE names), each optionally with an example of its data (test deliveries carry it); ' +
       're-registering updates the description, and the example when one is given.',
     success: { schema: eventTypesResponseSchema, description: 'the catalogue' },
-    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated],
+    errors: [...BAD_INPUT, ApiErrorCode.Unauthenticated, ApiErrorCode.Forbidden],
   })
   @Post()
   @HttpCode(200)
+  @UseGuards(ApiKeyCredentialGuard)
   async register(
     @CurrentOrganisation() organisation: Organisation,
     @Body(new ZodValidationPipe(registerEventTypesSchema)) body: RegisterEventTypesRequest,

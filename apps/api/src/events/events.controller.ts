@@ -1,6 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { type FastifyReply } from 'fastify';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { ApiKeyCredentialGuard } from '../http/api-key-credential.guard';
 import { CurrentOrganisation } from '../http/organisation-context';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
 import { type Organisation } from '../organisations/organisation.repository';
@@ -22,7 +23,7 @@ import { Documented, DocumentedGroup } from '../openapi/route-docs';
 
 @DocumentedGroup({ tag: 'Events', description: 'Publishing the domain events that subscriptions receive.' })
 @Controller('v1/events')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, ApiKeyCredentialGuard)
 export class EventsController {
   constructor(private readonly publisher: PublishEventService) {}
 
@@ -40,6 +41,7 @@ export class EventsController {
     errors: [
       ...BAD_INPUT,
       ApiErrorCode.Unauthenticated,
+      ApiErrorCode.Forbidden,
       ApiErrorCode.UnknownEventType,
       ApiErrorCode.IdempotencyKeyReused,
       ApiErrorCode.EventIdReused,
@@ -92,6 +94,7 @@ export class EventsController {
     errors: [
       ...BAD_INPUT,
       ApiErrorCode.Unauthenticated,
+      ApiErrorCode.Forbidden,
       ApiErrorCode.IdempotencyKeyReused,
       ApiErrorCode.KafkaUnavailable,
     ],

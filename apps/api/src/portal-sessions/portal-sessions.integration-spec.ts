@@ -91,6 +91,31 @@ describe('portal sessions', () => {
     const endByKey = await api.request({ method: 'DELETE', url: '/v1/portal-sessions/current', key: apiKey });
     expect(endByKey.status).toBe(403);
 
+    // Publishing and changing the catalogue are the organisation's systems' work, not a portal's.
+    const event = { type: 'booking.created', data: { bookingId: 'bk_1' } };
+    for (const [url, body] of [
+      ['/v1/events', event],
+      ['/v1/events/batch', { events: [event] }],
+      ['/v1/event-types', { eventTypes: [{ name: 'booking.moved' }] }],
+    ] as const) {
+      const refused = await api.request({ method: 'POST', url, key: sessionToken, body });
+      expect({
+        url,
+        status: refused.status,
+        code: (refused.body['error'] as { code?: string } | undefined)?.code,
+      }).toEqual({
+        url,
+        status: 403,
+        code: 'FORBIDDEN',
+      });
+    }
+    expect((await api.request({ method: 'GET', url: '/v1/event-types', key: sessionToken })).status).toBe(
+      200,
+    );
+    expect((await api.request({ method: 'POST', url: '/v1/events', key: apiKey, body: event })).status).toBe(
+      202,
+    );
+
     const linkAsKey = await api.request({
       method: 'GET',
       url: '/v1/subscriptions',

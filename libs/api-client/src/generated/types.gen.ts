@@ -2223,6 +2223,10 @@ export type EventTypesRegisterErrors = {
      */
     401: Error;
     /**
+     * FORBIDDEN
+     */
+    403: Error;
+    /**
      * PAYLOAD_TOO_LARGE
      */
     413: Error;
@@ -2292,6 +2296,10 @@ export type EventsPublishErrors = {
      */
     401: Error;
     /**
+     * FORBIDDEN
+     */
+    403: Error;
+    /**
      * EVENT_ID_REUSED
      */
     409: Error;
@@ -2347,6 +2355,10 @@ export type EventsPublishBatchErrors = {
      * UNAUTHENTICATED
      */
     401: Error;
+    /**
+     * FORBIDDEN
+     */
+    403: Error;
     /**
      * PAYLOAD_TOO_LARGE
      */
