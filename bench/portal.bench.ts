@@ -17,7 +17,7 @@ import {
   type ProvisionedPostgres,
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
-import { CHAOS_EVENT_TYPE, type ChaosStack, startChaosStack } from '@skyhook/testing';
+import { CHAOS_EVENT_TYPE, type ChaosStack, pollUntil, startChaosStack } from '@skyhook/testing';
 import { fixed, loadAverage, percentile, whole } from './bench-report';
 import { benchNumberSetting } from './bench-settings';
 import { processCpuMs } from './process-cpu';
@@ -27,14 +27,6 @@ const EVENTS = 30;
 
 function say(line: string): void {
   process.stderr.write(`[bench:portal] ${line}\n`);
-}
-
-async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const giveUpAt = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > giveUpAt) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 async function main(): Promise<void> {
@@ -63,7 +55,11 @@ async function main(): Promise<void> {
       SKYHOOK_API_URL: apiUrl,
     });
     const portalUrl = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${portalUrl}/health/ready`)).ok, 'the portal ready');
+    await pollUntil(async () => (await fetch(`${portalUrl}/health/ready`)).ok, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      description: 'the portal ready',
+    });
 
     const authorised = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
     for (let n = 0; n < EVENTS; n += 1) {
@@ -79,7 +75,11 @@ async function main(): Promise<void> {
       ).json()) as {
         data: { id: string; subscriptionId: string }[];
       };
-    await waitFor(async () => (await deliveries()).data.length >= EVENTS, 'the deliveries in history');
+    await pollUntil(async () => (await deliveries()).data.length >= EVENTS, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      description: 'the deliveries in history',
+    });
     const [delivery] = (await deliveries()).data;
 
     const minted = (await (

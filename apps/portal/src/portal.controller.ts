@@ -108,29 +108,7 @@ export class PortalController {
 
   @Get('enter')
   async enter(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
-    try {
-      // Anything not shaped like a link token (a truncated copy, a hostile query) is refused here,
-      // before it reaches a header.
-      if (typeof token !== 'string' || portalTokenKindOf(token) !== 'link') {
-        throw new SkyhookApiError(
-          'not a portal link token',
-          'GET',
-          '/enter',
-          401,
-          'malformed',
-          undefined,
-          undefined,
-        );
-      }
-      const { data } = await portalSessionsOpen({ client: this.apiClient(token), throwOnError: true });
-      this.startSession(reply, data.sessionToken, data.expiresAt);
-      void reply.redirect('/subscriptions', 303);
-    } catch (error) {
-      if (isUnavailable(error)) {
-        this.unavailable(reply);
-        return;
-      }
-      if (!(error instanceof SkyhookApiError) || error.status !== 401) throw error;
+    const refused = () =>
       this.send(
         reply,
         401,
@@ -140,7 +118,13 @@ export class PortalController {
           'It has expired or was already used. Ask your organisation for a new portal link.',
         ),
       );
+    // Anything not shaped like a link token (a truncated copy, a hostile query) is refused here,
+    // before it reaches a header.
+    if (typeof token !== 'string' || portalTokenKindOf(token) !== 'link') {
+      refused();
+      return;
     }
+    await this.answerRefusals(reply, refused, () => this.openSession(reply, token));
   }
 
   @Get('login')
@@ -149,36 +133,30 @@ export class PortalController {
     this.send(reply, 200, { title: 'Sign in' }, signInPage(csrfTokenFor(reply), reason));
   }
 
+  /** Signs in with an API key by minting a one-minute link with it and opening that: one kind of session. */
   @Post('login')
   async signIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const apiKey = formValue(request.body, 'apiKey')?.trim() ?? '';
-    try {
-      // A key is printable ASCII without spaces; anything else could not be one (nor be sent).
-      if (!/^[\x21-\x7e]{1,200}$/.test(apiKey)) {
-        throw new SkyhookApiError('not an API key', 'POST', '/login', 401, 'malformed', undefined, undefined);
-      }
-      const { data: link } = await portalSessionsCreate({
-        client: this.apiClient(apiKey),
-        throwOnError: true,
-        body: { linkLifetimeMinutes: 1 },
-      });
-      const token = new URL(link.url).searchParams.get('token') ?? '';
-      const { data } = await portalSessionsOpen({ client: this.apiClient(token), throwOnError: true });
-      this.startSession(reply, data.sessionToken, data.expiresAt);
-      void reply.redirect('/subscriptions', 303);
-    } catch (error) {
-      if (isUnavailable(error)) {
-        this.unavailable(reply);
-        return;
-      }
-      if (!(error instanceof SkyhookApiError) || error.status !== 401) throw error;
+    const refused = () =>
       this.send(
         reply,
         401,
         { title: 'Sign in' },
         signInPage(csrfTokenFor(reply), 'That API key was not accepted.'),
       );
+    // A key is printable ASCII without spaces; anything else could not be one (nor be sent).
+    if (!/^[\x21-\x7e]{1,200}$/.test(apiKey)) {
+      refused();
+      return;
     }
+    await this.answerRefusals(reply, refused, async () => {
+      const { data: link } = await portalSessionsCreate({
+        client: this.apiClient(apiKey),
+        throwOnError: true,
+        body: { linkLifetimeMinutes: 1 },
+      });
+      await this.openSession(reply, new URL(link.url).searchParams.get('token') ?? '');
+    });
   }
 
   @Post('logout')
@@ -571,11 +549,29 @@ export class PortalController {
     return skyhookApi({ baseUrl: this.config.SKYHOOK_API_URL, credential, timeoutMs: 15_000 });
   }
 
-  private startSession(reply: FastifyReply, sessionToken: string, expiresAt: string): void {
-    void reply.setCookie(SESSION_COOKIE, sessionToken, {
+  /** Opens a portal link into a session, kept in the cookie, and lands on the subscriptions. */
+  private async openSession(reply: FastifyReply, linkToken: string): Promise<void> {
+    const { data } = await portalSessionsOpen({ client: this.apiClient(linkToken), throwOnError: true });
+    void reply.setCookie(SESSION_COOKIE, data.sessionToken, {
       ...cookieOptions(this.config),
-      expires: new Date(expiresAt),
+      expires: new Date(data.expiresAt),
     });
+    void reply.redirect('/subscriptions', 303);
+  }
+
+  /** Runs a sign-in step: the api's 401 answers `refused`, the api down the 503 page. */
+  private async answerRefusals(
+    reply: FastifyReply,
+    refused: () => void,
+    step: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (isUnavailable(error)) this.unavailable(reply);
+      else if (error instanceof SkyhookApiError && error.status === 401) refused();
+      else throw error;
+    }
   }
 
   /**

@@ -77,25 +77,7 @@ export function subscriptionsPage(
         maxlength="500"
         value="${form.description ?? ''}"
       />
-      <fieldset>
-        <legend>Event types</legend>
-        <label
-          ><input type="checkbox" name="eventTypes" value="*" ${chosen.has('*') ? 'checked' : ''} /> Every
-          event type</label
-        >
-        ${catalogue.data.map(
-          (type) =>
-            html`<label
-              ><input
-                type="checkbox"
-                name="eventTypes"
-                value="${type.name}"
-                ${chosen.has(type.name) ? 'checked' : ''}
-              />
-              <span><code>${type.name}</code> <span class="muted">${type.description}</span></span></label
-            >`,
-        )}
-      </fieldset>
+      ${eventTypePicker(catalogue, chosen)}
       <div class="actions"><button type="submit">Add endpoint</button></div>
     </form>`;
 }
@@ -256,25 +238,7 @@ function manageForms(subscription: Subscription, catalogue: EventTypesListRespon
         maxlength="500"
         value="${subscription.description}"
       />
-      <fieldset>
-        <legend>Event types</legend>
-        <label
-          ><input type="checkbox" name="eventTypes" value="*" ${chosen.has('*') ? 'checked' : ''} /> Every
-          event type</label
-        >
-        ${catalogue.data.map(
-          (type) =>
-            html`<label
-              ><input
-                type="checkbox"
-                name="eventTypes"
-                value="${type.name}"
-                ${chosen.has(type.name) ? 'checked' : ''}
-              />
-              <code>${type.name}</code></label
-            >`,
-        )}
-      </fieldset>
+      ${eventTypePicker(catalogue, chosen)}
       <div class="actions"><button type="submit">Save</button></div>
     </form>
     <h2 id="rotate">Rotate the signing secret</h2>
@@ -358,4 +322,27 @@ export function deliveryTable(deliveries: readonly Delivery[]): Html {
       )}
     </tbody>
   </table>`;
+}
+
+/** The event-type checkboxes of the create and edit forms: every type, or some of the catalogue. */
+function eventTypePicker(catalogue: EventTypesListResponse, chosen: ReadonlySet<string>): Html {
+  return html`<fieldset>
+    <legend>Event types</legend>
+    <label
+      ><input type="checkbox" name="eventTypes" value="*" ${chosen.has('*') ? 'checked' : ''} /> Every event
+      type</label
+    >
+    ${catalogue.data.map(
+      (type) =>
+        html`<label
+          ><input
+            type="checkbox"
+            name="eventTypes"
+            value="${type.name}"
+            ${chosen.has(type.name) ? 'checked' : ''}
+          />
+          <span><code>${type.name}</code> <span class="muted">${type.description}</span></span></label
+        >`,
+    )}
+  </fieldset>`;
 }
