@@ -5,6 +5,7 @@ import { EventsController } from './events/events.controller';
 import { AdminOrganisationsController } from './organisations/admin-organisations.controller';
 import { AdminReplaysController } from './replays/admin-replays.controller';
 import { ReplaysController } from './replays/replays.controller';
+import { PartnerNotificationsController } from './partner-notifications/partner-notifications.controller';
 import {
   AdminPortalSessionsController,
   PortalSessionsController,
@@ -24,6 +25,7 @@ export const API_HTTP_CONTROLLERS: readonly Type[] = [
   EventTypesController,
   EventsController,
   PortalSessionsController,
+  PartnerNotificationsController,
   AdminOrganisationsController,
   AdminPortalSessionsController,
   AdminSubscriptionsController,

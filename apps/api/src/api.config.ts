@@ -54,6 +54,29 @@ const apiEnvironmentSchema = serviceEnvironmentSchema
     /** How often the scheduler looks for subscriptions whose expiry has passed. */
     EXPIRY_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     /**
+     * When `skyhook.subscription.expiring` is sent: hours before the expiry, comma-separated
+     * (168,24: seven days and one day before). An api that was down past a lead time sends only
+     * the shortest lead time passed. Empty: no expiry notices.
+     */
+    EXPIRY_NOTICE_LEAD_HOURS: z
+      .string()
+      .default('168,24')
+      .transform((value, context) => {
+        const hours = value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== '');
+        if (hours.some((part) => !/^[1-9][0-9]{0,4}$/.test(part))) {
+          context.addIssue({ code: 'custom', message: 'comma-separated whole hours, 1 to 99999' });
+          return z.NEVER;
+        }
+        return [...new Set(hours.map(Number))].sort((a, b) => b - a);
+      }),
+    /** How often the api looks for subscriptions due an expiry or renewal-window notice. */
+    EXPIRY_NOTICE_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(60_000),
+    /** Days the partner notification log (the portal's banner, GET /v1/partner-notifications) keeps. */
+    PARTNER_NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /**
      * How long delivery history is kept (the history service drops older days): a replay window
      * longer than this is refused, as it could only match part of what it names.
      */

@@ -39,6 +39,8 @@ import {
   subscriptionCommandsProvider,
 } from './subscriptions/subscription-commands.provider';
 import { SubscriptionExpiryScheduler } from './subscriptions/subscription-expiry.scheduler';
+import { ExpiryNoticeScheduler } from './partner-notifications/expiry-notice.scheduler';
+import { PartnerNotificationOutbox } from './partner-notifications/partner-notification.outbox';
 import { SubscriptionOutbox } from './subscriptions/subscription-outbox';
 import { SubscriptionReadModelProjector } from './subscriptions/subscription-read-model.projector';
 import { SubscriptionReadModelRepository } from './subscriptions/subscription-read-model.repository';
@@ -92,6 +94,8 @@ export class ApiModule {
         PostgresSubscriptionStore,
         subscriptionCommandsProvider,
         SubscriptionExpiryScheduler,
+        PartnerNotificationOutbox,
+        ExpiryNoticeScheduler,
         PublishClaimsRepository,
         PublishClaimsRetention,
         InboundEventProducer,

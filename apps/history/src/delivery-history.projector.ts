@@ -14,10 +14,13 @@ import {
 } from '@skyhook/delivery-history';
 import { HistoryError, HistoryErrorCode } from './history.error';
 import { type HistoryMetrics } from './history-metrics';
+import { type DeliveryFailedNotifier } from './delivery-failed.notifier';
 
 export interface DeliveryHistoryProjectorOptions {
   readonly retentionDays: number;
   readonly now?: () => number;
+  /** Records `skyhook.delivery.failed` for the batch's final failures, once its rows are written. */
+  readonly failureNotices?: Pick<DeliveryFailedNotifier, 'record'>;
 }
 
 /**
@@ -98,7 +101,27 @@ export class DeliveryHistoryProjector {
     }
     this.metrics.batchWriteSeconds.observe((performance.now() - started) / 1_000);
     this.record(prepared, inserted);
+    if (prepared.finalFailures.length > 0) await this.notifyFailures(prepared, records.length);
     return prepared.broken;
+  }
+
+  /**
+   * After the rows' commit, in a transaction of its own: a failure here fails the call, the
+   * records are consumed again, their rows are found already written, and the notices (whose
+   * ids the failures determine) are recorded then. Never a notice without its history.
+   */
+  private async notifyFailures(prepared: PreparedHistoryBatch, recordCount: number): Promise<void> {
+    if (this.options.failureNotices === undefined) return;
+    try {
+      await this.options.failureNotices.record(prepared.finalFailures);
+    } catch (error) {
+      this.metrics.batchFailures.inc();
+      throw new HistoryError(
+        HistoryErrorCode.WriteFailed,
+        `recording failure notices for ${recordCount} delivery events failed: ${oneLine(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   private prepare(records: readonly EncodedDeliveryEvent[]): Promise<PreparedHistoryBatch> {

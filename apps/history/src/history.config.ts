@@ -26,6 +26,11 @@ const historyEnvironmentSchema = serviceEnvironmentSchema
       .default(3_600_000),
     /** The service reports itself not ready while the projector is further behind than this (records). */
     HISTORY_READY_MAX_LAG: z.coerce.number().int().min(0).max(1_000_000_000).default(100_000),
+    /**
+     * At most one `skyhook.delivery.failed` per subscription per this many seconds (windows
+     * aligned to the clock); 0 notifies every delivery that fails for good.
+     */
+    DELIVERY_FAILED_NOTICE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
   });
 
 export interface HistoryConfig extends ServiceEnvironment {
@@ -34,6 +39,7 @@ export interface HistoryConfig extends ServiceEnvironment {
   readonly retentionDays: number;
   readonly retentionCheckIntervalMs: number;
   readonly readyMaxLag: number;
+  readonly deliveryFailedNoticeIntervalSeconds: number;
 }
 
 export const HISTORY_CONFIG = Symbol('HISTORY_CONFIG');
@@ -51,5 +57,6 @@ export function loadHistoryConfig(environment: NodeJS.ProcessEnv): HistoryConfig
     retentionDays: parsed.HISTORY_RETENTION_DAYS,
     retentionCheckIntervalMs: parsed.HISTORY_RETENTION_CHECK_INTERVAL_MS,
     readyMaxLag: parsed.HISTORY_READY_MAX_LAG,
+    deliveryFailedNoticeIntervalSeconds: parsed.DELIVERY_FAILED_NOTICE_INTERVAL_SECONDS,
   };
 }

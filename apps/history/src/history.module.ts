@@ -22,6 +22,7 @@ import { type ServiceContext } from '@skyhook/service-runtime';
 import { DeliveryHistoryWriter, HistoryBatchPreparer } from '@skyhook/delivery-history';
 import { DeliveryEventsConsumer, HISTORY_GROUP } from './delivery-events.consumer';
 import { DeliveryHistoryProjector } from './delivery-history.projector';
+import { DeliveryFailedNotifier } from './delivery-failed.notifier';
 import { HISTORY_CONFIG, type HistoryConfig } from './history.config';
 import { createHistoryMetrics, HISTORY_METRICS, type HistoryMetrics } from './history-metrics';
 import { HistoryRetention } from './history-retention';
@@ -112,6 +113,7 @@ export class HistoryModule {
             writer: DeliveryHistoryWriter,
             metrics: HistoryMetrics,
             serviceLogger: ServiceLogger,
+            dataSource: DataSource,
           ) =>
             new DeliveryHistoryProjector(
               preparer,
@@ -121,6 +123,10 @@ export class HistoryModule {
               serviceLogger.child({ component: 'projector' }),
               {
                 retentionDays: config.retentionDays,
+                failureNotices: new DeliveryFailedNotifier(
+                  dataSource,
+                  config.deliveryFailedNoticeIntervalSeconds,
+                ),
               },
             ),
           inject: [
@@ -129,6 +135,7 @@ export class HistoryModule {
             DeliveryHistoryWriter,
             HISTORY_METRICS,
             SERVICE_LOGGER,
+            DataSource,
           ],
         },
         {

@@ -15,3 +15,4 @@ export * from './consumer-groups';
 export * from './json-schema-acceptor';
 export * from './coded-error';
 export * from './event-data-limit';
+export * from './partner-notification.contract';

@@ -9,6 +9,7 @@ import { attempted, deliveryRequest, PUBLISHED_AT, skipped } from '@skyhook/test
 import { planHistoryBatch } from './delivery-history-batch';
 import {
   type EncodedDeliveryEvent,
+  finalFailuresOf,
   packDeliveryEvents,
   prepareHistoryBatch,
   unpackDeliveryEvents,
@@ -107,5 +108,27 @@ describe('preparing a call of delivery events', () => {
     expect(prepared).toMatchObject({ attempted: 1, expired: 1 });
     expect(prepared.statusTimesMs).toEqual([Date.parse(retry.attemptedAt)]);
     expect(prepared.rows.days.map((day) => day.dayMs)).toEqual(prepared.days);
+  });
+});
+
+describe('final failures, for skyhook.delivery.failed', () => {
+  it("are the attempts that ended a delivery for good, leaving out test deliveries and Skyhook's own notifications", () => {
+    const failing = deliveryRequest(1);
+    const retried = deliveryRequest(2);
+    const test = { ...deliveryRequest(3), test: true };
+    const notification = {
+      ...deliveryRequest(4),
+      event: { ...deliveryRequest(4).event, type: 'skyhook.subscription.disabled' },
+    };
+    const events: DeliveryEvent[] = [
+      attempted(failing, 1, 'retry-scheduled'),
+      attempted(failing, 2, 'failed'),
+      attempted(retried, 1, 'retry-scheduled'),
+      attempted(test, 1, 'failed'),
+      attempted(notification, 1, 'failed'),
+    ];
+    expect(finalFailuresOf(events)).toEqual([
+      expect.objectContaining({ deliveryId: failing.deliveryId, attemptNumber: 2, responseStatus: 503 }),
+    ]);
   });
 });

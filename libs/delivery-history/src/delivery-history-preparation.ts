@@ -4,6 +4,8 @@ import {
   decodeMessage,
   type DeliveryEvent,
   deliveryEventContract,
+  isReservedEventType,
+  NOTIFIED_BODY_EXCERPT_MAX,
 } from '@skyhook/contracts';
 import { planHistoryBatch, statusTimeOf } from './delivery-history-batch';
 import { copyFormOf, type HistoryCopyForm } from './delivery-history-rows';
@@ -110,6 +112,52 @@ export interface PreparedHistoryBatch {
   readonly expired: number;
   /** The status time (ms) of every event written, for the projection delay. */
   readonly statusTimesMs: readonly number[];
+  /** Attempts that ended their delivery for good, for `skyhook.delivery.failed` (ADR 0030). */
+  readonly finalFailures: readonly FinalFailure[];
+}
+
+/**
+ * An attempt after which its delivery failed for good. Test deliveries (the partner is watching
+ * them) and deliveries of Skyhook's own notifications (a failing notification endpoint would
+ * notify itself of its failures without end) are left out.
+ */
+export interface FinalFailure {
+  readonly organisationId: string;
+  readonly subscriptionId: string;
+  readonly deliveryId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly url: string;
+  readonly attemptNumber: number;
+  readonly attemptedAt: string;
+  readonly outcome: string;
+  readonly responseStatus: number | null;
+  readonly errorCode: string | null;
+  readonly responseBody: string | null;
+}
+
+export function finalFailuresOf(events: readonly DeliveryEvent[]): FinalFailure[] {
+  const failures: FinalFailure[] = [];
+  for (const event of events) {
+    if (event.type !== 'DeliveryAttempted' || event.result !== 'failed') continue;
+    if (event.test || isReservedEventType(event.eventType)) continue;
+    failures.push({
+      organisationId: event.organisationId,
+      subscriptionId: event.subscriptionId,
+      deliveryId: event.deliveryId,
+      eventId: event.eventId,
+      eventType: event.eventType,
+      url: event.url,
+      attemptNumber: event.attemptNumber,
+      attemptedAt: event.attemptedAt,
+      outcome: event.outcome,
+      responseStatus: event.responseStatus,
+      errorCode: event.errorCode,
+      responseBody:
+        event.responseBody === null ? null : event.responseBody.slice(0, NOTIFIED_BODY_EXCERPT_MAX),
+    });
+  }
+  return failures;
 }
 
 /** Decodes, plans (events of days before `oldestRetainedDayMs` left out) and builds the rows. */
@@ -132,5 +180,6 @@ export function prepareHistoryBatch(
     skipped: batch.skipped,
     expired: batch.expired,
     statusTimesMs,
+    finalFailures: finalFailuresOf(events),
   };
 }

@@ -89,6 +89,25 @@ describe('fan-out matching', () => {
     ]);
   });
 
+  it("delivers Skyhook's notifications to the endpoints that name them, not to `*`, without a catalogue entry", () => {
+    const { index, directory } = setup();
+    index.apply(created('star', ['*']));
+    index.apply(created('notices', ['skyhook.*']));
+    index.apply(created('disabled-only', ['skyhook.subscription.disabled']));
+    expect(matchedIds(planFanout(event('skyhook.subscription.disabled'), at, index, directory))).toEqual([
+      'disabled-only',
+      'notices',
+    ]);
+    expect(matchedIds(planFanout(event('skyhook.replay.completed'), at, index, directory))).toEqual([
+      'notices',
+    ]);
+    // The reserved domain holds only Skyhook's types: another name in it is not in any catalogue.
+    expect(planFanout(event('skyhook.invented'), at, index, directory)).toMatchObject({
+      kind: 'reject',
+      reason: FanoutRejection.UnknownEventType,
+    });
+  });
+
   it('applies the scope filter: every key must match the event scope', () => {
     const { index, directory } = setup();
     index.apply(created('center-1', ['*'], { centerId: 'c1' }));

@@ -1,4 +1,4 @@
-import { type OrganisationSnapshot } from '@skyhook/contracts';
+import { isPartnerNotificationType, type OrganisationSnapshot } from '@skyhook/contracts';
 import { resolveWhileDisabled, type WhileDisabled, whileDisabledIn } from '@skyhook/delivery-policy';
 
 interface OrganisationEntry {
@@ -29,8 +29,11 @@ export class OrganisationDirectory {
     return this.organisations.has(organisationId);
   }
 
+  /** In the organisation's catalogue: one it registered, or one of Skyhook's notification types. */
   hasEventType(organisationId: string, eventType: string): boolean {
-    return this.organisations.get(organisationId)?.eventTypes.has(eventType) ?? false;
+    const organisation = this.organisations.get(organisationId);
+    if (organisation === undefined) return false;
+    return organisation.eventTypes.has(eventType) || isPartnerNotificationType(eventType);
   }
 
   /**

@@ -1,4 +1,9 @@
-import { SUBSCRIPTION_STATUSES, type SubscriptionEvent, type SubscriptionStatus } from '@skyhook/contracts';
+import {
+  isReservedEventType,
+  SUBSCRIPTION_STATUSES,
+  type SubscriptionEvent,
+  type SubscriptionStatus,
+} from '@skyhook/contracts';
 import { type WhileDisabled, whileDisabledIn } from '@skyhook/delivery-policy';
 
 /**
@@ -33,7 +38,8 @@ class OrganisationMatcher {
 
   /** Each subscription once, however many of its filters match. */
   candidates(eventType: string): Set<IndexedSubscription> {
-    const found = new Set<IndexedSubscription>(this.wildcard);
+    // `*` is every type of the organisation's own, never Skyhook's notifications (ADR 0030).
+    const found = new Set<IndexedSubscription>(isReservedEventType(eventType) ? [] : this.wildcard);
     for (const subscription of this.byExactType.get(eventType) ?? []) found.add(subscription);
     if (this.byPrefix.size > 0) {
       // A type `a.b.c` is under the prefixes `a.` and `a.b.`.

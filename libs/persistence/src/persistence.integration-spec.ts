@@ -18,6 +18,7 @@ const MIGRATION_NAMES = [
   'AddEventTypeExamples1763980000000',
   'DropProjectionCheckpoints1763990000000',
   'AddPortalSessions1764000000000',
+  'AddPartnerNotifications1764100000000',
 ];
 
 function settingsFor(url: string) {

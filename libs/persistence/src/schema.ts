@@ -10,6 +10,7 @@ import { MarkAttemptsAfterUnknownOutcome1763970000000 } from './migrations/17639
 import { AddEventTypeExamples1763980000000 } from './migrations/1763980000000-add-event-type-examples';
 import { DropProjectionCheckpoints1763990000000 } from './migrations/1763990000000-drop-projection-checkpoints';
 import { AddPortalSessions1764000000000 } from './migrations/1764000000000-add-portal-sessions';
+import { AddPartnerNotifications1764100000000 } from './migrations/1764100000000-add-partner-notifications';
 
 /** Every migration, in order. A new migration is appended here. (The code reads and writes with SQL, no entities.) */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AddEventTypeExamples1763980000000,
   DropProjectionCheckpoints1763990000000,
   AddPortalSessions1764000000000,
+  AddPartnerNotifications1764100000000,
 ];

@@ -11,6 +11,10 @@ describe('event type filters', () => {
     [['mel.*'], 'mel.deferral.expiring', true],
     [['FLIGHT_TIME_UPDATE'], 'FLIGHT_TIME_UPDATE', true],
     [['FLIGHT_TIME_UPDATE'], 'flight_time_update', false],
+    // Skyhook's notifications: by name or prefix, never by `*`.
+    [['*'], 'skyhook.subscription.disabled', false],
+    [['skyhook.*'], 'skyhook.subscription.disabled', true],
+    [['skyhook.subscription.disabled'], 'skyhook.subscription.disabled', true],
   ])('%j matches %s: %s', (filters, type, expected) => {
     expect(matchesEventType(filters, type)).toBe(expected);
   });

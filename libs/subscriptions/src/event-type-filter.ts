@@ -1,13 +1,16 @@
+import { isReservedEventType } from '@skyhook/contracts';
+
 /**
- * Subscription filters: `*` (everything), an exact type (`booking.created`,
- * `FLIGHT_TIME_UPDATE`) or a dotted prefix (`booking.*`, `mel.deferral.*`).
+ * Subscription filters: `*` (every type of the organisation's own), an exact type
+ * (`booking.created`, `FLIGHT_TIME_UPDATE`) or a dotted prefix (`booking.*`, `mel.deferral.*`).
+ * Skyhook's notification types (`skyhook.*`) are matched only by name or prefix, never by `*`.
  */
 export function matchesEventType(filters: readonly string[], eventType: string): boolean {
   return filters.some((filter) => filterMatches(filter, eventType));
 }
 
 function filterMatches(filter: string, eventType: string): boolean {
-  if (filter === '*') return true;
+  if (filter === '*') return !isReservedEventType(eventType);
   if (filter.endsWith('.*')) return eventType.startsWith(filter.slice(0, -1));
   return filter === eventType;
 }

@@ -43,6 +43,8 @@ export class EventTypesController {
             domain: 'booking',
             description: 'A booking was made.',
             example: { bookingId: 'bk_123', centerId: 'ctr-42' },
+            schema: null,
+            reserved: false,
             createdAt: '2026-05-01T09:00:00.000Z',
           },
         ],

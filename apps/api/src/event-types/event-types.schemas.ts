@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventTypeNameSchema } from '@skyhook/contracts';
+import { eventTypeNameSchema, isReservedEventType } from '@skyhook/contracts';
 
 /** An example is a sample payload, not a real one: kept small. */
 export const EXAMPLE_MAX_BYTES = 16 * 1_024;
@@ -8,7 +8,9 @@ export const registerEventTypesSchema = z.strictObject({
   eventTypes: z
     .array(
       z.strictObject({
-        name: eventTypeNameSchema,
+        name: eventTypeNameSchema.refine((name) => !isReservedEventType(name), {
+          message: "the skyhook domain is reserved for Skyhook's own notifications",
+        }),
         description: z.string().max(500).default(''),
         /**
          * An example of the type's `data`: test deliveries of the type carry it (rendered
@@ -34,6 +36,14 @@ export const eventTypeResponseSchema = z.strictObject({
   description: z.string(),
   example: z.record(z.string(), z.unknown()).nullable().meta({
     description: "An example of the type's data, for test deliveries; null when none was registered.",
+  }),
+  schema: z.record(z.string(), z.unknown()).nullable().meta({
+    description:
+      "The JSON Schema of the type's data: set on Skyhook's notification types (the skyhook domain), null on the organisation's own.",
+  }),
+  reserved: z.boolean().meta({
+    description:
+      "True on Skyhook's notification types: in every catalogue, subscribable by name or skyhook.*, never matched by *, not publishable.",
   }),
   createdAt: z.iso.datetime({ offset: true }),
 });

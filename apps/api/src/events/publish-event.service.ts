@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { assertEventDataWithinLimit, ContractViolationError, type InboundEvent } from '@skyhook/contracts';
+import {
+  assertEventDataWithinLimit,
+  ContractViolationError,
+  type InboundEvent,
+  isReservedEventType,
+} from '@skyhook/contracts';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { type Clock } from '@skyhook/subscriptions';
 import { API_CONFIG, type ApiConfig } from '../api.config';
@@ -75,7 +80,7 @@ export class PublishEventService {
     events: readonly unknown[],
     idempotencyKey?: string,
   ): Promise<PublishBatchResponse> {
-    const knownTypes = await this.eventTypes.names(organisation.id);
+    const knownTypes = await this.eventTypes.ownNames(organisation.id);
     const refused = new Map<number, PublishBatchResult>();
     const candidates: BatchCandidate[] = [];
     /** Later events of the batch with the id of an earlier one, by index: settled by that one's result. */
@@ -154,7 +159,9 @@ export class PublishEventService {
   private unknownEventType(type: string): ApiError {
     return new ApiError(
       ApiErrorCode.UnknownEventType,
-      `event type ${type} is not in the catalogue; register it with POST /v1/event-types`,
+      isReservedEventType(type)
+        ? `event type ${type} is one of Skyhook's own notifications: only Skyhook publishes the skyhook domain`
+        : `event type ${type} is not in the catalogue; register it with POST /v1/event-types`,
       undefined,
       { eventType: type },
     );

@@ -4,7 +4,7 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type DeliveryRetry } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
@@ -13,11 +13,14 @@ import { type Clock } from '@skyhook/subscriptions';
 import {
   DeliveryHistoryRepository,
   RedeliveryAttemptNumbers,
+  type ReplayJob,
   ReplayJobRepository,
 } from '@skyhook/delivery-history';
+import { partnerNotification, recordPartnerNotifications } from '@skyhook/partner-notifications';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { API_METRICS, type ApiMetrics } from '../api-metrics';
 import { CLOCK } from '../clock.provider';
+import { PartnerNotificationOutbox } from '../partner-notifications/partner-notification.outbox';
 import {
   recordedRequestOf,
   REDELIVERY_TOPIC_KEY,
@@ -50,6 +53,8 @@ type PageOutcome =
 export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly passes: PeriodicTask;
   private reservationsForgottenAt = 0;
+  /** Set when a committed page recorded a notification: the outbox is nudged after the commit. */
+  private noticesRecorded = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,6 +63,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
     private readonly attemptNumbers: RedeliveryAttemptNumbers,
     private readonly subscriptions: SubscriptionReadModelRepository,
     private readonly producer: ContractProducer,
+    private readonly notificationOutbox: PartnerNotificationOutbox,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(API_METRICS) private readonly metrics: ApiMetrics,
@@ -99,6 +105,10 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
       try {
         for (;;) {
           const page = await this.workPage(id);
+          if (this.noticesRecorded) {
+            this.noticesRecorded = false;
+            await this.notificationOutbox.nudge();
+          }
           // Counted once the page's transaction committed: a rolled-back page is sent again and counted then.
           this.metrics.replayDeliveriesEnqueued.inc(page.enqueued);
           if (page.next === 'stop') {
@@ -114,6 +124,32 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** `skyhook.replay.completed`, in the page's transaction: a rolled-back finish notifies nothing. */
+  private async noticeFinished(
+    manager: EntityManager,
+    job: Pick<ReplayJob, 'id' | 'organisationId' | 'subscriptionId'>,
+    state: 'completed' | 'failed',
+    enqueued: number,
+    failedReason: string | null,
+  ): Promise<void> {
+    const notice = partnerNotification(
+      'skyhook.replay.completed',
+      job.organisationId,
+      job.subscriptionId,
+      [job.id],
+      this.clock.now().toISOString(),
+      {
+        subscriptionId: job.subscriptionId,
+        replayId: job.id,
+        state,
+        enqueued,
+        failedReason: failedReason === null ? null : failedReason.slice(0, 1_000),
+        finishedAt: this.clock.now().toISOString(),
+      },
+    );
+    if ((await recordPartnerNotifications(manager, [notice])).length > 0) this.noticesRecorded = true;
+  }
+
   private workPage(id: string): Promise<PageOutcome> {
     return this.dataSource.transaction(async (manager): Promise<PageOutcome> => {
       const job = await this.jobs.lockRunning(manager, id);
@@ -124,6 +160,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
       );
       if (refusal !== undefined) {
         await this.jobs.fail(manager, job.id, refusal.message);
+        await this.noticeFinished(manager, job, 'failed', job.enqueued, refusal.message);
         this.logger.info({ replayJobId: job.id, reason: refusal.code }, 'replay stopped');
         return { next: 'stop', enqueued: 0, reached: 'failed' };
       }
@@ -156,6 +193,7 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
         finished,
       });
       if (!finished) return { next: 'more', enqueued: retries.length };
+      await this.noticeFinished(manager, job, 'completed', job.enqueued + retries.length, null);
       this.logger.info(
         { replayJobId: job.id, enqueued: job.enqueued + retries.length, matched: job.matched },
         'replay completed',

@@ -1,5 +1,5 @@
-import { Injectable, type Provider } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Inject, Injectable, type Provider } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type InboundEvent, inboundEventContract, type SubscriptionEvent } from '@skyhook/contracts';
 import { ContractProducer } from '@skyhook/messaging';
 import {
@@ -13,6 +13,13 @@ import { checkWebhookUrlAndResolve } from '@skyhook/url-policy';
 import { API_CONFIG, type ApiConfig } from '../api.config';
 import { CLOCK } from '../clock.provider';
 import { EventTypeRepository } from '../event-types/event-type.repository';
+import { recordPartnerNotifications } from '@skyhook/partner-notifications';
+import { PartnerNotificationOutbox } from '../partner-notifications/partner-notification.outbox';
+import {
+  latestFailedAttempts,
+  needsChangeNotices,
+  subscriptionChangeNotices,
+} from '../partner-notifications/subscription-notices';
 import { SubscriptionOutbox } from './subscription-outbox';
 import { SubscriptionReadModelRepository } from './subscription-read-model.repository';
 
@@ -27,6 +34,8 @@ export class PostgresSubscriptionStore implements SubscriptionStore {
     private readonly dataSource: DataSource,
     private readonly readModel: SubscriptionReadModelRepository,
     private readonly outbox: SubscriptionOutbox,
+    private readonly notificationOutbox: PartnerNotificationOutbox,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async insert(subscription: SubscriptionState, event: SubscriptionEvent): Promise<void> {
@@ -46,10 +55,26 @@ export class PostgresSubscriptionStore implements SubscriptionStore {
       const decided = change(await this.readModel.lockLive(manager, organisationId, subscriptionId));
       for (const event of decided.events) await this.outbox.enqueue(manager, event);
       if (decided.events.length > 0) await this.readModel.saveIfNewer(manager, decided.state);
-      return decided;
+      const notified = await this.notify(manager, decided);
+      return { decided, notified };
     });
-    if (result.events.length > 0) await this.outbox.nudge();
-    return result;
+    if (result.decided.events.length > 0) await this.outbox.nudge();
+    if (result.notified) await this.notificationOutbox.nudge();
+    return result.decided;
+  }
+
+  /** Records the partner notifications the change calls for, in its transaction; whether there were any. */
+  private async notify(manager: EntityManager, decided: SubscriptionChange): Promise<boolean> {
+    if (!needsChangeNotices(decided.events)) return false;
+    const { state } = decided;
+    const lastFailures = decided.events.some((event) => event.type === 'SubscriptionDisabled')
+      ? await latestFailedAttempts(manager, state.organisationId, state.id, this.clock.now())
+      : [];
+    const fresh = await recordPartnerNotifications(
+      manager,
+      subscriptionChangeNotices(decided.events, state, lastFailures),
+    );
+    return fresh.length > 0;
   }
 
   findLive(organisationId: string, subscriptionId: string): Promise<SubscriptionState | undefined> {

@@ -2190,6 +2190,16 @@ export type EventTypesListResponses = {
             example: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * The JSON Schema of the type's data: set on Skyhook's notification types (the skyhook domain), null on the organisation's own.
+             */
+            schema: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * True on Skyhook's notification types: in every catalogue, subscribable by name or skyhook.*, never matched by *, not publishable.
+             */
+            reserved: boolean;
             createdAt: string;
         }>;
         domains: Array<string>;
@@ -2256,6 +2266,16 @@ export type EventTypesRegisterResponses = {
             example: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * The JSON Schema of the type's data: set on Skyhook's notification types (the skyhook domain), null on the organisation's own.
+             */
+            schema: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * True on Skyhook's notification types: in every catalogue, subscribable by name or skyhook.*, never matched by *, not publishable.
+             */
+            reserved: boolean;
             createdAt: string;
         }>;
     };
@@ -2567,6 +2587,69 @@ export type PortalSessionsCurrentResponses = {
 };
 
 export type PortalSessionsCurrentResponse = PortalSessionsCurrentResponses[keyof PortalSessionsCurrentResponses];
+
+export type PartnerNotificationsListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Notifications at or after this instant (ISO 8601); by default the last 7 days.
+         */
+        since?: string;
+        /**
+         * One or more notification types: repeat the parameter or separate with commas.
+         */
+        type?: string | Array<string>;
+        subscriptionId?: string;
+    };
+    url: '/v1/partner-notifications';
+};
+
+export type PartnerNotificationsListErrors = {
+    /**
+     * VALIDATION_FAILED
+     */
+    400: Error;
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type PartnerNotificationsListError = PartnerNotificationsListErrors[keyof PartnerNotificationsListErrors];
+
+export type PartnerNotificationsListResponses = {
+    /**
+     * the notifications
+     */
+    200: {
+        data: Array<{
+            /**
+             * The event id its deliveries carry.
+             */
+            id: string;
+            type: 'skyhook.subscription.disabled' | 'skyhook.subscription.expiring' | 'skyhook.subscription.renewal_window_opened' | 'skyhook.subscription.expired' | 'skyhook.delivery.failed' | 'skyhook.replay.completed';
+            /**
+             * The subscription it is about.
+             */
+            subscriptionId: string;
+            occurredAt: string;
+            /**
+             * The notification's data, as its type's schema in GET /v1/event-types describes.
+             */
+            data: {
+                [key: string]: unknown;
+            };
+        }>;
+    };
+};
+
+export type PartnerNotificationsListResponse = PartnerNotificationsListResponses[keyof PartnerNotificationsListResponses];
 
 export type AdminOrganisationsListData = {
     body?: never;

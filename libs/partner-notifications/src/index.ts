@@ -1,0 +1,2 @@
+export * from './partner-notification';
+export * from './partner-notification-log';
