@@ -7,6 +7,7 @@ import {
   deliveriesResend,
   eventTypesList,
   portalSessionsCreate,
+  partnerNotificationsList,
   portalSessionsCurrent,
   portalSessionsEnd,
   portalSessionsOpen,
@@ -598,11 +599,12 @@ export class PortalController {
     }
     const client = this.apiClient(token);
     try {
-      // Asked together: the session (and its organisation's name) and the disabled endpoints the
-      // banner names; the page's own calls follow.
-      const [{ data: session }, { data: disabled }] = await Promise.all([
+      // Asked together: the session (and its organisation's name), the disabled endpoints and the
+      // recent notifications the banners name; the page's own calls follow.
+      const [{ data: session }, { data: disabled }, { data: notifications }] = await Promise.all([
         portalSessionsCurrent({ client, throwOnError: true }),
         subscriptionsList({ client, throwOnError: true, query: { status: 'disabled', limit: 10 } }),
+        partnerNotificationsList({ client, throwOnError: true, query: { limit: 5 } }),
       ]);
       const rendered = await render({ client, organisationName: session.organisation.name });
       const notice = rendered.notice ?? this.takeNotice(request, reply);
@@ -621,6 +623,7 @@ export class PortalController {
             reason: endpoint.disabledReason,
             detail: endpoint.disabledDetail,
           })),
+          notifications: notifications.data,
           ...(rendered.refreshSeconds === undefined ? {} : { refreshSeconds: rendered.refreshSeconds }),
         },
         rendered.content,

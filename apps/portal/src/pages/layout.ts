@@ -21,6 +21,16 @@ export interface PageFrame {
   readonly refreshSeconds?: number;
   /** The organisation's disabled endpoints, named on every page until they are enabled again. */
   readonly disabledEndpoints?: readonly DisabledEndpoint[];
+  /** The organisation's latest partner notifications (the last 7 days), as its notification endpoints got them. */
+  readonly notifications?: readonly PartnerNotification[];
+}
+
+export interface PartnerNotification {
+  readonly id: string;
+  readonly type: string;
+  readonly subscriptionId: string;
+  readonly occurredAt: string;
+  readonly data: Record<string, unknown>;
 }
 
 export interface DisabledEndpoint {
@@ -127,7 +137,7 @@ export function page(frame: PageFrame, content: Html): string {
           }
         </header>
         <main>
-          ${disabledBanner(frame.disabledEndpoints ?? [])}
+          ${disabledBanner(frame.disabledEndpoints ?? [])} ${notificationsBanner(frame.notifications ?? [])}
           ${
             frame.notice === undefined
               ? ''
@@ -168,6 +178,59 @@ function disabledBanner(disabled: readonly DisabledEndpoint[]): Html | string {
       )}
     </ul>
   </div>`;
+}
+
+/**
+ * What Skyhook told the organisation lately (ADR 0030): the same notifications its notification
+ * endpoints receive, for a partner who has none yet or is looking at the portal anyway.
+ */
+function notificationsBanner(notifications: readonly PartnerNotification[]): Html | string {
+  if (notifications.length === 0) return '';
+  return html`<section
+    class="notice notice-ok"
+    role="status"
+    id="notifications-banner"
+    aria-label="Recent notifications"
+  >
+    <strong>Recent notifications</strong>
+    <ul>
+      ${notifications.map(
+        (notification) =>
+          html`<li>
+            <time datetime="${notification.occurredAt}"
+              >${notification.occurredAt.slice(0, 16).replace('T', ' ')}</time
+            >
+            —
+            <a href="/subscriptions/${encodeURIComponent(notification.subscriptionId)}"
+              >${notificationText(notification)}</a
+            >
+          </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+/** One line a partner understands without the docs. */
+export function notificationText(notification: PartnerNotification): string {
+  const data = notification.data;
+  const text = (key: string): string => (typeof data[key] === 'string' ? (data[key]) : '');
+  const endpoint = text('url') || notification.subscriptionId;
+  switch (notification.type) {
+    case 'skyhook.subscription.disabled':
+      return `${endpoint} was disabled (${text('reason')}${text('detail') === '' ? '' : `: ${text('detail')}`})`;
+    case 'skyhook.subscription.expiring':
+      return `${endpoint} expires at ${text('expiresAt')}; renewal opens at ${text('renewalOpensAt')}`;
+    case 'skyhook.subscription.renewal_window_opened':
+      return `${endpoint} can be renewed now (it expires at ${text('expiresAt')})`;
+    case 'skyhook.subscription.expired':
+      return `${endpoint} expired and receives nothing more`;
+    case 'skyhook.delivery.failed':
+      return `a ${text('eventType')} delivery to ${endpoint} failed for good`;
+    case 'skyhook.replay.completed':
+      return `replay ${text('replayId')} ${text('state') === 'failed' ? `stopped: ${text('failedReason')}` : `finished (${String(data['enqueued'])} queued again)`}`;
+    default:
+      return notification.type;
+  }
 }
 
 /** The form token, as every form carries it. */
