@@ -342,6 +342,12 @@ describe('the partner portal in a browser', () => {
     await page.goto(`${portalUrl}/deliveries`);
     await reloadUntil(page, '#disabled-banner', 'the banner naming the disabled endpoint');
     await expect(page.textContent('#disabled-banner')).resolves.toContain(receiver.url('/managed'));
+    // The partner notification of it (and of the replay before) is in the recent-notifications banner.
+    await expect(page.textContent('#notifications-banner')).resolves.toContain(
+      `${receiver.url('/managed')} was disabled (partner)`,
+    );
+    await expect(page.textContent('#notifications-banner')).resolves.toMatch(/replay rpl_\w+ finished/);
+    await screenshot(page, 'notifications');
     await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
     await page.click('form[action$="/enable"] button[type=submit]');
     await pollUntil(

@@ -137,13 +137,17 @@ describe('end to end: partner notifications reach the notification endpoint', ()
       body: { type: 'skyhook.subscription.disabled', data: {} },
     });
     expect(published.status).toBe(422);
+    expect(JSON.stringify(published.body)).toContain('only Skyhook publishes the skyhook domain');
     const registered = await api.request({
       method: 'POST',
       url: '/v1/event-types',
       key: apiKey,
       body: { eventTypes: [{ name: 'skyhook.custom' }] },
     });
-    expect(registered.status).toBe(422);
+    expect(registered.status).toBe(400);
+    expect(JSON.stringify(registered.body)).toContain(
+      "the skyhook domain is reserved for Skyhook's own notifications",
+    );
   });
 
   it('a delivery that fails for good is notified once per window, and the breaker that trips is notified with the failures', async () => {

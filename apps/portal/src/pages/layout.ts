@@ -70,6 +70,9 @@ pre { background: #0f172a; color: #e2e8f0; padding: .75rem; border-radius: 6px; 
 .notice { padding: .75rem 1rem; border-radius: 6px; margin-bottom: 1rem; }
 .notice-ok { background: #dcfce7; color: #14532d; }
 .notice-error { background: #fee2e2; color: #7f1d1d; }
+.notifications { padding: .5rem 1rem; border-radius: 6px; margin-bottom: 1rem; background: #e0f2fe; color: #0c4a6e; }
+.notifications ul { margin: .25rem 0 0; padding-left: 1.25rem; }
+.notifications a { color: #0c4a6e; }
 form.inline { display: inline; }
 button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .45rem .9rem; font-size: .9rem; cursor: pointer; }
 button.secondary { background: #fff; color: #1f2937; border: 1px solid #9ca3af; }
@@ -137,7 +140,7 @@ export function page(frame: PageFrame, content: Html): string {
           }
         </header>
         <main>
-          ${disabledBanner(frame.disabledEndpoints ?? [])} ${notificationsBanner(frame.notifications ?? [])}
+          ${disabledBanner(frame.disabledEndpoints ?? [])}
           ${
             frame.notice === undefined
               ? ''
@@ -148,7 +151,7 @@ export function page(frame: PageFrame, content: Html): string {
                   ${frame.notice.text}
                 </div>`
           }
-          ${content}
+          ${notificationsBanner(frame.notifications ?? [])} ${content}
         </main>
       </body>
     </html> `.text;
@@ -186,19 +189,14 @@ function disabledBanner(disabled: readonly DisabledEndpoint[]): Html | string {
  */
 function notificationsBanner(notifications: readonly PartnerNotification[]): Html | string {
   if (notifications.length === 0) return '';
-  return html`<section
-    class="notice notice-ok"
-    role="status"
-    id="notifications-banner"
-    aria-label="Recent notifications"
-  >
+  return html`<section class="notifications" id="notifications-banner" aria-label="Recent notifications">
     <strong>Recent notifications</strong>
     <ul>
       ${notifications.map(
         (notification) =>
           html`<li>
             <time datetime="${notification.occurredAt}"
-              >${notification.occurredAt.slice(0, 16).replace('T', ' ')}</time
+              >${notification.occurredAt.slice(0, 16).replace('T', ' ')} UTC</time
             >
             —
             <a href="/subscriptions/${encodeURIComponent(notification.subscriptionId)}"
@@ -213,7 +211,7 @@ function notificationsBanner(notifications: readonly PartnerNotification[]): Htm
 /** One line a partner understands without the docs. */
 export function notificationText(notification: PartnerNotification): string {
   const data = notification.data;
-  const text = (key: string): string => (typeof data[key] === 'string' ? (data[key]) : '');
+  const text = (key: string): string => (typeof data[key] === 'string' ? data[key] : '');
   const endpoint = text('url') || notification.subscriptionId;
   switch (notification.type) {
     case 'skyhook.subscription.disabled':

@@ -1,3 +1,4 @@
+import { matchesEventType } from '@skyhook/subscriptions';
 import {
   type DeliveriesListResponse,
   type EventTypesListResponse,
@@ -102,10 +103,9 @@ export function subscriptionPage(
       ${csrfField(csrfToken)}<input type="hidden" name="version" value="${subscription.version}" />
       <button type="submit" ${secondary ? html`class="secondary"` : ''}>${label}</button>
     </form>`;
-  const subscribed = new Set(subscription.eventTypes);
   // A test of a catalogue type carries the type's example as its data: only types that have one.
   const testTypes = catalogue.data.filter(
-    (type) => type.example !== null && (subscribed.has('*') || subscribed.has(type.name)),
+    (type) => type.example !== null && matchesEventType(subscription.eventTypes, type.name),
   );
   return html`<h1>Endpoint <code>${subscription.url}</code></h1>
     ${
@@ -330,7 +330,8 @@ function eventTypePicker(catalogue: EventTypesListResponse, chosen: ReadonlySet<
     <legend>Event types</legend>
     <label
       ><input type="checkbox" name="eventTypes" value="*" ${chosen.has('*') ? 'checked' : ''} /> Every event
-      type</label
+      type of yours (<code>*</code>; Skyhook's own <code>skyhook.*</code> notifications are chosen by
+      name)</label
     >
     ${catalogue.data.map(
       (type) =>
