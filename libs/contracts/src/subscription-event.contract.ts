@@ -4,7 +4,10 @@ import { eventScopeSchema, identifierSchema } from './inbound-event.contract';
 import { defineMessageContract } from './message-contract';
 import { KAFKA_TOPICS } from './topics';
 
-/** `*`, an exact type name, or `domain.*` (every type under a dotted prefix). */
+/**
+ * `*` (every type of the organisation's own), an exact type name, or `domain.*` (every type under
+ * a dotted prefix). Skyhook's notifications (`skyhook.*`) are matched by name or prefix only.
+ */
 export const eventTypeFilterSchema = z.union([
   z.literal('*'),
   eventTypeNameSchema,

@@ -89,11 +89,11 @@ describe('fan-out matching', () => {
     ]);
   });
 
-  it("delivers Skyhook's notifications to the endpoints that name them, not to `*`, without a catalogue entry", () => {
+  it("delivers Skyhook's notifications to the endpoints that name them, whatever their scope filter, not to `*`, without a catalogue entry", () => {
     const { index, directory } = setup();
     index.apply(created('star', ['*']));
     index.apply(created('notices', ['skyhook.*']));
-    index.apply(created('disabled-only', ['skyhook.subscription.disabled']));
+    index.apply(created('disabled-only', ['skyhook.subscription.disabled'], { centerId: 'c1' }));
     expect(matchedIds(planFanout(event('skyhook.subscription.disabled'), at, index, directory))).toEqual([
       'disabled-only',
       'notices',

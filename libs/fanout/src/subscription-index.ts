@@ -160,8 +160,12 @@ export class SubscriptionIndex {
   ): IndexedSubscription[] {
     const matcher = this.matchers.get(organisationId);
     if (matcher === undefined) return [];
+    const candidates = matcher.candidates(eventType);
+    // Scope filters route the organisation's own events; Skyhook's notifications are about its
+    // endpoints, carry no scope, and reach every endpoint that names their type (ADR 0030).
+    if (isReservedEventType(eventType)) return [...candidates];
     const matched: IndexedSubscription[] = [];
-    for (const subscription of matcher.candidates(eventType)) {
+    for (const subscription of candidates) {
       if (subscription.scope.every(([key, value]) => scope[key] === value)) matched.push(subscription);
     }
     return matched;

@@ -9,7 +9,15 @@ import {
 export const createSubscriptionSchema = z.strictObject({
   url: z.string().min(1).max(2_048),
   description: z.string().max(500).default(''),
-  eventTypes: z.array(eventTypeFilterSchema).min(1).max(200),
+  eventTypes: z
+    .array(eventTypeFilterSchema)
+    .min(1)
+    .max(200)
+    .meta({
+      description:
+        "Exact types, domain.* prefixes, or * (every type of the organisation's own). Skyhook's partner notifications " +
+        '(skyhook.subscription.disabled, skyhook.delivery.failed, …) are received only by naming them or skyhook.*.',
+    }),
   scopeFilter: eventScopeSchema.default({}),
   /** Overrides of the organisation's default delivery policy; validated by the delivery-policy library. */
   policy: z.record(z.string(), z.unknown()).default({}),

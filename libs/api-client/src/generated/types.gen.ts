@@ -205,6 +205,9 @@ export type SubscriptionsCreateData = {
     body: {
         url: string;
         description?: string;
+        /**
+         * Exact types, domain.* prefixes, or * (every type of the organisation's own). Skyhook's partner notifications (skyhook.subscription.disabled, skyhook.delivery.failed, …) are received only by naming them or skyhook.*.
+         */
         eventTypes: Array<'*' | string | string>;
         scopeFilter?: {
             [key: string]: string;
