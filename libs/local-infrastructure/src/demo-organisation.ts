@@ -33,8 +33,10 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-/** Every fourth request fails, so retries (and a resend) show in the portal within a minute. */
+/** Every fourth booking fails, so retries (and a resend) show in the portal within a minute. */
 const FAILING_EVERY = 4;
+/** Where the demo's notification endpoint points; those are always answered 200. */
+const NOTIFICATIONS_PATH = '/notifications';
 
 /**
  * `npm start`'s first minute: a demo organisation (made once, found by name afterwards), a
@@ -90,15 +92,23 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       throwOnError: true,
       query: { limit: 100 },
     });
-    const subscription = subscriptions.data.find((candidate) => candidate.url === receiverUrl);
-    if (subscription === undefined) {
-      await subscriptionsCreate({
-        client,
-        throwOnError: true,
-        body: { url: receiverUrl, eventTypes: ['*'], description: 'The demo receiver npm start runs' },
-      });
-    } else if (subscription.status === 'disabled') {
-      await subscriptionsEnable({ client, throwOnError: true, path: { id: subscription.id } });
+    // The demo receiver takes the bookings, and (on another path) Skyhook's own notifications
+    // about the demo's endpoints: disable one in the portal and both show.
+    const notificationsUrl = receiverUrl.replace(/\/webhooks$/, NOTIFICATIONS_PATH);
+    for (const wanted of [
+      { url: receiverUrl, eventTypes: ['*'], description: 'The demo receiver npm start runs' },
+      {
+        url: notificationsUrl,
+        eventTypes: ['skyhook.*'],
+        description: "Skyhook's notifications about the demo's endpoints",
+      },
+    ]) {
+      const subscription = subscriptions.data.find((candidate) => candidate.url === wanted.url);
+      if (subscription === undefined) {
+        await subscriptionsCreate({ client, throwOnError: true, body: wanted });
+      } else if (subscription.status === 'disabled') {
+        await subscriptionsEnable({ client, throwOnError: true, path: { id: subscription.id } });
+      }
     }
 
     let published = 0;
@@ -146,8 +156,9 @@ function startDemoReceiver(port: number): Promise<Server> {
   const server = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
-      requests += 1;
-      if (requests % FAILING_EVERY === 0) {
+      const notification = request.url === NOTIFICATIONS_PATH;
+      if (!notification) requests += 1;
+      if (!notification && requests % FAILING_EVERY === 0) {
         response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' });
         response.end('{"error":"demo receiver: simulated outage, try again shortly"}');
         return;

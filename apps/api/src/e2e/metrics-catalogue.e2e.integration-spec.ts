@@ -177,6 +177,9 @@ describe('end to end: every service exports exactly the metrics catalogued in do
           attempts({ outcome: 'http-error', result: 'failed' }) >= 1 &&
           valueOf(scrapes.get('history')!, 'skyhook_history_attempt_rows_total', { outcome: 'inserted' }) >=
             6 &&
+          // The 400's final failure is notified (skyhook.delivery.failed): a seventh inbound event,
+          // which no subscription of this organisation names.
+          valueOf(scrapes.get('fanout')!, 'skyhook_fanout_events_total', { outcome: 'no_match' }) >= 2 &&
           SERVICES.every((service) =>
             EXPECTED_LAG_SERIES[service].every((series) =>
               lagSeriesOf(scrapes.get(service)!).includes(series),
@@ -284,11 +287,11 @@ describe('end to end: every service exports exactly the metrics catalogued in do
     expect(valueOf(dispatcher, 'skyhook_kafka_records_produced_total', { topic: 'deliveryEvents' })).toBe(6);
   });
 
-  it('counts fan-out: five events matched one subscription each, one matched none; three subscriptions active', () => {
+  it('counts fan-out: five events matched one subscription each; one, and the failure notice, matched none; three subscriptions active', () => {
     const fanout = scrapes.get('fanout')!;
     expect(valueOf(fanout, 'skyhook_fanout_events_total', { outcome: 'matched' })).toBe(5);
-    expect(valueOf(fanout, 'skyhook_fanout_events_total', { outcome: 'no_match' })).toBe(1);
-    expect(valueOf(fanout, 'skyhook_fanout_matches_per_event_count')).toBe(6);
+    expect(valueOf(fanout, 'skyhook_fanout_events_total', { outcome: 'no_match' })).toBe(2);
+    expect(valueOf(fanout, 'skyhook_fanout_matches_per_event_count')).toBe(7);
     expect(valueOf(fanout, 'skyhook_fanout_matches_per_event_sum')).toBe(5);
     expect(valueOf(fanout, 'skyhook_fanout_delivery_requests_total', { kind: 'send' })).toBe(5);
     expect(valueOf(fanout, 'skyhook_fanout_subscriptions_by_status', { status: 'active' })).toBe(3);
@@ -312,7 +315,7 @@ describe('end to end: every service exports exactly the metrics catalogued in do
     }
     expect(
       valueOf(scrapes.get('api')!, 'skyhook_kafka_records_produced_total', { topic: 'inboundEvents' }),
-    ).toBe(6);
+    ).toBe(7);
     for (const service of SERVICES) {
       const scrape = scrapes.get(service)!;
       expect(valueOf(scrape, 'process_cpu_seconds_total')).toBeGreaterThan(0);

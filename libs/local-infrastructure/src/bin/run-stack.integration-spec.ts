@@ -101,6 +101,11 @@ describe('npm start (the dev stack runner)', () => {
         });
         return (await page.text()).includes('status-delivered');
       }, 'a demo delivery shown delivered in the portal');
+      // Beside it, the demo's notification endpoint (Skyhook's own skyhook.* notifications).
+      const endpoints = await fetch(`http://127.0.0.1:${ports['portal']}/subscriptions`, {
+        headers: { cookie: session },
+      });
+      expect(await endpoints.text()).toContain(`127.0.0.1:${demoReceiverPort}/notifications`);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- the runner's output:\n${output.slice(-4_000)}`);
     } finally {
