@@ -105,16 +105,16 @@ export class ReplayJobRunner implements OnApplicationBootstrap, BeforeApplicatio
       try {
         for (;;) {
           const page = await this.workPage(id);
+          // Counted once the page's transaction committed: a rolled-back page is sent again and counted then.
+          // And before the notification goes out, so a job seen finished is already counted.
+          this.metrics.replayDeliveriesEnqueued.inc(page.enqueued);
+          if (page.next === 'stop' && page.reached !== undefined)
+            this.metrics.replayJobs.inc({ state: page.reached });
           if (this.noticesRecorded) {
             this.noticesRecorded = false;
             await this.notificationOutbox.nudge();
           }
-          // Counted once the page's transaction committed: a rolled-back page is sent again and counted then.
-          this.metrics.replayDeliveriesEnqueued.inc(page.enqueued);
-          if (page.next === 'stop') {
-            if (page.reached !== undefined) this.metrics.replayJobs.inc({ state: page.reached });
-            break;
-          }
+          if (page.next === 'stop') break;
           if (this.passes.stopping) return;
         }
       } catch (error) {
