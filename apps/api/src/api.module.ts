@@ -62,6 +62,8 @@ export class ApiModule {
             'subscriptionCommands',
             // Resend and replay hand deliveries to the dispatcher through its retry tiers.
             ...RETRY_TIERS.map(({ topicKey }) => topicKey),
+            // Resends and skips of ordered deliveries go through the ordered topic (ADR 0031).
+            'deliveryOrdered',
           ],
         }),
         PersistenceModule.forRoot({ settings: config.database, applicationName: 'skyhook-api' }),

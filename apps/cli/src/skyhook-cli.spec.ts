@@ -184,6 +184,7 @@ describe('skyhook CLI', () => {
       'dispatcher',
       'dispatcher-retries',
       'dispatcher-parked',
+      'dispatcher-ordered',
       'history',
       'subscriptions-read-model-2',
       'api-subscription-commands',

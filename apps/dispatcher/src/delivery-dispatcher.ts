@@ -99,6 +99,18 @@ export interface DispatchContext {
    * parked consumer's own deliveries).
    */
   readonly queueBounds?: QueueBounds;
+  /**
+   * Retries wait here, over the unfinished record, instead of in a delay tier: an ordered
+   * delivery's key must not go on before its head is delivered or given up (ADR 0031). A crash
+   * re-reads the record, so the wait loses nothing.
+   */
+  readonly retriesInPlace?: boolean;
+}
+
+/** How a delivery's handling ended here, and with which attempt. */
+export interface DeliveryEnd {
+  readonly kind: 'delivered' | 'failed' | 'retry-scheduled' | 'skipped' | 'parked';
+  readonly attemptNumber: number;
 }
 
 /**
@@ -126,7 +138,7 @@ export class DeliveryDispatcher {
     firstAttemptNumber: number,
     stopping: AbortSignal,
     context: DispatchContext = {},
-  ): Promise<void> {
+  ): Promise<DeliveryEnd> {
     const { origin } = context;
     for (let attemptNumber = firstAttemptNumber; ;) {
       const found = await this.endpointFor(request.subscriptionId, stopping);
@@ -135,7 +147,7 @@ export class DeliveryDispatcher {
         const skip = lifecycleSkipOf(found.subscription);
         if (skip === undefined) throw new UndeliverableRequestError(found.code, found.reason);
         await this.recordSkip(request, attemptNumber, skip, origin);
-        return;
+        return { kind: 'skipped', attemptNumber };
       }
       const endpoint = found;
       const skip = skipDecision(request, endpoint);
@@ -146,19 +158,24 @@ export class DeliveryDispatcher {
           skip ?? { reason: 'subscription-unknown', disposition: 'dropped' },
           origin,
         );
-        return;
+        return { kind: 'skipped', attemptNumber };
       }
       const next = await this.attempt(request, attemptNumber, endpoint, stopping, context);
       if (next !== 'breaker-open' && next.kind === 'endpoint-busy') {
         await this.park(request, attemptNumber, next.reason, context);
-        return;
+        return { kind: 'parked', attemptNumber };
       }
       if (next === 'breaker-open') {
         await this.recordSkip(request, attemptNumber, disabledSkip(endpoint.policy), origin);
-        return;
+        return { kind: 'skipped', attemptNumber };
+      }
+      if (next.kind === 'delivered') return { kind: 'delivered', attemptNumber };
+      if (next.kind === 'give-up') return { kind: 'failed', attemptNumber };
+      if (next.delayMs > 0) {
+        if (context.retriesInPlace !== true) return { kind: 'retry-scheduled', attemptNumber };
+        await sleepUnlessAborted(next.delayMs, stopping);
       }
       // A zero delay ("retry at once") is made here; the source record stays uncommitted meanwhile.
-      if (next.kind !== 'retry' || next.delayMs > 0) return;
       attemptNumber = next.attemptNumber;
     }
   }
@@ -168,7 +185,7 @@ export class DeliveryDispatcher {
     attemptNumber: number,
     endpoint: Endpoint,
     stopping: AbortSignal,
-    { origin, afterUnknownOutcome = false, beforeSend, queueBounds }: DispatchContext,
+    { origin, afterUnknownOutcome = false, beforeSend, queueBounds, retriesInPlace = false }: DispatchContext,
   ): Promise<NextAttemptPlan | 'breaker-open' | EndpointBusy> {
     const { policy } = endpoint;
     let release: ReleaseSlot;
@@ -243,7 +260,9 @@ export class DeliveryDispatcher {
         stopping,
       ),
     ];
-    if (next.kind === 'retry' && next.delayMs > 0 && nextAttemptAt !== undefined) {
+    if (next.kind === 'retry' && next.delayMs > 0 && retriesInPlace) {
+      this.metrics.retriesScheduled.inc({ tier: 'in-place' });
+    } else if (next.kind === 'retry' && next.delayMs > 0 && nextAttemptAt !== undefined) {
       const tier = retryTierFor(next.delayMs);
       const retry = scheduledRetry(request, next.attemptNumber, nextAttemptAt);
       handedOn.push(

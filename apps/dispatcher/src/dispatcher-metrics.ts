@@ -18,6 +18,9 @@ export interface DispatcherMetrics {
   readonly deliveriesParked: Counter<'reason'>;
   readonly queueWaitsExtended: Counter;
   readonly authFailuresWhileSwitchingSecret: Counter;
+  readonly orderedDeliveriesWaited: Counter;
+  readonly orderedHeadsReleased: Counter<'action'>;
+  readonly orderedKeys: Gauge<'state'>;
 }
 
 /** Per-endpoint series are kept for this many throttled endpoints at most (the most queued). */
@@ -148,6 +151,23 @@ export function createDispatcherMetrics(
     authFailuresWhileSwitchingSecret: new Counter({
       name: 'skyhook_dispatcher_auth_failures_while_switching_secret_total',
       help: 'Attempts answered 401/403 soon after a rotated secret activated: retried, not counted by the breaker.',
+      registers: [registry],
+    }),
+    orderedDeliveriesWaited: new Counter({
+      name: 'skyhook_dispatcher_ordered_deliveries_waited_total',
+      help: 'Deliveries of ordered subscriptions that arrived while an earlier one of their key was still being delivered, retried or held, and waited for it.',
+      registers: [registry],
+    }),
+    orderedHeadsReleased: new Counter({
+      name: 'skyhook_dispatcher_ordered_heads_released_total',
+      help: 'Held ordered deliveries (failed for good under afterFinalFailure: hold) released by their partner, by action (skip, resend).',
+      labelNames: ['action'],
+      registers: [registry],
+    }),
+    orderedKeys: new Gauge({
+      name: 'skyhook_dispatcher_ordered_keys',
+      help: 'Ordering keys in this process by state: active (a delivery being sent, retried or waiting behind one), held (failed for good, waiting for the partner).',
+      labelNames: ['state'],
       registers: [registry],
     }),
   };

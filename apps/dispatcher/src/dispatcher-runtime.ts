@@ -14,6 +14,8 @@ import {
   type DeliveryRetry,
   deliveryRetryContracts,
   deliveryRetryDecoder,
+  orderedDeliveryContract,
+  type OrderedDeliveryRecord,
   organisationSnapshotContract,
   type ParkedDelivery,
   parkedDeliveryContract,
@@ -64,6 +66,7 @@ import {
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { EndpointDirectory } from './endpoint-directory';
 import { EVENT_LOOP_LOAD, type EventLoopLoad } from './event-loop-load';
+import { OrderedDeliveries } from './ordered-deliveries';
 import { type WebhookHttpClient } from './webhook-http-client';
 
 /** A retry is sent when it is due within this much; sooner than that, waiting costs more than it saves. */
@@ -108,6 +111,7 @@ export class DispatcherRuntime
     private readonly deadLetters: ContractProducer,
     @Inject(DISPATCHER_METRICS) private readonly metrics: DispatcherMetrics,
     @Inject(EVENT_LOOP_LOAD) private readonly eventLoop: EventLoopLoad,
+    private readonly orderedDeliveries: OrderedDeliveries,
   ) {
     this.deadLetterRejected = deadLetterTo(deadLetters, 'deliveryRequestsDeadLetter');
   }
@@ -182,6 +186,24 @@ export class DispatcherRuntime
         }),
       { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS },
     );
+    // Ordered subscriptions' deliveries, each key's one after another (ADR 0031). Never parked: a
+    // key's deliveries wait for their endpoint, and only for it, in their own records.
+    const ordered = this.consumer(
+      CONSUMER_GROUPS.dispatcherOrdered.name,
+      [{ topicKey: 'deliveryOrdered', contract: orderedDeliveryContract }],
+      (record, stopping, beforeSend) =>
+        this.deadLetterUndeliverable(record, () =>
+          this.orderedDeliveries.handle(
+            record as ConsumedRecord<OrderedDeliveryRecord>,
+            stopping,
+            contextOf(record, beforeSend),
+          ),
+        ),
+      {
+        idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS,
+        maxPendingPerPartition: this.config.DISPATCH_ORDERED_MAX_PENDING_PER_PARTITION,
+      },
+    );
     this.readiness.register({
       name: 'delivery-consumers',
       check: () =>
@@ -195,7 +217,7 @@ export class DispatcherRuntime
       name: 'endpoint-isolation',
       check: () => Promise.resolve(this.isolationDetail()),
     });
-    await Promise.all([requests.start(), retries.start(), parked.start()]);
+    await Promise.all([requests.start(), retries.start(), parked.start(), ordered.start()]);
     this.lagMonitors.push(
       new ConsumerLagMonitor(
         this.kafka,
@@ -218,6 +240,14 @@ export class DispatcherRuntime
         this.settings,
         parked.groupId,
         ['deliveryParked'],
+        this.registry,
+        this.logger,
+      ),
+      new ConsumerLagMonitor(
+        this.kafka,
+        this.settings,
+        ordered.groupId,
+        ['deliveryOrdered'],
         this.registry,
         this.logger,
       ),
@@ -249,7 +279,7 @@ export class DispatcherRuntime
     stopping: AbortSignal,
     beforeSend: () => Promise<void>,
     queueBounds: QueueBounds,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const retry = record.value;
     const tier = RETRY_TIERS.find(({ topicKey }) => topicKey === record.topicKey) ?? RETRY_TIERS[0];
     const dueAt = Date.parse(retry.dueAt);
@@ -288,7 +318,10 @@ export class DispatcherRuntime
    * topic with why and where it came from; once that is written the record counts as handled and
    * its partition moves on. Any other failure is the consumer's to retry.
    */
-  private async deadLetterUndeliverable(record: ConsumedRecord, handle: () => Promise<void>): Promise<void> {
+  private async deadLetterUndeliverable(
+    record: ConsumedRecord,
+    handle: () => Promise<unknown>,
+  ): Promise<void> {
     try {
       await handle();
     } catch (error) {
@@ -320,7 +353,12 @@ export class DispatcherRuntime
       stopping: AbortSignal,
       beforeSend: () => Promise<void>,
     ) => Promise<void>,
-    fetching: Pick<ConcurrentConsumerOptions, 'fetchBatching' | 'idleFetchWaitMs' | 'pendingHorizonMs'> = {},
+    fetching: Partial<
+      Pick<
+        ConcurrentConsumerOptions,
+        'fetchBatching' | 'idleFetchWaitMs' | 'pendingHorizonMs' | 'maxPendingPerPartition'
+      >
+    > = {},
   ): ConcurrentConsumer {
     const consumer = new ConcurrentConsumer(
       this.kafka,

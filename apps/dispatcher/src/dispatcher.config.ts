@@ -43,6 +43,12 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
     /** Unfinished records per partition before the partition is paused (back-pressure). */
     DISPATCH_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(2_000),
     /**
+     * Unfinished records per partition of the ordered topic before it is paused. Deliveries waiting
+     * behind a failing key's head are unfinished records: this is how many a partition's keys may
+     * hold before the partition's other keys wait too (ADR 0031).
+     */
+    DISPATCH_ORDERED_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(10_000),
+    /**
      * Delivery requests held in the process, over all partitions, at most what it sends in this
      * long at its recent pace (never fewer than DISPATCH_MAX_PENDING_PER_PARTITION): once the
      * process is the bottleneck the rest waits in Kafka rather than in memory, where it would age

@@ -25,6 +25,7 @@ import { ALL_RETRY_TIER_TOPIC_KEYS } from './retry-tier-topics';
 import { ConcurrencyGate } from './concurrency-gate';
 import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { createDispatcherMetrics, DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
+import { OrderedDeliveries } from './ordered-deliveries';
 import { EVENT_LOOP_LOAD, EventLoopLoad } from './event-loop-load';
 import { DispatcherRuntime } from './dispatcher-runtime';
 import {
@@ -60,6 +61,7 @@ export class DispatcherModule {
             'deliveryRequests',
             'deliveryRequestsDeadLetter',
             'deliveryParked',
+            'deliveryOrdered',
             'deliveryEvents',
             'deliveryEventsDeadLetter',
             'subscriptionEvents',
@@ -126,6 +128,7 @@ export class DispatcherModule {
         },
         EndpointDirectory,
         DeliveryDispatcher,
+        OrderedDeliveries,
         DispatcherRuntime,
       ],
     };

@@ -1,6 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Kafka, type Message } from 'kafkajs';
-import { type DeliveryRequest, deliveryRequestContract, type TopicKey } from '@skyhook/contracts';
+import {
+  type DeliveryRequest,
+  deliveryRequestContract,
+  orderedDeliveryContract,
+  type TopicKey,
+} from '@skyhook/contracts';
 import {
   ContractProducer,
   deadLetterOfTooLarge,
@@ -63,7 +68,9 @@ interface EncodedRequest {
 export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShutdown {
   private readonly producers: ContractProducer[];
   private readonly bounds = produceBoundsOf('deliveryRequests', PRODUCE_CHUNK);
+  private readonly orderedBounds = produceBoundsOf('deliveryOrdered', PRODUCE_CHUNK);
   private readonly partitions: number;
+  private readonly orderedPartitions: number;
   /** Where the next call's lanes start: calls take the pool's producers in turn. */
   private nextFirstProducer = 0;
 
@@ -81,6 +88,7 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
         new ContractProducer(kafka, settings, { name: `delivery-requests-${lane}`, metrics, health, logger }),
     );
     this.partitions = settings.partitions.deliveryRequests;
+    this.orderedPartitions = settings.partitions.deliveryOrdered;
   }
 
   /**
@@ -121,9 +129,9 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
   }
 
   /**
-   * One lane's requests, in produce requests whose batch for any one partition stays under the
-   * topic's size limit: many large events for one subscription all go to its one partition, and
-   * a broker refuses a batch over the limit whole, for ever.
+   * One lane's requests: those of ordered subscriptions to the ordered topic (ADR 0031), the rest to
+   * the requests topic. A subscription is ordered or not, so each of its requests keeps its place
+   * among its own, whichever topic they take.
    */
   private async sendLane(
     producer: ContractProducer,
@@ -133,12 +141,45 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     deadLettered: Set<DeliveryRequest>,
   ): Promise<void> {
     if (lane.length === 0) return;
-    const messages = encodeForKafka(
-      deliveryRequestContract,
-      lane,
-      true,
-      (request) => originOf(request)?.traceId,
-    );
+    const unordered = lane.filter((request) => request.orderingKey === undefined);
+    const ordered = unordered.length === lane.length ? [] : lane.filter((r) => r.orderingKey !== undefined);
+    if (unordered.length > 0) {
+      const messages = encodeForKafka(
+        deliveryRequestContract,
+        unordered,
+        true,
+        (request) => originOf(request)?.traceId,
+      );
+      await this.sendToTopic(producer, 'deliveryRequests', unordered, messages, originOf, stop, deadLettered);
+    }
+    if (ordered.length > 0) {
+      const messages = encodeForKafka(
+        orderedDeliveryContract,
+        ordered.map((request) => ({ kind: 'delivery' as const, request })),
+        true,
+        (record) => (record.kind === 'delivery' ? originOf(record.request)?.traceId : undefined),
+      );
+      await this.sendToTopic(producer, 'deliveryOrdered', ordered, messages, originOf, stop, deadLettered);
+    }
+  }
+
+  /**
+   * Requests in produce requests whose batch for any one partition stays under the topic's size
+   * limit: many large events for one subscription all go to its one partition, and a broker
+   * refuses a batch over the limit whole, for ever.
+   */
+  private async sendToTopic(
+    producer: ContractProducer,
+    topicKey: 'deliveryRequests' | 'deliveryOrdered',
+    lane: readonly DeliveryRequest[],
+    messages: readonly Message[],
+    originOf: (request: DeliveryRequest) => RequestOrigin | undefined,
+    stop: { requested: boolean },
+    deadLettered: Set<DeliveryRequest>,
+  ): Promise<void> {
+    const ordered = topicKey === 'deliveryOrdered';
+    const bounds = ordered ? this.orderedBounds : this.bounds;
+    const partitions = ordered ? this.orderedPartitions : this.partitions;
     const encoded = lane.map((request, index): EncodedRequest => {
       const message = messages[index] as Message;
       return { request, message, bytes: recordBytesOf(message) };
@@ -146,22 +187,22 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
     const { requests, oversized } = splitForProduce(
       encoded,
       (entry) => entry.bytes,
-      (entry) => expectedPartitionOf(entry.message, this.partitions),
-      this.bounds,
+      (entry) => expectedPartitionOf(entry.message, partitions),
+      bounds,
     );
     try {
       for (const chunk of requests) {
         if (stop.requested) return;
         const refused = await sendHalvingWhenTooLarge(chunk, (entries) =>
           producer.sendRaw(
-            'deliveryRequests',
+            topicKey,
             entries.map((entry) => entry.message),
           ),
         );
         oversized.push(...refused);
       }
       for (const entry of oversized) {
-        await this.deadLetter(producer, entry, originOf(entry.request));
+        await this.deadLetter(producer, topicKey, entry, originOf(entry.request));
         deadLettered.add(entry.request);
       }
     } catch (error) {
@@ -172,10 +213,11 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
 
   private async deadLetter(
     producer: ContractProducer,
+    topicKey: 'deliveryRequests' | 'deliveryOrdered',
     { request, message, bytes }: EncodedRequest,
     origin: RequestOrigin | undefined,
   ): Promise<void> {
-    const limit = this.bounds.maxBatchBytes;
+    const limit = (topicKey === 'deliveryOrdered' ? this.orderedBounds : this.bounds).maxBatchBytes;
     this.logger.warn(
       {
         subscriptionId: request.subscriptionId,
@@ -191,7 +233,7 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
       'deliveryRequestsDeadLetter',
       deadLetterOfTooLarge(
         message,
-        'deliveryRequests',
+        topicKey,
         origin,
         `the delivery request is ${bytes} bytes; its topic takes record batches of at most ${limit} bytes`,
       ),

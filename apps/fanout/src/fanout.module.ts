@@ -27,6 +27,7 @@ export class FanoutModule {
             'organisationSnapshots',
             'deliveryRequests',
             'deliveryRequestsDeadLetter',
+            'deliveryOrdered',
           ],
         }),
       ],

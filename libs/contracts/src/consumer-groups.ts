@@ -23,6 +23,8 @@ export const CONSUMER_GROUPS = {
   },
   /** Deliveries their endpoint was too slow to take: apart, so they hold up only each other. */
   dispatcherParked: { name: 'dispatcher-parked', topics: ['deliveryParked'], service: 'dispatcher' },
+  /** Deliveries of ordered subscriptions: each key's one after another (ADR 0031). */
+  dispatcherOrdered: { name: 'dispatcher-ordered', topics: ['deliveryOrdered'], service: 'dispatcher' },
   history: { name: 'history', topics: ['deliveryEvents'], service: 'history' },
   /** The default; the api's SUBSCRIPTION_READ_MODEL_GROUP renames it to rebuild the read model. */
   subscriptionReadModel: {

@@ -25,6 +25,11 @@ export const deliveryRequestSchema = z.strictObject({
   /** The subscription was disabled with the `hold` policy: keep the delivery for replay instead of sending. */
   held: z.boolean(),
   test: z.boolean(),
+  /**
+   * Set for a subscription with per-key ordering: the event's value at its ordering pointer.
+   * Such a request travels the ordered topic and waits for the one before it of the same key.
+   */
+  orderingKey: z.string().max(300).optional(),
 });
 
 export type DeliveryRequest = z.infer<typeof deliveryRequestSchema>;

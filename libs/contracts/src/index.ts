@@ -10,6 +10,7 @@ export * from './delivery-event.contract';
 export * from './delivery-retry.contract';
 export * from './delivery-status';
 export * from './parked-delivery.contract';
+export * from './delivery-ordering.contract';
 export * from './subscription-command.contract';
 export * from './consumer-groups';
 export * from './json-schema-acceptor';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deliveryOrderingSchema } from './delivery-ordering.contract';
 import { eventTypeNameSchema } from './event-type-name';
 import { eventScopeSchema, identifierSchema } from './inbound-event.contract';
 import { defineMessageContract } from './message-contract';
@@ -49,6 +50,8 @@ const subscriptionFieldsSchema = z.strictObject({
   eventTypes: z.array(eventTypeFilterSchema).min(1).max(200),
   scopeFilter: eventScopeSchema,
   policy: policyOverrideSchema,
+  /** Per-key FIFO; absent or null: deliveries are not ordered (ADR 0031). */
+  ordering: deliveryOrderingSchema.nullable().optional(),
 });
 
 const eventBase = {

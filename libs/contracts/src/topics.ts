@@ -118,6 +118,17 @@ export const KAFKA_TOPICS = {
     description:
       'Deliveries handed on because their endpoint was too slow to take them soon (its queue full or waited on too long), read by a consumer group of their own so that they never hold up other endpoints; keyed by endpoint.',
   },
+  deliveryOrdered: {
+    name: 'skyhook.deliveries.ordered.v1',
+    defaultPartitions: 12,
+    config: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(7 * DAY_MS),
+      'max.message.bytes': String(RECORD_SIZE_LIMITS.deliveryRetry),
+    },
+    description:
+      'Deliveries of subscriptions with per-key ordering, and releases of held keys, keyed by subscription and ordering key: a key is read in publish order from one partition, its deliveries one after another.',
+  },
   deliveryRetries1s: retryTier('1s', 'under 10 seconds'),
   deliveryRetries10s: retryTier('10s', '10 seconds to a minute'),
   deliveryRetries1m: retryTier('1m', '1 to 10 minutes'),
@@ -172,7 +183,12 @@ export const ALL_TOPIC_KEYS = Object.keys(KAFKA_TOPICS) as TopicKey[];
  */
 export function deadLetterTopicOf(key: TopicKey): TopicKey | undefined {
   if (key === 'inboundEvents') return 'inboundEventsDeadLetter';
-  if (key === 'deliveryRequests' || key === 'deliveryParked' || key.startsWith('deliveryRetries')) {
+  if (
+    key === 'deliveryRequests' ||
+    key === 'deliveryParked' ||
+    key === 'deliveryOrdered' ||
+    key.startsWith('deliveryRetries')
+  ) {
     return 'deliveryRequestsDeadLetter';
   }
   if (key === 'deliveryEvents') return 'deliveryEventsDeadLetter';

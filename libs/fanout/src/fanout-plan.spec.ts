@@ -230,4 +230,29 @@ describe('fan-out matching', () => {
       matchedIds(planFanout(event('webhook.test', {}, { deliverTo: 'theirs' }), at, index, directory)),
     ).toEqual([]);
   });
+
+  it('gives an ordered subscription’s requests their ordering key (tests excepted), and follows ordering being turned on and off', () => {
+    const { index, directory } = setup();
+    const ordered = created('ordered', ['booking.*']);
+    if (ordered.type !== 'SubscriptionCreated') throw new Error('unreachable');
+    index.apply({
+      ...ordered,
+      fields: { ...ordered.fields, ordering: { key: '/data/n', afterFinalFailure: 'skip' } },
+    });
+    index.apply(created('plain', ['booking.*']));
+    const plan = planFanout(event('booking.created'), at, index, directory);
+    if (plan.kind !== 'deliver') throw new Error('expected deliveries');
+    const keys = Object.fromEntries(
+      plan.requests.map((request) => [request.subscriptionId, request.orderingKey]),
+    );
+    expect(keys).toEqual({ ordered: '1', plain: undefined });
+    expect('orderingKey' in (plan.requests.find((r) => r.subscriptionId === 'plain') ?? {})).toBe(false);
+
+    const test = planFanout(event('booking.created', {}, { deliverTo: 'ordered' }), at, index, directory);
+    expect(test.kind === 'deliver' && test.requests[0]?.orderingKey).toBeUndefined();
+
+    index.apply(next('ordered', { type: 'SubscriptionUpdated', changes: { ordering: null } }));
+    const after = planFanout(event('booking.created'), at, index, directory);
+    expect(after.kind === 'deliver' && after.requests.every((r) => r.orderingKey === undefined)).toBe(true);
+  });
 });

@@ -1,4 +1,4 @@
-import { deliveryIdOf, type DeliveryRequest, type InboundEvent } from '@skyhook/contracts';
+import { deliveryIdOf, type DeliveryRequest, type InboundEvent, orderingKeyOf } from '@skyhook/contracts';
 import { type OrganisationDirectory } from './organisation-directory';
 import { type IndexedSubscription, type SubscriptionIndex } from './subscription-index';
 
@@ -46,21 +46,28 @@ export function planFanout(
       subscription.status === 'disabled' &&
       directory.whileDisabledFor(subscription.organisationId, subscription.whileDisabled) === 'hold';
     if (subscription.status !== 'active' && !held) continue;
-    requests.push({
+    const delivered = {
+      id: event.id,
+      type: event.type,
+      scope: event.scope,
+      occurredAt: event.occurredAt,
+      data: event.data,
+    };
+    const request: DeliveryRequest = {
       deliveryId: deliveryIdOf(event.organisationId, event.id, subscription.id),
       subscriptionId: subscription.id,
       organisationId: event.organisationId,
-      event: {
-        id: event.id,
-        type: event.type,
-        scope: event.scope,
-        occurredAt: event.occurredAt,
-        data: event.data,
-      },
+      event: delivered,
       publishedAt,
       held,
       test,
-    });
+    };
+    // A test delivery is no part of any key's sequence: it never waits behind a failing one.
+    if (subscription.orderingKey !== undefined && !test) {
+      requests.push({ ...request, orderingKey: orderingKeyOf(delivered, subscription.orderingKey) });
+    } else {
+      requests.push(request);
+    }
   }
   return { kind: 'deliver', requests };
 }

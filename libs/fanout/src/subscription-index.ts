@@ -20,6 +20,8 @@ export interface IndexedSubscription {
   scope: readonly (readonly [string, string])[];
   /** The subscription's own `whileDisabled` override, if it has one. */
   whileDisabled: WhileDisabled | undefined;
+  /** The JSON Pointer of its per-key ordering; undefined when its deliveries are not ordered. */
+  orderingKey: string | undefined;
 }
 
 /** Per organisation: exact type → subscriptions, prefix filters, and `*` subscriptions. */
@@ -112,6 +114,7 @@ export class SubscriptionIndex {
         filters: event.fields.eventTypes,
         scope: Object.entries(event.fields.scopeFilter),
         whileDisabled: whileDisabledIn(event.fields.policy),
+        orderingKey: event.fields.ordering?.key,
       });
       return;
     }
@@ -124,7 +127,7 @@ export class SubscriptionIndex {
     current.version = event.version;
     switch (event.type) {
       case 'SubscriptionUpdated': {
-        const { eventTypes, scopeFilter, policy } = event.changes;
+        const { eventTypes, scopeFilter, policy, ordering } = event.changes;
         if (eventTypes !== undefined) {
           this.matcherOf(current.organisationId).remove(current);
           current.filters = eventTypes;
@@ -132,6 +135,7 @@ export class SubscriptionIndex {
         }
         if (scopeFilter !== undefined) current.scope = Object.entries(scopeFilter);
         if (policy !== undefined) current.whileDisabled = whileDisabledIn(policy);
+        if (ordering !== undefined) current.orderingKey = ordering?.key;
         return;
       }
       case 'SubscriptionDisabled':

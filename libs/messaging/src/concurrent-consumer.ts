@@ -33,8 +33,9 @@ export interface ConcurrentConsumerOptions {
   /**
    * Resolves once the record's work is durably handed on. Records run concurrently and finish
    * in any order; a rejection is logged and the record retried after a pause, in place.
-   * `stopping` aborts when the consumer stops: work still waiting should give up (reject), and
-   * is then re-delivered to whoever gets the partition. `beforeDispatch` resolves once the
+   * `stopping` aborts when the consumer stops, or when the record's partition is taken away in a
+   * rebalance: work still waiting should give up (reject), and is then re-delivered to whoever
+   * gets the partition (a partition's work never goes on beside its new owner's). `beforeDispatch` resolves once the
    * record may have an effect that a crash would leave unrecorded (a webhook sent): with a
    * `dispatchFrontier`, once the frontier recorded covers it; it rejects when that cannot be
    * recorded (the consumer stopping, the partition taken away, the coordinator refusing), and
@@ -116,6 +117,8 @@ export class ConcurrentConsumer {
   private readonly consumer: Consumer;
   private readonly routesByTopicName: Map<string, ConsumerRoute>;
   private readonly progressByPartition = new Map<string, PartitionProgress>();
+  /** Aborts the work of one partition's assignment: taken away, or the consumer stopping. */
+  private readonly partitionWork = new WeakMap<PartitionProgress, AbortController>();
   private readonly frontierByPartition = new Map<string, PartitionFrontier>();
   /** Reads the committed frontiers of the latest assignment; undefined until wanted, or after a failure. */
   private frontiersLoading: Promise<void> | undefined;
@@ -270,6 +273,7 @@ export class ConcurrentConsumer {
     }
     this.stopping = true;
     this.stopSignal.abort();
+    for (const progress of this.progressByPartition.values()) this.partitionWork.get(progress)?.abort();
     this.consumer.pause([...this.routesByTopicName.keys()].map((topic) => ({ topic })));
     if (this.running > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -306,6 +310,7 @@ export class ConcurrentConsumer {
     if (progress === undefined) {
       progress = new PartitionProgress();
       this.progressByPartition.set(partitionKey, progress);
+      this.partitionWork.set(progress, new AbortController());
     }
     let frontier: PartitionFrontier | undefined;
     if (this.admin !== undefined) {
@@ -597,10 +602,11 @@ export class ConcurrentConsumer {
     beforeDispatch: () => Promise<void>,
   ): Promise<void> {
     const started = performance.now();
+    const stopping = this.partitionWork.get(progress)?.signal ?? this.stopSignal.signal;
     for (let failures = 0; ; failures += 1) {
       try {
         await runWithTraceId(record.traceId, () =>
-          this.options.handleRecord(record, this.stopSignal.signal, beforeDispatch),
+          this.options.handleRecord(record, stopping, beforeDispatch),
         );
         break;
       } catch (error) {
@@ -688,6 +694,8 @@ export class ConcurrentConsumer {
     }
     for (const partitionKey of [...this.progressByPartition.keys()]) {
       if (!assigned.has(partitionKey)) {
+        const progress = this.progressByPartition.get(partitionKey);
+        if (progress !== undefined) this.partitionWork.get(progress)?.abort();
         this.progressByPartition.delete(partitionKey);
         // kafkajs keeps a pause across rebalances: lift it, or the partition would stay paused if it came back.
         this.resumeByPartition.get(partitionKey)?.();

@@ -21,6 +21,7 @@ export * from './dispatch-frontier';
 export * from './concurrent-consumer';
 export * from './batching-producer';
 export * from './abort-listeners';
+export * from './key-sequencer';
 export * from './record-intake';
 export * from './produce-request-bounds';
 export * from './retry-backoff';

@@ -19,6 +19,7 @@ const MIGRATION_NAMES = [
   'DropProjectionCheckpoints1763990000000',
   'AddPortalSessions1764000000000',
   'AddPartnerNotifications1764100000000',
+  'AddSubscriptionOrdering1764200000000',
 ];
 
 function settingsFor(url: string) {

@@ -11,6 +11,7 @@ import { AddEventTypeExamples1763980000000 } from './migrations/1763980000000-ad
 import { DropProjectionCheckpoints1763990000000 } from './migrations/1763990000000-drop-projection-checkpoints';
 import { AddPortalSessions1764000000000 } from './migrations/1764000000000-add-portal-sessions';
 import { AddPartnerNotifications1764100000000 } from './migrations/1764100000000-add-partner-notifications';
+import { AddSubscriptionOrdering1764200000000 } from './migrations/1764200000000-add-subscription-ordering';
 
 /** Every migration, in order. A new migration is appended here. (The code reads and writes with SQL, no entities.) */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   DropProjectionCheckpoints1763990000000,
   AddPortalSessions1764000000000,
   AddPartnerNotifications1764100000000,
+  AddSubscriptionOrdering1764200000000,
 ];

@@ -106,7 +106,8 @@ export function decideUpdate(
     Object.entries(changes).filter(
       ([key, value]) =>
         value !== undefined &&
-        JSON.stringify(value) !== JSON.stringify(state[key as keyof SubscriptionFields]),
+        // An optional field never set reads as null: setting it to null changes nothing.
+        JSON.stringify(value) !== JSON.stringify(state[key as keyof SubscriptionFields] ?? null),
     ),
   ) as Partial<SubscriptionFields>;
   if (Object.keys(effective).length === 0) return null;

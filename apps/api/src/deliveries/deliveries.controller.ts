@@ -24,6 +24,8 @@ import {
   deliverySummaryResponseSchema,
   type ResendAccepted,
   resendAcceptedResponseSchema,
+  type SkipAccepted,
+  skipAcceptedResponseSchema,
 } from './delivery.response';
 import { ResendDeliveryService } from './resend-delivery.service';
 import { AUTH_AND_TENANT, exampleDelivery, exampleSubscription } from '../openapi/examples';
@@ -168,6 +170,24 @@ export class DeliveriesController {
     @Param('id') id: string,
   ): Promise<ResendAccepted> {
     return this.resender.resend(organisation, deliveryIdOf(id));
+  }
+
+  @Documented({
+    summary:
+      'Skip a held delivery of an ordered subscription (afterFinalFailure: hold): its key goes on with the next ' +
+      'delivery, without it. A delivery that is not its key’s held head is not affected. 409 when the delivery ' +
+      'was not made in order, its request is not recorded yet, or its subscription is deleted or not active.',
+    success: {
+      schema: skipAcceptedResponseSchema,
+      description: 'handed to the dispatcher',
+      example: { deliveryId: exampleDelivery.id, orderingKey: 'SK123', status: 'enqueued' },
+    },
+    errors: [...AUTH_AND_TENANT, ApiErrorCode.Conflict, ApiErrorCode.KafkaUnavailable],
+  })
+  @Post(':id/skip')
+  @HttpCode(202)
+  skip(@CurrentOrganisation() organisation: Organisation, @Param('id') id: string): Promise<SkipAccepted> {
+    return this.resender.skip(organisation, deliveryIdOf(id));
   }
 }
 

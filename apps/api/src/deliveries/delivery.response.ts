@@ -103,6 +103,13 @@ export const resendAcceptedResponseSchema = z.strictObject({
 });
 export type ResendAccepted = z.infer<typeof resendAcceptedResponseSchema>;
 
+export const skipAcceptedResponseSchema = z.strictObject({
+  deliveryId: z.string(),
+  orderingKey: z.string(),
+  status: z.literal('enqueued'),
+});
+export type SkipAccepted = z.infer<typeof skipAcceptedResponseSchema>;
+
 const isoOrNull = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
 export function deliverySummaryOf(delivery: DeliveryRecord): DeliverySummaryResponse {

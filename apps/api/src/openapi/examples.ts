@@ -9,6 +9,7 @@ export const exampleSubscription = {
   description: 'prod',
   eventTypes: ['booking.*', 'FLIGHT_TIME_UPDATE'],
   scopeFilter: { centerId: 'ctr-42' },
+  ordering: { key: '/data/flightId', afterFinalFailure: 'skip' },
   status: 'active',
   disabledReason: null,
   disabledDetail: null,

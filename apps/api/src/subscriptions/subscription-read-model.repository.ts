@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type StoredSecret, type SubscriptionStatus } from '@skyhook/contracts';
+import { type DeliveryOrdering, type StoredSecret, type SubscriptionStatus } from '@skyhook/contracts';
 import { type SubscriptionState } from '@skyhook/subscriptions';
 
 interface SubscriptionRow {
@@ -14,6 +14,7 @@ interface SubscriptionRow {
   event_types: string[];
   scope_filter: Record<string, string>;
   policy: Record<string, unknown>;
+  ordering: DeliveryOrdering | null;
   secrets: StoredSecret[];
   expires_at: Date | null;
   disabled_reason: 'partner' | 'circuit-breaker' | null;
@@ -34,7 +35,7 @@ export interface SubscriptionListQuery {
 }
 
 const COLUMNS = `id, organisation_id, version, status, deleted, url, description, event_types, scope_filter, policy,
-  secrets, expires_at, disabled_reason, disabled_detail, created_at, updated_at`;
+  secrets, expires_at, disabled_reason, disabled_detail, created_at, updated_at, ordering`;
 
 /**
  * The subscription read model. Every read takes the organisation id: there is no way to
@@ -146,13 +147,13 @@ export class SubscriptionReadModelRepository {
   async saveIfNewer(manager: EntityManager, state: SubscriptionState): Promise<boolean> {
     const result = await manager.query<unknown[]>(
       `INSERT INTO subscriptions (${COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
        ON CONFLICT (id) DO UPDATE SET
          version = EXCLUDED.version, status = EXCLUDED.status, deleted = EXCLUDED.deleted, url = EXCLUDED.url,
          description = EXCLUDED.description, event_types = EXCLUDED.event_types, scope_filter = EXCLUDED.scope_filter,
          policy = EXCLUDED.policy, secrets = EXCLUDED.secrets, expires_at = EXCLUDED.expires_at,
          disabled_reason = EXCLUDED.disabled_reason, disabled_detail = EXCLUDED.disabled_detail,
-         updated_at = EXCLUDED.updated_at
+         updated_at = EXCLUDED.updated_at, ordering = EXCLUDED.ordering
        WHERE subscriptions.version < EXCLUDED.version
        RETURNING id`,
       [
@@ -172,6 +173,7 @@ export class SubscriptionReadModelRepository {
         state.disabledDetail,
         state.createdAt,
         state.updatedAt,
+        state.ordering == null ? null : JSON.stringify(state.ordering),
       ],
     );
     return result.length > 0;
@@ -217,6 +219,7 @@ function stateOf(row: SubscriptionRow): SubscriptionState {
     eventTypes: row.event_types,
     scopeFilter: row.scope_filter,
     policy: row.policy,
+    ordering: row.ordering,
     secrets: row.secrets,
     expiresAt: row.expires_at === null ? null : row.expires_at.toISOString(),
     disabledReason: row.disabled_reason,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type StoredSecret, SUBSCRIPTION_STATUSES } from '@skyhook/contracts';
+import { AFTER_FINAL_FAILURE, type StoredSecret, SUBSCRIPTION_STATUSES } from '@skyhook/contracts';
 import {
   DELIVERY_PROFILE_NAMES,
   deliveryPolicySchema,
@@ -42,6 +42,10 @@ export const subscriptionResponseSchema = z
     description: z.string(),
     eventTypes: z.array(z.string()).readonly(),
     scopeFilter: z.record(z.string(), z.string()).readonly(),
+    ordering: z
+      .strictObject({ key: z.string(), afterFinalFailure: z.enum(AFTER_FINAL_FAILURE) })
+      .nullable()
+      .meta({ description: 'Per-key FIFO (null: deliveries are not ordered).' }),
     status: z.enum(SUBSCRIPTION_STATUSES),
     disabledReason: z.string().nullable(),
     disabledDetail: z.string().nullable(),
@@ -137,6 +141,7 @@ export function subscriptionResponseOf(
     description: state.description,
     eventTypes: state.eventTypes,
     scopeFilter: state.scopeFilter,
+    ordering: state.ordering ?? null,
     status: state.status,
     disabledReason: state.disabledReason,
     disabledDetail: state.disabledDetail,

@@ -1,10 +1,26 @@
 import { z } from 'zod';
 import {
+  AFTER_FINAL_FAILURE,
   eventScopeSchema,
+  jsonPointerSchema,
   eventTypeFilterSchema,
   eventTypeNameSchema,
   SUBSCRIPTION_STATUSES,
 } from '@skyhook/contracts';
+
+/** Per-key FIFO as a partner asks for it (ADR 0031); null turns it off. */
+export const orderingRequestSchema = z
+  .strictObject({
+    key: jsonPointerSchema.meta({
+      description:
+        'JSON Pointer into the event as delivered (e.g. /data/flightId): deliveries with the same value reach the endpoint in publish order, one at a time.',
+    }),
+    afterFinalFailure: z.enum(AFTER_FINAL_FAILURE).default('skip').meta({
+      description:
+        "After a delivery's last attempt failed: skip it and go on with the key's next one, or hold the key until the partner resends or skips it.",
+    }),
+  })
+  .nullable();
 
 export const createSubscriptionSchema = z.strictObject({
   url: z.string().min(1).max(2_048),
@@ -23,6 +39,7 @@ export const createSubscriptionSchema = z.strictObject({
   policy: z.record(z.string(), z.unknown()).default({}),
   /** Bring your own signing secret (e.g. to keep a receiver's existing one); otherwise one is generated. */
   secret: z.string().optional(),
+  ordering: orderingRequestSchema.default(null),
 });
 export type CreateSubscriptionRequest = z.infer<typeof createSubscriptionSchema>;
 
@@ -33,6 +50,7 @@ export const updateSubscriptionSchema = z
     eventTypes: z.array(eventTypeFilterSchema).min(1).max(200).optional(),
     scopeFilter: eventScopeSchema.optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
+    ordering: orderingRequestSchema.optional(),
     /** `inactive` is FL3XX's name for `disabled`, accepted under the fl3xx profile only. */
     status: z.enum(['active', 'disabled', 'inactive']).optional(),
   })

@@ -103,6 +103,13 @@ export type SubscriptionsListResponses = {
             readonly scopeFilter: {
                 [key: string]: string;
             };
+            /**
+             * Per-key FIFO (null: deliveries are not ordered).
+             */
+            ordering: {
+                key: string;
+                afterFinalFailure: 'skip' | 'hold';
+            } | null;
             status: 'active' | 'disabled' | 'revoked' | 'expired';
             disabledReason: string | null;
             disabledDetail: string | null;
@@ -216,6 +223,16 @@ export type SubscriptionsCreateData = {
             [key: string]: unknown;
         };
         secret?: string;
+        ordering?: {
+            /**
+             * JSON Pointer into the event as delivered (e.g. /data/flightId): deliveries with the same value reach the endpoint in publish order, one at a time.
+             */
+            key: string;
+            /**
+             * After a delivery's last attempt failed: skip it and go on with the key's next one, or hold the key until the partner resends or skips it.
+             */
+            afterFinalFailure?: 'skip' | 'hold';
+        } | null;
     };
     path?: never;
     query?: never;
@@ -259,6 +276,13 @@ export type SubscriptionsCreateResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -436,6 +460,13 @@ export type SubscriptionsGetResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -540,6 +571,16 @@ export type SubscriptionsUpdateData = {
         policy?: {
             [key: string]: unknown;
         };
+        ordering?: {
+            /**
+             * JSON Pointer into the event as delivered (e.g. /data/flightId): deliveries with the same value reach the endpoint in publish order, one at a time.
+             */
+            key: string;
+            /**
+             * After a delivery's last attempt failed: skip it and go on with the key's next one, or hold the key until the partner resends or skips it.
+             */
+            afterFinalFailure?: 'skip' | 'hold';
+        } | null;
         status?: 'active' | 'disabled' | 'inactive';
     };
     headers?: {
@@ -600,6 +641,13 @@ export type SubscriptionsUpdateResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -741,6 +789,13 @@ export type SubscriptionsDisableResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -882,6 +937,13 @@ export type SubscriptionsEnableResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1023,6 +1085,13 @@ export type SubscriptionsRevokeResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1164,6 +1233,13 @@ export type SubscriptionsRenewResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1384,6 +1460,13 @@ export type SubscriptionsRotateSecretResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1538,6 +1621,13 @@ export type SubscriptionsActivateSecretResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1943,6 +2033,49 @@ export type DeliveriesResendResponses = {
 };
 
 export type DeliveriesResendResponse = DeliveriesResendResponses[keyof DeliveriesResendResponses];
+
+export type DeliveriesSkipData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/v1/deliveries/{id}/skip';
+};
+
+export type DeliveriesSkipErrors = {
+    /**
+     * UNAUTHENTICATED
+     */
+    401: Error;
+    /**
+     * NOT_FOUND
+     */
+    404: Error;
+    /**
+     * CONFLICT
+     */
+    409: Error;
+    /**
+     * KAFKA_UNAVAILABLE, DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type DeliveriesSkipError = DeliveriesSkipErrors[keyof DeliveriesSkipErrors];
+
+export type DeliveriesSkipResponses = {
+    /**
+     * handed to the dispatcher
+     */
+    202: {
+        deliveryId: string;
+        orderingKey: string;
+        status: 'enqueued';
+    };
+};
+
+export type DeliveriesSkipResponse = DeliveriesSkipResponses[keyof DeliveriesSkipResponses];
 
 export type ReplaysStartData = {
     body: {
@@ -3025,6 +3158,13 @@ export type AdminSubscriptionsListResponses = {
             readonly scopeFilter: {
                 [key: string]: string;
             };
+            /**
+             * Per-key FIFO (null: deliveries are not ordered).
+             */
+            ordering: {
+                key: string;
+                afterFinalFailure: 'skip' | 'hold';
+            } | null;
             status: 'active' | 'disabled' | 'revoked' | 'expired';
             disabledReason: string | null;
             disabledDetail: string | null;
@@ -3172,6 +3312,13 @@ export type AdminSubscriptionsEnableResponses = {
         readonly scopeFilter: {
             [key: string]: string;
         };
+        /**
+         * Per-key FIFO (null: deliveries are not ordered).
+         */
+        ordering: {
+            key: string;
+            afterFinalFailure: 'skip' | 'hold';
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;

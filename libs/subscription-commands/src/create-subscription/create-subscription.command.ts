@@ -1,3 +1,4 @@
+import { type DeliveryOrdering } from '@skyhook/contracts';
 import { type SubscriberOrganisation } from '../subscriber-organisation';
 
 export interface CreateSubscriptionCommand {
@@ -10,4 +11,6 @@ export interface CreateSubscriptionCommand {
   readonly policy: Record<string, unknown>;
   /** The caller's own signing secret (e.g. a receiver's existing one); otherwise one is generated. */
   readonly secret?: string | undefined;
+  /** Per-key FIFO; null or absent: unordered. */
+  readonly ordering?: DeliveryOrdering | null | undefined;
 }

@@ -33,6 +33,8 @@ export class CreateSubscription {
       eventTypes: [...command.eventTypes],
       scopeFilter: { ...command.scopeFilter },
       policy,
+      // Written only when set: an unordered subscription's events read as they always did.
+      ...(command.ordering == null ? {} : { ordering: command.ordering }),
     };
     const secret = sealSigningSecret(secrets, subscriptionId, signingSecret, now);
     const event = decideCreate({

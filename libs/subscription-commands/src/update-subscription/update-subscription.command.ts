@@ -1,3 +1,4 @@
+import { type DeliveryOrdering } from '@skyhook/contracts';
 import { type SubscriberOrganisation } from '../subscriber-organisation';
 
 /** A partial change; `status` may be a profile's own word for one (FL3XX's `inactive`). */
@@ -10,5 +11,7 @@ export interface UpdateSubscriptionCommand {
   readonly eventTypes?: readonly string[] | undefined;
   readonly scopeFilter?: Readonly<Record<string, string>> | undefined;
   readonly policy?: Record<string, unknown> | undefined;
+  /** Per-key FIFO; null turns it off. */
+  readonly ordering?: DeliveryOrdering | null | undefined;
   readonly status?: string | undefined;
 }
