@@ -74,6 +74,8 @@ import { benchServiceEnvironment } from './bench-settings';
 import { benchServiceNodeOptions, kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
+/** The ordered row: every subscription orders its deliveries by `/data/flightId`, over this many keys. */
+const ORDERING_KEYS = 1_000;
 const ORGANISATIONS = 10;
 const THROUGHPUT_DELIVERIES = 20_000;
 const WARMUP_DELIVERIES = 1_000;
@@ -633,6 +635,7 @@ async function skyhookRow(
   receiver: ReceiverClient,
   subs: BenchSubscription[],
   brokers: string,
+  ordered = false,
 ): Promise<RowResult> {
   const masterKey = randomBytes(32).toString('base64');
   const environment = {
@@ -677,6 +680,7 @@ async function skyhookRow(
         eventTypes: ['*'],
         scopeFilter: { endpoint: sub.path.slice(1) },
         policy: {},
+        ...(ordered ? { ordering: { key: '/data/flightId', afterFinalFailure: 'skip' as const } } : {}),
       },
       secrets: [
         {
@@ -726,20 +730,28 @@ async function skyhookRow(
       for (let n = from; n < from + count; n += 1) {
         const sub = subs[n % ENDPOINTS]!;
         const request = deliveryRequest(sub, `evt_${n}`, sentAt);
-        events.push({ ...request.event, organisationId: sub.organisationId });
+        const event = ordered
+          ? { ...request.event, data: { ...request.event.data, flightId: `FL${n % ORDERING_KEYS}` } }
+          : request.event;
+        events.push({ ...event, organisationId: sub.organisationId });
       }
       await producer.send(inboundEventContract, 'inboundEvents', events, { trusted: true });
     };
     const kafkaBroker = kafkaBrokerPid();
     const row = await measureRow(
-      'Skyhook (fanout + dispatcher over Kafka)',
+      ordered
+        ? `Skyhook, ordered subscriptions (${ORDERING_KEYS.toLocaleString('en-GB')} keys, ADR 0031)`
+        : 'Skyhook (fanout + dispatcher over Kafka)',
       receiver,
       offer,
       1_000,
       { bench: process.pid, fanout: fanout.pid, dispatcher: dispatcher.pid, kafka: kafkaBroker },
       'kafka',
     );
-    const publishToFanout = await publishToFanoutLatency(kafka, topicNameOf(settings, 'deliveryRequests'));
+    const publishToFanout = await publishToFanoutLatency(
+      kafka,
+      topicNameOf(settings, ordered ? 'deliveryOrdered' : 'deliveryRequests'),
+    );
     return { ...row, publishToFanout };
   } finally {
     for (const service of services) await stopChild(service, () => service.kill('SIGTERM'));
@@ -848,7 +860,11 @@ async function main(): Promise<void> {
     const skyhook = selected.includes('skyhook')
       ? await skyhookRow(receiver, subs, infrastructure.kafkaBrokers)
       : undefined;
-    const rows = [skyhook, raw, bullmq].filter((row) => row !== undefined);
+    // BENCH_ROWS=skyhook-ordered: the same with every subscription ordered (ADR 0031).
+    const ordered = selected.includes('skyhook-ordered')
+      ? await skyhookRow(receiver, subs, infrastructure.kafkaBrokers, true)
+      : undefined;
+    const rows = [skyhook, ordered, raw, bullmq].filter((row) => row !== undefined);
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n\n`);
     const lines = [
       '| system | deliveries/s (20,000 at once) | CPU ms/delivery (own processes) | broker CPU ms/delivery | p50 ms @1,000/s | p95 ms | p99 ms |',
