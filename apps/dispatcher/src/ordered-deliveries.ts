@@ -52,11 +52,6 @@ export class OrderedDeliveries {
     return keys;
   }
 
-  /** Keys held after a final failure, waiting for their partner. */
-  get heldKeys(): number {
-    return this.heldHeads.size;
-  }
-
   async handle(
     record: ConsumedRecord<OrderedDeliveryRecord>,
     stopping: AbortSignal,
