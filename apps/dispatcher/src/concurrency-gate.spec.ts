@@ -215,3 +215,67 @@ describe('ConcurrencyGate with queue bounds', () => {
     expect(gate.throttledEndpoints()).toHaveLength(0);
   });
 });
+
+describe('ConcurrencyGate pacing', () => {
+  const traits = (rateLimitPerSecond?: number) => ({
+    organisationId: 'org_a',
+    publishedAt: Date.now(),
+    rateLimitPerSecond,
+  });
+
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('starts no more of a rate-limited endpoint’s requests in a second than its limit', async () => {
+    const gate = new ConcurrencyGate(16, 100);
+    const starts: number[] = [];
+    const deliveries = Array.from({ length: 12 }, () =>
+      gate.acquire('limited', undefined, undefined, traits(4)).then((release) => {
+        starts.push(Date.now());
+        release('fast');
+      }),
+    );
+    await jest.advanceTimersByTimeAsync(5_000);
+    await Promise.all(deliveries);
+    expect(starts).toHaveLength(12);
+    for (const start of starts) {
+      expect(starts.filter((other) => other >= start && other < start + 1_000).length).toBeLessThanOrEqual(4);
+    }
+    // Other endpoints are not paced by it.
+    const other = await gate.acquire('unlimited', undefined, undefined, traits());
+    other('fast');
+  });
+
+  it('turns a delivery away rather than wait for its pace beyond the queue bound', async () => {
+    const gate = new ConcurrencyGate(16, 100);
+    const bounds = { maxQueued: 100, maxWaitMs: 1_500 };
+    (await gate.acquire('limited', undefined, bounds, traits(1)))('fast');
+    const second = gate.acquire('limited', undefined, bounds, traits(1));
+    const third = gate.acquire('limited', undefined, bounds, traits(1)).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(1_100);
+    (await second)('fast');
+    await jest.advanceTimersByTimeAsync(100);
+    // Its turn would come a second after the second one's answer: past the 1.5 s it may wait.
+    expect(await third).toBeInstanceOf(EndpointBusyError);
+  });
+
+  it('holds an endpoint that answered 429 with Retry-After back, and lowers then regains its concurrency', async () => {
+    const gate = new ConcurrencyGate(8, 100);
+    // A storm: every request in flight answers 429, Retry-After: 2.
+    const storm = await Promise.all(Array.from({ length: 8 }, () => gate.acquire('busy')));
+    for (const release of storm) release('congested', 2_000);
+    expect(gate.throttledEndpoints()).toEqual([{ endpoint: 'busy', limit: 4, inFlight: 0, queued: 0 }]);
+    let granted = false;
+    const next = gate.acquire('busy').then((release) => {
+      granted = true;
+      return release;
+    });
+    await jest.advanceTimersByTimeAsync(1_900);
+    expect(granted).toBe(false);
+    await jest.advanceTimersByTimeAsync(200);
+    (await next)('fast');
+    // Answering fast again, it gets its eight back.
+    for (let n = 0; n < 60; n += 1) (await gate.acquire('busy'))('fast');
+    expect(gate.throttledEndpoints()).toEqual([]);
+  });
+});

@@ -1,18 +1,17 @@
-import { onAbort } from '@skyhook/messaging';
-import { AdaptiveLimit, type AttemptFeedback } from '@skyhook/delivery';
+import { onAbort, sleepUnlessAborted } from '@skyhook/messaging';
+import { AdaptiveLimit, type AttemptFeedback, type PacedStart, RequestPacing } from '@skyhook/delivery';
+import { GateAbortedError, OrganisationFairShare, type OrganisationLoad } from './organisation-fair-share';
 
-/** Raised to a waiter whose signal aborted before it got a slot. */
-export class GateAbortedError extends Error {
-  constructor() {
-    super('gave up waiting for a delivery slot');
-  }
-}
+export { GateAbortedError } from './organisation-fair-share';
 
 interface Waiter {
   readonly grant: () => void;
   /** Set when the waiter gave up; it stays in the queue and is skipped when reached. */
   cancelled: boolean;
 }
+
+/** For a wait no one can cancel. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** Above this many skipped-over entries at the head, the queue array is compacted. */
 const COMPACT_AFTER = 1_024;
@@ -162,14 +161,31 @@ class Semaphore {
   }
 }
 
-/** One endpoint's slots, sized by its adaptive limit. */
+/** One endpoint's slots, sized by its adaptive limit, and the pace its requests may start at. */
 interface EndpointLane {
   readonly limit: AdaptiveLimit;
   readonly slots: Semaphore;
+  readonly pacing: RequestPacing;
 }
 
-/** Gives a slot back; with the attempt's feedback, the endpoint's limit adapts to it. */
-export type ReleaseSlot = (feedback?: AttemptFeedback) => void;
+/**
+ * Gives a slot back; with the attempt's feedback, the endpoint's limit adapts to it, and with a
+ * `Retry-After` (of a 429 or 503, in ms) the endpoint's other requests wait that long too.
+ */
+export type ReleaseSlot = (feedback?: AttemptFeedback, retryAfterMs?: number) => void;
+
+/** Who a delivery is for, as the gate shares slots and paces requests by it. */
+export interface DeliveryTraits {
+  /** The organisation whose share of the process the delivery takes. */
+  readonly organisationId: string;
+  /** When its event entered Skyhook (ms since the epoch): how late the organisation is served. */
+  readonly publishedAt: number;
+  /** The endpoint's rate limit (requests per second), if it has one. */
+  readonly rateLimitPerSecond?: number | undefined;
+}
+
+/** A delivery the caller says nothing about shares the process as one anonymous organisation. */
+const UNATTRIBUTED: DeliveryTraits = { organisationId: '', publishedAt: 0 };
 
 /** An endpoint held below its maximum concurrency, as metrics and readiness show it. */
 export interface ThrottledEndpoint {
@@ -183,18 +199,44 @@ export interface ThrottledEndpoint {
  * Bounds concurrent deliveries per endpoint and per process. A slow or dead endpoint can hold
  * at most its own slots, and fewer the worse it answers (`AdaptiveLimit`); the deliveries queued
  * behind it wait for those, not for a process slot, so every other endpoint keeps going (no
- * head-of-line blocking). With `QueueBounds`, a delivery that would queue too deep or too long
- * for its endpoint is turned away (`EndpointBusyError`) so that its caller can hand it on.
+ * head-of-line blocking). An endpoint's requests start no faster than its rate limit, and not at
+ * all while it asked for a pause (`RequestPacing`). The process's slots are shared fairly between
+ * organisations (`OrganisationFairShare`). With `QueueBounds`, a delivery that would queue too
+ * deep or too long for its endpoint is turned away (`EndpointBusyError`) so that its caller can
+ * hand it on.
  */
 export class ConcurrencyGate {
   private readonly lanes = new Map<string, EndpointLane>();
-  private readonly total: Semaphore;
+  private readonly total: OrganisationFairShare;
+  private readonly totalLimit: () => number;
 
+  /** `totalLimit` may change (an adaptive capacity): it is read at each grant. */
   constructor(
     private readonly perKeyLimit: number,
-    totalLimit: number,
+    totalLimit: number | (() => number),
   ) {
-    this.total = new Semaphore(() => totalLimit);
+    this.totalLimit = typeof totalLimit === 'number' ? () => totalLimit : totalLimit;
+    this.total = new OrganisationFairShare(this.totalLimit);
+  }
+
+  /** Requests the process lets in flight now. */
+  get capacity(): number {
+    return this.totalLimit();
+  }
+
+  /** Deliveries waiting for a process slot, over all organisations. */
+  get waitingForProcess(): number {
+    return this.total.waiting;
+  }
+
+  /** Each organisation's deliveries in flight and waiting, and how late it is served. */
+  organisationLoads(): OrganisationLoad[] {
+    return this.total.loads();
+  }
+
+  /** Grants process slots a grown capacity makes room for. */
+  capacityChanged(): void {
+    this.total.grantWhileRoom();
   }
 
   /** Slots in use over all keys. */
@@ -208,37 +250,82 @@ export class ConcurrencyGate {
    * (the depth bound only while the endpoint is throttled)
    * (the wait for a process slot is not bounded: that is the process being busy, not the endpoint).
    */
-  async acquire(key: string, signal?: AbortSignal, bounds?: QueueBounds): Promise<ReleaseSlot> {
+  async acquire(
+    key: string,
+    signal?: AbortSignal,
+    bounds?: QueueBounds,
+    traits: DeliveryTraits = UNATTRIBUTED,
+  ): Promise<ReleaseSlot> {
+    const waitStartedAt = Date.now();
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       const limit = new AdaptiveLimit(this.perKeyLimit);
-      lane = { limit, slots: new Semaphore(() => limit.current) };
+      lane = { limit, slots: new Semaphore(() => limit.current), pacing: new RequestPacing() };
       this.lanes.set(key, lane);
     }
-    const { limit, slots } = lane;
+    const { limit, slots, pacing } = lane;
+    pacing.setLimit(traits.rateLimitPerSecond);
     try {
-      await slots.acquire(signal, bounds, key, limit.throttled);
+      await slots.acquire(signal, bounds, key, limit.throttled || pacing.constrained);
     } catch (error) {
       this.dropIfIdle(key, lane);
       throw error;
     }
+    let paced: PacedStart;
     try {
-      await this.total.acquire(signal);
+      paced = await this.waitForPace(key, pacing, waitStartedAt, signal, bounds);
     } catch (error) {
+      slots.release();
+      this.dropIfIdle(key, lane);
+      throw error;
+    }
+    try {
+      await this.total.acquire(traits.organisationId, traits.publishedAt, signal);
+    } catch (error) {
+      pacing.finished(paced, Date.now());
       slots.release();
       this.dropIfIdle(key, lane);
       throw error;
     }
     const round = limit.currentRound;
     let released = false;
-    return (feedback) => {
+    return (feedback, retryAfterMs) => {
       if (released) return;
       released = true;
-      this.total.release();
+      this.total.release(traits.organisationId);
       if (feedback !== undefined) limit.record(feedback, round);
+      pacing.finished(paced, Date.now());
+      if (retryAfterMs !== undefined && retryAfterMs > 0) pacing.pause(retryAfterMs, Date.now());
       slots.release();
       this.dropIfIdle(key, lane);
     };
+  }
+
+  /**
+   * Waits, holding the endpoint's slot, until its pace lets a request start. Within `bounds`, a
+   * wait that would end past the endpoint's longest queue wait is not begun: the delivery is
+   * turned away at once, as one that waited that long would be.
+   */
+  private async waitForPace(
+    key: string,
+    pacing: RequestPacing,
+    waitStartedAt: number,
+    signal: AbortSignal | undefined,
+    bounds: QueueBounds | undefined,
+  ): Promise<PacedStart> {
+    for (;;) {
+      const now = Date.now();
+      const { start, waitMs } = pacing.take(now);
+      if (start !== undefined) return start;
+      if (bounds !== undefined && now + waitMs - waitStartedAt > bounds.maxWaitMs) {
+        throw new EndpointBusyError(key, 'queue-wait');
+      }
+      try {
+        await sleepUnlessAborted(waitMs, signal ?? NEVER_ABORTED);
+      } catch {
+        throw new GateAbortedError();
+      }
+    }
   }
 
   /** Endpoints below their maximum concurrency, the most queued first. */
@@ -263,8 +350,18 @@ export class ConcurrencyGate {
     if (lane !== undefined && lane.slots.idle) this.lanes.delete(key);
   }
 
-  /** An idle lane at full concurrency carries nothing worth keeping; a throttled one its limit. */
+  /**
+   * An idle lane at full concurrency and unpaced carries nothing worth keeping; a throttled one
+   * its limit, a paced one the start times its next requests are counted against.
+   */
   private dropIfIdle(key: string, lane: EndpointLane): void {
-    if (lane.slots.idle && !lane.limit.throttled && this.lanes.get(key) === lane) this.lanes.delete(key);
+    if (
+      lane.slots.idle &&
+      !lane.limit.throttled &&
+      !lane.pacing.constrained &&
+      this.lanes.get(key) === lane
+    ) {
+      this.lanes.delete(key);
+    }
   }
 }

@@ -12,6 +12,7 @@ import {
   type AttemptReport,
   attemptedEvent,
   attemptFeedbackOf,
+  endpointPauseOf,
   attemptResultOf,
   breakerDisableCommand,
   type EndpointBreakers,
@@ -190,7 +191,12 @@ export class DeliveryDispatcher {
     const { policy } = endpoint;
     let release: ReleaseSlot;
     try {
-      release = await this.gate.acquire(request.subscriptionId, stopping, queueBounds);
+      release = await this.gate.acquire(request.subscriptionId, stopping, queueBounds, {
+        organisationId: request.organisationId,
+        // A retry is late by its plan, not by waiting: an organisation's lag counts first attempts.
+        publishedAt: attemptNumber === 1 ? Date.parse(request.publishedAt) : Date.now(),
+        rateLimitPerSecond: endpoint.subscription.rateLimit?.perSecond,
+      });
     } catch (error) {
       if (error instanceof EndpointBusyError) return { kind: 'endpoint-busy', reason: error.reason };
       throw error;
@@ -228,9 +234,12 @@ export class DeliveryDispatcher {
       report = run.kind === 'succeeded' ? run.value : run.report;
       tripped = run.kind === 'failed' && run.tripped;
     } finally {
-      // How it answered sizes the endpoint's concurrency (a timeout halves it): throttling only,
-      // the breaker counts the attempt as ever.
-      release(report === undefined ? undefined : attemptFeedbackOf(report, policy.timeoutMs));
+      // How it answered sizes the endpoint's concurrency (a timeout halves it) and, with a
+      // Retry-After, pauses it: throttling only, the breaker counts the attempt as ever.
+      release(
+        report === undefined ? undefined : attemptFeedbackOf(report, policy.timeoutMs),
+        report === undefined ? undefined : endpointPauseOf(report, attemptAt),
+      );
     }
     if (webhook === undefined) throw new Error('an attempt was reported without a request being prepared');
 

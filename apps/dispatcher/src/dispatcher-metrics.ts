@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type EndpointBreakers } from '@skyhook/delivery';
 import { type ConcurrencyGate, type ThrottledEndpoint } from './concurrency-gate';
+import { type OrganisationLoad } from './organisation-fair-share';
 import { type EventLoopLoad } from './event-loop-load';
 
 export const DISPATCHER_METRICS = Symbol('DISPATCHER_METRICS');
@@ -25,6 +26,16 @@ export interface DispatcherMetrics {
 
 /** Per-endpoint series are kept for this many throttled endpoints at most (the most queued). */
 export const THROTTLED_ENDPOINT_SERIES = 20;
+/** Per-organisation series are kept for this many organisations at most (the most waiting, then the latest). */
+export const ORGANISATION_SERIES = 20;
+
+/** The organisations worth a series: those with the most deliveries waiting, then the latest served. */
+function busiestOrganisations(gate: ConcurrencyGate): OrganisationLoad[] {
+  return gate
+    .organisationLoads()
+    .sort((a, b) => b.waiting - a.waiting || b.lagSeconds - a.lagSeconds || b.inFlight - a.inFlight)
+    .slice(0, ORGANISATION_SERIES);
+}
 
 export function createDispatcherMetrics(
   registry: Registry,
@@ -79,6 +90,61 @@ export function createDispatcherMetrics(
     'skyhook_dispatcher_endpoint_queued_deliveries',
     `Deliveries waiting for a throttled endpoint in this process, for the ${THROTTLED_ENDPOINT_SERIES} most queued throttled endpoints.`,
     (endpoint) => endpoint.queued,
+  );
+  new Gauge({
+    name: 'skyhook_dispatcher_process_capacity',
+    help: 'Requests this process lets in flight now: DISPATCH_MAX_IN_FLIGHT, or fewer while its event loop is saturated (the rest wait their organisation’s turn).',
+    registers: [registry],
+    collect() {
+      this.set(gate.capacity);
+    },
+  });
+  new Gauge({
+    name: 'skyhook_dispatcher_waiting_for_capacity',
+    help: 'Deliveries waiting for a process slot, over all organisations.',
+    registers: [registry],
+    collect() {
+      this.set(gate.waitingForProcess);
+    },
+  });
+  // A label per organisation, but only for the few busiest: bounded.
+  const organisationGauge = (
+    name: string,
+    help: string,
+    read: (load: OrganisationLoad, inFlight: number) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['organisation_id'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const inFlight = gate.inFlight;
+        for (const load of busiestOrganisations(gate)) {
+          this.set({ organisation_id: load.organisationId }, read(load, inFlight));
+        }
+      },
+    });
+  organisationGauge(
+    'skyhook_dispatcher_organisation_waiting_deliveries',
+    `An organisation's backlog in this process: its deliveries waiting for a process slot, for the ${ORGANISATION_SERIES} busiest organisations.`,
+    (load) => load.waiting,
+  );
+  organisationGauge(
+    'skyhook_dispatcher_organisation_in_flight_requests',
+    `An organisation's requests in flight in this process, for the ${ORGANISATION_SERIES} busiest organisations.`,
+    (load) => load.inFlight,
+  );
+  organisationGauge(
+    'skyhook_dispatcher_organisation_share',
+    `An organisation's share (0-1) of this process's requests in flight, for the ${ORGANISATION_SERIES} busiest organisations.`,
+    (load, inFlight) => (inFlight === 0 ? 0 : load.inFlight / inFlight),
+  );
+  organisationGauge(
+    'skyhook_dispatcher_organisation_lag_seconds',
+    `How late an organisation's deliveries are sent: publish to slot of its latest delivery, or of its oldest waiting one if older, for the ${ORGANISATION_SERIES} busiest organisations.`,
+    (load) => load.lagSeconds,
   );
   new Gauge({
     name: 'skyhook_dispatcher_breakers',

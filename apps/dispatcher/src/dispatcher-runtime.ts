@@ -5,7 +5,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { type Kafka } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Kafka, type PartitionAssigner, PartitionAssigners } from 'kafkajs';
 import { type Registry } from 'prom-client';
 import {
   CONSUMER_GROUPS,
@@ -22,9 +24,11 @@ import {
   RETRY_TIERS,
   retryTierFor,
   subscriptionEventContract,
+  type TopicKey,
 } from '@skyhook/contracts';
 import {
   type BatchingProducer,
+  coLocatedAssigner,
   ConcurrentConsumer,
   type ConcurrentConsumerOptions,
   type FetchBatching,
@@ -44,6 +48,7 @@ import {
   sendToDeadLetter,
   sleepUnlessAborted,
   TopicFollower,
+  partitionAlignment,
 } from '@skyhook/messaging';
 import {
   METRICS_REGISTRY,
@@ -93,6 +98,11 @@ export class DispatcherRuntime
   private readonly consumers: ConcurrentConsumer[] = [];
   private readonly lagMonitors: ConsumerLagMonitor[] = [];
   private readonly deadLetterRejected: (record: RejectedRecord) => Promise<void>;
+  /**
+   * The request, retry and parked groups give one endpoint's partitions of all their topics to one
+   * process (ADR 0032): that process alone sends to the endpoint, and holds it to its rate limit.
+   */
+  private readonly endpointAssigners: readonly PartitionAssigner[];
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -114,6 +124,16 @@ export class DispatcherRuntime
     private readonly orderedDeliveries: OrderedDeliveries,
   ) {
     this.deadLetterRejected = deadLetterTo(deadLetters, 'deliveryRequestsDeadLetter');
+    const endpointTopics: TopicKey[] = [
+      'deliveryRequests',
+      'deliveryParked',
+      ...RETRY_TIERS.map(({ topicKey }) => topicKey),
+    ];
+    const alignment = partitionAlignment(endpointTopics.map((topic) => settings.partitions[topic]));
+    this.endpointAssigners = [
+      coLocatedAssigner(`${hostname()}/${process.pid}/${randomUUID()}`, alignment),
+      PartitionAssigners.roundRobin,
+    ];
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -156,6 +176,7 @@ export class DispatcherRuntime
         ),
       {
         fetchBatching: this.requestFetchBatching(),
+        partitionAssigners: this.endpointAssigners,
         // First attempts flow as fast as the process sends them: it holds what it sends in a
         // second or so, the rest waits in Kafka (retries wait for their time, parked deliveries
         // for their endpoint: neither is bounded so).
@@ -169,7 +190,7 @@ export class DispatcherRuntime
         this.deadLetterUndeliverable(record, () =>
           this.retryWhenDue(record as ConsumedRecord<DeliveryRetry>, stopping, beforeSend, queueBounds),
         ),
-      { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS },
+      { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS, partitionAssigners: this.endpointAssigners },
     );
     // Parked deliveries wait for their endpoint as long as it takes: only each other's records.
     const parked = this.consumer(
@@ -184,7 +205,7 @@ export class DispatcherRuntime
             afterUnknownOutcome: context.afterUnknownOutcome === true || afterUnknownOutcome === true,
           });
         }),
-      { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS },
+      { idleFetchWaitMs: QUIET_TOPIC_FETCH_WAIT_MS, partitionAssigners: this.endpointAssigners },
     );
     // Ordered subscriptions' deliveries, each key's one after another (ADR 0031). Never parked: a
     // key's deliveries wait for their endpoint, and only for it, in their own records.
@@ -356,7 +377,11 @@ export class DispatcherRuntime
     fetching: Partial<
       Pick<
         ConcurrentConsumerOptions,
-        'fetchBatching' | 'idleFetchWaitMs' | 'pendingHorizonMs' | 'maxPendingPerPartition'
+        | 'fetchBatching'
+        | 'idleFetchWaitMs'
+        | 'pendingHorizonMs'
+        | 'maxPendingPerPartition'
+        | 'partitionAssigners'
       >
     > = {},
   ): ConcurrentConsumer {

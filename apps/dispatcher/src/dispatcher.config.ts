@@ -23,6 +23,13 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
     SKYHOOK_ALLOW_HTTP_LOOPBACK: booleanFlag.default(false),
     /** HTTP requests in flight in this process, over all endpoints. */
     DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(20_000).default(1_000),
+    /**
+     * While the event loop is saturated (DISPATCH_SATURATED_EVENT_LOOP_UTILISATION), the process
+     * lets fewer requests in flight (×0.8 a second, down to this many) and shares the slots between
+     * organisations in turn: past saturation more in flight only makes every delivery slower, a
+     * quiet organisation's with a bursting one's. Grows back to DISPATCH_MAX_IN_FLIGHT once it has room.
+     */
+    DISPATCH_MIN_IN_FLIGHT_WHEN_SATURATED: z.coerce.number().int().min(1).max(20_000).default(32),
     /** HTTP requests in flight to one endpoint: a slow endpoint holds at most this many slots. */
     DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(16),
     /**
@@ -37,7 +44,8 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
      * Event-loop utilisation (share of the last second spent running, 0-1) above which the
      * dispatcher counts itself saturated: a delivery for an endpoint at full concurrency that
      * reached DISPATCH_MAX_QUEUE_WAIT_MS then waits on instead of being parked, since the wait is
-     * the process's own. Throttled endpoints are parked as ever. 1 turns this off.
+     * the process's own. Throttled endpoints are parked as ever. Above it too, the process holds
+     * fewer requests in flight (DISPATCH_MIN_IN_FLIGHT_WHEN_SATURATED). 1 turns both off.
      */
     DISPATCH_SATURATED_EVENT_LOOP_UTILISATION: z.coerce.number().min(0.5).max(1).default(0.9),
     /** Unfinished records per partition before the partition is paused (back-pressure). */

@@ -36,6 +36,7 @@ import {
   WEBHOOK_HTTP_CLIENT,
 } from './delivery-dispatcher';
 import { EndpointDirectory } from './endpoint-directory';
+import { ProcessCapacity } from './organisation-fair-share';
 import { WebhookHttpClient } from './webhook-http-client';
 
 /** How long an attempt event waits for others before its produce request leaves. */
@@ -46,11 +47,17 @@ const ATTEMPT_EVENT_LINGER_MS = 5;
 export class DispatcherModule {
   static forRoot({ config, logger, registry }: ServiceContext<DispatcherConfig>): DynamicModule {
     const breakers = new EndpointBreakers();
-    const gate = new ConcurrencyGate(
-      config.DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT,
+    const capacity = new ProcessCapacity(
       config.DISPATCH_MAX_IN_FLIGHT,
+      config.DISPATCH_MIN_IN_FLIGHT_WHEN_SATURATED,
     );
+    const gate = new ConcurrencyGate(config.DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT, () => capacity.current);
     const eventLoop = new EventLoopLoad();
+    // Each second: saturated, fewer in flight and the rest shared by organisation; with room, more.
+    eventLoop.onSample((utilisation) => {
+      capacity.adjust(utilisation > config.DISPATCH_SATURATED_EVENT_LOOP_UTILISATION, gate.inFlight);
+      gate.capacityChanged();
+    });
     return {
       module: DispatcherModule,
       imports: [

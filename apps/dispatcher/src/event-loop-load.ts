@@ -11,6 +11,7 @@ export class EventLoopLoad {
   private previous: EventLoopUtilization = performance.eventLoopUtilization();
   private latest = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly listeners: ((utilisation: number) => void)[] = [];
 
   constructor(private readonly sampleMs = 1_000) {}
 
@@ -19,10 +20,18 @@ export class EventLoopLoad {
     return this.latest;
   }
 
+  /** Called with each interval's utilisation as it closes (on the sampling timer). */
+  onSample(listener: (utilisation: number) => void): void {
+    this.listeners.push(listener);
+  }
+
   start(): void {
     if (this.timer !== undefined) return;
     this.previous = performance.eventLoopUtilization();
-    this.timer = setInterval(() => this.sample(), this.sampleMs).unref();
+    this.timer = setInterval(() => {
+      const utilisation = this.sample();
+      for (const listener of this.listeners) listener(utilisation);
+    }, this.sampleMs).unref();
   }
 
   stop(): void {

@@ -44,6 +44,13 @@ export type StoredSecret = z.infer<typeof storedSecretSchema>;
  */
 const policyOverrideSchema = z.record(z.string(), z.unknown());
 
+/** The most requests per second an endpoint is sent (first attempts, retries and resends alike). */
+export const ENDPOINT_RATE_LIMIT_MAX_PER_SECOND = 10_000;
+export const endpointRateLimitSchema = z.strictObject({
+  perSecond: z.number().int().min(1).max(ENDPOINT_RATE_LIMIT_MAX_PER_SECOND),
+});
+export type EndpointRateLimit = z.infer<typeof endpointRateLimitSchema>;
+
 const subscriptionFieldsSchema = z.strictObject({
   url: z.url().max(2_048),
   description: z.string().max(500),
@@ -52,6 +59,8 @@ const subscriptionFieldsSchema = z.strictObject({
   policy: policyOverrideSchema,
   /** Per-key FIFO; absent or null: deliveries are not ordered (ADR 0031). */
   ordering: deliveryOrderingSchema.nullable().optional(),
+  /** At most this many requests a second to the endpoint; absent or null: no limit (ADR 0032). */
+  rateLimit: endpointRateLimitSchema.nullable().optional(),
 });
 
 const eventBase = {

@@ -1,3 +1,4 @@
+import { parseRetryAfterMs } from '@skyhook/delivery-policy';
 import { type AttemptReport } from './attempt-report';
 
 /**
@@ -32,6 +33,16 @@ export function attemptFeedbackOf(report: AttemptReport, timeoutMs: number): Att
       }
       return 'neutral';
   }
+}
+
+/**
+ * How long an endpoint asked not to be sent anything (ms): the `Retry-After` of a 429 or 503,
+ * undefined for any other answer. The delivery that got it is retried after it (its retry plan);
+ * this holds the endpoint's other deliveries back for as long (up to a cap, `RequestPacing`).
+ */
+export function endpointPauseOf(report: AttemptReport, attemptAt: Date): number | undefined {
+  if (report.kind !== 'response' || !OVERLOAD_STATUSES.has(report.status)) return undefined;
+  return parseRetryAfterMs(report.retryAfter, attemptAt);
 }
 
 /**

@@ -4,3 +4,4 @@ export * from './delivery-decisions';
 export * from './delivery-records';
 export * from './endpoint-breakers';
 export * from './redelivery';
+export * from './request-pacing';

@@ -4,6 +4,7 @@ import {
   type EachBatchPayload,
   type Kafka,
   type KafkaMessage,
+  type PartitionAssigner,
   type PartitionOffset,
   type TopicPartitions,
 } from 'kafkajs';
@@ -72,6 +73,12 @@ export interface ConcurrentConsumerOptions {
   readonly dispatchFrontierLeadMs?: number;
   /** How its fetches batch while records flow (`FetchBatching`); unset: each fetch takes what has come. */
   readonly fetchBatching?: FetchBatching;
+  /**
+   * How the group's partitions are shared out, most preferred first (kafkajs' round robin when
+   * unset). A group only uses an assigner every member offers: list round robin last to keep a
+   * rolling upgrade's mixed group assignable.
+   */
+  readonly partitionAssigners?: readonly PartitionAssigner[];
   /**
    * How long a fetch waits when nothing comes (200 ms by default). The broker answers as soon as
    * a record arrives whatever this says; it spaces an idle consumer's fetches, and bounds how long
@@ -159,6 +166,7 @@ export class ConcurrentConsumer {
     this.consumer = createGroupConsumer(kafka, settings, options.group, {
       maxWaitTimeInMs: options.idleFetchWaitMs ?? 200,
       batching: options.fetchBatching,
+      partitionAssigners: options.partitionAssigners,
     });
     this.admin = options.dispatchFrontier === true ? kafka.admin() : undefined;
     this.budget =

@@ -31,3 +31,4 @@ export * from './key-hash-partitioner';
 export * from './outbox-relay';
 export * from './coalesced-calls';
 export * from './adaptive-fetch';
+export * from './co-located-assigner';

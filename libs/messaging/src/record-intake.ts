@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { type Consumer, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
 import { type ContractViolationError, decodeMessage, MESSAGE_HEADERS } from '@skyhook/contracts';
 import { type ServiceLogger } from '@skyhook/observability';
 import { batchFetchesOf, type FetchBatching } from './adaptive-fetch';
@@ -31,9 +31,10 @@ export function createGroupConsumer(
     readonly maxWaitTimeInMs: number;
     readonly maxBytes?: FetchBytes;
     readonly batching?: FetchBatching;
+    readonly partitionAssigners?: readonly PartitionAssigner[] | undefined;
   },
 ): Consumer {
-  const { maxWaitTimeInMs, maxBytes, batching } = fetch;
+  const { maxWaitTimeInMs, maxBytes, batching, partitionAssigners } = fetch;
   const groupId = consumerGroupIdOf(settings, group);
   if (batching !== undefined) batchFetchesOf(groupId, batching, maxWaitTimeInMs);
   return kafka.consumer({
@@ -43,6 +44,7 @@ export function createGroupConsumer(
     rebalanceTimeout: settings.rebalanceTimeoutMs,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs,
+    ...(partitionAssigners === undefined ? {} : { partitionAssigners: [...partitionAssigners] }),
     // kafkajs' defaults (1 MiB a partition, 10 MiB a fetch) unless the consumer sets its own.
     ...(maxBytes === undefined
       ? {}

@@ -20,6 +20,7 @@ const MIGRATION_NAMES = [
   'AddPortalSessions1764000000000',
   'AddPartnerNotifications1764100000000',
   'AddSubscriptionOrdering1764200000000',
+  'AddSubscriptionRateLimit1764300000000',
 ];
 
 function settingsFor(url: string) {

@@ -12,6 +12,7 @@ import { DropProjectionCheckpoints1763990000000 } from './migrations/17639900000
 import { AddPortalSessions1764000000000 } from './migrations/1764000000000-add-portal-sessions';
 import { AddPartnerNotifications1764100000000 } from './migrations/1764100000000-add-partner-notifications';
 import { AddSubscriptionOrdering1764200000000 } from './migrations/1764200000000-add-subscription-ordering';
+import { AddSubscriptionRateLimit1764300000000 } from './migrations/1764300000000-add-subscription-rate-limit';
 
 /** Every migration, in order. A new migration is appended here. (The code reads and writes with SQL, no entities.) */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   AddPortalSessions1764000000000,
   AddPartnerNotifications1764100000000,
   AddSubscriptionOrdering1764200000000,
+  AddSubscriptionRateLimit1764300000000,
 ];

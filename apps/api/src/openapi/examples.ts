@@ -10,6 +10,7 @@ export const exampleSubscription = {
   eventTypes: ['booking.*', 'FLIGHT_TIME_UPDATE'],
   scopeFilter: { centerId: 'ctr-42' },
   ordering: { key: '/data/flightId', afterFinalFailure: 'skip' },
+  rateLimit: { perSecond: 50 },
   status: 'active',
   disabledReason: null,
   disabledDetail: null,

@@ -15,6 +15,7 @@ interface SubscriptionRow {
   scope_filter: Record<string, string>;
   policy: Record<string, unknown>;
   ordering: DeliveryOrdering | null;
+  rate_limit_per_second: number | null;
   secrets: StoredSecret[];
   expires_at: Date | null;
   disabled_reason: 'partner' | 'circuit-breaker' | null;
@@ -35,7 +36,8 @@ export interface SubscriptionListQuery {
 }
 
 const COLUMNS = `id, organisation_id, version, status, deleted, url, description, event_types, scope_filter, policy,
-  secrets, expires_at, disabled_reason, disabled_detail, created_at, updated_at, ordering`;
+  secrets, expires_at, disabled_reason, disabled_detail, created_at, updated_at, ordering,
+  rate_limit_per_second`;
 
 /**
  * The subscription read model. Every read takes the organisation id: there is no way to
@@ -147,13 +149,14 @@ export class SubscriptionReadModelRepository {
   async saveIfNewer(manager: EntityManager, state: SubscriptionState): Promise<boolean> {
     const result = await manager.query<unknown[]>(
       `INSERT INTO subscriptions (${COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        ON CONFLICT (id) DO UPDATE SET
          version = EXCLUDED.version, status = EXCLUDED.status, deleted = EXCLUDED.deleted, url = EXCLUDED.url,
          description = EXCLUDED.description, event_types = EXCLUDED.event_types, scope_filter = EXCLUDED.scope_filter,
          policy = EXCLUDED.policy, secrets = EXCLUDED.secrets, expires_at = EXCLUDED.expires_at,
          disabled_reason = EXCLUDED.disabled_reason, disabled_detail = EXCLUDED.disabled_detail,
-         updated_at = EXCLUDED.updated_at, ordering = EXCLUDED.ordering
+         updated_at = EXCLUDED.updated_at, ordering = EXCLUDED.ordering,
+         rate_limit_per_second = EXCLUDED.rate_limit_per_second
        WHERE subscriptions.version < EXCLUDED.version
        RETURNING id`,
       [
@@ -174,6 +177,7 @@ export class SubscriptionReadModelRepository {
         state.createdAt,
         state.updatedAt,
         state.ordering == null ? null : JSON.stringify(state.ordering),
+        state.rateLimit?.perSecond ?? null,
       ],
     );
     return result.length > 0;
@@ -220,6 +224,7 @@ function stateOf(row: SubscriptionRow): SubscriptionState {
     scopeFilter: row.scope_filter,
     policy: row.policy,
     ordering: row.ordering,
+    rateLimit: row.rate_limit_per_second == null ? null : { perSecond: row.rate_limit_per_second },
     secrets: row.secrets,
     expiresAt: row.expires_at === null ? null : row.expires_at.toISOString(),
     disabledReason: row.disabled_reason,

@@ -46,6 +46,10 @@ export const subscriptionResponseSchema = z
       .strictObject({ key: z.string(), afterFinalFailure: z.enum(AFTER_FINAL_FAILURE) })
       .nullable()
       .meta({ description: 'Per-key FIFO (null: deliveries are not ordered).' }),
+    rateLimit: z
+      .strictObject({ perSecond: z.number().int() })
+      .nullable()
+      .meta({ description: 'The most requests the endpoint is sent per second (null: no limit).' }),
     status: z.enum(SUBSCRIPTION_STATUSES),
     disabledReason: z.string().nullable(),
     disabledDetail: z.string().nullable(),
@@ -142,6 +146,7 @@ export function subscriptionResponseOf(
     eventTypes: state.eventTypes,
     scopeFilter: state.scopeFilter,
     ordering: state.ordering ?? null,
+    rateLimit: state.rateLimit ?? null,
     status: state.status,
     disabledReason: state.disabledReason,
     disabledDetail: state.disabledDetail,

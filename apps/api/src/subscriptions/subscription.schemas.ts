@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AFTER_FINAL_FAILURE,
+  ENDPOINT_RATE_LIMIT_MAX_PER_SECOND,
   eventScopeSchema,
   jsonPointerSchema,
   eventTypeFilterSchema,
@@ -18,6 +19,16 @@ export const orderingRequestSchema = z
     afterFinalFailure: z.enum(AFTER_FINAL_FAILURE).default('skip').meta({
       description:
         "After a delivery's last attempt failed: skip it and go on with the key's next one, or hold the key until the partner resends or skips it.",
+    }),
+  })
+  .nullable();
+
+/** An endpoint's rate limit as a partner asks for it (ADR 0032); null removes it. */
+export const rateLimitRequestSchema = z
+  .strictObject({
+    perSecond: z.number().int().min(1).max(ENDPOINT_RATE_LIMIT_MAX_PER_SECOND).meta({
+      description:
+        'The most requests the endpoint is sent in any one second: first attempts, retries, resends and replays alike. Deliveries beyond it wait their turn; none is dropped.',
     }),
   })
   .nullable();
@@ -40,6 +51,7 @@ export const createSubscriptionSchema = z.strictObject({
   /** Bring your own signing secret (e.g. to keep a receiver's existing one); otherwise one is generated. */
   secret: z.string().optional(),
   ordering: orderingRequestSchema.default(null),
+  rateLimit: rateLimitRequestSchema.default(null),
 });
 export type CreateSubscriptionRequest = z.infer<typeof createSubscriptionSchema>;
 
@@ -51,6 +63,7 @@ export const updateSubscriptionSchema = z
     scopeFilter: eventScopeSchema.optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
     ordering: orderingRequestSchema.optional(),
+    rateLimit: rateLimitRequestSchema.optional(),
     /** `inactive` is FL3XX's name for `disabled`, accepted under the fl3xx profile only. */
     status: z.enum(['active', 'disabled', 'inactive']).optional(),
   })

@@ -110,6 +110,12 @@ export type SubscriptionsListResponses = {
                 key: string;
                 afterFinalFailure: 'skip' | 'hold';
             } | null;
+            /**
+             * The most requests the endpoint is sent per second (null: no limit).
+             */
+            rateLimit: {
+                perSecond: number;
+            } | null;
             status: 'active' | 'disabled' | 'revoked' | 'expired';
             disabledReason: string | null;
             disabledDetail: string | null;
@@ -233,6 +239,12 @@ export type SubscriptionsCreateData = {
              */
             afterFinalFailure?: 'skip' | 'hold';
         } | null;
+        rateLimit?: {
+            /**
+             * The most requests the endpoint is sent in any one second: first attempts, retries, resends and replays alike. Deliveries beyond it wait their turn; none is dropped.
+             */
+            perSecond: number;
+        } | null;
     };
     path?: never;
     query?: never;
@@ -282,6 +294,12 @@ export type SubscriptionsCreateResponses = {
         ordering: {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
+        } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
         } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
@@ -467,6 +485,12 @@ export type SubscriptionsGetResponses = {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
         } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -581,6 +605,12 @@ export type SubscriptionsUpdateData = {
              */
             afterFinalFailure?: 'skip' | 'hold';
         } | null;
+        rateLimit?: {
+            /**
+             * The most requests the endpoint is sent in any one second: first attempts, retries, resends and replays alike. Deliveries beyond it wait their turn; none is dropped.
+             */
+            perSecond: number;
+        } | null;
         status?: 'active' | 'disabled' | 'inactive';
     };
     headers?: {
@@ -647,6 +677,12 @@ export type SubscriptionsUpdateResponses = {
         ordering: {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
+        } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
         } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
@@ -796,6 +832,12 @@ export type SubscriptionsDisableResponses = {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
         } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -943,6 +985,12 @@ export type SubscriptionsEnableResponses = {
         ordering: {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
+        } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
         } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
@@ -1092,6 +1140,12 @@ export type SubscriptionsRevokeResponses = {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
         } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1239,6 +1293,12 @@ export type SubscriptionsRenewResponses = {
         ordering: {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
+        } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
         } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
@@ -1467,6 +1527,12 @@ export type SubscriptionsRotateSecretResponses = {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
         } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
+        } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
         disabledDetail: string | null;
@@ -1627,6 +1693,12 @@ export type SubscriptionsActivateSecretResponses = {
         ordering: {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
+        } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
         } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;
@@ -3165,6 +3237,12 @@ export type AdminSubscriptionsListResponses = {
                 key: string;
                 afterFinalFailure: 'skip' | 'hold';
             } | null;
+            /**
+             * The most requests the endpoint is sent per second (null: no limit).
+             */
+            rateLimit: {
+                perSecond: number;
+            } | null;
             status: 'active' | 'disabled' | 'revoked' | 'expired';
             disabledReason: string | null;
             disabledDetail: string | null;
@@ -3318,6 +3396,12 @@ export type AdminSubscriptionsEnableResponses = {
         ordering: {
             key: string;
             afterFinalFailure: 'skip' | 'hold';
+        } | null;
+        /**
+         * The most requests the endpoint is sent per second (null: no limit).
+         */
+        rateLimit: {
+            perSecond: number;
         } | null;
         status: 'active' | 'disabled' | 'revoked' | 'expired';
         disabledReason: string | null;

@@ -1,4 +1,4 @@
-import { type DeliveryOrdering } from '@skyhook/contracts';
+import { type DeliveryOrdering, type EndpointRateLimit } from '@skyhook/contracts';
 import { type SubscriberOrganisation } from '../subscriber-organisation';
 
 export interface CreateSubscriptionCommand {
@@ -13,4 +13,6 @@ export interface CreateSubscriptionCommand {
   readonly secret?: string | undefined;
   /** Per-key FIFO; null or absent: unordered. */
   readonly ordering?: DeliveryOrdering | null | undefined;
+  /** The endpoint's rate limit; null or absent: no limit. */
+  readonly rateLimit?: EndpointRateLimit | null | undefined;
 }

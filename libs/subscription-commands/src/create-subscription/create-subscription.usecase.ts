@@ -35,6 +35,7 @@ export class CreateSubscription {
       policy,
       // Written only when set: an unordered subscription's events read as they always did.
       ...(command.ordering == null ? {} : { ordering: command.ordering }),
+      ...(command.rateLimit == null ? {} : { rateLimit: command.rateLimit }),
     };
     const secret = sealSigningSecret(secrets, subscriptionId, signingSecret, now);
     const event = decideCreate({

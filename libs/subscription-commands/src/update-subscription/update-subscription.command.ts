@@ -1,4 +1,4 @@
-import { type DeliveryOrdering } from '@skyhook/contracts';
+import { type DeliveryOrdering, type EndpointRateLimit } from '@skyhook/contracts';
 import { type SubscriberOrganisation } from '../subscriber-organisation';
 
 /** A partial change; `status` may be a profile's own word for one (FL3XX's `inactive`). */
@@ -14,4 +14,6 @@ export interface UpdateSubscriptionCommand {
   /** Per-key FIFO; null turns it off. */
   readonly ordering?: DeliveryOrdering | null | undefined;
   readonly status?: string | undefined;
+  /** The endpoint's rate limit; null removes it. */
+  readonly rateLimit?: EndpointRateLimit | null | undefined;
 }

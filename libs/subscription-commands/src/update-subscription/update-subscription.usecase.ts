@@ -33,6 +33,7 @@ export class UpdateSubscription {
     if (command.policy !== undefined) changes.policy = checkPolicyOverride(organisation, command.policy);
     if (command.description !== undefined) changes.description = command.description;
     if (command.ordering !== undefined) changes.ordering = command.ordering;
+    if (command.rateLimit !== undefined) changes.rateLimit = command.rateLimit;
     if (command.scopeFilter !== undefined) {
       checkScopeFilter(organisation, command.scopeFilter);
       changes.scopeFilter = { ...command.scopeFilter };

@@ -1,0 +1,182 @@
+import {
+  type ReceivedWebhook,
+  type ServiceProcess,
+  startService,
+  startWebhookReceiver,
+  TEST_CA_CERT_PATH,
+  testKafkaBrokers,
+  type WebhookReceiver,
+} from '@skyhook/testing';
+import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
+
+/** The most requests that arrived within any one second (each request opening a window). */
+function mostInAnySecond(hooks: readonly ReceivedWebhook[]): number {
+  const times = hooks.map((hook) => hook.receivedAt).sort((a, b) => a - b);
+  let most = 0;
+  for (const [index, start] of times.entries()) {
+    let count = 0;
+    for (let next = index; next < times.length && (times[next] as number) < start + 1_000; next += 1)
+      count += 1;
+    most = Math.max(most, count);
+  }
+  return most;
+}
+
+/**
+ * Per-endpoint rate limits and Retry-After (ADR 0032) through the whole pipeline: the api in
+ * process, fan-out, dispatcher and history as their own processes, a real HTTPS receiver counting
+ * what arrives per second.
+ */
+describe('end to end: endpoint rate limits and Retry-After', () => {
+  let api: ApiTestApp;
+  let receiver: WebhookReceiver;
+  let services: ServiceProcess[] = [];
+  let apiKey: string;
+  /** Until when the /busy path answers 429 with Retry-After: 2. */
+  let busyUntil = 0;
+
+  beforeAll(async () => {
+    api = await startApiTestApp({ systemClock: true });
+    receiver = await startWebhookReceiver({
+      behaviour: (request) =>
+        request.path === '/busy' && Date.now() < busyUntil
+          ? { status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }
+          : { status: 200 },
+    });
+    const environment = {
+      KAFKA_BROKERS: testKafkaBrokers(),
+      KAFKA_TOPIC_PREFIX: api.config.kafka.topicPrefix,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      LOG_LEVEL: 'warn',
+    };
+    services = await Promise.all([
+      startService('fanout', environment),
+      startService('dispatcher', {
+        ...environment,
+        SECRETS_MASTER_KEY: api.config.SECRETS_MASTER_KEY,
+        SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+        NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
+      }),
+      startService('history', { ...environment, DATABASE_URL: api.database.url }),
+    ]);
+    ({ apiKey } = await createOrganisation(api));
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+    await Promise.all(services.map((service) => service.stop()));
+    await api?.close();
+  });
+
+  async function subscribe(path: string, body: Record<string, unknown> = {}): Promise<string> {
+    const created = await api.request({
+      method: 'POST',
+      url: '/v1/subscriptions',
+      key: apiKey,
+      body: {
+        url: receiver.url(path),
+        eventTypes: ['booking.created'],
+        scopeFilter: { desk: path.slice(1) },
+        ...body,
+      },
+    });
+    expect(created.status).toBe(201);
+    return created.body['id'] as string;
+  }
+
+  /** Publishes `count` events for one desk (one subscription), all at once. */
+  async function publishBurst(desk: string, count: number): Promise<void> {
+    const answers = await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        api.request({
+          method: 'POST',
+          url: '/v1/events',
+          key: apiKey,
+          body: { id: `evt_${desk}_${n}`, type: 'booking.created', scope: { desk }, data: { n } },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 202));
+  }
+
+  it('refuses a rate limit that is not a whole number of requests per second from 1 to 10,000', async () => {
+    for (const rateLimit of [
+      { perSecond: 0 },
+      { perSecond: 2.5 },
+      { perSecond: 10_001 },
+      { perMinute: 5 },
+      5,
+    ]) {
+      const answer = await api.request({
+        method: 'POST',
+        url: '/v1/subscriptions',
+        key: apiKey,
+        body: { url: receiver.url('/refused'), eventTypes: ['booking.created'], rateLimit },
+      });
+      expect(answer.status).toBe(400);
+    }
+  });
+
+  it('never sends a rate-limited endpoint more than its limit in any second, and loses nothing', async () => {
+    const limitedId = await subscribe('/limited', { rateLimit: { perSecond: 5 } });
+    await subscribe('/unlimited');
+    const read = await api.request({ method: 'GET', url: `/v1/subscriptions/${limitedId}`, key: apiKey });
+    expect(read.body['rateLimit']).toEqual({ perSecond: 5 });
+
+    await Promise.all([publishBurst('limited', 40), publishBurst('unlimited', 40)]);
+    // The unlimited neighbour is not paced by it: all of its 40 arrive while the limited one is
+    // still going (it needs at least seven seconds).
+    await receiver.waitForCount('/unlimited', 40, 30_000);
+    expect(receiver.receivedOn('/limited').length).toBeLessThan(40);
+    const limited = await receiver.waitForCount('/limited', 40, 60_000);
+
+    expect(mostInAnySecond(limited)).toBeLessThanOrEqual(5);
+    const ids = new Set(limited.map((hook) => hook.headers['webhook-id']));
+    expect(ids.size).toBe(40);
+    expect(mostInAnySecond(receiver.receivedOn('/unlimited'))).toBeGreaterThan(5);
+
+    // Removing the limit lets the next burst through at once.
+    const removed = await api.request({
+      method: 'PATCH',
+      url: `/v1/subscriptions/${limitedId}`,
+      key: apiKey,
+      body: { rateLimit: null },
+    });
+    expect(removed.status).toBe(200);
+    expect(removed.body['rateLimit']).toBeNull();
+  }, 120_000);
+
+  it('holds an endpoint that answered 429 with Retry-After back for as long, then delivers everything', async () => {
+    // 429s are failures to the breaker like any other: this endpoint may fail twenty in a row.
+    await subscribe('/busy', { policy: { circuitBreaker: { consecutiveFailuresToDisable: 100 } } });
+    busyUntil = Date.now() + 2_500;
+    await publishBurst('busy', 20);
+    const delivered = await pollDelivered('/busy', 20);
+    const busy = receiver.receivedOn('/busy');
+    const first429 = busy.find((hook) => hook.answer?.status === 429);
+    expect(first429).toBeDefined();
+    // After the first 429 said "2 seconds", what was already on its way may still arrive, but no
+    // request starts until the two seconds are over: at most the endpoint's in-flight window
+    // (16) lands inside them.
+    const inPause = busy.filter(
+      (hook) =>
+        hook.receivedAt > first429!.receivedAt + 200 && hook.receivedAt < first429!.receivedAt + 1_900,
+    );
+    expect(inPause).toEqual([]);
+    expect(delivered).toBe(20);
+  }, 120_000);
+
+  async function pollDelivered(path: string, count: number): Promise<number> {
+    const giveUpAt = Date.now() + 90_000;
+    for (;;) {
+      const ok = new Set(
+        receiver
+          .receivedOn(path)
+          .filter((hook) => hook.answer !== undefined && hook.answer.status < 300)
+          .map((hook) => hook.headers['webhook-id']),
+      );
+      if (ok.size >= count || Date.now() > giveUpAt) return ok.size;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+});
