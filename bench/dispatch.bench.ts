@@ -26,10 +26,9 @@ import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Kafka } from 'kafkajs';
 import { Agent, request as undiciRequest } from 'undici';
 import {
-  ALL_TOPIC_KEYS,
   deliveryIdOf,
   type DeliveryRequest,
   type InboundEvent,
@@ -47,20 +46,12 @@ import {
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
 import {
-  findFreeLoopbackPort,
-  launchServiceProcess,
   provisionInfrastructure,
   SERVICE_NODE_OPTIONS,
   serviceLaunchEnvironment,
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
-import {
-  ContractProducer,
-  kafkaEnvironmentSchema,
-  kafkaSettingsFrom,
-  provisionTopics,
-  topicNameOf,
-} from '@skyhook/messaging';
+import { topicNameOf } from '@skyhook/messaging';
 import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
 import { createGuardedLookup } from '@skyhook/url-policy';
 import {
@@ -71,7 +62,8 @@ import {
 } from '@skyhook/webhook-signing';
 import { percentile } from './bench-report';
 import { benchServiceEnvironment } from './bench-settings';
-import { benchServiceNodeOptions, kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
+import { benchKafka, launchBenchService } from './bench-stack';
+import { kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
 /** The ordered row: every subscription orders its deliveries by `/data/flightId`, over this many keys. */
@@ -638,21 +630,10 @@ async function skyhookRow(
   ordered = false,
 ): Promise<RowResult> {
   const masterKey = randomBytes(32).toString('base64');
-  const environment = {
-    KAFKA_BROKERS: brokers,
-    KAFKA_TOPIC_PREFIX: `bench-${randomBytes(4).toString('hex')}.`,
+  const { environment, settings, kafka, producer } = await benchKafka(brokers, {
     KAFKA_PARTITIONS_INBOUND_EVENTS: '12',
     KAFKA_PARTITIONS_DELIVERY_REQUESTS: '24',
-    LOG_LEVEL: 'warn',
-  };
-  const settings = kafkaSettingsFrom(kafkaEnvironmentSchema.parse(environment), 'bench');
-  const kafka = new Kafka({ clientId: 'bench', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await provisionTopics(admin, settings, ALL_TOPIC_KEYS);
-  await admin.disconnect();
-  const producer = new ContractProducer(kafka, settings);
-  await producer.connect();
+  });
   const services: ChildProcess[] = [];
   try {
     const now = new Date().toISOString();
@@ -696,24 +677,8 @@ async function skyhookRow(
     await producer.send(subscriptionEventContract, 'subscriptionEvents', created);
 
     const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
-      const port = await findFreeLoopbackPort();
-      const child = launchServiceProcess(
-        name,
-        { ...environment, ...SERVICE_ENVIRONMENT, ...extra, PORT: String(port) },
-        { nodeOptions: benchServiceNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
-      );
+      const { child } = await launchBenchService(name, { ...environment, ...SERVICE_ENVIRONMENT, ...extra });
       services.push(child);
-      const giveUpAt = Date.now() + 60_000;
-      while (
-        !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        ))
-      ) {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-        if (Date.now() > giveUpAt) throw new Error(`${name} not ready within 60 s`);
-        await sleep(200);
-      }
       return child;
     };
     const [fanout, dispatcher] = await Promise.all([

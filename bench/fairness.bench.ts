@@ -29,9 +29,7 @@ import { createServer } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import {
-  ALL_TOPIC_KEYS,
   type InboundEvent,
   inboundEventContract,
   organisationSnapshotContract,
@@ -39,23 +37,15 @@ import {
   subscriptionEventContract,
 } from '@skyhook/contracts';
 import {
-  findFreeLoopbackPort,
-  launchServiceProcess,
   provisionInfrastructure,
   SERVICE_NODE_OPTIONS,
   serviceLaunchEnvironment,
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
-import {
-  ContractProducer,
-  kafkaEnvironmentSchema,
-  kafkaSettingsFrom,
-  provisionTopics,
-} from '@skyhook/messaging';
 import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
 import { fixed, loadAverage, percentile, whole } from './bench-report';
 import { benchNumberSetting, benchServiceEnvironment } from './bench-settings';
-import { benchServiceNodeOptions } from './process-cpu';
+import { benchKafka, launchBenchService } from './bench-stack';
 
 const ORGANISATIONS = 10;
 const BURSTING = 'org_0';
@@ -254,19 +244,7 @@ async function fairnessRow(
 ): Promise<RowResult> {
   const say = (message: string) => process.stderr.write(`[bench:fairness] ${row}: ${message}\n`);
   const masterKey = randomBytes(32).toString('base64');
-  const environment = {
-    KAFKA_BROKERS: brokers,
-    KAFKA_TOPIC_PREFIX: `bench-${randomBytes(4).toString('hex')}.`,
-    LOG_LEVEL: 'warn',
-  };
-  const settings = kafkaSettingsFrom(kafkaEnvironmentSchema.parse(environment), 'bench');
-  const kafka = new Kafka({ clientId: 'bench', brokers: [...settings.brokers], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await provisionTopics(admin, settings, ALL_TOPIC_KEYS);
-  await admin.disconnect();
-  const producer = new ContractProducer(kafka, settings);
-  await producer.connect();
+  const { environment, producer } = await benchKafka(brokers);
   const services: ChildProcess[] = [];
   try {
     const now = new Date().toISOString();
@@ -309,24 +287,12 @@ async function fairnessRow(
     await producer.send(subscriptionEventContract, 'subscriptionEvents', created);
 
     const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
-      const port = await findFreeLoopbackPort();
-      const child = launchServiceProcess(
-        name,
-        { ...environment, ...SERVICE_ENVIRONMENT, ...extra, PORT: String(port) },
-        { nodeOptions: benchServiceNodeOptions(), stdio: ['ignore', 'ignore', 'inherit'] },
-      );
+      const { child, port } = await launchBenchService(name, {
+        ...environment,
+        ...SERVICE_ENVIRONMENT,
+        ...extra,
+      });
       services.push(child);
-      const giveUpAt = Date.now() + 60_000;
-      while (
-        !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        ))
-      ) {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-        if (Date.now() > giveUpAt) throw new Error(`${name} not ready within 60 s`);
-        await sleep(200);
-      }
       return port;
     };
     const [, dispatcherPort] = await Promise.all([

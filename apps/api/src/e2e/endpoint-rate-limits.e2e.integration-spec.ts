@@ -1,13 +1,15 @@
 import {
   type ReceivedWebhook,
   type ServiceProcess,
-  startService,
   startWebhookReceiver,
-  TEST_CA_CERT_PATH,
-  testKafkaBrokers,
   type WebhookReceiver,
 } from '@skyhook/testing';
-import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
+import {
+  type ApiTestApp,
+  createOrganisation,
+  startApiTestApp,
+  startDeliveryPipeline,
+} from '../test/api-test-app';
 
 /** The most requests that arrived within any one second (each request opening a window). */
 function mostInAnySecond(hooks: readonly ReceivedWebhook[]): number {
@@ -43,22 +45,7 @@ describe('end to end: endpoint rate limits and Retry-After', () => {
           ? { status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }
           : { status: 200 },
     });
-    const environment = {
-      KAFKA_BROKERS: testKafkaBrokers(),
-      KAFKA_TOPIC_PREFIX: api.config.kafka.topicPrefix,
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      LOG_LEVEL: 'warn',
-    };
-    services = await Promise.all([
-      startService('fanout', environment),
-      startService('dispatcher', {
-        ...environment,
-        SECRETS_MASTER_KEY: api.config.SECRETS_MASTER_KEY,
-        SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
-        NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
-      }),
-      startService('history', { ...environment, DATABASE_URL: api.database.url }),
-    ]);
+    ({ services } = await startDeliveryPipeline(api));
     ({ apiKey } = await createOrganisation(api));
   });
 

@@ -4,11 +4,14 @@ import {
   type ServiceProcess,
   startService,
   startWebhookReceiver,
-  TEST_CA_CERT_PATH,
-  testKafkaBrokers,
   type WebhookReceiver,
 } from '@skyhook/testing';
-import { type ApiTestApp, createOrganisation, startApiTestApp } from '../test/api-test-app';
+import {
+  type ApiTestApp,
+  createOrganisation,
+  startApiTestApp,
+  startDeliveryPipeline,
+} from '../test/api-test-app';
 
 interface Booking {
   readonly key: string;
@@ -80,23 +83,7 @@ describe('end to end: ordered subscriptions deliver each key in publish order', 
         return { status: 200 };
       },
     });
-    const environment = {
-      KAFKA_BROKERS: testKafkaBrokers(),
-      KAFKA_TOPIC_PREFIX: api.config.kafka.topicPrefix,
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      LOG_LEVEL: 'warn',
-    };
-    dispatcherEnvironment = {
-      ...environment,
-      SECRETS_MASTER_KEY: api.config.SECRETS_MASTER_KEY,
-      SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
-      NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
-    };
-    services = await Promise.all([
-      startService('fanout', environment),
-      startService('dispatcher', dispatcherEnvironment),
-      startService('history', { ...environment, DATABASE_URL: api.database.url }),
-    ]);
+    ({ services, dispatcherEnvironment } = await startDeliveryPipeline(api));
     ({ apiKey } = await createOrganisation(api));
   });
 

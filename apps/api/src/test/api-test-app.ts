@@ -6,7 +6,16 @@ import { subscriptionEventContract } from '@skyhook/contracts';
 import { createKafkaConsumerServer } from '@skyhook/messaging';
 import { createHttpAdapter, HTTP_APPLICATION_OPTIONS } from '@skyhook/service-runtime';
 import { type Clock } from '@skyhook/subscriptions';
-import { createTestDatabase, type TestDatabase, testKafkaEnvironment, testLogger } from '@skyhook/testing';
+import {
+  createTestDatabase,
+  type ServiceProcess,
+  startService,
+  TEST_CA_CERT_PATH,
+  type TestDatabase,
+  testKafkaBrokers,
+  testKafkaEnvironment,
+  testLogger,
+} from '@skyhook/testing';
 import { type ApiConfig, loadApiConfig } from '../api.config';
 import { ApiModule } from '../api.module';
 import { CLOCK } from '../clock.provider';
@@ -167,4 +176,37 @@ export async function createOrganisation(
     throw new Error(`catalogue not registered: ${JSON.stringify(registered.body)}`);
   eventTypesResponseSchema.parse(registered.body);
   return { organisationId, apiKey };
+}
+
+/** The delivery pipeline behind an in-process api: fan-out, dispatcher and history as processes. */
+export interface DeliveryPipeline {
+  /** Fan-out, dispatcher, history, in that order. */
+  readonly services: ServiceProcess[];
+  /** What the dispatcher was started with, to start another (or the same again after a kill). */
+  readonly dispatcherEnvironment: Record<string, string>;
+}
+
+/**
+ * Starts fan-out, the dispatcher and history as their own processes on the api's topics and
+ * database; the dispatcher may deliver to loopback receivers and trusts the test CA.
+ */
+export async function startDeliveryPipeline(api: ApiTestApp): Promise<DeliveryPipeline> {
+  const environment = {
+    KAFKA_BROKERS: testKafkaBrokers(),
+    KAFKA_TOPIC_PREFIX: api.config.kafka.topicPrefix,
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    LOG_LEVEL: 'warn',
+  };
+  const dispatcherEnvironment = {
+    ...environment,
+    SECRETS_MASTER_KEY: api.config.SECRETS_MASTER_KEY,
+    SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
+    NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
+  };
+  const services = await Promise.all([
+    startService('fanout', environment),
+    startService('dispatcher', dispatcherEnvironment),
+    startService('history', { ...environment, DATABASE_URL: api.database.url }),
+  ]);
+  return { services, dispatcherEnvironment };
 }
