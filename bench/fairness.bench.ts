@@ -17,8 +17,9 @@
  *
  * Rows (BENCH_ROWS, default `fair,unfair`): `fair` as configured; `unfair` with
  * DISPATCH_SATURATED_EVENT_LOOP_UTILISATION=1 (no adaptive capacity: the process holds up to
- * DISPATCH_MAX_IN_FLIGHT whatever its event loop says, and the fair share never has a queue).
- * Settings: BENCH_FAIRNESS_RATE (per organisation per second, default 20), BENCH_FAIRNESS_BURST
+ * DISPATCH_MAX_IN_FLIGHT whatever its event loop says, and the fair share never has a queue) and
+ * DISPATCH_MAX_WAITING_PER_ORGANISATION=100000 (an organisation's backlog is never parked).
+ * Settings: BENCH_FAIRNESS_RATE (per organisation per second, default 40: the burst, 4,000/s, is past what this 2-core machine delivers), BENCH_FAIRNESS_BURST
  * (multiplier, 100), BENCH_FAIRNESS_BASELINE_SECONDS (30), BENCH_FAIRNESS_BURST_SECONDS (60).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -50,7 +51,7 @@ import { benchKafka, launchBenchService } from './bench-stack';
 const ORGANISATIONS = 10;
 const BURSTING = 'org_0';
 const EVENT_TYPE = 'flight.departed';
-const RATE = benchNumberSetting('BENCH_FAIRNESS_', 'BENCH_FAIRNESS_RATE', 20, 1);
+const RATE = benchNumberSetting('BENCH_FAIRNESS_', 'BENCH_FAIRNESS_RATE', 40, 1);
 const BURST = benchNumberSetting('BENCH_FAIRNESS_', 'BENCH_FAIRNESS_BURST', 100, 1);
 const BASELINE_SECONDS = benchNumberSetting('BENCH_FAIRNESS_', 'BENCH_FAIRNESS_BASELINE_SECONDS', 30, 5);
 const BURST_SECONDS = benchNumberSetting('BENCH_FAIRNESS_', 'BENCH_FAIRNESS_BURST_SECONDS', 60, 5);
@@ -167,6 +168,17 @@ class Receiver {
 interface LagSample {
   readonly at: number;
   readonly lagByOrganisation: ReadonlyMap<string, number>;
+  /** The dispatcher's own view: capacity, deliveries waiting for it, event-loop use, parked so far. */
+  readonly dispatcher: Readonly<Record<'capacity' | 'waiting' | 'eventLoop' | 'parked', number>>;
+}
+
+/** The sum of a metric's series in an exposition text (0 when absent). */
+function metricSum(metrics: string, name: string): number {
+  let sum = 0;
+  for (const match of metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm'))) {
+    sum += Number(match[1]);
+  }
+  return sum;
 }
 
 function parseLagSamples(metrics: string, at: number): LagSample {
@@ -176,7 +188,16 @@ function parseLagSamples(metrics: string, at: number): LagSample {
   )) {
     lagByOrganisation.set(match[1]!, Number(match[2]));
   }
-  return { at, lagByOrganisation };
+  return {
+    at,
+    lagByOrganisation,
+    dispatcher: {
+      capacity: metricSum(metrics, 'skyhook_dispatcher_process_capacity'),
+      waiting: metricSum(metrics, 'skyhook_dispatcher_waiting_for_capacity'),
+      eventLoop: metricSum(metrics, 'skyhook_dispatcher_event_loop_utilisation'),
+      parked: metricSum(metrics, 'skyhook_dispatcher_deliveries_parked_total'),
+    },
+  };
 }
 
 /** Least-squares slope (per second) of the points, as PromQL's deriv(). */
@@ -234,6 +255,12 @@ interface RowResult {
   readonly delivered: number;
   readonly alert: { firstFiringSeconds: number | undefined; firedFor: string[] };
   readonly maxBurstLagSeconds: number;
+  /** The dispatcher during the run: least capacity, most waiting, busiest event loop, parked in all. */
+  readonly dispatcher: Readonly<
+    Record<'leastCapacity' | 'mostWaiting' | 'busiestEventLoop' | 'parked', number>
+  >;
+  /** Each quiet organisation's p99 from the burst's start until it drained, ms. */
+  readonly quietP99ByOrganisation: Record<string, number>;
 }
 
 async function fairnessRow(
@@ -357,6 +384,7 @@ async function fairnessRow(
     await sleep(2_000);
     await receiver.take();
     const warmupPublished = published;
+    const warmupLastEvent = eventNumber;
 
     say(`baseline: ${ORGANISATIONS} organisations × ${RATE}/s for ${BASELINE_SECONDS} s`);
     const baselineStarted = Date.now();
@@ -378,15 +406,19 @@ async function fairnessRow(
     scraping = false;
     await scraper;
 
-    // Each event once (repeats after nothing crashed would be a bug, but count distinct numbers).
-    const distinct = new Set(arrivals.map(([, , , n]) => n)).size;
+    // Every event published after the warm-up, counted once (a warm-up straggler is not one of them).
+    const distinct = new Set(arrivals.filter(([, , , n]) => n > warmupLastEvent).map(([, , , n]) => n)).size;
     const quiet = (from: number, to: number) =>
       arrivals
         .filter(([o, sentAt]) => o !== 0 && sentAt >= from && sentAt < to)
         .map(([, sentAt, arrivedAt]) => arrivedAt - sentAt)
         .sort((a, b) => a - b);
     const burstArrivals = arrivals.filter(([o, sentAt]) => o === 0 && sentAt >= burstStarted);
-    const lastBurstArrival = Math.max(...burstArrivals.map(([, , arrivedAt]) => arrivedAt));
+    // Hundreds of thousands of arrivals: too many to spread into Math.max's arguments.
+    const lastBurstArrival = burstArrivals.reduce(
+      (latest, [, , arrivedAt]) => Math.max(latest, arrivedAt),
+      0,
+    );
     const baseline = quiet(baselineStarted, burstStarted);
     const underBurst = quiet(burstStarted, lastBurstArrival);
     const baselineDelivered = arrivals.filter(
@@ -400,7 +432,7 @@ async function fairnessRow(
       count: sorted.length,
     });
     const firstFiring = firings.get(BURSTING);
-    say(`done: ${distinct} distinct of ${published} published`);
+    say(`done: ${distinct} distinct of ${published - warmupPublished} published`);
     return {
       row,
       baseline: stats(baseline),
@@ -410,13 +442,31 @@ async function fairnessRow(
       burstDeliveries: burstArrivals.length,
       burstDrainPerSecond: burstArrivals.length / ((lastBurstArrival - burstStarted) / 1_000),
       burstDrainedSeconds: (lastBurstArrival - burstEnded) / 1_000,
-      published,
+      published: published - warmupPublished,
       delivered: distinct,
       alert: {
         firstFiringSeconds: firstFiring === undefined ? undefined : (firstFiring - burstStarted) / 1_000,
         firedFor: [...firings.keys()],
       },
       maxBurstLagSeconds: Math.max(0, ...burstLag),
+      dispatcher: {
+        leastCapacity: Math.min(...samples.map((sample) => sample.dispatcher.capacity)),
+        mostWaiting: Math.max(...samples.map((sample) => sample.dispatcher.waiting)),
+        busiestEventLoop: Math.max(...samples.map((sample) => sample.dispatcher.eventLoop)),
+        parked: Math.max(...samples.map((sample) => sample.dispatcher.parked)),
+      },
+      quietP99ByOrganisation: Object.fromEntries(
+        organisationIds.slice(1).map((organisationId, index) => [
+          organisationId,
+          percentile(
+            arrivals
+              .filter(([o, sentAt]) => o === index + 1 && sentAt >= burstStarted && sentAt < lastBurstArrival)
+              .map(([, sentAt, arrivedAt]) => arrivedAt - sentAt)
+              .sort((a, b) => a - b),
+            99,
+          ),
+        ]),
+      ),
     };
   } finally {
     for (const service of services) {
@@ -440,7 +490,12 @@ async function main(): Promise<void> {
     process.stderr.write(`[bench:fairness] load average before: ${loadAverage()}\n`);
     for (const row of selected) {
       const settings: Record<string, string> =
-        row === 'unfair' ? { DISPATCH_SATURATED_EVENT_LOOP_UTILISATION: '1' } : {};
+        row === 'unfair'
+          ? {
+              DISPATCH_SATURATED_EVENT_LOOP_UTILISATION: '1',
+              DISPATCH_MAX_WAITING_PER_ORGANISATION: '100000',
+            }
+          : {};
       rows.push(await fairnessRow(row, receiver, infrastructure.kafkaBrokers, settings));
     }
   } finally {

@@ -279,3 +279,41 @@ describe('ConcurrencyGate pacing', () => {
     expect(gate.throttledEndpoints()).toEqual([]);
   });
 });
+
+describe('ConcurrencyGate organisation backlog', () => {
+  it('turns away an organisation’s delivery once its backlog in the process is full, not another’s', async () => {
+    const gate = new ConcurrencyGate(16, 1);
+    const bounds = { maxQueued: 100, maxWaitMs: 60_000, maxWaitingPerOrganisation: 2 };
+    const of = (organisationId: string) => ({ organisationId, publishedAt: Date.now() });
+    const held = await gate.acquire('a1', undefined, bounds, of('org_burst'));
+    const waiting = [
+      gate.acquire('a2', undefined, bounds, of('org_burst')),
+      gate.acquire('a3', undefined, bounds, of('org_burst')),
+    ];
+    await tick();
+    await expect(gate.acquire('a4', undefined, bounds, of('org_burst'))).rejects.toMatchObject({
+      reason: 'organisation-backlog',
+    });
+    // Without bounds (the parked consumer's own deliveries), it waits its turn like the others.
+    const parkedOne = gate.acquire('a5', undefined, undefined, of('org_burst'));
+    const quiet = gate.acquire('b1', undefined, bounds, of('org_quiet'));
+    await tick();
+    expect(gate.organisationLoads().find((load) => load.organisationId === 'org_burst')?.waiting).toBe(3);
+    // Waiting for its endpoint counts too: a burst to one endpoint waits there, not for the process.
+    const oneEndpoint = new ConcurrencyGate(1, 100);
+    const first = await oneEndpoint.acquire('e', undefined, bounds, of('org_burst'));
+    const queued = [1, 2].map(() => oneEndpoint.acquire('e', undefined, bounds, of('org_burst')));
+    await expect(oneEndpoint.acquire('f', undefined, bounds, of('org_burst'))).rejects.toMatchObject({
+      reason: 'organisation-backlog',
+    });
+    first();
+    for (const next of queued) (await next)();
+    held();
+    (await waiting[0]!)();
+    // The quiet organisation's turn comes before the burst's second waiter.
+    (await quiet)();
+    (await waiting[1]!)();
+    (await parkedOne)();
+    expect(gate.inFlight).toBe(0);
+  });
+});

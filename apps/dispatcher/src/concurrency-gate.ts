@@ -34,6 +34,13 @@ export interface QueueBounds {
    * would cost a produce and a consume more for the same send. Throttled endpoints are not asked.
    */
   readonly waitLonger?: () => boolean;
+  /**
+   * Deliveries of one organisation that may wait for a process slot: beyond, the next of its
+   * deliveries is turned away at once (`organisation-backlog`). Its backlog then waits in the
+   * parked topic, not in the request partitions it shares with other organisations' endpoints,
+   * whose deliveries would otherwise wait behind it in Kafka, where no fair share reaches.
+   */
+  readonly maxWaitingPerOrganisation?: number;
 }
 
 /**
@@ -43,7 +50,7 @@ export interface QueueBounds {
 export class EndpointBusyError extends Error {
   constructor(
     readonly endpoint: string,
-    readonly reason: 'queue-full' | 'queue-wait',
+    readonly reason: 'queue-full' | 'queue-wait' | 'organisation-backlog',
   ) {
     super(`endpoint ${endpoint} is busy (${reason})`);
     this.name = 'EndpointBusyError';
@@ -255,6 +262,26 @@ export class ConcurrencyGate {
     signal?: AbortSignal,
     bounds?: QueueBounds,
     traits: DeliveryTraits = UNATTRIBUTED,
+  ): Promise<ReleaseSlot> {
+    const { organisationId } = traits;
+    const backlogBound = bounds?.maxWaitingPerOrganisation;
+    if (backlogBound !== undefined && this.total.heldOf(organisationId) >= backlogBound) {
+      throw new EndpointBusyError(key, 'organisation-backlog');
+    }
+    this.total.hold(organisationId);
+    try {
+      return await this.acquireHeld(key, signal, bounds, traits);
+    } finally {
+      this.total.unhold(organisationId);
+    }
+  }
+
+  /** `acquire` once the delivery counts as waiting for its organisation. */
+  private async acquireHeld(
+    key: string,
+    signal: AbortSignal | undefined,
+    bounds: QueueBounds | undefined,
+    traits: DeliveryTraits,
   ): Promise<ReleaseSlot> {
     const waitStartedAt = Date.now();
     let lane = this.lanes.get(key);

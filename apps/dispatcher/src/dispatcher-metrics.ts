@@ -205,7 +205,7 @@ export function createDispatcherMetrics(
     }),
     deliveriesParked: new Counter({
       name: 'skyhook_dispatcher_deliveries_parked_total',
-      help: 'Deliveries handed to the parked topic because their endpoint could not take them soon, by reason (queue-full, queue-wait).',
+      help: 'Deliveries handed to the parked topic because their endpoint could not take them soon, by reason (queue-full, queue-wait, organisation-backlog).',
       labelNames: ['reason'],
       registers: [registry],
     }),

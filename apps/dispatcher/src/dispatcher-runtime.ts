@@ -158,6 +158,7 @@ export class DispatcherRuntime
     const queueBounds: QueueBounds = {
       maxQueued: this.config.DISPATCH_MAX_QUEUED_PER_ENDPOINT,
       maxWaitMs: this.config.DISPATCH_MAX_QUEUE_WAIT_MS,
+      maxWaitingPerOrganisation: this.config.DISPATCH_MAX_WAITING_PER_ORGANISATION,
       waitLonger: () => {
         const saturated = this.eventLoop.utilisation > saturatedAbove;
         if (saturated) this.metrics.queueWaitsExtended.inc();

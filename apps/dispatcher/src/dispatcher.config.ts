@@ -30,6 +30,13 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
      * quiet organisation's with a bursting one's. Grows back to DISPATCH_MAX_IN_FLIGHT once it has room.
      */
     DISPATCH_MIN_IN_FLIGHT_WHEN_SATURATED: z.coerce.number().int().min(1).max(20_000).default(32),
+    /**
+     * Deliveries of one organisation that may wait for a process slot (only while saturated do
+     * any wait): the next of its first attempts and retries is parked at once, so that its
+     * backlog waits in the parked topic and not in request partitions it shares with other
+     * organisations (ADR 0032).
+     */
+    DISPATCH_MAX_WAITING_PER_ORGANISATION: z.coerce.number().int().min(1).max(100_000).default(500),
     /** HTTP requests in flight to one endpoint: a slow endpoint holds at most this many slots. */
     DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(16),
     /**

@@ -112,3 +112,25 @@ describe('ProcessCapacity', () => {
     expect(capacity.current).toBe(4);
   });
 });
+
+describe('OrganisationFairShare lag', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('reports the largest lag granted over the last windows, not the latest, and lets it fall once served', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const share = new OrganisationFairShare(() => 10);
+    const grant = async (lagMs: number) => {
+      await share.acquire('org_a', Date.now() - lagMs, undefined);
+      share.release('org_a');
+    };
+    await grant(30_000);
+    await grant(10);
+    expect(share.loads()[0]!.lagSeconds).toBe(30);
+    jest.advanceTimersByTime(6_000);
+    await grant(10);
+    expect(share.loads()[0]!.lagSeconds).toBe(30);
+    jest.advanceTimersByTime(5_000);
+    await grant(10);
+    expect(share.loads()[0]!.lagSeconds).toBeCloseTo(0.01);
+  });
+});

@@ -17,11 +17,21 @@ interface FairWaiter {
 
 interface OrganisationTurn {
   inFlight: number;
+  /** Waiting for a process slot. */
   waiting: number;
+  /** Waiting anywhere in the gate: for its endpoint, its pace or a process slot. */
+  held: number;
   queue: FairWaiter[];
   head: number;
-  /** Publish-to-slot age of the organisation's latest delivery to get a slot (ms). */
-  lastLagMs: number;
+  /**
+   * The largest publish-to-slot age of the organisation's deliveries granted in the current lag
+   * window and in the one before (ms): a backlogged organisation's deliveries come from its
+   * parked backlog and, between them, fresh ones that just arrived; the latest alone would swing
+   * between the two, and an alert on it would never hold.
+   */
+  lagInWindowMs: number;
+  lagInPreviousWindowMs: number;
+  lagWindowStartedAt: number;
   lastGrantAt: number;
   /** Whether the organisation is in the round (it has, or had, waiters). */
   inRound: boolean;
@@ -31,6 +41,7 @@ interface OrganisationTurn {
 export interface OrganisationLoad {
   readonly organisationId: string;
   readonly inFlight: number;
+  /** Deliveries waiting in this process: for their endpoint, its pace or a process slot. */
   readonly waiting: number;
   /**
    * How late the organisation's deliveries are being sent: the publish-to-slot age of its latest
@@ -41,6 +52,8 @@ export interface OrganisationLoad {
 
 /** Above this many skipped-over entries at the head, a queue array is compacted. */
 const COMPACT_AFTER = 1_024;
+/** An organisation's lag is the largest of its grants over one or two windows of this length. */
+const LAG_WINDOW_MS = 5_000;
 /** An organisation with nothing in flight or waiting is forgotten this long after its last slot. */
 const IDLE_ORGANISATION_KEPT_MS = 60_000;
 
@@ -67,6 +80,22 @@ export class OrganisationFairShare {
 
   get waiting(): number {
     return this.totalWaiting;
+  }
+
+  /** The organisation's deliveries waiting anywhere in the gate (`hold` to `unhold`). */
+  heldOf(organisationId: string): number {
+    return this.organisations.get(organisationId)?.held ?? 0;
+  }
+
+  /** A delivery of the organisation starts waiting in the gate (for its endpoint, first). */
+  hold(organisationId: string): void {
+    this.turnOf(organisationId).held += 1;
+  }
+
+  /** It stopped waiting: it got its slots, or gave up. */
+  unhold(organisationId: string): void {
+    const turn = this.organisations.get(organisationId);
+    if (turn !== undefined) turn.held -= 1;
   }
 
   acquire(organisationId: string, publishedAt: number, signal: AbortSignal | undefined): Promise<void> {
@@ -135,7 +164,8 @@ export class OrganisationFairShare {
   loads(now = Date.now()): OrganisationLoad[] {
     const loads: OrganisationLoad[] = [];
     for (const [organisationId, turn] of this.organisations) {
-      if (turn.inFlight === 0 && turn.waiting === 0 && now - turn.lastGrantAt > IDLE_ORGANISATION_KEPT_MS) {
+      const idle = turn.inFlight === 0 && turn.held === 0 && turn.waiting === 0;
+      if (idle && now - turn.lastGrantAt > IDLE_ORGANISATION_KEPT_MS) {
         if (!turn.inRound) this.organisations.delete(organisationId);
         continue;
       }
@@ -144,8 +174,8 @@ export class OrganisationFairShare {
       loads.push({
         organisationId,
         inFlight: turn.inFlight,
-        waiting: turn.waiting,
-        lagSeconds: Math.max(0, turn.lastLagMs, waitingLagMs) / 1_000,
+        waiting: Math.max(turn.held, turn.waiting),
+        lagSeconds: Math.max(0, this.recentLagMs(turn, now), waitingLagMs) / 1_000,
       });
     }
     return loads;
@@ -154,7 +184,18 @@ export class OrganisationFairShare {
   private turnOf(organisationId: string): OrganisationTurn {
     let turn = this.organisations.get(organisationId);
     if (turn === undefined) {
-      turn = { inFlight: 0, waiting: 0, queue: [], head: 0, lastLagMs: 0, lastGrantAt: 0, inRound: false };
+      turn = {
+        inFlight: 0,
+        waiting: 0,
+        held: 0,
+        queue: [],
+        head: 0,
+        lagInWindowMs: 0,
+        lagInPreviousWindowMs: 0,
+        lagWindowStartedAt: 0,
+        lastGrantAt: 0,
+        inRound: false,
+      };
       this.organisations.set(organisationId, turn);
     }
     return turn;
@@ -165,7 +206,22 @@ export class OrganisationFairShare {
     this.inUse += 1;
     turn.inFlight += 1;
     turn.lastGrantAt = now;
-    turn.lastLagMs = now - publishedAt;
+    this.rollLagWindow(turn, now);
+    turn.lagInWindowMs = Math.max(turn.lagInWindowMs, now - publishedAt);
+  }
+
+  /** The largest lag of the last one or two windows (nothing granted for two windows: 0). */
+  private recentLagMs(turn: OrganisationTurn, now: number): number {
+    this.rollLagWindow(turn, now);
+    return Math.max(turn.lagInWindowMs, turn.lagInPreviousWindowMs);
+  }
+
+  private rollLagWindow(turn: OrganisationTurn, now: number): void {
+    const elapsed = now - turn.lagWindowStartedAt;
+    if (elapsed < LAG_WINDOW_MS) return;
+    turn.lagInPreviousWindowMs = elapsed < 2 * LAG_WINDOW_MS ? turn.lagInWindowMs : 0;
+    turn.lagInWindowMs = 0;
+    turn.lagWindowStartedAt = now;
   }
 
   /** The organisation's oldest waiter still waiting; `take` removes it (and those given up). */
