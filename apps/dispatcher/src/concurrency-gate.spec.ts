@@ -317,3 +317,32 @@ describe('ConcurrencyGate organisation backlog', () => {
     expect(gate.inFlight).toBe(0);
   });
 });
+
+describe('ConcurrencyGate organisation backlog, by lag', () => {
+  it('parks an organisation’s backlog only once its deliveries go out late', async () => {
+    const gate = new ConcurrencyGate(1, 100);
+    const bounds = {
+      maxQueued: 100,
+      maxWaitMs: 60_000,
+      maxWaitingPerOrganisation: 1,
+      organisationLagBeforeParkingMs: 2_000,
+    };
+    const publishedAgo = (ms: number) => ({ organisationId: 'org_a', publishedAt: Date.now() - ms });
+    // Served on time so far: a second one waits, and a third too, bound or not.
+    const first = await gate.acquire('e', undefined, bounds, publishedAgo(10));
+    const second = gate.acquire('e', undefined, bounds, publishedAgo(10));
+    const third = gate.acquire('e', undefined, bounds, publishedAgo(10));
+    first();
+    (await second)();
+    (await third)();
+    // Once one went out five seconds late, the backlog beyond the bound is parked.
+    const late = await gate.acquire('e', undefined, bounds, publishedAgo(5_000));
+    const waiting = gate.acquire('e', undefined, bounds, publishedAgo(10));
+    await tick();
+    await expect(gate.acquire('e', undefined, bounds, publishedAgo(10))).rejects.toMatchObject({
+      reason: 'organisation-backlog',
+    });
+    late();
+    (await waiting)();
+  });
+});

@@ -41,6 +41,12 @@ export interface QueueBounds {
    * whose deliveries would otherwise wait behind it in Kafka, where no fair share reaches.
    */
   readonly maxWaitingPerOrganisation?: number;
+  /**
+   * …and only once the organisation is this late (ms, its recent publish-to-slot lag): a burst
+   * the process catches up with on its own costs its neighbours less than parking it would cost
+   * everyone (a produce and a consume per delivery, on a saturated process).
+   */
+  readonly organisationLagBeforeParkingMs?: number;
 }
 
 /**
@@ -265,7 +271,11 @@ export class ConcurrencyGate {
   ): Promise<ReleaseSlot> {
     const { organisationId } = traits;
     const backlogBound = bounds?.maxWaitingPerOrganisation;
-    if (backlogBound !== undefined && this.total.heldOf(organisationId) >= backlogBound) {
+    if (
+      backlogBound !== undefined &&
+      this.total.heldOf(organisationId) >= backlogBound &&
+      this.total.lagMsOf(organisationId) >= (bounds?.organisationLagBeforeParkingMs ?? 0)
+    ) {
       throw new EndpointBusyError(key, 'organisation-backlog');
     }
     this.total.hold(organisationId);

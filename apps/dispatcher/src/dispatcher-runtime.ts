@@ -159,6 +159,7 @@ export class DispatcherRuntime
       maxQueued: this.config.DISPATCH_MAX_QUEUED_PER_ENDPOINT,
       maxWaitMs: this.config.DISPATCH_MAX_QUEUE_WAIT_MS,
       maxWaitingPerOrganisation: this.config.DISPATCH_MAX_WAITING_PER_ORGANISATION,
+      organisationLagBeforeParkingMs: this.config.DISPATCH_ORGANISATION_LAG_BEFORE_PARKING_MS,
       waitLonger: () => {
         const saturated = this.eventLoop.utilisation > saturatedAbove;
         if (saturated) this.metrics.queueWaitsExtended.inc();

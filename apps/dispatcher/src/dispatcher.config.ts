@@ -37,6 +37,11 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
      * organisations (ADR 0032).
      */
     DISPATCH_MAX_WAITING_PER_ORGANISATION: z.coerce.number().int().min(1).max(100_000).default(500),
+    /**
+     * …once the organisation's deliveries are this late (ms from publish to send): a burst the
+     * dispatcher soon catches up with is not parked (parking costs a produce and a consume each).
+     */
+    DISPATCH_ORGANISATION_LAG_BEFORE_PARKING_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
     /** HTTP requests in flight to one endpoint: a slow endpoint holds at most this many slots. */
     DISPATCH_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1_000).default(16),
     /**

@@ -87,6 +87,12 @@ export class OrganisationFairShare {
     return this.organisations.get(organisationId)?.held ?? 0;
   }
 
+  /** How late the organisation's deliveries are being sent now (ms): `OrganisationLoad.lagSeconds`. */
+  lagMsOf(organisationId: string, now = Date.now()): number {
+    const turn = this.organisations.get(organisationId);
+    return turn === undefined ? 0 : this.recentLagMs(turn, now);
+  }
+
   /** A delivery of the organisation starts waiting in the gate (for its endpoint, first). */
   hold(organisationId: string): void {
     this.turnOf(organisationId).held += 1;

@@ -1,6 +1,7 @@
 import {
   type ReceivedWebhook,
   type ServiceProcess,
+  startService,
   startWebhookReceiver,
   type WebhookReceiver,
 } from '@skyhook/testing';
@@ -33,6 +34,7 @@ describe('end to end: endpoint rate limits and Retry-After', () => {
   let api: ApiTestApp;
   let receiver: WebhookReceiver;
   let services: ServiceProcess[] = [];
+  let dispatcherEnvironment: Record<string, string>;
   let apiKey: string;
   /** Until when the /busy path answers 429 with Retry-After: 2. */
   let busyUntil = 0;
@@ -45,7 +47,7 @@ describe('end to end: endpoint rate limits and Retry-After', () => {
           ? { status: 429, headers: { 'retry-after': '2' }, body: 'slow down' }
           : { status: 200 },
     });
-    ({ services } = await startDeliveryPipeline(api));
+    ({ services, dispatcherEnvironment } = await startDeliveryPipeline(api));
     ({ apiKey } = await createOrganisation(api));
   });
 
@@ -122,7 +124,7 @@ describe('end to end: endpoint rate limits and Retry-After', () => {
     expect(ids.size).toBe(40);
     expect(mostInAnySecond(receiver.receivedOn('/unlimited'))).toBeGreaterThan(5);
 
-    // Removing the limit lets the next burst through at once.
+    // The limit can be removed.
     const removed = await api.request({
       method: 'PATCH',
       url: `/v1/subscriptions/${limitedId}`,
@@ -132,6 +134,32 @@ describe('end to end: endpoint rate limits and Retry-After', () => {
     expect(removed.status).toBe(200);
     expect(removed.body['rateLimit']).toBeNull();
   }, 120_000);
+
+  it('holds the limit with two dispatchers, parked deliveries and all: one process sends to an endpoint', async () => {
+    services.push(await startService('dispatcher', dispatcherEnvironment));
+    const parkedBefore = await parkedSoFar();
+    await subscribe('/limited-two', { rateLimit: { perSecond: 4 } });
+    // Forty at four a second take ten seconds: those waiting past 5 s are parked, and read back
+    // by the parked group, whose partition of this endpoint the same process owns.
+    await publishBurst('limited-two', 40);
+    const limited = await receiver.waitForCount('/limited-two', 40, 90_000);
+    expect(mostInAnySecond(limited)).toBeLessThanOrEqual(4);
+    expect(new Set(limited.map((hook) => hook.headers['webhook-id'])).size).toBe(40);
+    expect((await parkedSoFar()) - parkedBefore).toBeGreaterThan(0);
+  }, 150_000);
+
+  /** Deliveries parked so far, over every dispatcher running (the pipeline's, and those added). */
+  async function parkedSoFar(): Promise<number> {
+    let parked = 0;
+    const [, pipelineDispatcher, , ...addedDispatchers] = services;
+    for (const service of [pipelineDispatcher!, ...addedDispatchers]) {
+      const metrics = await fetch(`${service.baseUrl}/metrics`).then((response) => response.text());
+      for (const match of metrics.matchAll(/^skyhook_dispatcher_deliveries_parked_total\{[^}]*\} (\d+)/gm)) {
+        parked += Number(match[1]);
+      }
+    }
+    return parked;
+  }
 
   it('holds an endpoint that answered 429 with Retry-After back for as long, then delivers everything', async () => {
     // 429s are failures to the breaker like any other: this endpoint may fail twenty in a row.
