@@ -35,8 +35,8 @@ export interface QueueBounds {
    */
   readonly waitLonger?: () => boolean;
   /**
-   * Deliveries of one organisation that may wait for a process slot: beyond, the next of its
-   * deliveries is turned away at once (`organisation-backlog`). Its backlog then waits in the
+   * Deliveries of one organisation that may wait in the gate (for their endpoints, their pace or a
+   * process slot): beyond, the next of its deliveries is turned away at once (`organisation-backlog`). Its backlog then waits in the
    * parked topic, not in the request partitions it shares with other organisations' endpoints,
    * whose deliveries would otherwise wait behind it in Kafka, where no fair share reaches.
    */

@@ -7,9 +7,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { Webhook } from 'standardwebhooks';
 import {
   adminOrganisationsCreate,
+  eventsPublish,
   eventTypesRegister,
   portalSessionsCreate,
   skyhookApi,
+  subscriptionsCreate,
 } from '@skyhook/api-client';
 import { findFreeLoopbackPort } from '@skyhook/local-infrastructure';
 import { startService as startInProcess } from '@skyhook/service-runtime';
@@ -229,6 +231,11 @@ describe('the partner portal in a browser', () => {
     expect(forged.status()).toBe(403);
     await page.goto(`${portalUrl}/subscriptions/${subscriptionId}`);
     await expect(page.locator('dd .status-active').count()).resolves.toBe(1);
+    // Neither ordered nor rate-limited, and the page says so.
+    await expect(page.textContent('main')).resolves.toMatch(
+      /Order\s*none: deliveries may arrive in any order/,
+    );
+    await expect(page.textContent('main')).resolves.toMatch(/Rate limit\s*none/);
 
     // The link was for one session only.
     const reopened = await (await browser.newContext()).newPage();
@@ -246,6 +253,53 @@ describe('the partner portal in a browser', () => {
     await other.goto(`${portalUrl}/deliveries`);
     await expect(other.textContent('main')).resolves.toContain('No deliveries yet');
   }, 240_000);
+
+  it('shows an ordered, rate-limited endpoint and lets the partner skip a delivery that holds its key', async () => {
+    const apiKey = await createOrganisation('Ordered Aviation');
+    const client = skyhookApi({ baseUrl: apiUrl, credential: apiKey });
+    receiver.setBehaviour((request) =>
+      request.path === '/held' ? { status: 503, body: 'not today' } : { status: 200 },
+    );
+    try {
+      const { data: subscription } = await subscriptionsCreate({
+        client,
+        throwOnError: true,
+        body: {
+          url: receiver.url('/held'),
+          eventTypes: ['booking.created'],
+          ordering: { key: '/data/bookingId', afterFinalFailure: 'hold' },
+          rateLimit: { perSecond: 10 },
+          // One attempt only: the delivery fails for good at once, and holds its key.
+          policy: { retry: { delaysMs: [], retryOn: 'any-non-2xx', honourRetryAfter: false } },
+        },
+      });
+      await eventsPublish({
+        client,
+        throwOnError: true,
+        body: { type: 'booking.created', data: { bookingId: 'bk_held', seats: 1 } },
+      });
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(await portalLink(apiKey));
+      await page.goto(`${portalUrl}/subscriptions/${subscription.id}`);
+      await expect(page.textContent('main')).resolves.toMatch(
+        /Order\s*per \/data\/bookingId; after a final failure:\s*hold the key/,
+      );
+      await expect(page.textContent('main')).resolves.toMatch(/Rate limit\s*10 requests a second/);
+
+      await page.goto(`${portalUrl}/deliveries`);
+      await reloadUntil(page, 'td .status-failed', 'the held delivery shown as failed');
+      await page
+        .locator('tr', { has: page.locator('.status-failed') })
+        .first()
+        .locator('a')
+        .first()
+        .click();
+      await page.click('form[action$="/skip"] button[type=submit]');
+      await expect(page.textContent('.notice')).resolves.toContain('Skipped: key "bk_held" goes on');
+    } finally {
+      receiver.setBehaviour(() => ({ status: 200 }));
+    }
+  }, 120_000);
 
   it('manages an endpoint: edit, a typed test event, rotation with its steps, a replay with progress, revocation', async () => {
     const apiKey = await createOrganisation('Manage Aviation', 30);

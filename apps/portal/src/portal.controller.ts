@@ -5,6 +5,7 @@ import {
   deliveriesGet,
   deliveriesList,
   deliveriesResend,
+  deliveriesSkip,
   eventTypesList,
   portalSessionsCreate,
   partnerNotificationsList,
@@ -526,14 +527,24 @@ export class PortalController {
         const { data } = await deliveriesResend({ client, throwOnError: true, path: { id } });
         throw new Redirect(back, { kind: 'ok', text: `Resent as attempt ${data.attemptNumber}.` });
       } catch (error) {
-        if (
-          error instanceof SkyhookApiError &&
-          error.status !== undefined &&
-          [400, 409, 422].includes(error.status)
-        ) {
-          throw new Redirect(back, { kind: 'error', text: readable(error) });
-        }
-        throw error;
+        throw refusalAsNotice(error, back);
+      }
+    });
+  }
+
+  /** A held key of an ordered subscription goes on without this delivery (ADR 0031). */
+  @Post('deliveries/:id/skip')
+  skip(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.signedIn(request, reply, async ({ client }) => {
+      const back = `/deliveries/${encodeURIComponent(id)}`;
+      try {
+        const { data } = await deliveriesSkip({ client, throwOnError: true, path: { id } });
+        throw new Redirect(back, {
+          kind: 'ok',
+          text: `Skipped: key ${JSON.stringify(data.orderingKey)} goes on with its next delivery.`,
+        });
+      } catch (error) {
+        throw refusalAsNotice(error, back);
       }
     });
   }

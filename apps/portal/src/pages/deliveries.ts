@@ -80,6 +80,18 @@ export function deliveryPage(delivery: DeliveriesGetResponse, csrfToken: string)
               </form>`
             : html`<span class="muted">Resend becomes possible once the first attempt is recorded.</span>`
         }
+        ${
+          delivery.status === 'failed'
+            ? html`<form
+                  class="inline"
+                  method="post"
+                  action="/deliveries/${encodeURIComponent(delivery.id)}/skip"
+                >
+                  ${csrfField(csrfToken)}<button type="submit">Skip</button>
+                </form>
+                <span class="muted">Skip lets a held ordering key go on without this delivery.</span>`
+            : ''
+        }
       </div>
     </div>
     <h2>Attempts</h2>

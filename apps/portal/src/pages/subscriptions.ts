@@ -137,6 +137,19 @@ export function subscriptionPage(
         <dd>${subscription.eventTypes.join(', ')}</dd>
         <dt>Delivery profile</dt>
         <dd>${subscription.profile} (signature: ${subscription.effectivePolicy.signature.scheme})</dd>
+        <dt>Order</dt>
+        <dd>
+          ${
+            subscription.ordering === null
+              ? 'none: deliveries may arrive in any order'
+              : html`per <code>${subscription.ordering.key}</code>; after a final failure:
+                  ${subscription.ordering.afterFinalFailure === 'hold' ? 'hold the key' : 'skip and go on'}`
+          }
+        </dd>
+        <dt>Rate limit</dt>
+        <dd>
+          ${subscription.rateLimit === null ? 'none' : `${subscription.rateLimit.perSecond} requests a second`}
+        </dd>
         <dt>Expires</dt>
         <dd>${when(subscription.expiresAt)}</dd>
         ${
