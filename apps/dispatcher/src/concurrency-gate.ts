@@ -50,15 +50,25 @@ export interface QueueBounds {
 }
 
 /**
- * Raised to a delivery its endpoint cannot take soon: its queue is full, or it waited the longest
- * allowed. The caller hands the delivery on (parks it) instead of holding its record.
+ * Raised to a delivery its endpoint cannot take soon: its queue is full, it waited the longest
+ * allowed, or its organisation's backlog is full. The caller hands the delivery on (parks it)
+ * instead of holding its record.
+ *
+ * Carries no stack: under a burst thousands a second are raised, each caught at once and turned
+ * into a parked record, never logged; capturing a stack was 1.1 % of a busy dispatcher's time
+ * (bench/RESULTS.md, "Where the dispatcher's time goes under the burst").
  */
 export class EndpointBusyError extends Error {
-  constructor(
-    readonly endpoint: string,
-    readonly reason: 'queue-full' | 'queue-wait' | 'organisation-backlog',
-  ) {
+  readonly endpoint: string;
+  readonly reason: 'queue-full' | 'queue-wait' | 'organisation-backlog';
+
+  constructor(endpoint: string, reason: EndpointBusyError['reason']) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`endpoint ${endpoint} is busy (${reason})`);
+    Error.stackTraceLimit = stackTraceLimit;
+    this.endpoint = endpoint;
+    this.reason = reason;
     this.name = 'EndpointBusyError';
   }
 }

@@ -17,6 +17,9 @@ export type PacingDecision =
   | { readonly start: PacedStart; readonly waitMs: 0 }
   | { readonly start?: undefined; readonly waitMs: number };
 
+/** Every request of an endpoint without a limit: one answer, not one allocation per request. */
+const UNPACED: PacingDecision = { start: -1, waitMs: 0 };
+
 /** When nothing says how long: a wait for an answer that has not come yet is looked at again after this. */
 const UNANSWERED_RECHECK_MS = 50;
 
@@ -72,7 +75,7 @@ export class RequestPacing {
    */
   take(now: number): PacingDecision {
     if (this.pausedUntil > now) return { waitMs: this.pausedUntil - now };
-    if (this.limit === undefined) return { start: -1, waitMs: 0 };
+    if (this.limit === undefined) return UNPACED;
     const place = this.oldest;
     const answered = this.answeredAt[place] as number;
     if (answered === Number.POSITIVE_INFINITY) return { waitMs: UNANSWERED_RECHECK_MS };
