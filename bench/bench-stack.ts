@@ -2,7 +2,15 @@ import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { ALL_TOPIC_KEYS } from '@skyhook/contracts';
+import {
+  ALL_TOPIC_KEYS,
+  type DeliveryOrdering,
+  organisationSnapshotContract,
+  type SubscriptionEvent,
+  type SubscriptionFields,
+  subscriptionEventContract,
+} from '@skyhook/contracts';
+import { type DeliveryProfileName } from '@skyhook/delivery-policy';
 import { findFreeLoopbackPort, launchServiceProcess } from '@skyhook/local-infrastructure';
 import {
   ContractProducer,
@@ -11,6 +19,7 @@ import {
   type KafkaSettings,
   provisionTopics,
 } from '@skyhook/messaging';
+import { secretCipherFromEnvironment } from '@skyhook/secrets';
 import { benchServiceNodeOptions } from './process-cpu';
 
 /** A bench's own Kafka topics (a fresh prefix) and a producer on them. */
@@ -67,4 +76,70 @@ export async function launchBenchService(
     await sleep(200);
   }
   return { child, port };
+}
+
+/** A subscription a bench creates straight in the subscription log. */
+export interface BenchSubscriptionSeed {
+  readonly id: string;
+  readonly organisationId: string;
+  readonly url: string;
+  /** The signing secret, kept encrypted with the bench's master key as the api would. */
+  readonly secret: string;
+  readonly scopeFilter?: SubscriptionFields['scopeFilter'];
+  readonly ordering?: DeliveryOrdering;
+}
+
+/**
+ * Writes the organisations' snapshots (one event type, one profile) and their subscriptions
+ * (every type of the organisation, one secret each) to the bench's topics, as the api would.
+ */
+export async function seedBenchSubscriptions(
+  producer: ContractProducer,
+  masterKey: string,
+  seed: {
+    readonly organisationIds: readonly string[];
+    readonly eventType: string;
+    readonly profile: DeliveryProfileName;
+    readonly subscriptions: readonly BenchSubscriptionSeed[];
+  },
+): Promise<void> {
+  const now = new Date().toISOString();
+  await producer.send(
+    organisationSnapshotContract,
+    'organisationSnapshots',
+    seed.organisationIds.map((organisationId) => ({
+      organisationId,
+      eventTypes: [seed.eventType],
+      profile: seed.profile,
+      defaultPolicy: {},
+      updatedAt: now,
+    })),
+  );
+  const cipher = secretCipherFromEnvironment({ SECRETS_MASTER_KEY: masterKey });
+  const created: SubscriptionEvent[] = seed.subscriptions.map((subscription) => ({
+    type: 'SubscriptionCreated',
+    subscriptionId: subscription.id,
+    organisationId: subscription.organisationId,
+    version: 1,
+    occurredAt: now,
+    fields: {
+      url: subscription.url,
+      description: '',
+      eventTypes: ['*'],
+      scopeFilter: subscription.scopeFilter ?? {},
+      policy: {},
+      ...(subscription.ordering === undefined ? {} : { ordering: subscription.ordering }),
+    },
+    secrets: [
+      {
+        id: 'sec_1',
+        encrypted: cipher.encrypt(subscription.secret, `${subscription.id}:sec_1`),
+        hint: 'whsec_…',
+        createdAt: now,
+        retiresAt: null,
+      },
+    ],
+    expiresAt: null,
+  }));
+  await producer.send(subscriptionEventContract, 'subscriptionEvents', created);
 }

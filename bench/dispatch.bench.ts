@@ -33,9 +33,6 @@ import {
   type DeliveryRequest,
   type InboundEvent,
   inboundEventContract,
-  organisationSnapshotContract,
-  type SubscriptionEvent,
-  subscriptionEventContract,
 } from '@skyhook/contracts';
 import {
   type DeliveryPolicy,
@@ -52,7 +49,7 @@ import {
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
 import { topicNameOf } from '@skyhook/messaging';
-import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
+import { generateSigningSecret } from '@skyhook/secrets';
 import { createGuardedLookup } from '@skyhook/url-policy';
 import {
   compilePayloadRenderer,
@@ -62,7 +59,7 @@ import {
 } from '@skyhook/webhook-signing';
 import { percentile } from './bench-report';
 import { benchServiceEnvironment } from './bench-settings';
-import { benchKafka, launchBenchService } from './bench-stack';
+import { benchKafka, launchBenchService, seedBenchSubscriptions } from './bench-stack';
 import { kafkaBrokerPid, listProcesses, processCpuMs } from './process-cpu';
 
 const ENDPOINTS = 100;
@@ -636,45 +633,19 @@ async function skyhookRow(
   });
   const services: ChildProcess[] = [];
   try {
-    const now = new Date().toISOString();
-    await producer.send(
-      organisationSnapshotContract,
-      'organisationSnapshots',
-      Array.from({ length: ORGANISATIONS }, (_, o) => ({
-        organisationId: `org_${o}`,
-        eventTypes: [EVENT_TYPE],
-        profile: BENCH_PROFILE,
-        defaultPolicy: {},
-        updatedAt: now,
-      })),
-    );
-    const cipher = secretCipherFromEnvironment({ SECRETS_MASTER_KEY: masterKey });
-    const created: SubscriptionEvent[] = subs.map((sub) => ({
-      type: 'SubscriptionCreated',
-      subscriptionId: sub.id,
-      organisationId: sub.organisationId,
-      version: 1,
-      occurredAt: now,
-      fields: {
+    await seedBenchSubscriptions(producer, masterKey, {
+      organisationIds: Array.from({ length: ORGANISATIONS }, (_, o) => `org_${o}`),
+      eventType: EVENT_TYPE,
+      profile: BENCH_PROFILE,
+      subscriptions: subs.map((sub) => ({
+        id: sub.id,
+        organisationId: sub.organisationId,
         url: `${receiver.origin}${sub.path}`,
-        description: '',
-        eventTypes: ['*'],
+        secret: sub.secret,
         scopeFilter: { endpoint: sub.path.slice(1) },
-        policy: {},
         ...(ordered ? { ordering: { key: '/data/flightId', afterFinalFailure: 'skip' as const } } : {}),
-      },
-      secrets: [
-        {
-          id: 'sec_1',
-          encrypted: cipher.encrypt(sub.secret, `${sub.id}:sec_1`),
-          hint: 'whsec_…',
-          createdAt: now,
-          retiresAt: null,
-        },
-      ],
-      expiresAt: null,
-    }));
-    await producer.send(subscriptionEventContract, 'subscriptionEvents', created);
+      })),
+    });
 
     const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
       const { child } = await launchBenchService(name, { ...environment, ...SERVICE_ENVIRONMENT, ...extra });

@@ -30,23 +30,17 @@ import { createServer } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type InboundEvent,
-  inboundEventContract,
-  organisationSnapshotContract,
-  type SubscriptionEvent,
-  subscriptionEventContract,
-} from '@skyhook/contracts';
+import { type InboundEvent, inboundEventContract } from '@skyhook/contracts';
 import {
   provisionInfrastructure,
   SERVICE_NODE_OPTIONS,
   serviceLaunchEnvironment,
   workspaceRoot,
 } from '@skyhook/local-infrastructure';
-import { generateSigningSecret, secretCipherFromEnvironment } from '@skyhook/secrets';
+import { generateSigningSecret } from '@skyhook/secrets';
 import { fixed, loadAverage, percentile, whole } from './bench-report';
 import { benchNumberSetting, benchServiceEnvironment } from './bench-settings';
-import { benchKafka, launchBenchService } from './bench-stack';
+import { benchKafka, launchBenchService, seedBenchSubscriptions } from './bench-stack';
 
 const ORGANISATIONS = 10;
 const BURSTING = 'org_0';
@@ -274,44 +268,17 @@ async function fairnessRow(
   const { environment, producer } = await benchKafka(brokers);
   const services: ChildProcess[] = [];
   try {
-    const now = new Date().toISOString();
-    await producer.send(
-      organisationSnapshotContract,
-      'organisationSnapshots',
-      organisationIds.map((organisationId) => ({
+    await seedBenchSubscriptions(producer, masterKey, {
+      organisationIds,
+      eventType: EVENT_TYPE,
+      profile: 'standard-webhooks',
+      subscriptions: organisationIds.map((organisationId, o) => ({
+        id: `sub_fair_${o}`,
         organisationId,
-        eventTypes: [EVENT_TYPE],
-        profile: 'standard-webhooks' as const,
-        defaultPolicy: {},
-        updatedAt: now,
-      })),
-    );
-    const cipher = secretCipherFromEnvironment({ SECRETS_MASTER_KEY: masterKey });
-    const created: SubscriptionEvent[] = organisationIds.map((organisationId, o) => ({
-      type: 'SubscriptionCreated',
-      subscriptionId: `sub_fair_${o}`,
-      organisationId,
-      version: 1,
-      occurredAt: now,
-      fields: {
         url: `${receiver.origin}/o${o}`,
-        description: '',
-        eventTypes: ['*'],
-        scopeFilter: {},
-        policy: {},
-      },
-      secrets: [
-        {
-          id: 'sec_1',
-          encrypted: cipher.encrypt(generateSigningSecret(), `sub_fair_${o}:sec_1`),
-          hint: 'whsec_…',
-          createdAt: now,
-          retiresAt: null,
-        },
-      ],
-      expiresAt: null,
-    }));
-    await producer.send(subscriptionEventContract, 'subscriptionEvents', created);
+        secret: generateSigningSecret(),
+      })),
+    });
 
     const launch = async (name: 'fanout' | 'dispatcher', extra: Record<string, string>) => {
       const { child, port } = await launchBenchService(name, {
