@@ -248,7 +248,7 @@ describe('skyhook CLI', () => {
         ],
         { SKYHOOK_ADMIN_TOKEN: 't' },
         2,
-        'skyhook: --status takes a comma-separated list of retrying, delivered, failed, dropped, held; unknown: pending, skipped',
+        'skyhook: --status takes a comma-separated list of waiting, retrying, delivered, failed, dropped, held; unknown: pending, skipped',
       ],
       [['lag'], { KAFKA_BROKERS: 'not a broker' }, 2, 'skyhook: invalid Kafka settings: KAFKA_BROKERS'],
       [

@@ -29,6 +29,7 @@ import {
   skipDecision,
   disabledSkip,
   skippedEvent,
+  waitingEvent,
   withAuthFailuresRetried,
 } from '@skyhook/delivery';
 import { type DeliveryPolicy, type NextAttemptPlan } from '@skyhook/delivery-policy';
@@ -367,6 +368,27 @@ export class DeliveryDispatcher {
       const endpoint = this.directory.endpoint(subscriptionId, Date.now());
       if (endpoint !== undefined || Date.now() >= giveUpAt) return endpoint;
       await sleepUnlessAborted(UNKNOWN_SUBSCRIPTION_POLL_MS, stopping);
+    }
+  }
+
+  /**
+   * Records in history that an ordered delivery waits behind `behindDeliveryId`. Only what history
+   * shows depends on it, so a failure to record it is logged and the delivery goes on.
+   */
+  async recordWaiting(
+    request: DeliveryRequest,
+    attemptNumber: number,
+    behindDeliveryId: string,
+    origin: RecordOrigin | undefined,
+  ): Promise<void> {
+    const event = waitingEvent(request, attemptNumber, behindDeliveryId, new Date());
+    try {
+      await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin });
+    } catch (error) {
+      this.logger.warn(
+        { deliveryId: request.deliveryId, behindDeliveryId, err: error },
+        'could not record that an ordered delivery is waiting: history shows it once it is attempted',
+      );
     }
   }
 

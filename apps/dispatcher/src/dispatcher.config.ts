@@ -69,6 +69,12 @@ const dispatcherEnvironmentSchema = serviceEnvironmentSchema
      */
     DISPATCH_ORDERED_MAX_PENDING_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(10_000),
     /**
+     * An ordered delivery still waiting for the one before it of its key after this long (ms) is
+     * recorded in history as `waiting`, behind that one. Shorter waits (the key's deliveries
+     * simply following each other) cost nothing.
+     */
+    DISPATCH_ORDERED_WAITING_NOTICE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
+    /**
      * Delivery requests held in the process, over all partitions, at most what it sends in this
      * long at its recent pace (never fewer than DISPATCH_MAX_PENDING_PER_PARTITION): once the
      * process is the bottleneck the rest waits in Kafka rather than in memory, where it would age

@@ -8,6 +8,7 @@ import {
 import { type ConsumedRecord, KeySequencer, onAbort, SequenceAbandonedError } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { DeliveryDispatcher, type DispatchContext } from './delivery-dispatcher';
+import { DISPATCHER_CONFIG, type DispatcherConfig } from './dispatcher.config';
 import { DISPATCHER_METRICS, type DispatcherMetrics } from './dispatcher-metrics';
 import { EndpointDirectory } from './endpoint-directory';
 
@@ -27,7 +28,9 @@ interface HeldHead {
  * starts only once it was delivered or given up; other keys, on this partition or any other, go
  * on meanwhile. After a final failure the key follows its subscription's `afterFinalFailure`:
  * `skip` goes on at once, `hold` waits for the partner to resend or skip the failed delivery (a
- * release record on the same partition).
+ * release record on the same partition). A delivery that waits longer than
+ * DISPATCH_ORDERED_WAITING_NOTICE_MS for the one before it of its key is recorded in history as
+ * waiting behind that one.
  */
 @Injectable()
 export class OrderedDeliveries {
@@ -42,6 +45,7 @@ export class OrderedDeliveries {
     private readonly dispatcher: DeliveryDispatcher,
     private readonly directory: EndpointDirectory,
     @Inject(DISPATCHER_METRICS) private readonly metrics: DispatcherMetrics,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
@@ -60,13 +64,14 @@ export class OrderedDeliveries {
     const value = record.value;
     let deliverInTurn: () => Promise<void>;
     let request: DeliveryRequest;
+    let attemptNumber = 1;
     if (value.kind === 'release') {
       const { release } = value;
       if (this.releasedHead(release)) return;
       if (release.action !== 'resend' || release.request === undefined) return;
       // Not held here: sent again in its key's turn, behind what the key already has in hand.
       request = release.request;
-      const attemptNumber = release.attemptNumber ?? 1;
+      attemptNumber = release.attemptNumber ?? 1;
       deliverInTurn = () =>
         this.deliverInTurn(request, stopping, { ...context, afterUnknownOutcome: false }, attemptNumber);
     } else {
@@ -75,12 +80,31 @@ export class OrderedDeliveries {
     }
     const lane = orderedLaneOf(request.subscriptionId, request.orderingKey ?? '');
     const sequencer = this.sequencerOf(stopping);
-    if (sequencer.busy(lane)) this.metrics.orderedDeliveriesWaited.inc();
-    const inTurn = sequencer.run(lane, record, deliverInTurn, stopping);
+    // Offered again after a failure, a record keeps its place and has waited its turn already.
+    const behind = sequencer.offered(record) ? undefined : sequencer.latest(lane);
+    let waitingNotice: NodeJS.Timeout | undefined;
+    if (behind !== undefined) {
+      this.metrics.orderedDeliveriesWaited.inc();
+      waitingNotice = setTimeout(() => {
+        waitingNotice = undefined;
+        void this.dispatcher.recordWaiting(request, attemptNumber, behind, context.origin);
+      }, this.config.DISPATCH_ORDERED_WAITING_NOTICE_MS);
+    }
+    const inTurn = sequencer.run(
+      lane,
+      record,
+      () => {
+        clearTimeout(waitingNotice);
+        return deliverInTurn();
+      },
+      stopping,
+      request.deliveryId,
+    );
     this.metrics.orderedKeys.set({ state: 'active' }, this.activeKeys);
     try {
       await inTurn;
     } finally {
+      clearTimeout(waitingNotice);
       this.metrics.orderedKeys.set({ state: 'active' }, this.activeKeys);
       this.metrics.orderedKeys.set({ state: 'held' }, this.heldHeads.size);
     }

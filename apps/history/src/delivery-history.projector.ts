@@ -147,6 +147,7 @@ export class DeliveryHistoryProjector {
     const { metrics } = this;
     if (prepared.attempted > 0) metrics.eventsProjected.inc({ type: 'attempted' }, prepared.attempted);
     if (prepared.skipped > 0) metrics.eventsProjected.inc({ type: 'skipped' }, prepared.skipped);
+    if (prepared.waiting > 0) metrics.eventsProjected.inc({ type: 'waiting' }, prepared.waiting);
     if (inserted > 0) metrics.attemptRows.inc({ outcome: 'inserted' }, inserted);
     // Counted per event: an attempt re-produced within the same batch is "already present" too.
     if (prepared.attempted > inserted)

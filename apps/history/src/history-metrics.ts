@@ -16,7 +16,7 @@ export function createHistoryMetrics(registry: Registry): HistoryMetrics {
   return {
     eventsProjected: new Counter({
       name: 'skyhook_history_events_projected_total',
-      help: 'Delivery events written to the history tables, by type (attempted, skipped).',
+      help: 'Delivery events written to the history tables, by type (attempted, skipped, waiting).',
       labelNames: ['type'],
       registers: [registry],
     }),

@@ -4,6 +4,7 @@ import {
   deliveryEventContract,
   deliveryEventSchema,
   type DeliverySkipped,
+  type DeliveryWaiting,
 } from './delivery-event.contract';
 import { decodeMessage } from './message-contract';
 
@@ -73,6 +74,22 @@ const skip: DeliverySkipped = {
   reason: 'subscription-disabled',
   disposition: 'held',
   attemptNumber: 3,
+};
+
+/** An ordered delivery recorded as waiting for the one before it of its key. */
+const waiting: DeliveryWaiting = {
+  type: 'DeliveryWaiting',
+  deliveryId: 'del_1',
+  subscriptionId: 'sub_1',
+  organisationId: 'org_1',
+  eventId: 'evt_1',
+  eventType: 'booking.created',
+  test: false,
+  publishedAt: published,
+  request: firstAttempt.request,
+  behindDeliveryId: 'del_0',
+  waitingSince: '2026-11-20T10:00:01.000Z',
+  attemptNumber: 1,
 };
 
 /** Values put in every place of a valid record: types, boundaries of every limit, formats, enums. */
@@ -180,6 +197,12 @@ describe('delivery event contract', () => {
     }
   });
 
+  it('decodes an ordered delivery waiting behind another, naming that one', () => {
+    expect(decode(waiting)).toEqual(waiting);
+    expect(deliveryEventSchema.safeParse({ ...waiting, behindDeliveryId: '' }).success).toBe(false);
+    expect(deliveryEventSchema.safeParse({ ...waiting, attemptNumber: 0 }).success).toBe(false);
+  });
+
   it('decodes an attempt without an attempt id, as produced before attempts had one', () => {
     expect(decode(attemptBeforeIds)).toEqual(attemptBeforeIds);
     expect(deliveryEventSchema.safeParse({ ...laterAttempt, attemptId: '' }).success).toBe(false);
@@ -200,7 +223,14 @@ describe('delivery event contract', () => {
       const disagreements: string[] = [];
       let refused = 0;
       let cases = 0;
-      for (const record of [firstAttempt, laterAttempt, attemptBeforeIds, attemptAfterUnknownOutcome, skip]) {
+      for (const record of [
+        firstAttempt,
+        laterAttempt,
+        attemptBeforeIds,
+        attemptAfterUnknownOutcome,
+        skip,
+        waiting,
+      ]) {
         const candidates: [string, unknown][] = [
           ['as it is', record],
           ['with an extra key', { ...record, extra: 1 }],

@@ -59,7 +59,7 @@ const deliveryBase = {
   test: z.boolean(),
   publishedAt: z.iso.datetime({ offset: true }),
   /**
-   * The delivery request itself on the first attempt and on skips, so history can show,
+   * The delivery request itself on the first attempt, on skips and while waiting, so history can show,
    * resend and replay a delivery without another copy of the event; later attempts leave it out.
    */
   request: deliveryRequestSchema.nullable(),
@@ -111,11 +111,26 @@ export const deliveryEventSchema = z.discriminatedUnion('type', [
     /** Set when a scheduled retry was skipped: the attempt that would have been made. */
     attemptNumber: z.number().int().min(1).max(POSTGRES_INTEGER_MAX),
   }),
+  z.strictObject({
+    ...deliveryBase,
+    type: z.literal('DeliveryWaiting'),
+    /**
+     * A delivery of an ordered subscription (ADR 0031) that has waited a while for the delivery
+     * before it of the same ordering key: that one is being sent, retried, held after its final
+     * failure, or waiting itself. Its predecessor, not the key's head, so the name stays true
+     * however long the wait: the partner follows the chain to the head.
+     */
+    behindDeliveryId: identifierSchema,
+    waitingSince: z.iso.datetime({ offset: true }),
+    /** The attempt it waits to make (1, or a resend's number): attempts made are one fewer. */
+    attemptNumber: z.number().int().min(1).max(POSTGRES_INTEGER_MAX),
+  }),
 ]);
 
 export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
 export type DeliveryAttempted = Extract<DeliveryEvent, { type: 'DeliveryAttempted' }>;
 export type DeliverySkipped = Extract<DeliveryEvent, { type: 'DeliverySkipped' }>;
+export type DeliveryWaiting = Extract<DeliveryEvent, { type: 'DeliveryWaiting' }>;
 
 /** Keyed by delivery id: one delivery's attempts stay in order for the projector. */
 export const deliveryEventContract = defineMessageContract<DeliveryEvent>({

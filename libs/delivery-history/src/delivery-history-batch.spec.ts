@@ -1,5 +1,12 @@
 import { copyJson, copyScalar, copyText } from '@skyhook/persistence';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
+import {
+  attempted,
+  deliveryRequest,
+  PUBLISHED_AT,
+  skipped,
+  waiting,
+  withoutAttemptId,
+} from '@skyhook/testing';
 import { deliveryStatusOf, oldestRetainedDay, planHistoryBatch } from './delivery-history-batch';
 import {
   ATTEMPT_COLUMNS,
@@ -52,6 +59,7 @@ describe('planning a batch of delivery events', () => {
         lastOutcome: 'success',
         lastResponseStatus: 200,
         skipReason: null,
+        waitingBehind: null,
         request,
         opensDelivery: true,
       },
@@ -104,6 +112,39 @@ describe('planning a batch of delivery events', () => {
       lastResponseStatus: 503,
       lastAttemptAt: '2026-11-20T10:00:01.000Z',
     });
+  });
+
+  it('shows an ordered delivery waiting behind the one before it until its first attempt, then forgets that one', () => {
+    const request = deliveryRequest(2);
+    const waits = planHistoryBatch([waiting(request, 'del_before', 1_500)], KEEP_ALL);
+    expect(deliveryStatusOf(waiting(request, 'del_before', 1_500))).toBe('waiting');
+    expect([waits.attempted, waits.skipped, waits.waiting]).toEqual([0, 0, 1]);
+    expect(waits.attempts).toEqual([]);
+    expect(waits.deliveries[0]).toMatchObject({
+      status: 'waiting',
+      waitingBehind: 'del_before',
+      statusAt: '2026-11-20T10:00:01.500Z',
+      attemptCount: 0,
+      firstAttemptAt: null,
+      request,
+      opensDelivery: true,
+    });
+
+    const thenSent = planHistoryBatch(
+      [waiting(request, 'del_before', 1_500), attempted(request, 1, 'delivered', 4_000)],
+      KEEP_ALL,
+    );
+    expect(thenSent.deliveries[0]).toMatchObject({
+      status: 'delivered',
+      waitingBehind: null,
+      attemptCount: 1,
+    });
+    // A notice produced late (a crash re-read the delivery) never hides an attempt made after it was noticed.
+    const noticeLate = planHistoryBatch(
+      [attempted(request, 1, 'delivered', 4_000), waiting(request, 'del_before', 1_500)],
+      KEEP_ALL,
+    );
+    expect(noticeLate.deliveries[0]).toMatchObject({ status: 'delivered', waitingBehind: null });
   });
 
   it('summarises a delivery only ever skipped without attempt times or outcome', () => {
@@ -330,8 +371,10 @@ describe('statement rows', () => {
         return copyScalar(value as number | boolean | null);
       });
     const [attempt] = batch.attempts;
-    const [delivery] = batch.deliveries;
-    if (attempt === undefined || delivery === undefined) throw new Error('the batch has rows');
+    const [planned] = batch.deliveries;
+    if (attempt === undefined || planned === undefined) throw new Error('the batch has rows');
+    // No one event sets both a skip reason and a delivery waited for: the row has both here.
+    const delivery = { ...planned, waitingBehind: 'del_ahead' };
     expect(attemptCopyRows([attempt]).join('')).toBe(
       `${copyFieldsOf(attempt, ATTEMPT_COLUMNS).join('\t')}\n`,
     );

@@ -11,6 +11,7 @@ const DAY_MS = 86_400_000;
 
 export function deliveryStatusOf(event: DeliveryEvent): DeliveryStatus {
   if (event.type === 'DeliverySkipped') return event.disposition;
+  if (event.type === 'DeliveryWaiting') return 'waiting';
   switch (event.result) {
     case 'delivered':
       return 'delivered';
@@ -21,9 +22,19 @@ export function deliveryStatusOf(event: DeliveryEvent): DeliveryStatus {
   }
 }
 
-/** When the event happened: the attempt was made, or the skip decided. Orders a delivery's events. */
+/**
+ * When the event happened: the attempt was made, the skip decided, or the wait noticed. Orders a
+ * delivery's events.
+ */
 export function statusTimeOf(event: DeliveryEvent): string {
-  return event.type === 'DeliveryAttempted' ? event.attemptedAt : event.skippedAt;
+  switch (event.type) {
+    case 'DeliveryAttempted':
+      return event.attemptedAt;
+    case 'DeliverySkipped':
+      return event.skippedAt;
+    case 'DeliveryWaiting':
+      return event.waitingSince;
+  }
 }
 
 /** One `deliveries` row as a run of events leaves it (before it meets what the table holds). */
@@ -48,10 +59,12 @@ export interface DeliverySummary {
   readonly lastResponseStatus: number | null;
   /** From the latest event: set when it is a skip. */
   readonly skipReason: SkipReason | null;
+  /** From the latest event: the delivery an ordered one waits behind, while it waits. */
+  readonly waitingBehind: string | null;
   /** The first request any of the events carried (attempt 1 and skips carry it). */
   readonly request: DeliveryRequest | null;
   /**
-   * The run holds the delivery's first event (attempt number 1, an attempt or a skip), so its
+   * The run holds the delivery's first event (attempt number 1: an attempt, a skip or a wait), so its
    * row is new unless that event was projected before: the writer inserts rather than merges.
    */
   readonly opensDelivery: boolean;
@@ -69,6 +82,7 @@ export interface HistoryBatch {
   readonly days: ReadonlySet<number>;
   readonly attempted: number;
   readonly skipped: number;
+  readonly waiting: number;
   /** Events of days retention has dropped (or is about to): not written. */
   readonly expired: number;
   /** Midnight UTC (ms) of the oldest publish day written: events before it were expired. */
@@ -95,6 +109,7 @@ interface SummaryInProgress {
   lastOutcome: AttemptOutcomeClass | null;
   lastResponseStatus: number | null;
   skipReason: SkipReason | null;
+  waitingBehind: string | null;
   request: DeliveryRequest | null;
   opensDelivery: boolean;
 }
@@ -125,6 +140,7 @@ export function planHistoryBatch(
   const days = new Set<number>();
   let attempted = 0;
   let skipped = 0;
+  let waiting = 0;
   let expired = 0;
   for (const event of events) {
     let summary = summaries.get(event.deliveryId);
@@ -150,14 +166,16 @@ export function planHistoryBatch(
           event.publishedAt === summary.publishedAt ? event : { ...event, publishedAt: summary.publishedAt },
         );
       }
-    } else {
+    } else if (event.type === 'DeliverySkipped') {
       skipped += 1;
+    } else {
+      waiting += 1;
     }
   }
   const deliveries = [...summaries.values()]
     .sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : 0))
     .map(finishSummary);
-  return { events, attempts, deliveries, days, attempted, skipped, expired, oldestRetainedDayMs };
+  return { events, attempts, deliveries, days, attempted, skipped, waiting, expired, oldestRetainedDayMs };
 }
 
 /** Midnight UTC of the oldest day retention keeps, as `dropDaysBefore(now − retention)` leaves it. */
@@ -167,8 +185,9 @@ export function oldestRetainedDay(nowMs: number, retentionDays: number): number 
 }
 
 /**
- * Attempts made by the time of the event: an attempt event's own number; a skip names the attempt
- * it did not make, so one fewer (a delivery held before its first attempt has made none).
+ * Attempts made by the time of the event: an attempt event's own number; a skip or a wait names
+ * the attempt it did not (yet) make, so one fewer (a delivery held before its first attempt has
+ * made none).
  */
 function attemptsMadeBy(event: DeliveryEvent): number {
   return event.type === 'DeliveryAttempted' ? event.attemptNumber : event.attemptNumber - 1;
@@ -198,6 +217,7 @@ function startSummary(event: DeliveryEvent, publishedAt: string): SummaryInProgr
     lastOutcome: event.type === 'DeliveryAttempted' ? event.outcome : null,
     lastResponseStatus: event.type === 'DeliveryAttempted' ? event.responseStatus : null,
     skipReason: event.type === 'DeliverySkipped' ? event.reason : null,
+    waitingBehind: event.type === 'DeliveryWaiting' ? event.behindDeliveryId : null,
     request: event.request,
     opensDelivery: event.attemptNumber === 1,
   };
@@ -212,6 +232,7 @@ function foldInto(summary: SummaryInProgress, event: DeliveryEvent): void {
     summary.statusAtMs = statusAtMs;
     summary.nextAttemptAt = event.type === 'DeliveryAttempted' ? event.nextAttemptAt : null;
     summary.skipReason = event.type === 'DeliverySkipped' ? event.reason : null;
+    summary.waitingBehind = event.type === 'DeliveryWaiting' ? event.behindDeliveryId : null;
   }
   summary.attemptCount = Math.max(summary.attemptCount, attemptsMadeBy(event));
   if (event.attemptNumber === 1) summary.opensDelivery = true;
@@ -249,6 +270,7 @@ function finishSummary(summary: SummaryInProgress): DeliverySummary {
     lastOutcome: summary.lastOutcome,
     lastResponseStatus: summary.lastResponseStatus,
     skipReason: summary.skipReason,
+    waitingBehind: summary.waitingBehind,
     request: summary.request,
     opensDelivery: summary.opensDelivery,
   };

@@ -109,6 +109,7 @@ export interface PreparedHistoryBatch {
   readonly days: readonly number[];
   readonly attempted: number;
   readonly skipped: number;
+  readonly waiting: number;
   readonly expired: number;
   /** The status time (ms) of every event written, for the projection delay. */
   readonly statusTimesMs: readonly number[];
@@ -178,6 +179,7 @@ export function prepareHistoryBatch(
     days: [...batch.days],
     attempted: batch.attempted,
     skipped: batch.skipped,
+    waiting: batch.waiting,
     expired: batch.expired,
     statusTimesMs,
     finalFailures: finalFailuresOf(events),

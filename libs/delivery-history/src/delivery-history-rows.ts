@@ -70,6 +70,7 @@ export const DELIVERY_COLUMNS: readonly HistoryColumn<DeliverySummary>[] = [
   { name: 'last_response_status', field: 'lastResponseStatus', type: 'int' },
   { name: 'skip_reason', field: 'skipReason', type: 'text' },
   { name: 'request', field: 'request', type: 'jsonb' },
+  { name: 'waiting_behind', field: 'waitingBehind', type: 'text' },
 ];
 
 export const ATTEMPT_COLUMN_NAMES = ATTEMPT_COLUMNS.map((column) => column.name);
@@ -104,7 +105,7 @@ export function deliveryCopyRows(deliveries: readonly DeliverySummary[]): string
       `${copyScalar(delivery.test)}\t${copyText(delivery.status)}\t${copyText(delivery.statusAt)}\t` +
       `${copyScalar(delivery.attemptCount)}\t${copyText(delivery.firstAttemptAt)}\t${copyText(delivery.lastAttemptAt)}\t` +
       `${copyText(delivery.nextAttemptAt)}\t${copyText(delivery.lastOutcome)}\t${copyScalar(delivery.lastResponseStatus)}\t` +
-      `${copyText(delivery.skipReason)}\t${copyJson(delivery.request)}\n`,
+      `${copyText(delivery.skipReason)}\t${copyJson(delivery.request)}\t${copyText(delivery.waitingBehind)}\n`,
   );
 }
 

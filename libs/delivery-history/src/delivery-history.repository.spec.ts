@@ -34,7 +34,7 @@ describe('the delivery page query', () => {
   it('applies no status condition when every status is asked for', () => {
     const all = deliveryPageSql(
       { organisationId: 'org_1' },
-      { limit: 10, statuses: ['retrying', 'delivered', 'failed', 'dropped', 'held'] },
+      { limit: 10, statuses: ['waiting', 'retrying', 'delivered', 'failed', 'dropped', 'held'] },
     );
     expect(all.sql).not.toContain('status =');
   });

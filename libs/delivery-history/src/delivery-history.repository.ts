@@ -35,6 +35,8 @@ export interface DeliveryRecord {
   readonly lastOutcome: string | null;
   readonly lastResponseStatus: number | null;
   readonly skipReason: string | null;
+  /** While `waiting`: the delivery of the same ordering key it waits for. */
+  readonly waitingBehind: string | null;
   readonly statusAt: Date;
   /** `publishedAt` at full precision, for cursors and for finding the delivery's attempts. */
   readonly position: PagePosition;
@@ -103,6 +105,7 @@ interface DeliveryRow {
   last_outcome: string | null;
   last_response_status: number | null;
   skip_reason: string | null;
+  waiting_behind: string | null;
   status_at: Date;
   position_at: string;
 }
@@ -127,7 +130,7 @@ interface AttemptRow {
 
 const LIST_COLUMNS = `delivery_id, organisation_id, subscription_id, event_id, event_type, test, status,
   attempt_count, published_at, first_attempt_at, last_attempt_at, next_attempt_at, last_outcome,
-  last_response_status, skip_reason, status_at, ${microsecondInstantSql('published_at')} AS position_at`;
+  last_response_status, skip_reason, waiting_behind, status_at, ${microsecondInstantSql('published_at')} AS position_at`;
 
 export type DeliveryScope =
   { readonly organisationId: string } | { readonly organisationId: string; readonly subscriptionId: string };
@@ -313,6 +316,7 @@ function deliveryOf(row: DeliveryRow): DeliveryRecord {
     lastOutcome: row.last_outcome,
     lastResponseStatus: row.last_response_status,
     skipReason: row.skip_reason,
+    waitingBehind: row.waiting_behind,
     statusAt: row.status_at,
     position: { at: row.position_at, id: row.delivery_id },
   };

@@ -1,7 +1,14 @@
 import { type DataSource } from 'typeorm';
 import { createDataSource, DeliveryHistoryPartitions, runMigrations } from '@skyhook/persistence';
 import { createTestDatabase, type TestDatabase } from '@skyhook/testing';
-import { attempted, deliveryRequest, PUBLISHED_AT, skipped, withoutAttemptId } from '@skyhook/testing';
+import {
+  attempted,
+  deliveryRequest,
+  PUBLISHED_AT,
+  skipped,
+  waiting,
+  withoutAttemptId,
+} from '@skyhook/testing';
 import { planHistoryBatch } from './delivery-history-batch';
 import { attemptCopyRows, deliveryCopyRows } from './delivery-history-rows';
 import { DeliveryHistoryWriter } from './delivery-history.writer';
@@ -83,6 +90,40 @@ describe('delivery history writer against a real PostgreSQL', () => {
     });
     expect(await row(second.deliveryId)).toMatchObject({ status: 'held', attempt_count: 0, attempts: 0 });
     expect(await row(third.deliveryId)).toMatchObject({ status: 'delivered', attempt_count: 1, attempts: 1 });
+  });
+
+  it('shows an ordered delivery waiting behind another until its first attempt, whose copy then merges into the row', async () => {
+    const request = deliveryRequest(40);
+    const waitingOf = async () =>
+      (
+        await dataSource.query<{ waiting_behind: string | null }[]>(
+          'SELECT waiting_behind FROM deliveries WHERE delivery_id = $1',
+          [request.deliveryId],
+        )
+      )[0]?.waiting_behind;
+    expect(await writer.write(planHistoryBatch([waiting(request, 'del_ahead', 1_500)], KEEP_ALL))).toBe(0);
+    expect(await row(request.deliveryId)).toEqual({
+      status: 'waiting',
+      attempt_count: 0,
+      last_response_status: null,
+      has_request: true,
+      attempts: 0,
+    });
+    expect(await waitingOf()).toBe('del_ahead');
+    // Attempt 1 opens the delivery too: the row is there, so the batch goes the merging way.
+    expect(await writer.write(planHistoryBatch([attempted(request, 1, 'delivered', 3_000)], KEEP_ALL))).toBe(
+      1,
+    );
+    expect(await row(request.deliveryId)).toMatchObject({
+      status: 'delivered',
+      attempt_count: 1,
+      attempts: 1,
+    });
+    expect(await waitingOf()).toBeNull();
+    // The notice again, re-produced after a crash: older than the attempt, it changes nothing.
+    await writer.write(planHistoryBatch([waiting(request, 'del_ahead', 1_500)], KEEP_ALL));
+    expect(await row(request.deliveryId)).toMatchObject({ status: 'delivered', attempt_count: 1 });
+    expect(await waitingOf()).toBeNull();
   });
 
   it('stores hostile strings exactly (U+0000 and unpaired surrogates as U+FFFD) whether a batch is copied or merged', async () => {

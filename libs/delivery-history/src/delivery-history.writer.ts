@@ -64,6 +64,8 @@ function upsertDeliveriesSql(partition: string): string {
     next_attempt_at = CASE WHEN EXCLUDED.status_at >= d.status_at
       THEN EXCLUDED.next_attempt_at ELSE d.next_attempt_at END,
     skip_reason = CASE WHEN EXCLUDED.status_at >= d.status_at THEN EXCLUDED.skip_reason ELSE d.skip_reason END,
+    waiting_behind = CASE WHEN EXCLUDED.status_at >= d.status_at
+      THEN EXCLUDED.waiting_behind ELSE d.waiting_behind END,
     status_at = GREATEST(d.status_at, EXCLUDED.status_at),
     last_outcome = CASE WHEN EXCLUDED.last_attempt_at >= d.last_attempt_at
         OR (d.last_attempt_at IS NULL AND EXCLUDED.last_attempt_at IS NOT NULL)

@@ -4,6 +4,7 @@ import {
   type DeliveryRequest,
   type DeliveryRetry,
   type DeliverySkipped,
+  type DeliveryWaiting,
   type ParkedDelivery,
   type SubscriptionCommand,
 } from '@skyhook/contracts';
@@ -90,6 +91,23 @@ export function skippedEvent(
     skippedAt: skippedAt.toISOString(),
     reason: skip.reason,
     disposition: skip.disposition,
+    attemptNumber,
+  };
+}
+
+/** An ordered delivery waiting for the one before it of its key (`behindDeliveryId`). */
+export function waitingEvent(
+  request: DeliveryRequest,
+  attemptNumber: number,
+  behindDeliveryId: string,
+  waitingSince: Date,
+): DeliveryWaiting {
+  return {
+    type: 'DeliveryWaiting',
+    ...deliveryIdentity(request),
+    request,
+    behindDeliveryId,
+    waitingSince: waitingSince.toISOString(),
     attemptNumber,
   };
 }

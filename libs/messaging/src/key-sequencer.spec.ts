@@ -35,6 +35,25 @@ describe('KeySequencer', () => {
     expect(sequencer.activeKeys).toBe(0);
   });
 
+  it('names the latest work of a key, what new work would wait behind, until the key is idle', async () => {
+    const sequencer = new KeySequencer();
+    const first = deferred();
+    const [token1, token2] = [{}, {}];
+    expect(sequencer.latest('a')).toBeUndefined();
+    const a1 = sequencer.run('a', token1, () => first.promise, signal, 'del_1');
+    expect(sequencer.latest('a')).toBe('del_1');
+    const a2 = sequencer.run('a', token2, () => Promise.resolve(), signal, 'del_2');
+    expect(sequencer.latest('a')).toBe('del_2');
+    expect([sequencer.offered(token1), sequencer.offered(token2), sequencer.offered({})]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    first.resolve();
+    await Promise.all([a1, a2]);
+    expect(sequencer.latest('a')).toBeUndefined();
+  });
+
   it('keeps a failed work’s place: the next waits until the same token is offered again and succeeds', async () => {
     const sequencer = new KeySequencer();
     const token = {};

@@ -9,6 +9,8 @@ export class SequenceAbandonedError extends Error {
 }
 
 interface Turn {
+  /** What the caller named the work, so later work of its key can say what it waits for. */
+  readonly label: string | undefined;
   /** Settles once the work before this one of its key finished for good. */
   readonly after: Promise<void>;
   /** Resolves this turn: the next one of its key may run. */
@@ -39,11 +41,18 @@ export class KeySequencer {
   /**
    * Runs `work` once every earlier work of `key` has finished; resolves or rejects as it does.
    * Offered again with the same `token` after a failure, it runs again in the same place.
+   * `label` names the work for `latest`.
    */
-  async run<T>(key: string, token: object, work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  async run<T>(
+    key: string,
+    token: object,
+    work: () => Promise<T>,
+    signal: AbortSignal,
+    label?: string,
+  ): Promise<T> {
     let turn = this.turns.get(token);
     if (turn === undefined) {
-      turn = this.nextTurn(key);
+      turn = this.nextTurn(key, label);
       this.turns.set(token, turn);
     }
     await untilSettledOrAborted(turn.after, signal);
@@ -58,11 +67,21 @@ export class KeySequencer {
     return this.tails.has(key);
   }
 
-  private nextTurn(key: string): Turn {
+  /** The label of the latest work of `key` still running or waiting: what new work would wait for. */
+  latest(key: string): string | undefined {
+    return this.tails.get(key)?.label;
+  }
+
+  /** Whether `token` was offered here already (it keeps its place when offered again). */
+  offered(token: object): boolean {
+    return this.turns.has(token);
+  }
+
+  private nextTurn(key: string, label: string | undefined): Turn {
     const previous = this.tails.get(key);
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
-    const turn: Turn = { after: previous?.done ?? Promise.resolve(), finish, done };
+    const turn: Turn = { label, after: previous?.done ?? Promise.resolve(), finish, done };
     this.tails.set(key, turn);
     return turn;
   }

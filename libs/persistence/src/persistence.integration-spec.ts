@@ -21,6 +21,7 @@ const MIGRATION_NAMES = [
   'AddPartnerNotifications1764100000000',
   'AddSubscriptionOrdering1764200000000',
   'AddSubscriptionRateLimit1764300000000',
+  'AddDeliveryWaitingBehind1764400000000',
 ];
 
 function settingsFor(url: string) {

@@ -13,6 +13,7 @@ import { AddPortalSessions1764000000000 } from './migrations/1764000000000-add-p
 import { AddPartnerNotifications1764100000000 } from './migrations/1764100000000-add-partner-notifications';
 import { AddSubscriptionOrdering1764200000000 } from './migrations/1764200000000-add-subscription-ordering';
 import { AddSubscriptionRateLimit1764300000000 } from './migrations/1764300000000-add-subscription-rate-limit';
+import { AddDeliveryWaitingBehind1764400000000 } from './migrations/1764400000000-add-delivery-waiting-behind';
 
 /** Every migration, in order. A new migration is appended here. (The code reads and writes with SQL, no entities.) */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   AddPartnerNotifications1764100000000,
   AddSubscriptionOrdering1764200000000,
   AddSubscriptionRateLimit1764300000000,
+  AddDeliveryWaitingBehind1764400000000,
 ];

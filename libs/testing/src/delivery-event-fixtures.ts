@@ -2,6 +2,7 @@ import {
   type DeliveryAttempted,
   type DeliveryRequest,
   type DeliverySkipped,
+  type DeliveryWaiting,
   deliveryIdOf,
 } from '@skyhook/contracts';
 
@@ -102,6 +103,29 @@ export function skipped(
     skippedAt: offset(request.publishedAt, atMs),
     reason: 'subscription-disabled',
     disposition,
+    attemptNumber,
+  };
+}
+
+/** The request's ordered delivery recorded as waiting behind `behindDeliveryId`, `atMs` after publication. */
+export function waiting(
+  request: DeliveryRequest,
+  behindDeliveryId: string,
+  atMs: number,
+  attemptNumber = 1,
+): DeliveryWaiting {
+  return {
+    type: 'DeliveryWaiting',
+    deliveryId: request.deliveryId,
+    subscriptionId: request.subscriptionId,
+    organisationId: request.organisationId,
+    eventId: request.event.id,
+    eventType: request.event.type,
+    test: request.test,
+    publishedAt: request.publishedAt,
+    request,
+    behindDeliveryId,
+    waitingSince: offset(request.publishedAt, atMs),
     attemptNumber,
   };
 }

@@ -110,7 +110,7 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
           seedDelivery(orgA, i % 2 === 0 ? subA1 : subA2, {
             deliveryId: `del_${randomBytes(8).toString('hex')}`,
             publishedAt: microsecondIso(base + Math.floor((group * 5 * DAY) / 3_000), group % 1000),
-            status: DELIVERY_STATUSES[i % 5],
+            status: DELIVERY_STATUSES[Math.floor(i / 2) % DELIVERY_STATUSES.length], // every status in both subscriptions
             eventType: EVENT_TYPES[i % 3],
           }),
         );
@@ -169,7 +169,7 @@ describe('delivery history API against real Postgres (and Kafka for resend)', ()
         rowsB.push(
           seedDelivery(orgB, subB, {
             publishedAt: new Date(now - 3 * DAY + i * 20 * 60_000).toISOString(),
-            status: DELIVERY_STATUSES[(i * 7) % 5],
+            status: DELIVERY_STATUSES[(i * 7) % DELIVERY_STATUSES.length],
             eventType: EVENT_TYPES[i % 3],
           }),
         );

@@ -19,6 +19,7 @@ const delivery: DeliveryWithRequest = {
   lastOutcome: 'success',
   lastResponseStatus: 200,
   skipReason: null,
+  waitingBehind: null,
   statusAt: publishedAt,
   position: { at: publishedAt.toISOString(), id: 'del_1' },
   request: null,

@@ -32,6 +32,14 @@ export const deliverySummaryResponseSchema = z.strictObject({
     .string()
     .nullable()
     .meta({ description: oneOf(SKIP_REASONS) }),
+  waitingBehind: z
+    .string()
+    .nullable()
+    .meta({
+      description:
+        'While the status is waiting: the delivery of the same ordering key this one waits for (it is being sent, ' +
+        'retried, held after its final failure, or waiting itself). Null otherwise.',
+    }),
   statusAt: instant,
 });
 export type DeliverySummaryResponse = z.infer<typeof deliverySummaryResponseSchema>;
@@ -128,6 +136,7 @@ export function deliverySummaryOf(delivery: DeliveryRecord): DeliverySummaryResp
     lastOutcome: delivery.lastOutcome,
     lastResponseStatus: delivery.lastResponseStatus,
     skipReason: delivery.skipReason,
+    waitingBehind: delivery.waitingBehind,
     statusAt: delivery.statusAt.toISOString(),
   };
 }

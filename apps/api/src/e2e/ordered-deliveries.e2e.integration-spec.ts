@@ -259,6 +259,33 @@ describe('end to end: ordered subscriptions deliver each key in publish order', 
         .filter((hook) => bookingOf(hook).key === 'HELD')
         .map((h) => bookingOf(h).seq),
     ).toEqual([1]);
+    // History shows why the key's others wait: #2 behind the held head, #3 behind #2.
+    const waitingDeliveries = await pollUntil(
+      async () => {
+        const page = await api.request({
+          method: 'GET',
+          url: `/v1/subscriptions/${holding}/deliveries?status=waiting`,
+          key: apiKey,
+        });
+        const waits = page.body['data'] as {
+          id: string;
+          waitingBehind: string | null;
+          attemptCount: number;
+        }[];
+        return waits.length === 2 ? waits : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the two deliveries behind the held head shown as waiting' },
+    );
+    const behindHead = waitingDeliveries.find((delivery) => delivery.waitingBehind === head.id);
+    expect(behindHead).toBeDefined();
+    expect(waitingDeliveries.find((delivery) => delivery !== behindHead)?.waitingBehind).toBe(behindHead?.id);
+    expect(waitingDeliveries.map((delivery) => delivery.attemptCount)).toEqual([0, 0]);
+    const shownWaiting = await api.request({
+      method: 'GET',
+      url: `/v1/deliveries/${behindHead?.id}`,
+      key: apiKey,
+    });
+    expect(shownWaiting.body).toMatchObject({ status: 'waiting', waitingBehind: head.id, attempts: [] });
 
     const skipped = await api.request({ method: 'POST', url: `/v1/deliveries/${head.id}/skip`, key: apiKey });
     expect(skipped.status).toBe(202);
@@ -283,6 +310,7 @@ describe('end to end: ordered subscriptions deliver each key in publish order', 
       },
       { timeoutMs: 30_000, description: 'the second head failed in history' },
     );
+    expect(second.id).toBe(behindHead?.id);
     failingKeys.get('/hold')?.clear();
     const resent = await api.request({
       method: 'POST',
@@ -300,6 +328,18 @@ describe('end to end: ordered subscriptions deliver each key in publish order', 
         .map((b) => b.seq),
     ).toEqual([2, 3]);
     expect(orderViolations(receiver.receivedOn('/hold'), new Set(['HELD#1']))).toEqual([]);
+    // Sent at last, none is shown as waiting any more.
+    await pollUntil(
+      async () => {
+        const page = await api.request({
+          method: 'GET',
+          url: `/v1/subscriptions/${holding}/deliveries?status=waiting`,
+          key: apiKey,
+        });
+        return (page.body['data'] as unknown[]).length === 0;
+      },
+      { timeoutMs: 30_000, description: 'no delivery of the key left waiting' },
+    );
   }, 120_000);
 
   it('never reorders a key when the dispatcher is killed (kill -9) mid-sequence and another takes over', async () => {

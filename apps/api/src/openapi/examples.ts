@@ -51,6 +51,7 @@ export const exampleDelivery = {
   lastOutcome: 'http-error',
   lastResponseStatus: 503,
   skipReason: null,
+  waitingBehind: null,
   statusAt: '2026-05-31T18:39:13.000Z',
 };
 

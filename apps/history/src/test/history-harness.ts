@@ -81,11 +81,13 @@ export function deliveryEventStream(
   for (const own of perDelivery) {
     const last = own[own.length - 1] as DeliveryEvent;
     const status =
-      last.type === 'DeliverySkipped'
-        ? last.disposition
-        : { delivered: 'delivered', 'retry-scheduled': 'retrying', failed: 'failed' }[last.result];
-    // A skip names the attempt it did not make.
-    const attemptCount = last.type === 'DeliverySkipped' ? last.attemptNumber - 1 : last.attemptNumber;
+      last.type === 'DeliveryAttempted'
+        ? { delivered: 'delivered', 'retry-scheduled': 'retrying', failed: 'failed' }[last.result]
+        : last.type === 'DeliverySkipped'
+          ? last.disposition
+          : 'waiting';
+    // A skip or a wait names the attempt it did not make.
+    const attemptCount = last.type === 'DeliveryAttempted' ? last.attemptNumber : last.attemptNumber - 1;
     expected.set(last.deliveryId, { status, attemptCount });
   }
   return { events, attempts: events.filter((event) => event.type === 'DeliveryAttempted').length, expected };

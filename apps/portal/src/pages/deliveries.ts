@@ -7,7 +7,14 @@ import { type Html, html } from '../html';
 import { csrfField, statusBadge, when } from './layout';
 import { deliveryTable } from './subscriptions';
 
-export const DELIVERY_STATUS_FILTERS = ['retrying', 'delivered', 'failed', 'dropped', 'held'] as const;
+export const DELIVERY_STATUS_FILTERS = [
+  'waiting',
+  'retrying',
+  'delivered',
+  'failed',
+  'dropped',
+  'held',
+] as const;
 
 export interface DeliveryFilters {
   readonly status?: string;
@@ -50,7 +57,14 @@ export function deliveryPage(delivery: DeliveriesGetResponse, csrfToken: string)
       <dl>
         <dt>Status</dt>
         <dd>
-          ${statusBadge(delivery.status)}${delivery.skipReason === null ? '' : html` — ${delivery.skipReason}`}
+          ${statusBadge(delivery.status)}${delivery.skipReason === null ? '' : html` — ${delivery.skipReason}`}${
+            delivery.waitingBehind === null
+              ? ''
+              : html` — behind
+                  <a href="/deliveries/${encodeURIComponent(delivery.waitingBehind)}"
+                    ><code>${delivery.waitingBehind}</code></a
+                  >, the delivery before it of its ordering key`
+          }
         </dd>
         <dt>Event</dt>
         <dd>

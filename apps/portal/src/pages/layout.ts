@@ -65,6 +65,7 @@ code, pre { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-
 pre { background: #0f172a; color: #e2e8f0; padding: .75rem; border-radius: 6px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 .status { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; }
 .status-delivered, .status-active { background: #dcfce7; color: #14532d; }
+.status-waiting { background: #e0e7ff; color: #312e81; }
 .status-retrying, .status-held { background: #fef3c7; color: #78350f; }
 .status-failed, .status-dropped, .status-disabled, .status-revoked, .status-expired { background: #fee2e2; color: #7f1d1d; }
 .notice { padding: .75rem 1rem; border-radius: 6px; margin-bottom: 1rem; }

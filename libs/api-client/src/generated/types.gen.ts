@@ -1802,7 +1802,7 @@ export type SubscriptionDeliveriesListData = {
         limit?: number;
         cursor?: string;
         /**
-         * One or more of retrying, delivered, failed, dropped, held: repeat the parameter or separate values with commas.
+         * One or more of waiting, retrying, delivered, failed, dropped, held: repeat the parameter or separate values with commas.
          */
         status?: string | Array<string>;
         eventType?: string;
@@ -1850,7 +1850,7 @@ export type SubscriptionDeliveriesListResponses = {
             eventId: string;
             eventType: string;
             test: boolean;
-            status: 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
+            status: 'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
             attemptCount: number;
             publishedAt: string;
             firstAttemptAt: string | null;
@@ -1865,6 +1865,10 @@ export type SubscriptionDeliveriesListResponses = {
              * One of subscription-disabled, subscription-expired, subscription-revoked, subscription-deleted, subscription-unknown.
              */
             skipReason: string | null;
+            /**
+             * While the status is waiting: the delivery of the same ordering key this one waits for (it is being sent, retried, held after its final failure, or waiting itself). Null otherwise.
+             */
+            waitingBehind: string | null;
             statusAt: string;
         }>;
         /**
@@ -1883,7 +1887,7 @@ export type DeliveriesListData = {
         limit?: number;
         cursor?: string;
         /**
-         * One or more of retrying, delivered, failed, dropped, held: repeat the parameter or separate values with commas.
+         * One or more of waiting, retrying, delivered, failed, dropped, held: repeat the parameter or separate values with commas.
          */
         status?: string | Array<string>;
         eventType?: string;
@@ -1927,7 +1931,7 @@ export type DeliveriesListResponses = {
             eventId: string;
             eventType: string;
             test: boolean;
-            status: 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
+            status: 'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
             attemptCount: number;
             publishedAt: string;
             firstAttemptAt: string | null;
@@ -1942,6 +1946,10 @@ export type DeliveriesListResponses = {
              * One of subscription-disabled, subscription-expired, subscription-revoked, subscription-deleted, subscription-unknown.
              */
             skipReason: string | null;
+            /**
+             * While the status is waiting: the delivery of the same ordering key this one waits for (it is being sent, retried, held after its final failure, or waiting itself). Null otherwise.
+             */
+            waitingBehind: string | null;
             statusAt: string;
         }>;
         /**
@@ -1989,7 +1997,7 @@ export type DeliveriesGetResponses = {
         eventId: string;
         eventType: string;
         test: boolean;
-        status: 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
+        status: 'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held';
         attemptCount: number;
         publishedAt: string;
         firstAttemptAt: string | null;
@@ -2004,6 +2012,10 @@ export type DeliveriesGetResponses = {
          * One of subscription-disabled, subscription-expired, subscription-revoked, subscription-deleted, subscription-unknown.
          */
         skipReason: string | null;
+        /**
+         * While the status is waiting: the delivery of the same ordering key this one waits for (it is being sent, retried, held after its final failure, or waiting itself). Null otherwise.
+         */
+        waitingBehind: string | null;
         statusAt: string;
         event: {
             id: string;
@@ -2153,7 +2165,7 @@ export type ReplaysStartData = {
     body: {
         since: string;
         until?: string;
-        statuses?: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+        statuses?: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
     };
     headers?: {
         /**
@@ -2214,7 +2226,7 @@ export type ReplaysStartResponses = {
         state: 'running' | 'completed' | 'failed';
         since: string;
         until: string;
-        statuses: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+        statuses: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
         /**
          * Deliveries the replay selected when it was created.
          */
@@ -2279,7 +2291,7 @@ export type ReplaysListResponses = {
             state: 'running' | 'completed' | 'failed';
             since: string;
             until: string;
-            statuses: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+            statuses: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
             /**
              * Deliveries the replay selected when it was created.
              */
@@ -2342,7 +2354,7 @@ export type ReplaysGetResponses = {
         state: 'running' | 'completed' | 'failed';
         since: string;
         until: string;
-        statuses: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+        statuses: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
         /**
          * Deliveries the replay selected when it was created.
          */
@@ -3501,7 +3513,7 @@ export type AdminReplaysStartData = {
     body: {
         since: string;
         until?: string;
-        statuses?: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+        statuses?: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
     };
     headers?: {
         /**
@@ -3563,7 +3575,7 @@ export type AdminReplaysStartResponses = {
         state: 'running' | 'completed' | 'failed';
         since: string;
         until: string;
-        statuses: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+        statuses: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
         /**
          * Deliveries the replay selected when it was created.
          */
@@ -3622,7 +3634,7 @@ export type AdminReplaysGetResponses = {
         state: 'running' | 'completed' | 'failed';
         since: string;
         until: string;
-        statuses: Array<'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
+        statuses: Array<'waiting' | 'retrying' | 'delivered' | 'failed' | 'dropped' | 'held'>;
         /**
          * Deliveries the replay selected when it was created.
          */
