@@ -40,6 +40,7 @@ import {
   DELIVERY_PROFILE_NAMES,
   type DeliveryProfileName,
   isDeliveryProfileName,
+  isStandardWebhooksScheme,
   resolveEffectivePolicy,
 } from '@skyhook/delivery-policy';
 import {
@@ -122,7 +123,7 @@ function benchPolicy(): DeliveryPolicy {
 /** The (lower-case) header the profile's signature travels in, for the receiver's check. */
 function signatureHeaderOf(policy: DeliveryPolicy): string {
   const { signature } = policy;
-  return signature.scheme === 'standard-webhooks' ? 'webhook-signature' : signature.header.toLowerCase();
+  return isStandardWebhooksScheme(signature) ? 'webhook-signature' : signature.header.toLowerCase();
 }
 
 function benchPreparation(policy: DeliveryPolicy, secret: string): WebhookPreparation {

@@ -11,6 +11,7 @@ import {
   PortalSessionsController,
 } from './portal-sessions/portal-sessions.controller';
 import { AdminSubscriptionsController } from './subscriptions/admin-subscriptions.controller';
+import { SigningKeysController } from './subscriptions/signing-keys.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
 /**
@@ -26,6 +27,7 @@ export const API_HTTP_CONTROLLERS: readonly Type[] = [
   EventsController,
   PortalSessionsController,
   PartnerNotificationsController,
+  SigningKeysController,
   AdminOrganisationsController,
   AdminPortalSessionsController,
   AdminSubscriptionsController,

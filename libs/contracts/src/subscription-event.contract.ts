@@ -23,6 +23,8 @@ export const storedSecretSchema = z.strictObject({
   id: identifierSchema,
   encrypted: z.string().min(1).max(2_000),
   hint: z.string().max(40),
+  /** An ed25519 signing key's public key (`whpk_…`, Standard Webhooks `v1a`); absent for HMAC secrets. */
+  publicKey: z.string().max(100).optional(),
   createdAt: z.iso.datetime({ offset: true }),
   /** Set on a rotated-out secret: it keeps signing alongside the new one until then. */
   retiresAt: z.iso.datetime({ offset: true }).nullable(),

@@ -18,13 +18,16 @@ export {
   STANDARD_WEBHOOKS_HEADERS,
   hmacBase64SignatureSchema,
   hmacHexSignatureSchema,
+  isStandardWebhooksScheme,
   signatureHeaderNames,
   signaturePolicySchema,
   standardWebhooksSignatureSchema,
+  standardWebhooksV1aSignatureSchema,
   timestampedHmacHexSignatureSchema,
   type SignaturePolicy,
   type SignatureScheme,
   type SignatureSchemeTraits,
+  type StandardWebhooksSignaturePolicy,
 } from './signature-policy';
 export {
   DELIVERY_POLICY_DEFAULTS,

@@ -17,6 +17,15 @@ export const standardWebhooksSignatureSchema = z.strictObject({
   scheme: z.literal('standard-webhooks'),
 });
 
+/**
+ * Standard Webhooks' asymmetric signatures: `webhook-signature: v1a,<base64 ed25519 signature of
+ * "<id>.<timestamp>.<body>">`. The subscription's secrets are ed25519 key pairs (`whsk_` kept by
+ * Skyhook, `whpk_` given to the partner), so whoever verifies cannot sign.
+ */
+export const standardWebhooksV1aSignatureSchema = z.strictObject({
+  scheme: z.literal('standard-webhooks-v1a'),
+});
+
 /** `<header>: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (Flightline). */
 export const timestampedHmacHexSignatureSchema = z.strictObject({
   scheme: z.literal('timestamped-hmac-hex'),
@@ -37,6 +46,7 @@ export const hmacBase64SignatureSchema = z.strictObject({
 
 export const signaturePolicySchema = z.discriminatedUnion('scheme', [
   standardWebhooksSignatureSchema,
+  standardWebhooksV1aSignatureSchema,
   timestampedHmacHexSignatureSchema,
   hmacHexSignatureSchema,
   hmacBase64SignatureSchema,
@@ -60,6 +70,13 @@ export interface SignatureSchemeTraits {
    * during a rotation grace period (`v1,a v1,b`; `t=…,v1=a,v1=b`). A bare digest cannot.
    */
   readonly carriesSeveralSignatures: boolean;
+  /**
+   * What the scheme's new secrets are: HMAC secrets (`whsec_…`), or ed25519 key pairs
+   * (`whsk_…`/`whpk_…`). The two Standard Webhooks schemes sign with either kind (`v1` or `v1a`,
+   * per secret), so a rotation moves a subscription from one to the other with both signatures
+   * sent during the grace period.
+   */
+  readonly newSecrets: 'hmac' | 'ed25519';
 }
 
 export const SIGNATURE_SCHEME_TRAITS: Readonly<Record<SignatureScheme, SignatureSchemeTraits>> = {
@@ -68,31 +85,55 @@ export const SIGNATURE_SCHEME_TRAITS: Readonly<Record<SignatureScheme, Signature
     digestEncoding: 'base64',
     signedContent: 'id.timestamp.body',
     carriesSeveralSignatures: true,
+    newSecrets: 'hmac',
+  },
+  'standard-webhooks-v1a': {
+    hmacKeyEncoding: 'standard-webhooks',
+    digestEncoding: 'base64',
+    signedContent: 'id.timestamp.body',
+    carriesSeveralSignatures: true,
+    newSecrets: 'ed25519',
   },
   'timestamped-hmac-hex': {
     hmacKeyEncoding: 'raw',
     digestEncoding: 'hex',
     signedContent: 'timestamp.body',
     carriesSeveralSignatures: true,
+    newSecrets: 'hmac',
   },
   'hmac-hex': {
     hmacKeyEncoding: 'raw',
     digestEncoding: 'hex',
     signedContent: 'body',
     carriesSeveralSignatures: false,
+    newSecrets: 'hmac',
   },
   'hmac-base64': {
     hmacKeyEncoding: 'raw',
     digestEncoding: 'base64',
     signedContent: 'body',
     carriesSeveralSignatures: false,
+    newSecrets: 'hmac',
   },
 };
+
+export type StandardWebhooksSignaturePolicy = Extract<
+  SignaturePolicy,
+  { scheme: 'standard-webhooks' | 'standard-webhooks-v1a' }
+>;
+
+/** Whether the signature is one of Standard Webhooks' (fixed `webhook-*` headers, `v1`/`v1a` signatures). */
+export function isStandardWebhooksScheme(
+  signature: SignaturePolicy,
+): signature is StandardWebhooksSignaturePolicy {
+  return signature.scheme === 'standard-webhooks' || signature.scheme === 'standard-webhooks-v1a';
+}
 
 /** The header names a signature occupies on the request. */
 export function signatureHeaderNames(signature: SignaturePolicy): readonly string[] {
   switch (signature.scheme) {
     case 'standard-webhooks':
+    case 'standard-webhooks-v1a':
       return Object.values(STANDARD_WEBHOOKS_HEADERS);
     case 'timestamped-hmac-hex':
     case 'hmac-hex':

@@ -30,3 +30,4 @@ export {
   type ParsedApiKey,
 } from './api-key';
 export * from './portal-token';
+export * from './signing-key-pair';

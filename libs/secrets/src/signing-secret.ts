@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsError, SecretsErrorCode } from './secrets.error';
+import { PUBLIC_KEY_PREFIX, SIGNING_KEY_PREFIX, signingPrivateKeyOf } from './signing-key-pair';
 
 /** Marks a secret whose remainder is base64 (the Standard Webhooks secret format). */
 export const STANDARD_WEBHOOKS_SECRET_PREFIX = 'whsec_';
@@ -95,11 +96,22 @@ function callerSecretProblem(secret: string): string | undefined {
   ) {
     return 'a signing secret starting with whsec_ must continue with base64 (Standard Webhooks format); drop the prefix to use a literal secret';
   }
+  if (secret.startsWith(PUBLIC_KEY_PREFIX)) {
+    return 'a whpk_ public key cannot sign: give the whsk_ signing key, or leave the secret out to have a key pair made';
+  }
+  if (secret.startsWith(SIGNING_KEY_PREFIX)) {
+    try {
+      signingPrivateKeyOf(secret);
+    } catch (error) {
+      if (error instanceof SecretsError) return error.message;
+      throw error;
+    }
+  }
   return undefined;
 }
 
 /** Prefixes that are a public format marker, not secret material, so a hint may show them. */
-const PUBLIC_SECRET_PREFIXES = [STANDARD_WEBHOOKS_SECRET_PREFIX, 'sk_'] as const;
+const PUBLIC_SECRET_PREFIXES = [STANDARD_WEBHOOKS_SECRET_PREFIX, SIGNING_KEY_PREFIX, 'sk_'] as const;
 const HINT_TAIL_LENGTH = 4;
 /** Below this, even four characters would be a large share of what is secret. */
 const MIN_SECRET_LENGTH_FOR_TAIL = 16;

@@ -4,6 +4,7 @@ import {
   missingScopeKey,
   parseDeliveryPolicyOverride,
   resolveEffectivePolicy,
+  type SignaturePolicy,
 } from '@skyhook/delivery-policy';
 import { type SubscriptionLifetime } from '@skyhook/subscriptions';
 import { SubscriptionInputError, SubscriptionInputErrorCode } from './subscription-command.error';
@@ -59,6 +60,18 @@ export function checkPolicyOverride(
     organisation.profile,
   );
   return override;
+}
+
+/** The signature the subscription's deliveries are made with: its override over the organisation's. */
+export function effectiveSignatureOf(
+  organisation: SubscriberOrganisation,
+  policyOverride: Record<string, unknown>,
+): SignaturePolicy {
+  return resolveEffectivePolicy(
+    parseDeliveryPolicyOverride(organisation.defaultPolicy),
+    parseDeliveryPolicyOverride(policyOverride),
+    organisation.profile,
+  ).signature;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type SignaturePolicy } from '@skyhook/delivery-policy';
-import { generateSigningSecret } from '@skyhook/secrets';
+import { generateSigningKeyPair, generateSigningSecret } from '@skyhook/secrets';
 import { checkWebhookSignature } from './signature-check';
 import { compileSigner } from './webhook-signer';
 
@@ -105,5 +105,61 @@ describe('checkWebhookSignature, against what compileSigner signs', () => {
         detail: 'signing secret starts with whsec_ but the rest is not base64',
       },
     ]);
+  });
+
+  it('verifies v1a with the whpk_ public key, names a wrong key, and refuses a whsk_ key offered as the secret', () => {
+    const signature = { scheme: 'standard-webhooks-v1a' } as const;
+    const pair = generateSigningKeyPair();
+    const headers = compileSigner(signature, [pair.signingKey]).sign('msg_1', NOW - 10, BODY);
+    const genuine = checkWebhookSignature({
+      signature,
+      secret: pair.publicKey,
+      headers,
+      body: BODY,
+      nowSeconds: NOW,
+    });
+    expect(genuine.verified).toBe(true);
+    expect(genuine.steps.map((step) => step.check)).toEqual(['secret', 'headers', 'timestamp', 'signature']);
+
+    const otherKey = checkWebhookSignature({
+      signature,
+      secret: generateSigningKeyPair().publicKey,
+      headers,
+      body: BODY,
+      nowSeconds: NOW,
+    });
+    expect(otherKey.verified).toBe(false);
+    expect(otherKey.steps.at(-1)?.detail).toContain('none of the 1 v1a signature(s) verifies');
+
+    const altered = checkWebhookSignature({
+      signature,
+      secret: pair.publicKey,
+      headers,
+      body: Buffer.from(BODY.toString().replace('bk_1', 'bk_2')),
+      nowSeconds: NOW,
+    });
+    expect(altered.verified).toBe(false);
+
+    const privateKeyOffered = checkWebhookSignature({
+      signature,
+      secret: pair.signingKey,
+      headers,
+      body: BODY,
+      nowSeconds: NOW,
+    });
+    expect(privateKeyOffered.steps).toEqual([
+      { check: 'secret', passed: false, detail: expect.stringContaining('whpk_ public key') as string },
+    ]);
+
+    // A shared secret under the same scheme finds no v1 signature to match.
+    const sharedSecret = checkWebhookSignature({
+      signature,
+      secret: generateSigningSecret(),
+      headers,
+      body: BODY,
+      nowSeconds: NOW,
+    });
+    expect(sharedSecret.verified).toBe(false);
+    expect(sharedSecret.steps.at(-1)?.detail).toContain('no signature in the header');
   });
 });

@@ -1,14 +1,21 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, type KeyObject, timingSafeEqual, verify as verifySignature } from 'node:crypto';
 import {
+  isStandardWebhooksScheme,
   SIGNATURE_SCHEME_TRAITS,
   STANDARD_WEBHOOKS_HEADERS,
   type SignaturePolicy,
 } from '@skyhook/delivery-policy';
-import { hmacKeyFor, SecretsError } from '@skyhook/secrets';
+import {
+  hmacKeyFor,
+  PUBLIC_KEY_PREFIX,
+  SecretsError,
+  SIGNING_KEY_PREFIX,
+  verifyingKeyOf,
+} from '@skyhook/secrets';
 
 export interface SignatureCheckInput {
   readonly signature: SignaturePolicy;
-  /** The secret the receiver verifies with, as the subscription showed it. */
+  /** The secret the receiver verifies with, as the subscription showed it (a whpk_ public key for v1a). */
   readonly secret: string;
   /** The request's headers; names in any case. */
   readonly headers: Readonly<Record<string, string>>;
@@ -52,11 +59,33 @@ export function checkWebhookSignature(input: SignatureCheckInput): SignatureChec
     steps.push({ check, passed: true, detail });
   };
   const { signature } = input;
+  const secret = input.secret.trim();
+  if (secret.startsWith(SIGNING_KEY_PREFIX)) {
+    return fail(
+      'secret',
+      'a whsk_ signing key stays with the sender: verify v1a signatures with the subscription’s whpk_ public key',
+    );
+  }
+  if (isStandardWebhooksScheme(signature) && secret.startsWith(PUBLIC_KEY_PREFIX)) {
+    let publicKey: KeyObject;
+    try {
+      publicKey = verifyingKeyOf(secret);
+    } catch (error) {
+      if (error instanceof SecretsError) return fail('secret', error.message);
+      throw error;
+    }
+    pass('secret', 'whpk_ public key decoded (ed25519): it verifies v1a signatures');
+    return checkStandardWebhooks(input, headers, steps, pass, fail, {
+      version: 'v1a',
+      what: 'ed25519 signature of "<webhook-id>.<webhook-timestamp>.<body>" by the key’s signing key',
+      matches: (signed, offered) => verifyEd25519(publicKey, signed, offered),
+    });
+  }
   const traits = SIGNATURE_SCHEME_TRAITS[signature.scheme];
 
   let key: Buffer;
   try {
-    key = hmacKeyFor(input.secret.trim(), traits.hmacKeyEncoding);
+    key = hmacKeyFor(secret, traits.hmacKeyEncoding);
   } catch (error) {
     if (error instanceof SecretsError) return fail('secret', error.message);
     throw error;
@@ -69,39 +98,24 @@ export function checkWebhookSignature(input: SignatureCheckInput): SignatureChec
       : 'secret used as its UTF-8 bytes',
   );
 
-  const headerNames =
-    signature.scheme === 'standard-webhooks'
-      ? Object.values(STANDARD_WEBHOOKS_HEADERS)
-      : [signature.header.toLowerCase()];
-  const missing = headerNames.filter((name) => !headers.has(name));
-  if (missing.length > 0)
-    return fail('headers', `missing ${missing.join(', ')} (header names are case-insensitive)`);
-  pass('headers', `${headerNames.join(', ')} present`);
-
   const hmac = (prefix: string, encoding: 'hex' | 'base64'): string =>
     createHmac('sha256', key).update(prefix, 'utf8').update(input.body).digest(encoding);
 
+  if (isStandardWebhooksScheme(signature)) {
+    return checkStandardWebhooks(input, headers, steps, pass, fail, {
+      version: 'v1',
+      what: 'base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"',
+      expected: (signedPrefix) => hmac(signedPrefix, 'base64'),
+    });
+  }
+  const headerName = signature.header.toLowerCase();
+  if (!headers.has(headerName))
+    return fail('headers', `missing ${headerName} (header names are case-insensitive)`);
+  pass('headers', `${headerName} present`);
+
   switch (signature.scheme) {
-    case 'standard-webhooks': {
-      const id = headers.get(STANDARD_WEBHOOKS_HEADERS.id) ?? '';
-      const timestamp = headers.get(STANDARD_WEBHOOKS_HEADERS.timestamp) ?? '';
-      const timely = checkTimestamp(timestamp, input);
-      if (timely !== undefined) return fail('timestamp', timely);
-      pass('timestamp', `${timestamp} is within ${tolerance(input)} s of now`);
-      const expected = hmac(`${id}.${timestamp}.`, 'base64');
-      const offered = (headers.get(STANDARD_WEBHOOKS_HEADERS.signature) ?? '')
-        .split(' ')
-        .filter((entry) => entry.startsWith('v1,'))
-        .map((entry) => entry.slice(3));
-      return matchOne(
-        steps,
-        offered,
-        expected,
-        'base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"',
-      );
-    }
     case 'timestamped-hmac-hex': {
-      const parts = (headers.get(signature.header.toLowerCase()) ?? '').split(',').map((part) => part.trim());
+      const parts = (headers.get(headerName) ?? '').split(',').map((part) => part.trim());
       const timestamp = parts.find((part) => part.startsWith('t='))?.slice(2) ?? '';
       const timely = checkTimestamp(timestamp, input);
       if (timely !== undefined) return fail('timestamp', `t=${timestamp}: ${timely}`);
@@ -113,11 +127,71 @@ export function checkWebhookSignature(input: SignatureCheckInput): SignatureChec
     case 'hmac-base64':
       return matchOne(
         steps,
-        [headers.get(signature.header.toLowerCase()) ?? ''],
+        [headers.get(headerName) ?? ''],
         hmac('', traits.digestEncoding),
         `${traits.digestEncoding} HMAC-SHA256 of the body`,
       );
   }
+}
+
+type StandardWebhooksMatch =
+  | {
+      readonly version: 'v1';
+      readonly what: string;
+      /** The signature expected for the signed prefix `<id>.<timestamp>.`. */
+      readonly expected: (signedPrefix: string) => string;
+    }
+  | {
+      readonly version: 'v1a';
+      readonly what: string;
+      /** Whether one offered (base64) signature verifies over the signed bytes. */
+      readonly matches: (signed: Buffer, offered: string) => boolean;
+    };
+
+/** The Standard Webhooks checks after the secret: headers, timestamp, then a `v1` or `v1a` signature. */
+function checkStandardWebhooks(
+  input: SignatureCheckInput,
+  headers: ReadonlyMap<string, string>,
+  steps: SignatureCheckStep[],
+  pass: (check: string, detail: string) => void,
+  fail: (check: string, detail: string) => SignatureCheckResult,
+  match: StandardWebhooksMatch,
+): SignatureCheckResult {
+  const headerNames = Object.values(STANDARD_WEBHOOKS_HEADERS);
+  const missing = headerNames.filter((name) => !headers.has(name));
+  if (missing.length > 0)
+    return fail('headers', `missing ${missing.join(', ')} (header names are case-insensitive)`);
+  pass('headers', `${headerNames.join(', ')} present`);
+  const id = headers.get(STANDARD_WEBHOOKS_HEADERS.id) ?? '';
+  const timestamp = headers.get(STANDARD_WEBHOOKS_HEADERS.timestamp) ?? '';
+  const timely = checkTimestamp(timestamp, input);
+  if (timely !== undefined) return fail('timestamp', timely);
+  pass('timestamp', `${timestamp} is within ${tolerance(input)} s of now`);
+  const signedPrefix = `${id}.${timestamp}.`;
+  const offered = (headers.get(STANDARD_WEBHOOKS_HEADERS.signature) ?? '')
+    .split(' ')
+    .filter((entry) => entry.startsWith(`${match.version},`))
+    .map((entry) => entry.slice(match.version.length + 1));
+  if (match.version === 'v1') return matchOne(steps, offered, match.expected(signedPrefix), match.what);
+  const signed = Buffer.concat([Buffer.from(signedPrefix, 'utf8'), input.body]);
+  const verified = offered.some((candidate) => match.matches(signed, candidate));
+  const step: SignatureCheckStep = verified
+    ? { check: 'signature', passed: true, detail: `a v1a signature is the ${match.what}` }
+    : {
+        check: 'signature',
+        passed: false,
+        detail:
+          offered.length === 0
+            ? 'no v1a signature in the header: is the subscription signing with a key pair (standard-webhooks-v1a)?'
+            : `none of the ${offered.length} v1a signature(s) verifies with this public key: check it is the subscription’s current (or retiring) whpk_ key, and that the body is the bytes as received`,
+      };
+  return { verified, steps: [...steps, step] };
+}
+
+function verifyEd25519(publicKey: KeyObject, signed: Buffer, offered: string): boolean {
+  const signature = Buffer.from(offered, 'base64');
+  // An ed25519 signature is 64 bytes; anything else cannot verify (and would throw).
+  return signature.length === 64 && verifySignature(null, signed, publicKey, signature);
 }
 
 function tolerance(input: SignatureCheckInput): number {

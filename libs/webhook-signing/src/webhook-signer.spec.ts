@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SecretsError, generateSigningSecret } from '@skyhook/secrets';
+import { SecretsError, generateSigningKeyPair, generateSigningSecret } from '@skyhook/secrets';
 import { Webhook } from 'standardwebhooks';
+import nacl from 'tweetnacl';
 import { compileSigner } from './webhook-signer';
 import { WebhookSigningError, WebhookSigningErrorCode } from './webhook-signing.error';
 
@@ -101,6 +102,69 @@ describe('compileSigner: standard-webhooks', () => {
 
   it('rejects a whsec_ secret that is not base64 when compiling, not when signing', () => {
     expect(() => compileSigner(signature, ['whsec_not*base64'])).toThrow(SecretsError);
+  });
+});
+
+/**
+ * A Standard Webhooks v1a verifier written from the specification's text, on TweetNaCl (an ed25519
+ * implementation that shares nothing with Node's OpenSSL, which signs): the whpk_ key is base64
+ * of the 32-byte public key; each space-separated `v1a,<base64>` entry is an ed25519 signature of
+ * `"<webhook-id>.<webhook-timestamp>.<body>"`; any one verifying is enough.
+ */
+function v1aVerify(rawBody: Buffer, headers: Record<string, string>, publicKey: string): boolean {
+  const key = new Uint8Array(Buffer.from(publicKey.replace(/^whpk_/, ''), 'base64'));
+  const signed = new Uint8Array(
+    Buffer.concat([Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`), rawBody]),
+  );
+  return (headers['webhook-signature'] ?? '')
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1a,'))
+    .some((entry) => {
+      const signature = new Uint8Array(Buffer.from(entry.slice(4), 'base64'));
+      return signature.length === 64 && nacl.sign.detached.verify(signed, signature, key);
+    });
+}
+
+describe('compileSigner: standard-webhooks-v1a (ed25519)', () => {
+  const signature = { scheme: 'standard-webhooks-v1a' } as const;
+
+  it('sends a v1a signature that an independent ed25519 implementation verifies with the whpk_ key', () => {
+    const pair = generateSigningKeyPair();
+    const headers = compileSigner(signature, [pair.signingKey]).sign(messageId, nowSeconds(), body);
+    expect(Object.keys(headers).sort()).toEqual(['webhook-id', 'webhook-signature', 'webhook-timestamp']);
+    expect(headers['webhook-signature']).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
+    expect(v1aVerify(body, headers, pair.publicKey)).toBe(true);
+    expect(v1aVerify(tamperedBody, headers, pair.publicKey)).toBe(false);
+    expect(v1aVerify(body, { ...headers, 'webhook-id': 'del_other' }, pair.publicKey)).toBe(false);
+    expect(v1aVerify(body, headers, generateSigningKeyPair().publicKey)).toBe(false);
+  });
+
+  it('signs with every live key while one rotates, and each public key alone verifies', () => {
+    const [next, previous] = [generateSigningKeyPair(), generateSigningKeyPair()];
+    const headers = compileSigner(signature, [next.signingKey, previous.signingKey]).sign(
+      messageId,
+      nowSeconds(),
+      body,
+    );
+    expect(headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(v1aVerify(body, headers, next.publicKey)).toBe(true);
+    expect(v1aVerify(body, headers, previous.publicKey)).toBe(true);
+  });
+
+  it('signs v1 and v1a side by side while a subscription moves from a shared secret to a key pair', () => {
+    const pair = generateSigningKeyPair();
+    const secret = generateSigningSecret();
+    for (const scheme of ['standard-webhooks', 'standard-webhooks-v1a'] as const) {
+      const headers = compileSigner({ scheme }, [pair.signingKey, secret]).sign(
+        messageId,
+        nowSeconds(),
+        body,
+      );
+      expect(headers['webhook-signature']).toMatch(/^v1a,\S+ v1,\S+$/);
+      expect(v1aVerify(body, headers, pair.publicKey)).toBe(true);
+      // The standardwebhooks library (v1 only) verifies the same request with the shared secret.
+      expect(new Webhook(secret).verify(body.toString(), headers)).toEqual(JSON.parse(body.toString()));
+    }
   });
 });
 
@@ -214,6 +278,7 @@ describe('compileSigner: misuse', () => {
 
   it.each([
     { scheme: 'standard-webhooks' },
+    { scheme: 'standard-webhooks-v1a' },
     { scheme: 'timestamped-hmac-hex', header: 'X-Sig' },
     { scheme: 'hmac-hex', header: 'X-Sig' },
     { scheme: 'hmac-base64', header: 'X-Sig' },
@@ -225,6 +290,19 @@ describe('compileSigner: misuse', () => {
       WebhookSigningErrorCode.NoSigningSecret,
     );
   });
+
+  it.each([
+    { scheme: 'timestamped-hmac-hex', header: 'X-Sig' },
+    { scheme: 'hmac-hex', header: 'X-Sig' },
+    { scheme: 'hmac-base64', header: 'X-Sig' },
+  ] as const)(
+    '$scheme: refuses an ed25519 signing key, which only Standard Webhooks carries',
+    (signature) => {
+      expect(signingErrorCodeOf(() => compileSigner(signature, [generateSigningKeyPair().signingKey]))).toBe(
+        WebhookSigningErrorCode.SigningKeyNotUsable,
+      );
+    },
+  );
 
   it.each([1.5, -1, Number.NaN])('throws for the timestamp %p instead of signing it', (timestamp) => {
     const signer = compileSigner({ scheme: 'standard-webhooks' }, [generateSigningSecret()]);

@@ -1,10 +1,10 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, sign as signWithPrivateKey } from 'node:crypto';
 import {
   SIGNATURE_SCHEME_TRAITS,
   STANDARD_WEBHOOKS_HEADERS,
   type SignaturePolicy,
 } from '@skyhook/delivery-policy';
-import { hmacKeyFor } from '@skyhook/secrets';
+import { hmacKeyFor, isSigningKey, signingPrivateKeyOf } from '@skyhook/secrets';
 import { WebhookSigningError, WebhookSigningErrorCode } from './webhook-signing.error';
 
 /** Compiled once per (subscription, policy, secrets) and reused for every delivery. */
@@ -25,8 +25,10 @@ export interface WebhookSigner {
  * `secretsNewestFirst` is the subscription's current secret followed by any still inside their
  * rotation grace period. Schemes whose header can carry several signatures sign with each, so a
  * receiver verifies with either the old or the new secret; a bare digest carries the current
- * one only. Throws a {@link WebhookSigningError} if there is no secret, and a `SecretsError` if a
- * `whsec_` secret is not base64 under Standard Webhooks.
+ * one only. Under the Standard Webhooks schemes each secret signs as its kind: an HMAC secret
+ * `v1`, an ed25519 signing key (`whsk_`) `v1a`. Throws a {@link WebhookSigningError} if there is
+ * no secret or a signing key under an HMAC-only scheme, and a `SecretsError` if a `whsec_` secret
+ * is not base64 under Standard Webhooks or a `whsk_` key is malformed.
  */
 export function compileSigner(
   signature: SignaturePolicy,
@@ -48,11 +50,26 @@ export function compileSigner(
   }
 
   const traits = SIGNATURE_SCHEME_TRAITS[signature.scheme];
-  const keyFor = (secret: string): KeyObject => createSecretKey(hmacKeyFor(secret, traits.hmacKeyEncoding));
+  const keyFor = (secret: string): KeyObject => {
+    if (isSigningKey(secret)) {
+      throw new WebhookSigningError(
+        WebhookSigningErrorCode.SigningKeyNotUsable,
+        `an ed25519 signing key (whsk_) signs only Standard Webhooks deliveries, not ${signature.scheme}: rotate to a shared secret`,
+      );
+    }
+    return createSecretKey(hmacKeyFor(secret, traits.hmacKeyEncoding));
+  };
 
   switch (signature.scheme) {
     case 'standard-webhooks':
-      return standardWebhooksSigner(secretsNewestFirst.map(keyFor));
+    case 'standard-webhooks-v1a':
+      return standardWebhooksSigner(
+        secretsNewestFirst.map((secret) =>
+          isSigningKey(secret)
+            ? { version: 'v1a', key: signingPrivateKeyOf(secret) }
+            : { version: 'v1', key: keyFor(secret) },
+        ),
+      );
     case 'timestamped-hmac-hex':
       return timestampedHmacHexSigner(signature.header, secretsNewestFirst.map(keyFor));
     case 'hmac-hex':
@@ -62,18 +79,28 @@ export function compileSigner(
   }
 }
 
+/** A Standard Webhooks signing key: an HMAC key (`v1`) or an ed25519 private key (`v1a`). */
+interface StandardWebhooksKey {
+  readonly version: 'v1' | 'v1a';
+  readonly key: KeyObject;
+}
+
 /**
- * `webhook-id`, `webhook-timestamp`, and `webhook-signature: v1,<sig> v1,<sig>` with base64
- * HMAC-SHA256 of `"<id>.<timestamp>.<body>"`, as the Standard Webhooks spec and its verifier
- * libraries expect.
+ * `webhook-id`, `webhook-timestamp`, and `webhook-signature: v1,<sig> v1a,<sig>` with each
+ * secret's signature of `"<id>.<timestamp>.<body>"`: base64 HMAC-SHA256 (`v1`) or base64
+ * ed25519 (`v1a`), as the Standard Webhooks spec and its verifier libraries expect.
  */
-function standardWebhooksSigner(keys: readonly KeyObject[]): WebhookSigner {
+function standardWebhooksSigner(keys: readonly StandardWebhooksKey[]): WebhookSigner {
   return {
     sign(messageId, timestampSeconds, body) {
       const timestamp = unixSecondsText(timestampSeconds);
-      // Hashed as prefix then body, so the body is never copied into a concatenated string.
+      // HMACs hash prefix then body, so the body is copied only for an ed25519 signature.
       const signedPrefix = `${messageId}.${timestamp}.`;
-      const signatures = keys.map((key) => `v1,${hmacSha256(key, signedPrefix, body, 'base64')}`);
+      const signatures = keys.map(({ version, key }) =>
+        version === 'v1'
+          ? `v1,${hmacSha256(key, signedPrefix, body, 'base64')}`
+          : `v1a,${signWithPrivateKey(null, Buffer.concat([Buffer.from(signedPrefix, 'utf8'), body]), key).toString('base64')}`,
+      );
       return {
         [STANDARD_WEBHOOKS_HEADERS.id]: messageId,
         [STANDARD_WEBHOOKS_HEADERS.timestamp]: timestamp,

@@ -22,6 +22,7 @@ export const exampleSubscription = {
     {
       id: 'sec_3c9e…',
       hint: 'whsec_…a1b2',
+      publicKey: null,
       phase: 'current',
       createdAt: '2026-05-01T09:00:00.000Z',
       activatesAt: '2026-05-01T09:00:00.000Z',

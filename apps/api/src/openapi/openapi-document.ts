@@ -15,7 +15,7 @@ import { API_ERROR_STATUS, ApiErrorCode, RETRY_AFTER_SECONDS } from '../http/api
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { PortalLinkGuard } from '../http/portal-link.guard';
 import { ZodValidationPipe } from '../http/zod-body.pipe';
-import { controllerDocsOf, type RouteDocs, routeDocsOf } from './route-docs';
+import { arePublicRoutes, controllerDocsOf, type RouteDocs, routeDocsOf } from './route-docs';
 
 /** One route as the document describes it: read from the controller, plus its `@Documented` words. */
 export interface DocumentedRoute {
@@ -24,7 +24,8 @@ export interface DocumentedRoute {
   readonly path: string;
   readonly operationId: string;
   readonly tag: string;
-  readonly security: 'apiKey' | 'adminToken' | 'portalLink';
+  /** `none`: served without credentials (`@PublicRoutes`). */
+  readonly security: 'apiKey' | 'adminToken' | 'portalLink' | 'none';
   readonly body: z.ZodType | undefined;
   readonly query: z.ZodObject | undefined;
   /** Reads `If-Match`. */
@@ -72,8 +73,9 @@ function securityOf(controller: Type, handler: object, where: string): Documente
   if (guards.includes(AdminTokenGuard)) return 'adminToken';
   if (guards.includes(ApiKeyGuard)) return 'apiKey';
   if (guards.includes(PortalLinkGuard)) return 'portalLink';
+  if (guards.length === 0 && arePublicRoutes(controller)) return 'none';
   throw new UndocumentedRouteError(
-    `${where} is guarded by neither the API key, the admin token nor a portal link`,
+    `${where} is guarded by neither the API key, the admin token nor a portal link, and not marked public`,
   );
 }
 
@@ -319,7 +321,7 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Record<strin
         operationId: route.operationId,
         tags: [route.tag],
         summary: route.docs.summary,
-        security: [{ [route.security]: [] }],
+        security: route.security === 'none' ? [] : [{ [route.security]: [] }],
         ...(parameters.length === 0 ? {} : { parameters }),
         ...(route.body === undefined
           ? {}

@@ -28,6 +28,7 @@ export interface ControllerDocs {
 }
 
 const ROUTE_DOCS = Symbol('skyhook:route-docs');
+const PUBLIC_ROUTES = Symbol('skyhook:public-routes');
 const CONTROLLER_DOCS = Symbol('skyhook:controller-docs');
 
 /** Documents one route handler (see {@link RouteDocs}); an undocumented route fails the document's build. */
@@ -42,6 +43,20 @@ export function DocumentedGroup(docs: ControllerDocs): ClassDecorator {
   return (target) => {
     Reflect.defineMetadata(CONTROLLER_DOCS, docs, target);
   };
+}
+
+/**
+ * Marks a controller's routes as meant to be served without credentials (what they answer is
+ * public): without it, a route with no guard fails the document's build.
+ */
+export function PublicRoutes(): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata(PUBLIC_ROUTES, true, target);
+  };
+}
+
+export function arePublicRoutes(controller: object): boolean {
+  return Reflect.getMetadata(PUBLIC_ROUTES, controller) === true;
 }
 
 export function routeDocsOf(handler: object): RouteDocs | undefined {

@@ -133,6 +133,23 @@ export class SubscriptionReadModelRepository {
     return rows.map(stateOf);
   }
 
+  /**
+   * The secrets of the organisation's live subscriptions that sign with an ed25519 key pair (one
+   * has a public key), for its public key set: all of them, since a secret's phase depends on
+   * the others. Oldest subscription first.
+   */
+  async secretsWithPublicKeys(
+    organisationId: string,
+  ): Promise<{ subscriptionId: string; secrets: StoredSecret[] }[]> {
+    const rows = await this.dataSource.query<{ id: string; secrets: StoredSecret[] }[]>(
+      `SELECT id, secrets FROM subscriptions
+        WHERE organisation_id = $1 AND NOT deleted AND jsonb_path_exists(secrets, '$[*].publicKey')
+        ORDER BY created_at, id`,
+      [organisationId],
+    );
+    return rows.map((row) => ({ subscriptionId: row.id, secrets: row.secrets }));
+  }
+
   /** Operators only: which organisation a live subscription belongs to, to act in its name. */
   async findOrganisationIdOf(id: string): Promise<string | undefined> {
     const rows = await this.dataSource.query<{ organisation_id: string }[]>(

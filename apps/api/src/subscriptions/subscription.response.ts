@@ -22,6 +22,10 @@ export const secretSummarySchema = z
   .strictObject({
     id: z.string(),
     hint: z.string().meta({ description: 'The first and last characters, never the secret.' }),
+    publicKey: z.string().nullable().meta({
+      description:
+        'For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.',
+    }),
     phase: z.enum(['pending', 'current', 'retiring']),
     createdAt: instant,
     activatesAt: instant
@@ -84,9 +88,12 @@ export const subscriptionResponseSchema = z
 export type SubscriptionResponse = z.infer<typeof subscriptionResponseSchema>;
 
 /** At creation only: the signing secret, shown this once. */
-export const createdSubscriptionResponseSchema = subscriptionResponseSchema
-  .unwrap()
-  .extend({ signingSecret: z.string() });
+export const createdSubscriptionResponseSchema = subscriptionResponseSchema.unwrap().extend({
+  signingSecret: z.string().meta({
+    description:
+      'What the receiver verifies with, shown this once: the shared secret (whsec_… or your own), or under standard-webhooks-v1a the key pair’s whpk_ public key (the whsk_ signing key never leaves Skyhook).',
+  }),
+});
 
 /** After a rotation: the new secret, shown this once, and its id for the activation call. */
 export const rotatedSubscriptionResponseSchema = createdSubscriptionResponseSchema.extend({
@@ -134,6 +141,7 @@ export function subscriptionResponseOf(
     .map(({ secret, phase }) => ({
       id: secret.id,
       hint: secret.hint,
+      publicKey: secret.publicKey ?? null,
       phase,
       createdAt: secret.createdAt,
       activatesAt: secret.activatesAt === undefined ? secret.createdAt : secret.activatesAt,

@@ -1,7 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DELIVERY_PROFILES, type DeliveryProfileName } from '@skyhook/delivery-policy';
+import {
+  DELIVERY_PROFILES,
+  type DeliveryProfileName,
+  isStandardWebhooksScheme,
+} from '@skyhook/delivery-policy';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import {
@@ -105,7 +109,8 @@ const SECRET_SWITCH_GRACE_MS = 3_600_000;
  */
 function verifiesAsSeedSample(seed: DeliveryProfileName, request: ReceivedWebhook, secret: string): boolean {
   const signature = DELIVERY_PROFILES[seed].policy.signature;
-  if (signature === undefined || signature.scheme === 'standard-webhooks') {
+  // No seed signs with ed25519: a Standard Webhooks seed is FL3XX's HMAC.
+  if (signature === undefined || isStandardWebhooksScheme(signature)) {
     // Standard Webhooks (FL3XX): the library's verifier, which tries every signature.
     try {
       new Webhook(secret).verify(request.rawBody.toString(), request.headers);

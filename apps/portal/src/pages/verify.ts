@@ -14,7 +14,12 @@ export interface DebuggerInput {
 function receiverCode(subscription: Subscription): string {
   const signature = subscription.effectivePolicy.signature;
   const secretLine = `// SKYHOOK_SECRET is the secret shown when the endpoint was made or rotated (${subscription.secretHint})`;
+  const currentPublicKey =
+    subscription.secrets.find((secret) => secret.phase === 'current')?.publicKey ?? null;
+  if (currentPublicKey !== null) return ed25519ReceiverCode(currentPublicKey);
   switch (signature.scheme) {
+    case 'standard-webhooks-v1a':
+    // Its current secret is still a shared one (signing with key pairs starts at the next rotation).
     case 'standard-webhooks':
       return `import express from 'express';
 import { Webhook } from 'standardwebhooks'; // npm install standardwebhooks
@@ -76,6 +81,36 @@ app.post('/webhooks', express.raw({ type: 'application/json' }), (req, res) => {
   }
 }
 
+/** For a subscription signing with an ed25519 key pair: `v1a`, verified with its public key. */
+function ed25519ReceiverCode(publicKey: string): string {
+  return `import { createPublicKey, verify } from 'node:crypto';
+import express from 'express';
+// SKYHOOK_PUBLIC_KEY is the endpoint's public key (${publicKey}); the organisation's keys are
+// also at GET /v1/organisations/{organisationId}/signing-keys (a JWKS, no credentials needed).
+const raw = Buffer.from(process.env.SKYHOOK_PUBLIC_KEY.slice('whpk_'.length), 'base64');
+// An ed25519 public key is its 32 bytes after this fixed DER prefix (RFC 8410).
+const spkiPrefix = Buffer.from('302a300506032b6570032100', 'hex');
+const publicKey = createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: 'der', type: 'spki' });
+
+const app = express();
+// The raw bytes: a parsed and re-serialised body no longer matches its signature.
+app.post('/webhooks', express.raw({ type: 'application/json' }), (req, res) => {
+  const id = String(req.headers['webhook-id'] ?? '');
+  const timestamp = String(req.headers['webhook-timestamp'] ?? '');
+  if (id === '' || !(Math.abs(Date.now() / 1000 - Number(timestamp)) <= 300)) return res.status(401).end();
+  const signed = Buffer.concat([Buffer.from(\`\${id}.\${timestamp}.\`), req.body]);
+  // webhook-signature: v1a,<base64> (two while a key rotates: either verifies)
+  const ok = String(req.headers['webhook-signature'] ?? '')
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1a,'))
+    .some((entry) => verify(null, signed, publicKey, Buffer.from(entry.slice(4), 'base64')));
+  if (!ok) return res.status(401).end();
+  // webhook-id names the delivery: the same id again is a retry of one you may already have.
+  res.status(204).end();
+  handle(JSON.parse(req.body.toString('utf8')));
+});`;
+}
+
 export function verifyPage(
   subscription: Subscription,
   csrfToken: string,
@@ -87,7 +122,14 @@ export function verifyPage(
     <p>
       Deliveries to <code>${subscription.url}</code> are signed with
       <strong>${subscription.effectivePolicy.signature.scheme}</strong> (the ${subscription.profile} profile),
-      with the secret ending <code>${subscription.secretHint}</code>.
+      ${
+        subscription.secrets.some((secret) => secret.publicKey !== null)
+          ? html`with an ed25519 key pair: verify with its public key
+            ${subscription.secrets
+              .filter((secret) => secret.publicKey !== null)
+              .map((secret) => html`<code>${secret.publicKey}</code> (${secret.phase}) `)}`
+          : html`with the secret ending <code>${subscription.secretHint}</code>`
+      }.
     </p>
     <h2>Receiver code (Node.js)</h2>
     <pre id="receiver-code">${receiverCode(subscription)}</pre>
@@ -114,7 +156,7 @@ export function verifyPage(
     }
     <form class="card" method="post" action="/subscriptions/${id}/verify" aria-labelledby="debugger">
       ${csrfField(csrfToken)}
-      <label for="debug-secret">Secret</label>
+      <label for="debug-secret">Secret (or the whpk_ public key)</label>
       <input id="debug-secret" name="secret" type="password" autocomplete="off" required />
       <label for="debug-headers">Headers (one per line, <code>name: value</code>)</label>
       <textarea id="debug-headers" name="headers" rows="6" required>${input.headers}</textarea>

@@ -22,6 +22,8 @@ export type DeliveryPolicyOverride = {
     signature?: {
         scheme: 'standard-webhooks';
     } | {
+        scheme: 'standard-webhooks-v1a';
+    } | {
         scheme: 'timestamped-hmac-hex';
         header: string;
     } | {
@@ -141,6 +143,10 @@ export type SubscriptionsListResponses = {
                  * The first and last characters, never the secret.
                  */
                 hint: string;
+                /**
+                 * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+                 */
+                publicKey: string | null;
                 phase: 'pending' | 'current' | 'retiring';
                 createdAt: string;
                 /**
@@ -165,6 +171,8 @@ export type SubscriptionsListResponses = {
             effectivePolicy: {
                 signature: {
                     scheme: 'standard-webhooks';
+                } | {
+                    scheme: 'standard-webhooks-v1a';
                 } | {
                     scheme: 'timestamped-hmac-hex';
                     header: string;
@@ -326,6 +334,10 @@ export type SubscriptionsCreateResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -350,6 +362,8 @@ export type SubscriptionsCreateResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -389,6 +403,9 @@ export type SubscriptionsCreateResponses = {
         version: number;
         createdAt: string;
         updatedAt: string;
+        /**
+         * What the receiver verifies with, shown this once: the shared secret (whsec_… or your own), or under standard-webhooks-v1a the key pair’s whpk_ public key (the whsk_ signing key never leaves Skyhook).
+         */
         signingSecret: string;
     };
 };
@@ -516,6 +533,10 @@ export type SubscriptionsGetResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -540,6 +561,8 @@ export type SubscriptionsGetResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -709,6 +732,10 @@ export type SubscriptionsUpdateResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -733,6 +760,8 @@ export type SubscriptionsUpdateResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -863,6 +892,10 @@ export type SubscriptionsDisableResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -887,6 +920,8 @@ export type SubscriptionsDisableResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -1017,6 +1052,10 @@ export type SubscriptionsEnableResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -1041,6 +1080,8 @@ export type SubscriptionsEnableResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -1171,6 +1212,10 @@ export type SubscriptionsRevokeResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -1195,6 +1240,8 @@ export type SubscriptionsRevokeResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -1325,6 +1372,10 @@ export type SubscriptionsRenewResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -1349,6 +1400,8 @@ export type SubscriptionsRenewResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -1558,6 +1611,10 @@ export type SubscriptionsRotateSecretResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -1582,6 +1639,8 @@ export type SubscriptionsRotateSecretResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -1621,6 +1680,9 @@ export type SubscriptionsRotateSecretResponses = {
         version: number;
         createdAt: string;
         updatedAt: string;
+        /**
+         * What the receiver verifies with, shown this once: the shared secret (whsec_… or your own), or under standard-webhooks-v1a the key pair’s whpk_ public key (the whsk_ signing key never leaves Skyhook).
+         */
         signingSecret: string;
         secretId: string;
     };
@@ -1725,6 +1787,10 @@ export type SubscriptionsActivateSecretResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -1749,6 +1815,8 @@ export type SubscriptionsActivateSecretResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;
@@ -2871,6 +2939,69 @@ export type PartnerNotificationsListResponses = {
 
 export type PartnerNotificationsListResponse = PartnerNotificationsListResponses[keyof PartnerNotificationsListResponses];
 
+export type SigningKeysKeySetData = {
+    body?: never;
+    path: {
+        organisationId: string;
+    };
+    query?: never;
+    url: '/v1/organisations/{organisationId}/signing-keys';
+};
+
+export type SigningKeysKeySetErrors = {
+    /**
+     * NOT_FOUND
+     */
+    404: Error;
+    /**
+     * DATABASE_UNAVAILABLE
+     */
+    503: Error;
+};
+
+export type SigningKeysKeySetError = SigningKeysKeySetErrors[keyof SigningKeysKeySetErrors];
+
+export type SigningKeysKeySetResponses = {
+    /**
+     * the key set (empty when no subscription of the organisation signs with a key pair)
+     */
+    200: {
+        keys: Array<{
+            kty: 'OKP';
+            crv: 'Ed25519';
+            /**
+             * The public key, base64url (RFC 8037).
+             */
+            x: string;
+            /**
+             * The key’s RFC 7638 thumbprint.
+             */
+            kid: string;
+            use: 'sig';
+            alg: 'EdDSA';
+            /**
+             * The same key in Standard Webhooks’ serialisation (whpk_…).
+             */
+            whpk: string;
+            /**
+             * The subscription whose deliveries it verifies.
+             */
+            subscriptionId: string;
+            phase: 'pending' | 'current' | 'retiring';
+            /**
+             * When it signs from (null: waiting for its activation call).
+             */
+            activatesAt: string | null;
+            /**
+             * When it stops signing (null: not replaced).
+             */
+            retiresAt: string | null;
+        }>;
+    };
+};
+
+export type SigningKeysKeySetResponse = SigningKeysKeySetResponses[keyof SigningKeysKeySetResponses];
+
 export type AdminOrganisationsListData = {
     body?: never;
     path?: never;
@@ -3280,6 +3411,10 @@ export type AdminSubscriptionsListResponses = {
                  * The first and last characters, never the secret.
                  */
                 hint: string;
+                /**
+                 * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+                 */
+                publicKey: string | null;
                 phase: 'pending' | 'current' | 'retiring';
                 createdAt: string;
                 /**
@@ -3304,6 +3439,8 @@ export type AdminSubscriptionsListResponses = {
             effectivePolicy: {
                 signature: {
                     scheme: 'standard-webhooks';
+                } | {
+                    scheme: 'standard-webhooks-v1a';
                 } | {
                     scheme: 'timestamped-hmac-hex';
                     header: string;
@@ -3440,6 +3577,10 @@ export type AdminSubscriptionsEnableResponses = {
              * The first and last characters, never the secret.
              */
             hint: string;
+            /**
+             * For an ed25519 key pair (standard-webhooks-v1a): the whpk_ public key that verifies its v1a signatures. Null for a shared secret.
+             */
+            publicKey: string | null;
             phase: 'pending' | 'current' | 'retiring';
             createdAt: string;
             /**
@@ -3464,6 +3605,8 @@ export type AdminSubscriptionsEnableResponses = {
         effectivePolicy: {
             signature: {
                 scheme: 'standard-webhooks';
+            } | {
+                scheme: 'standard-webhooks-v1a';
             } | {
                 scheme: 'timestamped-hmac-hex';
                 header: string;

@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { type SubscriptionFields } from '@skyhook/contracts';
-import { generateSigningSecret, validateCallerSecret } from '@skyhook/secrets';
 import { decideCreate, evolveSubscription, type SubscriptionState } from '@skyhook/subscriptions';
 import { checkEventTypesInCatalogue } from '../event-type-check';
-import { sealSigningSecret, type SubscriptionWithSecret } from '../signing-secret-seal';
-import { checkPolicyOverride, checkScopeFilter, lifetimeOf } from '../subscriber-organisation';
+import {
+  newSigningSecret,
+  sealSigningSecret,
+  verifiedWith,
+  type SubscriptionWithSecret,
+} from '../signing-secret-seal';
+import {
+  checkPolicyOverride,
+  checkScopeFilter,
+  effectiveSignatureOf,
+  lifetimeOf,
+} from '../subscriber-organisation';
 import { type SubscriptionCommandDependencies } from '../subscription-command-dependencies';
 import { type CreateSubscriptionCommand } from './create-subscription.command';
 
@@ -23,8 +32,7 @@ export class CreateSubscription {
     await checkEventTypesInCatalogue(catalogue, organisation.id, command.eventTypes);
     checkScopeFilter(organisation, command.scopeFilter);
     const policy = checkPolicyOverride(organisation, command.policy);
-    const signingSecret =
-      command.secret === undefined ? generateSigningSecret() : validateCallerSecret(command.secret);
+    const signingSecret = newSigningSecret(effectiveSignatureOf(organisation, policy), command.secret);
     const subscriptionId = `sub_${randomBytes(16).toString('hex')}`;
     const now = clock.now();
     const fields: SubscriptionFields = {
@@ -48,6 +56,6 @@ export class CreateSubscription {
     });
     const subscription = evolveSubscription(undefined, event);
     await store.insert(subscription, event);
-    return { subscription, signingSecret, secretId: secret.id };
+    return { subscription, signingSecret: verifiedWith(signingSecret), secretId: secret.id };
   }
 }

@@ -1,7 +1,12 @@
-import { generateSigningSecret, validateCallerSecret } from '@skyhook/secrets';
 import { decideRotateSecret, type SecretActivation, type SubscriptionState } from '@skyhook/subscriptions';
 import { changeSubscription } from '../apply-decisions';
-import { sealSigningSecret, type SubscriptionWithSecret } from '../signing-secret-seal';
+import {
+  newSigningSecret,
+  sealSigningSecret,
+  verifiedWith,
+  type SubscriptionWithSecret,
+} from '../signing-secret-seal';
+import { effectiveSignatureOf } from '../subscriber-organisation';
 import { SubscriptionInputError, SubscriptionInputErrorCode } from '../subscription-command.error';
 import { type SubscriptionCommandDependencies } from '../subscription-command-dependencies';
 import { type RotateSecretCommand } from './rotate-secret.command';
@@ -18,8 +23,7 @@ export class RotateSecret {
 
   async execute(command: RotateSecretCommand): Promise<SubscriptionWithSecret<SubscriptionState>> {
     const { store, secrets, clock, settings } = this.dependencies;
-    const signingSecret =
-      command.secret === undefined ? generateSigningSecret() : validateCallerSecret(command.secret);
+    let signingSecret = '';
     const graceMs =
       command.graceSeconds === undefined ? settings.defaultRotationGraceMs : command.graceSeconds * 1_000;
     const activation = activationOf(command);
@@ -27,11 +31,17 @@ export class RotateSecret {
     const target = { ...command, organisationId: command.organisation.id };
     const { state } = await changeSubscription(store, clock, target, (current, now) => {
       if (activation.kind === 'scheduled') assertActivationAhead(activation.at, now);
+      // Of the kind the subscription's scheme signs with now: a rotation is how a subscription
+      // moves between HMAC secrets and key pairs (both sign during the grace period).
+      signingSecret = newSigningSecret(
+        effectiveSignatureOf(command.organisation, current.policy),
+        command.secret,
+      );
       const sealed = sealSigningSecret(secrets, current.id, signingSecret, now);
       secretId = sealed.id;
       return [decideRotateSecret(current, sealed, { graceMs, activation }, now)];
     });
-    return { subscription: state, signingSecret, secretId };
+    return { subscription: state, signingSecret: verifiedWith(signingSecret), secretId };
   }
 }
 

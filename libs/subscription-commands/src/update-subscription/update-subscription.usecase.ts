@@ -8,7 +8,13 @@ import {
 } from '@skyhook/subscriptions';
 import { changeSubscription } from '../apply-decisions';
 import { checkEventTypesInCatalogue } from '../event-type-check';
-import { checkPolicyOverride, checkScopeFilter, statusUnderProfile } from '../subscriber-organisation';
+import { assertSecretsSignUnder } from '../signing-secret-seal';
+import {
+  checkPolicyOverride,
+  checkScopeFilter,
+  effectiveSignatureOf,
+  statusUnderProfile,
+} from '../subscriber-organisation';
 import { type SubscriptionCommandDependencies } from '../subscription-command-dependencies';
 import { type UpdateSubscriptionCommand } from './update-subscription.command';
 
@@ -40,6 +46,8 @@ export class UpdateSubscription {
     }
     const target = { ...command, organisationId: organisation.id };
     const { state } = await changeSubscription(store, clock, target, (current, now) => {
+      if (changes.policy !== undefined)
+        assertSecretsSignUnder(effectiveSignatureOf(organisation, changes.policy), current.secrets, now);
       const updated = decideUpdate(current, changes, now);
       const afterUpdate = updated === null ? current : evolveSubscription(current, updated);
       const statusChange =
