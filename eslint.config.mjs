@@ -15,7 +15,11 @@ const productionBoundaries = [
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts'] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
   // Tooling (the dev stack's runner) may drive the api through its client, as a partner would.
-  { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', 'type:client'] },
+  // Tools may use each other (the chart's renderer resolves Helm as the local Kafka is resolved).
+  {
+    sourceTag: 'type:tooling',
+    onlyDependOnLibsWithTags: ['type:tooling', 'type:infra', 'type:contracts', 'type:client'],
+  },
   // Benchmarks drive whole services and libraries, through their public entry points only.
   {
     sourceTag: 'type:bench',

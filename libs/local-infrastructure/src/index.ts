@@ -2,6 +2,7 @@ export * from './infrastructure-log';
 export * from './free-port';
 export * from './workspace-root';
 export * from './kafka-from-maven';
+export * from './maven-classpath';
 export * from './kafka-cluster-from-maven';
 export * from './kafka-provider';
 export * from './postgres-provider';

@@ -1,13 +1,13 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { findFreeLoopbackPort, waitForPort } from './free-port';
 import { type InfrastructureLog } from './infrastructure-log';
+import { resolveMavenClasspath } from './maven-classpath';
 import { workspaceRoot } from './workspace-root';
 
 const execFileAsync = promisify(execFile);
@@ -232,35 +232,9 @@ interface RunningBroker {
   readonly exited: Promise<number | null>;
 }
 
-/** `mvn dependency:build-classpath`, once per pom content; later starts read the cached file. */
-export async function resolveKafkaClasspath(log: InfrastructureLog): Promise<string> {
-  const pomFile = join(KAFKA_RUNTIME_DIR, 'pom.xml');
-  const pom = await readFile(pomFile);
-  const cacheDir = join(homedir(), '.cache', 'skyhook');
-  const cacheFile = join(
-    cacheDir,
-    `kafka-classpath-${createHash('sha256').update(pom).digest('hex').slice(0, 16)}.txt`,
-  );
-  if (existsSync(cacheFile)) {
-    const cached = (await readFile(cacheFile, 'utf8')).trim();
-    if (cached.split(':').every((jar) => existsSync(jar))) return cached;
-  }
-  await mkdir(cacheDir, { recursive: true });
-  log('resolving the Apache Kafka jars with Maven (first run only)');
-  await execFileAsync(
-    'mvn',
-    [
-      '-B',
-      '-q',
-      '-f',
-      pomFile,
-      'dependency:build-classpath',
-      '-Dmdep.includeScope=runtime',
-      `-Dmdep.outputFile=${cacheFile}`,
-    ],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-  return (await readFile(cacheFile, 'utf8')).trim();
+/** The Apache Kafka jars (deploy/kafka/pom.xml), resolved once per pom content. */
+export function resolveKafkaClasspath(log: InfrastructureLog): Promise<string> {
+  return resolveMavenClasspath(join(KAFKA_RUNTIME_DIR, 'pom.xml'), 'the Apache Kafka jars', log);
 }
 
 /**
