@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './tracing';
 import { subscriptionEventContract } from '@skyhook/contracts';
 import { assertKafkaReachable, createKafkaConsumerServer } from '@skyhook/messaging';
 import { assertDatabaseReachable } from '@skyhook/persistence';

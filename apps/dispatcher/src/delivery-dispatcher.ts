@@ -1,3 +1,4 @@
+import { type Attributes } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -40,7 +41,12 @@ import {
   retryBackoffMs,
   sleepUnlessAborted,
 } from '@skyhook/messaging';
-import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
+import {
+  type OutgoingRequestEnd,
+  SERVICE_LOGGER,
+  type ServiceLogger,
+  traceOutgoingRequest,
+} from '@skyhook/observability';
 import { type PreparedWebhook, prepareWebhook } from '@skyhook/webhook-signing';
 import {
   type ConcurrencyGate,
@@ -217,7 +223,13 @@ export class DeliveryDispatcher {
         // that first, so a crash from here on leaves it marked for the next dispatcher (ADR 0018).
         await beforeSend?.();
         webhook = prepareWebhook(endpoint, request, attemptAt);
-        const sent = await this.client.post(endpoint.url, webhook.headers, webhook.body, policy.timeoutMs);
+        const prepared = webhook;
+        const sent = await traceOutgoingRequest(
+          'POST',
+          webhookSpanAttributes(endpoint.url, request, attemptNumber),
+          () => this.client.post(endpoint.url, prepared.headers, prepared.body, policy.timeoutMs),
+          webhookSpanEnd,
+        );
         if (isSuccessfulAttempt(sent)) return sent;
         // A receiver still switching to a rotated secret says nothing about the endpoint's health.
         const counted = !isReceiverSwitchingSecret(endpoint.secretActivatedAt, sent, attemptAt, graceMs);
@@ -402,4 +414,31 @@ export class DeliveryDispatcher {
     await this.producer.send(deliveryEventContract, 'deliveryEvents', [event], { trusted: true, origin });
     this.metrics.deliveriesSkipped.inc({ reason: skip.reason, disposition: skip.disposition });
   }
+}
+
+/**
+ * A webhook attempt's span attributes (ADR 0035). The URL without its query or credentials: some
+ * partners put a token there, and traces are read by more people than the subscription's owner.
+ */
+function webhookSpanAttributes(url: string, request: DeliveryRequest, attemptNumber: number): Attributes {
+  const parsed = URL.parse(url);
+  return {
+    'http.request.method': 'POST',
+    'url.full': parsed === null ? '' : `${parsed.protocol}//${parsed.host}${parsed.pathname}`,
+    'server.address': parsed?.hostname ?? '',
+    'skyhook.delivery.id': request.deliveryId,
+    'skyhook.subscription.id': request.subscriptionId,
+    'skyhook.organisation.id': request.organisationId,
+    'skyhook.attempt.number': attemptNumber,
+  };
+}
+
+function webhookSpanEnd(report: AttemptReport): OutgoingRequestEnd {
+  return {
+    attributes:
+      report.kind === 'response'
+        ? { 'http.response.status_code': report.status }
+        : { 'error.type': report.errorCode, 'skyhook.attempt.outcome': report.kind },
+    failed: !isSuccessfulAttempt(report),
+  };
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './tracing';
 import { assertKafkaReachable } from '@skyhook/messaging';
 import { runService } from '@skyhook/service-runtime';
 import { loadDispatcherConfig } from './dispatcher.config';

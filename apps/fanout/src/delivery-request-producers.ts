@@ -23,6 +23,7 @@ import {
   sendHalvingWhenTooLarge,
   sendToDeadLetter,
   splitForProduce,
+  type TraceContext,
 } from '@skyhook/messaging';
 import { SERVICE_LOGGER, type ServiceLogger } from '@skyhook/observability';
 import { FANOUT_METRICS, type FanoutMetrics } from './fanout-metrics';
@@ -45,6 +46,8 @@ export interface RequestOrigin {
   readonly partition: number;
   readonly offset: string;
   readonly traceId: string | undefined;
+  /** With OpenTelemetry on: the inbound record's span, which the requests' traces go on from. */
+  readonly traceContext?: TraceContext | undefined;
 }
 
 interface EncodedRequest {
@@ -149,6 +152,7 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
         unordered,
         true,
         (request) => originOf(request)?.traceId,
+        (request) => originOf(request)?.traceContext,
       );
       await this.sendToTopic(producer, 'deliveryRequests', unordered, messages, originOf, stop, deadLettered);
     }
@@ -158,6 +162,7 @@ export class DeliveryRequestProducers implements OnModuleInit, OnApplicationShut
         ordered.map((request) => ({ kind: 'delivery' as const, request })),
         true,
         (record) => (record.kind === 'delivery' ? originOf(record.request)?.traceId : undefined),
+        (record) => (record.kind === 'delivery' ? originOf(record.request)?.traceContext : undefined),
       );
       await this.sendToTopic(producer, 'deliveryOrdered', ordered, messages, originOf, stop, deadLettered);
     }

@@ -55,6 +55,7 @@ export class InboundEventsController {
         partition: record.partition,
         offset: record.offset,
         traceId: record.traceId,
+        traceContext: record.traceContext,
       });
       this.metrics.events.inc({ outcome: plan.requests.length === 0 ? 'no_match' : 'matched' });
       this.metrics.matchesPerEvent.observe(plan.requests.length);

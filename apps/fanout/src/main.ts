@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './tracing';
 import { CONSUMER_GROUPS } from '@skyhook/contracts';
 import {
   assertKafkaReachable,

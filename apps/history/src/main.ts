@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './tracing';
 import { assertKafkaReachable, createKafkaConsumerServer } from '@skyhook/messaging';
 import { assertDatabaseReachable } from '@skyhook/persistence';
 import { runService } from '@skyhook/service-runtime';

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './tracing';
 import { runService } from '@skyhook/service-runtime';
 import { PORTAL_SERVICE } from './portal-service';
 

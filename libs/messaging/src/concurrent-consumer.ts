@@ -9,7 +9,7 @@ import {
   type TopicPartitions,
 } from 'kafkajs';
 import { ContractViolationError } from '@skyhook/contracts';
-import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
+import { type ServiceLogger } from '@skyhook/observability';
 import {
   type ConsumedRecord,
   type ConsumerRoute,
@@ -26,6 +26,7 @@ import { decodeDispatchFrontier, encodeDispatchFrontier, PartitionFrontier } fro
 import { onAbort, sleepUnlessAborted } from './abort-listeners';
 import { type FetchBatching } from './adaptive-fetch';
 import { PendingBudget } from './pending-budget';
+import { handleInTrace } from './record-tracing';
 
 export interface ConcurrentConsumerOptions {
   /** Logical group name; the topic prefix is applied. */
@@ -613,9 +614,7 @@ export class ConcurrentConsumer {
     const stopping = this.partitionWork.get(progress)?.signal ?? this.stopSignal.signal;
     for (let failures = 0; ; failures += 1) {
       try {
-        await runWithTraceId(record.traceId, () =>
-          this.options.handleRecord(record, stopping, beforeDispatch),
-        );
+        await handleInTrace(record, () => this.options.handleRecord(record, stopping, beforeDispatch));
         break;
       } catch (error) {
         // A stopping consumer leaves the record unfinished: it is re-delivered after the restart.

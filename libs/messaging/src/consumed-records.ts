@@ -1,3 +1,4 @@
+import { type Context } from '@opentelemetry/api';
 import { type ContractViolationError, type DecodableContract, type TopicKey } from '@skyhook/contracts';
 
 // The records a consumer hands its handlers, and its state: shared by the consumer and its
@@ -13,6 +14,11 @@ export interface ConsumedRecord<TValue = unknown> {
   readonly timestamp: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly traceId: string;
+  /**
+   * With OpenTelemetry on, in a batched handler's records: the context of the record's span, for
+   * what is produced on its behalf later in the call (ADR 0035).
+   */
+  readonly traceContext?: Context | undefined;
   /**
    * An earlier owner of the partition may have handled this record (its work done, its offset
    * not committed) before it stopped: set by a `ConcurrentConsumer` with a dispatch frontier.

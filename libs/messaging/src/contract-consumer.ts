@@ -1,10 +1,11 @@
 import { type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
 import { ContractViolationError } from '@skyhook/contracts';
-import { runWithTraceId, type ServiceLogger } from '@skyhook/observability';
+import { type ServiceLogger } from '@skyhook/observability';
 import { type FetchBatching } from './adaptive-fetch';
 import { consumerGroupIdOf, type KafkaSettings, topicNameOf } from './kafka-config';
 import { retryKafkaAtStartup } from './kafka-startup-retry';
 import { type MessagingMetrics } from './messaging-metrics';
+import { handleInTrace, traceBatch } from './record-tracing';
 import { retryBackoffMs } from './retry-backoff';
 import {
   createGroupConsumer,
@@ -277,9 +278,12 @@ export class ContractConsumer {
     }
     if (records.length > 0) {
       let handled: void | HandledRecords;
+      const traced = traceBatch(records);
       try {
-        handled = await handleRecords(records);
+        handled = await handleRecords(traced.records);
+        traced.finish();
       } catch (error) {
+        traced.finish(error);
         this.metrics?.recordsConsumed.inc({ topic: route.topicKey, outcome: 'failed' }, records.length);
         throw error;
       }
@@ -327,7 +331,7 @@ export class ContractConsumer {
   private consumeEach(route: ConsumerRoute, partition: number, messages: KafkaMessage[]): Promise<void> {
     return this.consumeChunk(route, partition, messages, async (records) => {
       for (const record of records) {
-        await runWithTraceId(record.traceId, () => this.options.handleRecord(record));
+        await handleInTrace(record, () => this.options.handleRecord(record));
       }
     });
   }

@@ -6,7 +6,13 @@ import {
   type MessageContract,
   type TopicKey,
 } from '@skyhook/contracts';
-import { currentTraceId, type ServiceLogger } from '@skyhook/observability';
+import { type Context } from '@opentelemetry/api';
+import {
+  currentTraceId,
+  kafkaTraceHeaders,
+  type ServiceLogger,
+  tracingEnabled,
+} from '@skyhook/observability';
 import { type KafkaSettings, topicNameOf } from './kafka-config';
 import { type MessagingMetrics } from './messaging-metrics';
 import { type ProducerHealthBoard } from './producer-health';
@@ -86,18 +92,26 @@ export class ContractProducer {
 
 /**
  * Kafka messages of `values` under their contract, validated unless `trusted`, each carrying
- * its trace id (`traceIdOf`, else the current one) so the consumer's log lines follow the
- * same request.
+ * its trace so the consumer's spans and log lines follow the same request: with OpenTelemetry on
+ * (ADR 0035), the W3C `traceparent` of `traceContextOf(value)` or of the active span; otherwise
+ * its trace id (`traceIdOf`, else the current one) in Skyhook's own header.
  */
 export function encodeForKafka<TValue>(
   contract: MessageContract<TValue>,
   values: readonly TValue[],
   trusted: boolean,
   traceIdOf: (value: TValue) => string | undefined = currentTraceId,
+  traceContextOf?: (value: TValue) => Context | undefined,
 ): Message[] {
   const encode = trusted ? encodeTrustedMessage : encodeMessage;
+  const traced = tracingEnabled();
   return values.map((value) => {
     const encoded = encode(contract, value);
+    if (traced) {
+      const traceHeaders = kafkaTraceHeaders(traceContextOf?.(value));
+      if (traceHeaders['traceparent'] !== undefined)
+        return { key: encoded.key, value: encoded.value, headers: { ...encoded.headers, ...traceHeaders } };
+    }
     const traceId = traceIdOf(value);
     const headers =
       traceId === undefined ? encoded.headers : { ...encoded.headers, [MESSAGE_HEADERS.traceId]: traceId };

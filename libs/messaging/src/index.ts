@@ -8,6 +8,7 @@ export * from './contract-producer';
 export * from './replaceable-producer';
 export * from './producer-health';
 export * from './consumed-records';
+export * from './record-tracing';
 export * from './contract-consumer';
 export * from './dead-letter';
 export * from './kafka-consumer.server';

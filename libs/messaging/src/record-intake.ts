@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
 import { type ContractViolationError, decodeMessage, MESSAGE_HEADERS } from '@skyhook/contracts';
-import { type ServiceLogger } from '@skyhook/observability';
+import { type ServiceLogger, traceIdOfTraceparent } from '@skyhook/observability';
 import { batchFetchesOf, type FetchBatching } from './adaptive-fetch';
 import {
   type ConsumedRecord,
@@ -127,7 +127,8 @@ function consumedRecordOf<TValue>(
     rawValue: message.value,
     timestamp: Number(message.timestamp),
     headers,
-    traceId: headers[MESSAGE_HEADERS.traceId] ?? randomUUID(),
+    // Logs name the trace the record belongs to: its W3C trace's id, or the earlier own header's.
+    traceId: headers[MESSAGE_HEADERS.traceId] ?? traceIdOfTraceparent(headers['traceparent']) ?? randomUUID(),
   };
 }
 

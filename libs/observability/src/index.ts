@@ -6,3 +6,4 @@ export * from './readiness-registry';
 export * from './observability.tokens';
 export * from './observability.module';
 export * from './trace-context.interceptor';
+export * from './tracing';

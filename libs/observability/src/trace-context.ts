@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { activeOtelTraceId } from './tracing';
 
 /**
  * The trace id of the work in progress (an HTTP request or a consumed Kafka record). Logs
@@ -14,8 +15,9 @@ export function runWithTraceId<T>(traceId: string, work: () => T): T {
   return traceStorage.run(traceId, work);
 }
 
+/** The active OpenTelemetry trace's id when tracing is on and a span is active, else the own one. */
 export function currentTraceId(): string | undefined {
-  return traceStorage.getStore();
+  return activeOtelTraceId() ?? traceStorage.getStore();
 }
 
 /** Uses the caller's id when it is well-formed, otherwise starts a new trace. */

@@ -11,6 +11,7 @@ import {
   createServiceLogger,
   type ServiceLogger,
   traceIdFrom,
+  stopTracing,
 } from '@skyhook/observability';
 import { type ServiceEnvironment } from './environment-config';
 import { answerClientError, answerFrameworkError } from './http-framework-errors';
@@ -210,18 +211,22 @@ function installGracefulShutdown(app: INestApplication, logger: ServiceLogger): 
       logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
-      () => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        logger.flush();
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // Spans of the last records handled go out before the process does.
+      .then(() => stopTracing())
+      .then(
+        () => {
+          logger.info('stopped');
+          logger.flush();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
