@@ -66,7 +66,8 @@ async function startOtlpReceiver(): Promise<{
           }[];
         };
         for (const resourceSpans of body.resourceSpans ?? []) {
-          const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name'] ?? '');
+          const serviceName = attributesOf(resourceSpans.resource?.attributes)['service.name'];
+          const service = typeof serviceName === 'string' ? serviceName : '';
           for (const scope of resourceSpans.scopeSpans ?? []) {
             for (const span of scope.spans ?? []) {
               spans.push({
