@@ -226,7 +226,7 @@ export class DeliveryDispatcher {
         const prepared = webhook;
         const sent = await traceOutgoingRequest(
           'POST',
-          webhookSpanAttributes(endpoint.url, request, attemptNumber),
+          () => webhookSpanAttributes(endpoint.url, request, attemptNumber),
           () => this.client.post(endpoint.url, prepared.headers, prepared.body, policy.timeoutMs),
           webhookSpanEnd,
         );

@@ -9,6 +9,8 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
+  type Tracer,
 } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -26,6 +28,14 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
  * from `POST /v1/events` through fan-out and each delivery attempt to its history write.
  */
 let sdk: NodeSDK | undefined;
+let tracer: Tracer | undefined;
+/**
+ * Whether the sampler follows the parent's decision (`parentbased_*`, the default): then the
+ * child of an unsampled record or request cannot be sampled, and no span is made for it at all,
+ * its parent's context is carried on as it is. Unsampled work then costs a header parse, not a
+ * span (bench/RESULTS.md, "OpenTelemetry").
+ */
+let followsParentDecision = true;
 
 /** What the module-level state says: tracing was started in this process. */
 export function tracingEnabled(): boolean {
@@ -66,6 +76,10 @@ export function startTracing(serviceName: string, environment: NodeJS.ProcessEnv
     ],
   });
   sdk.start();
+  tracer = trace.getTracer('skyhook');
+  followsParentDecision = (environment['OTEL_TRACES_SAMPLER'] ?? 'parentbased_always_on').startsWith(
+    'parentbased',
+  );
   return true;
 }
 
@@ -73,6 +87,7 @@ export function startTracing(serviceName: string, environment: NodeJS.ProcessEnv
 export async function stopTracing(): Promise<void> {
   const started = sdk;
   sdk = undefined;
+  tracer = undefined;
   await started?.shutdown();
 }
 
@@ -82,9 +97,18 @@ export async function stopTracing(): Promise<void> {
  * active.
  */
 export function kafkaTraceHeaders(parent: Context = context.active()): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (sdk === undefined || trace.getSpan(parent) === undefined) return headers;
-  propagation.inject(parent, headers);
+  if (tracer === undefined) return {};
+  const spanContext = trace.getSpanContext(parent);
+  if (spanContext === undefined || !trace.isSpanContextValid(spanContext)) return {};
+  // W3C trace context, written directly: between Skyhook's own services, whatever propagators
+  // the process is configured with for HTTP. Unsampled records carry it too (flags 00), so
+  // their consumers do not start traces of their own.
+  const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, '0');
+  const headers: Record<string, string> = {
+    traceparent: `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`,
+  };
+  const state = spanContext.traceState?.serialize();
+  if (state !== undefined && state !== '') headers['tracestate'] = state;
   return headers;
 }
 
@@ -107,22 +131,29 @@ export interface TracedRecord {
  * carries (so the trace goes on across the topic); undefined when tracing is off.
  */
 export function startRecordSpan(record: TracedRecord): Span | undefined {
-  if (sdk === undefined) return undefined;
+  if (tracer === undefined) return undefined;
   const parent = propagation.extract(ROOT_CONTEXT, record.headers);
-  return trace.getTracer('skyhook-messaging').startSpan(
-    `${record.topic} process`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': record.topic,
-        'messaging.destination.partition.id': String(record.partition),
-        'messaging.kafka.offset': Number(record.offset),
-      },
-    },
-    parent,
-  );
+  const parentSpanContext = trace.getSpanContext(parent);
+  if (
+    followsParentDecision &&
+    parentSpanContext !== undefined &&
+    trace.isSpanContextValid(parentSpanContext) &&
+    (parentSpanContext.traceFlags & TraceFlags.SAMPLED) === 0
+  ) {
+    return trace.wrapSpanContext(parentSpanContext);
+  }
+  const span = tracer.startSpan(`${record.topic} process`, { kind: SpanKind.CONSUMER }, parent);
+  // Attributes only on spans that are kept: the SDK checks every attribute it is given.
+  if (span.isRecording()) {
+    span.setAttributes({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': record.topic,
+      'messaging.destination.partition.id': String(record.partition),
+      'messaging.kafka.offset': Number(record.offset),
+    });
+  }
+  return span;
 }
 
 /** Ends a record's span, marking it failed when the handling threw. */
@@ -160,12 +191,20 @@ export interface OutgoingRequestEnd {
  */
 export async function traceOutgoingRequest<T>(
   name: string,
-  attributes: Attributes,
+  attributes: () => Attributes,
   work: () => Promise<T>,
   end: (result: T) => OutgoingRequestEnd,
 ): Promise<T> {
-  if (sdk === undefined) return work();
-  const span = trace.getTracer('skyhook-dispatcher').startSpan(name, { kind: SpanKind.CLIENT, attributes });
+  if (tracer === undefined) return work();
+  const parent = trace.getSpan(context.active());
+  // The child of an unsampled span would not be kept either (parent-based sampling).
+  if (followsParentDecision && parent !== undefined && !parent.isRecording()) return work();
+  const span = tracer.startSpan(name, { kind: SpanKind.CLIENT });
+  if (!span.isRecording()) {
+    span.end();
+    return work();
+  }
+  span.setAttributes(attributes());
   try {
     const result = await work();
     const ended = end(result);
