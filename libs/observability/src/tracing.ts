@@ -15,6 +15,7 @@ import {
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { type SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /**
  * OpenTelemetry traces (ADR 0035), off unless `OTEL_TRACES_EXPORTER` names an exporter (`otlp`,
@@ -59,12 +60,18 @@ const UNTRACED_PATHS = /^\/(?:health\/(?:live|ready)|metrics)(?:\?|$)/;
  * Prometheus' and pino's: the SDK exports traces only, unless `OTEL_METRICS_EXPORTER` /
  * `OTEL_LOGS_EXPORTER` say otherwise.
  */
-export function startTracing(serviceName: string, environment: NodeJS.ProcessEnv = process.env): boolean {
+export function startTracing(
+  serviceName: string,
+  environment: NodeJS.ProcessEnv = process.env,
+  /** In place of the exporter the environment names (tests: an in-memory one). */
+  spanProcessors?: SpanProcessor[],
+): boolean {
   if (sdk !== undefined || !tracingRequested(environment)) return sdk !== undefined;
   environment['OTEL_METRICS_EXPORTER'] ??= 'none';
   environment['OTEL_LOGS_EXPORTER'] ??= 'none';
   sdk = new NodeSDK({
     serviceName: environment['OTEL_SERVICE_NAME'] ?? `skyhook-${serviceName}`,
+    ...(spanProcessors === undefined ? {} : { spanProcessors }),
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.test(request.url ?? ''),
