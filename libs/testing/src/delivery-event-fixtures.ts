@@ -32,6 +32,19 @@ export function deliveryRequest(
   };
 }
 
+/** What every delivery event says of its delivery, as the dispatcher writes it. */
+function identityOf(request: DeliveryRequest) {
+  return {
+    deliveryId: request.deliveryId,
+    subscriptionId: request.subscriptionId,
+    organisationId: request.organisationId,
+    eventId: request.event.id,
+    eventType: request.event.type,
+    test: request.test,
+    publishedAt: request.publishedAt,
+  };
+}
+
 function offset(iso: string, ms: number): string {
   return new Date(Date.parse(iso) + ms).toISOString();
 }
@@ -52,13 +65,7 @@ export function attempted(
   const success = result === 'delivered';
   return {
     type: 'DeliveryAttempted',
-    deliveryId: request.deliveryId,
-    subscriptionId: request.subscriptionId,
-    organisationId: request.organisationId,
-    eventId: request.event.id,
-    eventType: request.event.type,
-    test: request.test,
-    publishedAt: request.publishedAt,
+    ...identityOf(request),
     request: attemptNumber === 1 ? request : null,
     attemptNumber,
     attemptId: `att_${request.deliveryId}_${attemptNumber}_${repeated}`,
@@ -92,13 +99,7 @@ export function skipped(
 ): DeliverySkipped {
   return {
     type: 'DeliverySkipped',
-    deliveryId: request.deliveryId,
-    subscriptionId: request.subscriptionId,
-    organisationId: request.organisationId,
-    eventId: request.event.id,
-    eventType: request.event.type,
-    test: request.test,
-    publishedAt: request.publishedAt,
+    ...identityOf(request),
     request,
     skippedAt: offset(request.publishedAt, atMs),
     reason: 'subscription-disabled',
@@ -116,13 +117,7 @@ export function waiting(
 ): DeliveryWaiting {
   return {
     type: 'DeliveryWaiting',
-    deliveryId: request.deliveryId,
-    subscriptionId: request.subscriptionId,
-    organisationId: request.organisationId,
-    eventId: request.event.id,
-    eventType: request.event.type,
-    test: request.test,
-    publishedAt: request.publishedAt,
+    ...identityOf(request),
     request,
     behindDeliveryId,
     waitingSince: offset(request.publishedAt, atMs),
