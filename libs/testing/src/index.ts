@@ -19,3 +19,5 @@ export * from './chaos/delivery-audit';
 export * from './chaos/chaos-scenario';
 export * from './chaos/chaos-report';
 export * from './delivery-event-fixtures';
+export * from './otlp-receiver';
+export * from './local-skyhook-stack';

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import {
   createTestDatabase,
+  type ExportedSpan,
+  type OtlpReceiver,
+  startOtlpReceiver,
   pollUntil,
   type ServiceProcess,
   startService,
@@ -14,87 +15,6 @@ import {
   type WebhookReceiver,
 } from '@skyhook/testing';
 
-/** One span as an OTLP/HTTP JSON export carries it, with its service's name. */
-interface ExportedSpan {
-  readonly service: string;
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string;
-  readonly name: string;
-  /** OTLP's SpanKind: 2 server, 3 client, 5 consumer. */
-  readonly kind: number;
-  readonly attributes: Record<string, unknown>;
-}
-
-interface OtlpAttribute {
-  key: string;
-  value: { stringValue?: string; intValue?: string | number; boolValue?: boolean };
-}
-
-/** An OTLP/HTTP receiver on loopback (JSON encoding): what a collector would get from the services. */
-async function startOtlpReceiver(): Promise<{
-  url: string;
-  spans: ExportedSpan[];
-  close: () => Promise<void>;
-}> {
-  const spans: ExportedSpan[] = [];
-  const attributesOf = (attributes: OtlpAttribute[] | undefined): Record<string, unknown> =>
-    Object.fromEntries(
-      (attributes ?? []).map(({ key, value }) => [
-        key,
-        value.stringValue ?? value.intValue ?? value.boolValue,
-      ]),
-    );
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      if (request.url === '/v1/traces') {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans?: {
-            resource?: { attributes?: OtlpAttribute[] };
-            scopeSpans?: {
-              spans?: {
-                traceId: string;
-                spanId: string;
-                parentSpanId?: string;
-                name: string;
-                kind: number;
-                attributes?: OtlpAttribute[];
-              }[];
-            }[];
-          }[];
-        };
-        for (const resourceSpans of body.resourceSpans ?? []) {
-          const serviceName = attributesOf(resourceSpans.resource?.attributes)['service.name'];
-          const service = typeof serviceName === 'string' ? serviceName : '';
-          for (const scope of resourceSpans.scopeSpans ?? []) {
-            for (const span of scope.spans ?? []) {
-              spans.push({
-                service,
-                traceId: span.traceId,
-                spanId: span.spanId,
-                parentSpanId: span.parentSpanId ?? '',
-                name: span.name,
-                kind: span.kind,
-                attributes: attributesOf(span.attributes),
-              });
-            }
-          }
-        }
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 /**
  * OpenTelemetry across the four services (ADR 0035): each a process of its own exporting to an
  * OTLP receiver on loopback, one event published, and the one trace it leaves checked span by
@@ -105,7 +25,7 @@ describe('end to end: one trace from POST /v1/events to the history write', () =
   const adminToken = randomBytes(24).toString('hex');
   let database: TestDatabase;
   let receiver: WebhookReceiver;
-  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let otlp: OtlpReceiver;
   const services: ServiceProcess[] = [];
   let api: ServiceProcess;
 

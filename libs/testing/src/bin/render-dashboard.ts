@@ -15,21 +15,13 @@
  * `--out FILE` (default docs/dashboard.png).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Resvg } from '@resvg/resvg-js';
-import {
-  dropDatabase,
-  ensureDatabase,
-  findFreeLoopbackPort,
-  provisionInfrastructure,
-  type ProvisionedInfrastructure,
-  workspaceRoot,
-} from '@skyhook/local-infrastructure';
+import { findFreeLoopbackPort, workspaceRoot } from '@skyhook/local-infrastructure';
 import {
   formatLegend,
   type GrafanaDashboard,
@@ -38,18 +30,14 @@ import {
 } from '../dashboard/dashboard-panels';
 import { dashboardSvg, type PanelData, type RenderedSeries } from '../dashboard/dashboard-svg';
 import { pollUntil } from '../poll-until';
-import { type ServiceProcess, startService } from '../service-process';
-import { TEST_CA_CERT_PATH } from '../test-tls';
-import { uniqueTopicPrefix } from '../unique-names';
-import { type ReceiverBehaviour, startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver';
+import { LOCAL_STACK_SERVICES, type LocalSkyhookStack, startLocalSkyhook } from '../local-skyhook-stack';
+import { type ReceiverBehaviour, type WebhookReceiver } from '../webhook-receiver';
 
 const DASHBOARD = join('deploy', 'grafana', 'dashboards', 'skyhook-overview.json');
 const ALERTS = join('deploy', 'prometheus', 'alerts.yml');
 const SCRAPE_INTERVAL_S = 2;
 /** What `$__rate_interval` becomes: several scrapes, so a rate never rests on two samples. */
 const RATE_INTERVAL = '30s';
-/** The api first: it runs the migrations the history service writes into. */
-const SERVICE_ORDER = ['api', 'fanout', 'dispatcher', 'history'] as const;
 
 function say(message: string): void {
   process.stderr.write(`[render-dashboard] ${message}\n`);
@@ -427,50 +415,25 @@ async function main(): Promise<void> {
   requirePrometheus();
   const began = Date.now();
   const directory = await mkdtemp(join(tmpdir(), 'skyhook-dashboard-'));
-  let infrastructure: ProvisionedInfrastructure | undefined;
-  let database: { adminUrl: string; name: string } | undefined;
-  let receiver: WebhookReceiver | undefined;
+  let stack: LocalSkyhookStack | undefined;
   let prometheus: Prometheus | undefined;
-  const services: ServiceProcess[] = [];
   try {
-    say('starting Kafka and PostgreSQL…');
-    infrastructure = await provisionInfrastructure({ stateDir: join(directory, 'infrastructure'), log: say });
-    checkInterrupted();
-    database = {
-      adminUrl: infrastructure.postgresAdminUrl,
-      name: `skyhook_dashboard_${randomBytes(4).toString('hex')}`,
-    };
-    const databaseUrl = await ensureDatabase(database.adminUrl, database.name);
     const downAt = { at: Number.POSITIVE_INFINITY };
-    receiver = await startWebhookReceiver({ behaviour: receiverBehaviour(() => downAt.at) });
-    const adminToken = randomBytes(24).toString('base64url');
-    const environment = {
-      KAFKA_BROKERS: infrastructure.kafkaBrokers,
-      KAFKA_TOPIC_PREFIX: uniqueTopicPrefix(),
-      DATABASE_URL: databaseUrl,
-      SECRETS_MASTER_KEY: randomBytes(32).toString('base64'),
-      SKYHOOK_ADMIN_TOKEN: adminToken,
-      SKYHOOK_ALLOW_HTTP_LOOPBACK: 'true',
-      // The receiver's certificate is signed by the test CA; only this run's services trust it.
-      NODE_EXTRA_CA_CERTS: TEST_CA_CERT_PATH,
-      LOG_LEVEL: 'warn',
-    };
-    say('starting the services…');
-    for (const name of SERVICE_ORDER) {
-      services.push(await startService(name, environment));
-      checkInterrupted();
-    }
-    for (const service of services) {
-      await pollUntil(async () => (await fetch(`${service.baseUrl}/health/ready`)).ok, {
-        timeoutMs: 90_000,
-        intervalMs: 250,
-        description: `${service.baseUrl} ready`,
-      });
-    }
+    stack = await startLocalSkyhook({
+      stateDir: directory,
+      log: say,
+      databasePrefix: 'skyhook_dashboard',
+      behaviour: receiverBehaviour(() => downAt.at),
+    });
+    checkInterrupted();
+    const { services, receiver, adminToken } = stack;
     prometheus = await startPrometheus(
       directory,
       new Map(
-        services.map((service, index) => [SERVICE_ORDER[index]!, service.baseUrl.replace('http://', '')]),
+        services.map((service, index) => [
+          LOCAL_STACK_SERVICES[index]!,
+          service.baseUrl.replace('http://', ''),
+        ]),
       ),
     );
     const start = Math.floor(Date.now() / 1000);
@@ -483,10 +446,7 @@ async function main(): Promise<void> {
   } finally {
     say('stopping everything this run started…');
     await prometheus?.stop().catch((error: unknown) => say(`prometheus: ${String(error)}`));
-    await Promise.all(services.map((service) => service.stop().catch(() => undefined)));
-    await receiver?.close();
-    if (database !== undefined) await dropDatabase(database.adminUrl, database.name).catch(() => undefined);
-    await infrastructure?.stop();
+    await stack?.stop();
     await rm(directory, { recursive: true, force: true });
     say(`done in ${Math.round((Date.now() - began) / 1000)} s`);
   }
