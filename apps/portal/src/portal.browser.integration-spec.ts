@@ -323,6 +323,26 @@ describe('the partner portal in a browser', () => {
     await expect(page.textContent('.notice')).resolves.toContain('Saved.');
     await expect(page.textContent('main')).resolves.toContain('Edited in the portal');
 
+    // Order and pace: a key that is not a JSON Pointer is refused with the api's reason; a valid
+    // one and a rate limit are saved and shown; emptied, both are removed.
+    await page.fill('#pace-ordering-key', 'bookingId');
+    await page.click('form[action$="/pace"] button[type=submit]');
+    await expect(page.textContent('.notice-error')).resolves.toMatch(/JSON Pointer/i);
+    await page.fill('#pace-ordering-key', '/data/bookingId');
+    await page.check('input[name=afterFinalFailure][value=hold]');
+    await page.fill('#pace-rate-limit', '25');
+    await page.click('form[action$="/pace"] button[type=submit]');
+    await expect(page.textContent('.notice')).resolves.toContain('Order and pace saved.');
+    await expect(page.textContent('main')).resolves.toMatch(
+      /Order\s*per \/data\/bookingId; after a final failure:\s*hold the key/,
+    );
+    await expect(page.textContent('main')).resolves.toMatch(/Rate limit\s*25 requests a second/);
+    await page.fill('#pace-ordering-key', '');
+    await page.fill('#pace-rate-limit', '');
+    await page.click('form[action$="/pace"] button[type=submit]');
+    await expect(page.textContent('main')).resolves.toMatch(/Order\s*none/);
+    await expect(page.textContent('main')).resolves.toMatch(/Rate limit\s*none/);
+
     // A test event of a catalogue type carries that type.
     await page.selectOption('#test-type', 'booking.created');
     await page.click('text=Send a test event');

@@ -313,6 +313,29 @@ export class PortalController {
               },
             });
             throw new Redirect(back, { kind: 'ok', text: 'Saved.' });
+          case 'pace': {
+            // Empty fields remove the setting; what the api refuses (a key that is not a JSON
+            // Pointer, a limit out of range) comes back as its notice.
+            const orderingKey = formValue(body, 'orderingKey')?.trim() ?? '';
+            const perSecond = formValue(body, 'rateLimitPerSecond')?.trim() ?? '';
+            await subscriptionsUpdate({
+              client,
+              throwOnError: true,
+              path: { id },
+              headers: ifMatch,
+              body: {
+                ordering:
+                  orderingKey === ''
+                    ? null
+                    : {
+                        key: orderingKey,
+                        afterFinalFailure: formValue(body, 'afterFinalFailure') === 'hold' ? 'hold' : 'skip',
+                      },
+                rateLimit: perSecond === '' ? null : { perSecond: Number(perSecond) },
+              },
+            });
+            throw new Redirect(back, { kind: 'ok', text: 'Order and pace saved.' });
+          }
           case 'renew': {
             const { data } = await subscriptionsRenew({
               client,

@@ -254,6 +254,53 @@ function manageForms(subscription: Subscription, catalogue: EventTypesListRespon
       ${eventTypePicker(catalogue, chosen)}
       <div class="actions"><button type="submit">Save</button></div>
     </form>
+    <h2 id="pace">Order and pace</h2>
+    <form class="card" method="post" action="/subscriptions/${id}/pace" aria-labelledby="pace">
+      ${csrfField(csrfToken)}<input type="hidden" name="version" value="${subscription.version}" />
+      <label for="pace-ordering-key"
+        >Keep deliveries in publish order per (a JSON Pointer into the event, e.g.
+        <code>/data/flightId</code>; empty: any order)</label
+      >
+      <input
+        id="pace-ordering-key"
+        name="orderingKey"
+        type="text"
+        maxlength="200"
+        value="${subscription.ordering?.key ?? ''}"
+      />
+      <fieldset>
+        <legend>When a delivery of a key fails for good</legend>
+        <label
+          ><input
+            type="radio"
+            name="afterFinalFailure"
+            value="skip"
+            ${subscription.ordering?.afterFinalFailure === 'hold' ? '' : 'checked'}
+          />
+          Skip it and go on with the key</label
+        >
+        <label
+          ><input
+            type="radio"
+            name="afterFinalFailure"
+            value="hold"
+            ${subscription.ordering?.afterFinalFailure === 'hold' ? 'checked' : ''}
+          />
+          Hold the key until I resend or skip it</label
+        >
+      </fieldset>
+      <label for="pace-rate-limit">At most this many requests a second (empty: no limit)</label>
+      <input
+        id="pace-rate-limit"
+        name="rateLimitPerSecond"
+        type="number"
+        min="1"
+        max="10000"
+        step="1"
+        value="${subscription.rateLimit === null ? '' : String(subscription.rateLimit.perSecond)}"
+      />
+      <div class="actions"><button type="submit">Save order and pace</button></div>
+    </form>
     <h2 id="rotate">Rotate the signing secret</h2>
     <form class="card" method="post" action="/subscriptions/${id}/rotate" aria-labelledby="rotate">
       ${csrfField(csrfToken)}<input type="hidden" name="version" value="${subscription.version}" />
