@@ -5,6 +5,7 @@ import {
   type DeliveryWaiting,
   deliveryIdOf,
 } from '@skyhook/contracts';
+import { deliveryIdentity } from '@skyhook/delivery';
 
 export const PUBLISHED_AT = '2026-11-20T10:00:00.000Z';
 
@@ -32,19 +33,6 @@ export function deliveryRequest(
   };
 }
 
-/** What every delivery event says of its delivery, as the dispatcher writes it. */
-function identityOf(request: DeliveryRequest) {
-  return {
-    deliveryId: request.deliveryId,
-    subscriptionId: request.subscriptionId,
-    organisationId: request.organisationId,
-    eventId: request.event.id,
-    eventType: request.event.type,
-    test: request.test,
-    publishedAt: request.publishedAt,
-  };
-}
-
 function offset(iso: string, ms: number): string {
   return new Date(Date.parse(iso) + ms).toISOString();
 }
@@ -65,7 +53,7 @@ export function attempted(
   const success = result === 'delivered';
   return {
     type: 'DeliveryAttempted',
-    ...identityOf(request),
+    ...deliveryIdentity(request),
     request: attemptNumber === 1 ? request : null,
     attemptNumber,
     attemptId: `att_${request.deliveryId}_${attemptNumber}_${repeated}`,
@@ -99,7 +87,7 @@ export function skipped(
 ): DeliverySkipped {
   return {
     type: 'DeliverySkipped',
-    ...identityOf(request),
+    ...deliveryIdentity(request),
     request,
     skippedAt: offset(request.publishedAt, atMs),
     reason: 'subscription-disabled',
@@ -117,7 +105,7 @@ export function waiting(
 ): DeliveryWaiting {
   return {
     type: 'DeliveryWaiting',
-    ...identityOf(request),
+    ...deliveryIdentity(request),
     request,
     behindDeliveryId,
     waitingSince: offset(request.publishedAt, atMs),
