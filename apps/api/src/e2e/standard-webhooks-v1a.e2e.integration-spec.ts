@@ -125,6 +125,12 @@ describe('end to end: standard-webhooks-v1a (ed25519) deliveries', () => {
     // Another organisation's id, or none that exists, answers an empty set, not who is a customer.
     const unknown = await api.request({ method: 'GET', url: '/v1/organisations/org_nobody/signing-keys' });
     expect([unknown.status, unknown.body]).toEqual([200, { keys: [] }]);
+    // A malformed id names no organisation: 404, like any id, never an error.
+    const malformed = await api.request({
+      method: 'GET',
+      url: '/v1/organisations/org%20%3Cscript%3E/signing-keys',
+    });
+    expect(malformed.status).toBe(404);
 
     await publish('evt_v1a_1');
     const [first] = await receiver.waitForCount('/v1a', 1, 30_000);
