@@ -18,6 +18,7 @@ export * from './chaos/event-stream';
 export * from './chaos/delivery-audit';
 export * from './chaos/chaos-scenario';
 export * from './chaos/chaos-report';
+export * from './chaos/trace-audit';
 export * from './delivery-event-fixtures';
 export * from './otlp-receiver';
 export * from './local-skyhook-stack';

@@ -1,9 +1,11 @@
+import { type OtlpReceiver, startOtlpReceiver } from '../otlp-receiver';
 import { pollUntil } from '../poll-until';
 import { testPostgresAdminUrl } from '../test-infrastructure-env';
 import { auditFailures, type ChaosScenarioReport, runChaosScenario } from './chaos-scenario';
 import { type ChaosStack, startChaosStack } from './chaos-stack';
 import { ArrivalLog, expectedDeliveryIds, listedDeliveryIds } from './delivery-audit';
 import { describeChaosReport, keepServiceOutput } from './chaos-report';
+import { auditTraces, describeTraceAudit, traceAuditFailures } from './trace-audit';
 
 /**
  * The promise the product rests on, tried the hard way: the four services run as real processes
@@ -12,19 +14,41 @@ import { describeChaosReport, keepServiceOutput } from './chaos-report';
  * both subscriptions, every delivered webhook must be in the history once, and all of it must
  * converge with no service restarted (a producer stuck after the broker came back shows here as
  * no convergence). Duplicates are allowed, but only as the same delivery with the same body.
+ *
+ * The services run with OpenTelemetry on (every trace sampled, exported to a receiver of the
+ * test's own), so the trace context each record carries in its headers (ADR 0035) is tried
+ * through the kills too: every delivered webhook must be seen from the api's request through
+ * fan-out and the attempt to the history write, and no request may carry trace context to the
+ * partner. (The cluster's fault tests run with tracing off, the default.)
  */
 describe('the Kafka broker SIGKILLed under load and restarted on its data', () => {
   let stack: ChaosStack | undefined;
+  let otlp: OtlpReceiver | undefined;
   const log = (line: string): void => {
     process.stdout.write(`[broker kill] ${line}\n`);
   };
 
   beforeAll(async () => {
-    stack = await startChaosStack({ postgresAdminUrl: testPostgresAdminUrl(), label: 'broker-kill', log });
+    otlp = await startOtlpReceiver();
+    stack = await startChaosStack({
+      postgresAdminUrl: testPostgresAdminUrl(),
+      label: 'broker-kill',
+      serviceEnvironment: {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+        // Exported often, and queued deep enough that no span of the run is dropped for room.
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_BSP_MAX_QUEUE_SIZE: '65536',
+      },
+      log,
+    });
   }, 180_000);
 
   afterAll(async () => {
     await stack?.close();
+    await otlp?.close();
   }, 60_000);
 
   it('delivers every acknowledged event, records each delivery once, and converges with no restart', async () => {
@@ -63,5 +87,9 @@ describe('the Kafka broker SIGKILLed under load and restarted on its data', () =
     expect(listed.length).toBe(expected.size);
     expect(new Set(listed).size).toBe(expected.size);
     expect(new ArrivalLog(chaos).all().length).toBeGreaterThanOrEqual(expected.size);
-  }, 240_000);
+
+    const traces = await auditTraces(otlp!.spans, expected, chaos.receiver.received);
+    log(describeTraceAudit(traces));
+    expect(traceAuditFailures(traces)).toEqual([]);
+  }, 270_000);
 });
