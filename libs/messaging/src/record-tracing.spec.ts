@@ -86,6 +86,45 @@ describe('traces across Kafka records (OpenTelemetry on)', () => {
     expect((produced[0]?.headers as Record<string, string>)['traceparent']).toBe(UNSAMPLED_PARENT);
   });
 
+  it('keeps a record’s tracestate and reads a later traceparent version as the W3C propagator does', async () => {
+    const withState = {
+      ...consumed(SAMPLED_PARENT),
+      headers: { traceparent: SAMPLED_PARENT, tracestate: 'vendor=abc' },
+    };
+    const produced = await handleInTrace(withState, () =>
+      Promise.resolve(encodeForKafka(deliveryRequestContract, [deliveryRequest(2)], true)),
+    );
+    expect((produced[0]?.headers as Record<string, string>)['tracestate']).toBe('vendor=abc');
+    // A future version may append fields; its first four are read as version 00's.
+    await handleInTrace(
+      {
+        ...consumed(undefined),
+        headers: { traceparent: `cc-${SAMPLED_PARENT.slice(3)}-what-the-future-has` },
+      },
+      () => Promise.resolve(),
+    );
+    const spans = await finishedSpans();
+    expect(spans).toHaveLength(2);
+    for (const span of spans) {
+      expect(span.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      expect(span.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    }
+  });
+
+  it('starts a trace of its own for a record whose traceparent is malformed or names no trace', async () => {
+    for (const traceparent of [
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      '00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01',
+      `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`,
+      'garbage',
+    ]) {
+      await handleInTrace({ ...consumed(undefined), headers: { traceparent } }, () => Promise.resolve());
+    }
+    const spans = await finishedSpans();
+    expect(spans).toHaveLength(4);
+    for (const span of spans) expect(span.parentSpanContext).toBeUndefined();
+  });
+
   it('marks a span failed when the handling throws, and rethrows', async () => {
     await expect(
       handleInTrace(consumed(SAMPLED_PARENT), () => Promise.reject(new Error('broker gone'))),

@@ -3,7 +3,7 @@ import {
   type Attributes,
   context,
   type Context,
-  propagation,
+  defaultTextMapGetter,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -12,6 +12,7 @@ import {
   TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -125,6 +126,29 @@ export function traceIdOfTraceparent(traceparent: string | undefined): string | 
   return match === null || match[1] === '0'.repeat(32) ? undefined : match[1];
 }
 
+/** A version-00 `traceparent` (trace id, parent span id, flags): what `kafkaTraceHeaders` writes. */
+const TRACEPARENT_V00 = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+const w3cTraceContext = new W3CTraceContextPropagator();
+
+/**
+ * The context a record's W3C trace-context headers carry. Read as they are written: W3C, whatever
+ * propagators the process has for HTTP. The common record (a version-00 `traceparent`, no
+ * `tracestate`) is parsed here, a quarter of the propagator's cost, which every record pays,
+ * sampled or not (bench/RESULTS.md, "OpenTelemetry"); anything else goes through the propagator.
+ */
+function recordParentContext(headers: Readonly<Record<string, string>>): Context {
+  const traceparent = headers['traceparent'];
+  if (traceparent === undefined) return ROOT_CONTEXT;
+  const match = headers['tracestate'] === undefined ? TRACEPARENT_V00.exec(traceparent) : null;
+  if (match === null) return w3cTraceContext.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: match[1]!,
+    spanId: match[2]!,
+    traceFlags: Number.parseInt(match[3]!, 16),
+    isRemote: true,
+  });
+}
+
 /** A record's place, for its span's attributes. */
 export interface TracedRecord {
   readonly topic: string;
@@ -139,7 +163,7 @@ export interface TracedRecord {
  */
 export function startRecordSpan(record: TracedRecord): Span | undefined {
   if (tracer === undefined) return undefined;
-  const parent = propagation.extract(ROOT_CONTEXT, record.headers);
+  const parent = recordParentContext(record.headers);
   const parentSpanContext = trace.getSpanContext(parent);
   if (
     followsParentDecision &&
