@@ -1,5 +1,6 @@
-// Imported by main.ts before anything else (after reflect-metadata): OpenTelemetry has to patch
-// http, undici and pg before they are loaded. A no-op unless OTEL_TRACES_EXPORTER is set.
+// Imported by main.ts before anything else (after reflect-metadata): the HTTP instrumentation
+// patches http as it is loaded. A no-op unless OTEL_TRACES_EXPORTER is set. Spans: the portal's
+// requests.
 import { startTracing } from '@skyhook/observability';
 
-startTracing('portal');
+startTracing('portal', { instrument: ['http'] });

@@ -1,3 +1,4 @@
+import Module from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { deliveryRequestContract, MESSAGE_HEADERS } from '@skyhook/contracts';
@@ -38,11 +39,14 @@ describe('traces across Kafka records (OpenTelemetry on)', () => {
     return exporter.getFinishedSpans();
   };
 
+  const requireBeforeTracing = Module.prototype.require;
+
   beforeAll(() => {
     expect(
-      startTracing('test', { OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'parentbased_always_on' }, [
-        processor,
-      ]),
+      startTracing('test', {
+        environment: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+        spanProcessors: [processor],
+      }),
     ).toBe(true);
   });
 
@@ -54,6 +58,10 @@ describe('traces across Kafka records (OpenTelemetry on)', () => {
   });
 
   beforeEach(() => exporter.reset());
+
+  it('hooks no require when no instrumentation is asked for (kafkajs requires on every request)', () => {
+    expect(Module.prototype.require).toBe(requireBeforeTracing);
+  });
 
   it('handles a record in a span that continues its traceparent, and produces records that continue that span', async () => {
     const record = consumed(SAMPLED_PARENT);

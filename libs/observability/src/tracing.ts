@@ -55,18 +55,29 @@ export function tracingRequested(environment: NodeJS.ProcessEnv = process.env): 
 /** Paths scraped or probed every few seconds: traces of them would bury the ones that matter. */
 const UNTRACED_PATHS = /^\/(?:health\/(?:live|ready)|metrics)(?:\?|$)/;
 
+/** Libraries whose calls a service wants as spans, through OpenTelemetry's instrumentations. */
+export type InstrumentedLibrary = 'http' | 'pg';
+
+export interface TracingOptions {
+  /**
+   * Only what makes spans in this service: an instrumentation hooks every `require` of the
+   * process, including the ones kafkajs makes for each produce and fetch request (a module
+   * resolution each, ~1 % of a Kafka-bound service's CPU; bench/RESULTS.md, "OpenTelemetry").
+   */
+  readonly instrument?: readonly InstrumentedLibrary[];
+  readonly environment?: NodeJS.ProcessEnv;
+  /** In place of the exporter the environment names (tests: an in-memory one). */
+  readonly spanProcessors?: SpanProcessor[];
+}
+
 /**
  * Starts tracing for this process when the environment asks for it; a no-op otherwise. Call it
  * before the modules it instruments are loaded (first thing in `main`). Metrics and logs stay
  * Prometheus' and pino's: the SDK exports traces only, unless `OTEL_METRICS_EXPORTER` /
  * `OTEL_LOGS_EXPORTER` say otherwise.
  */
-export function startTracing(
-  serviceName: string,
-  environment: NodeJS.ProcessEnv = process.env,
-  /** In place of the exporter the environment names (tests: an in-memory one). */
-  spanProcessors?: SpanProcessor[],
-): boolean {
+export function startTracing(serviceName: string, options: TracingOptions = {}): boolean {
+  const { instrument = [], environment = process.env, spanProcessors } = options;
   if (sdk !== undefined || !tracingRequested(environment)) return sdk !== undefined;
   environment['OTEL_METRICS_EXPORTER'] ??= 'none';
   environment['OTEL_LOGS_EXPORTER'] ??= 'none';
@@ -74,13 +85,17 @@ export function startTracing(
     serviceName: environment['OTEL_SERVICE_NAME'] ?? `skyhook-${serviceName}`,
     ...(spanProcessors === undefined ? {} : { spanProcessors }),
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.test(request.url ?? ''),
-        // Outgoing calls outside a trace (none expected: webhooks go through undici) start none.
-        requireParentforOutgoingSpans: true,
-      }),
-      // Batched history writes and pool housekeeping outside a traced record start no trace.
-      new PgInstrumentation({ requireParentSpan: true }),
+      ...(instrument.includes('http')
+        ? [
+            new HttpInstrumentation({
+              ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.test(request.url ?? ''),
+              // Outgoing calls outside a trace (none expected: webhooks go through undici) start none.
+              requireParentforOutgoingSpans: true,
+            }),
+          ]
+        : []),
+      // Queries outside a traced request (pool housekeeping) start no trace.
+      ...(instrument.includes('pg') ? [new PgInstrumentation({ requireParentSpan: true })] : []),
     ],
   });
   sdk.start();
