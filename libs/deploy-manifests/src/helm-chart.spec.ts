@@ -3,7 +3,8 @@
 // against the services' configuration; with every option on (ci/full-values.yaml) its optional
 // resources must fit the rest: the ServiceMonitor and KEDA's scalers point at what exists, the
 // alert rules are Prometheus' own file, and the environment still passes the services' schemas.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { CONSUMER_GROUPS, KAFKA_TOPICS } from '@skyhook/contracts';
@@ -43,6 +44,49 @@ describe('Helm chart (deploy/helm/skyhook)', () => {
       readFileSync(join(workspaceRoot(), 'deploy', 'prometheus', 'alerts.yml'), 'utf8'),
     );
   });
+
+  it(
+    'refuses careless values (values.schema.json), naming each mistake by its path',
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'skyhook-values-'));
+      const careless = join(directory, 'values.yaml');
+      writeFileSync(
+        careless,
+        [
+          'servics: {}', // misspelt: would be ignored without the schema
+          'config:',
+          '  HISTORY_RETENTION_DAYS: 30', // a number where the ConfigMap needs a string
+          'services:',
+          '  dispatcher:',
+          "    replicas: 'three'",
+          'kafka:',
+          "  saslMechanism: 'scram'",
+        ].join('\n'),
+      );
+      try {
+        const refusal = await renderChart({
+          release: 'skyhook',
+          namespace: 'skyhook',
+          valuesFiles: [careless],
+        }).then(
+          () => '',
+          (error: unknown) => String((error as { stderr?: string }).stderr ?? error),
+        );
+        expect(refusal).toContain("values don't meet the specifications of the schema");
+        for (const path of [
+          'Additional property servics',
+          'services.dispatcher.replicas',
+          'kafka.saslMechanism',
+          'config.HISTORY_RETENTION_DAYS',
+        ]) {
+          expect(refusal).toContain(path);
+        }
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+    RENDER_TIMEOUT_MS,
+  );
 
   describe('with every option on (ci/full-values.yaml), as release "acme"', () => {
     let resources: Resource[] = [];
