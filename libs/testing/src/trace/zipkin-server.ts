@@ -46,12 +46,18 @@ export async function startZipkinServer(log: (line: string) => void): Promise<Zi
   server.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   server.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   let exited: number | null | undefined;
-  const gone = new Promise<void>((resolve) =>
+  const gone = new Promise<void>((resolve) => {
     server.once('exit', (code) => {
       exited = code;
       resolve();
-    }),
-  );
+    });
+    // No java on the PATH: reported by the wait below instead of an unhandled 'error'.
+    server.once('error', (error) => {
+      output.push(String(error));
+      exited = null;
+      resolve();
+    });
+  });
   const url = `http://127.0.0.1:${port}`;
   const close = async (): Promise<void> => {
     if (exited === undefined) server.kill('SIGTERM');
