@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
+  apiRequest,
+  type ApiAnswer,
   createTestDatabase,
   type ExportedSpan,
   type OtlpReceiver,
@@ -29,18 +31,8 @@ describe('end to end: one trace from POST /v1/events to the history write', () =
   const services: ServiceProcess[] = [];
   let api: ServiceProcess;
 
-  async function call(
-    path: string,
-    token: string,
-    body: unknown,
-  ): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${api.baseUrl}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (path: string, token: string, body: unknown): Promise<ApiAnswer> =>
+    apiRequest(api.baseUrl, token, 'POST', path, body);
 
   beforeAll(async () => {
     database = await createTestDatabase('opentelemetry');

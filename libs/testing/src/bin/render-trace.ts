@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { type Browser, chromium } from 'playwright-core';
 import { workspaceRoot } from '@skyhook/local-infrastructure';
+import { apiRequest } from '../chaos/chaos-stack';
 import { type LocalSkyhookStack, startLocalSkyhook } from '../local-skyhook-stack';
 import { startOtlpReceiver, type OtlpReceiver } from '../otlp-receiver';
 import { pollUntil } from '../poll-until';
@@ -28,30 +29,18 @@ function say(message: string): void {
   process.stderr.write(`[render-trace] ${message}\n`);
 }
 
-async function call(
-  baseUrl: string,
-  path: string,
-  token: string,
-  body: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 /** An organisation subscribed to `flight.departed`, and the id of the first delivery of one event. */
 async function deliverOneEvent(stack: LocalSkyhookStack): Promise<string> {
   const [api] = stack.services;
   if (api === undefined) throw new Error('the api is the first service');
-  const organisation = await call(api.baseUrl, '/admin/v1/organisations', stack.adminToken, {
+  const organisation = await apiRequest(api.baseUrl, stack.adminToken, 'POST', '/admin/v1/organisations', {
     name: 'Traced Aviation',
   });
   const apiKey = organisation.body['apiKey'] as string;
-  await call(api.baseUrl, '/v1/event-types', apiKey, { eventTypes: [{ name: 'flight.departed' }] });
-  await call(api.baseUrl, '/v1/subscriptions', apiKey, {
+  await apiRequest(api.baseUrl, apiKey, 'POST', '/v1/event-types', {
+    eventTypes: [{ name: 'flight.departed' }],
+  });
+  await apiRequest(api.baseUrl, apiKey, 'POST', '/v1/subscriptions', {
     url: stack.receiver.url('/flight-ops'),
     eventTypes: ['flight.departed'],
     policy: { retry: { delaysMs: [1_000] } },
@@ -60,7 +49,7 @@ async function deliverOneEvent(stack: LocalSkyhookStack): Promise<string> {
   const receiver = stack.receiver;
   await pollUntil(
     async () => {
-      await call(api.baseUrl, '/v1/events', apiKey, {
+      await apiRequest(api.baseUrl, apiKey, 'POST', '/v1/events', {
         id: `evt_${randomBytes(6).toString('hex')}`,
         type: 'flight.departed',
         data: { flightId: 'SKY123', tail: 'HB-JFA' },
