@@ -28,6 +28,7 @@ import {
   subscriptionsRotateSecret,
   subscriptionsSendTestEvent,
   subscriptionsUpdate,
+  type SubscriptionsUpdateData,
 } from '@skyhook/api-client';
 import { portalTokenKindOf } from '@skyhook/secrets';
 import { checkWebhookSignature } from '@skyhook/webhook-signing';
@@ -279,6 +280,8 @@ export class PortalController {
       const body = request.body;
       // The version the form was rendered from: a change made meanwhile (elsewhere) is a 409, not lost.
       const ifMatch = { 'If-Match': `"${formValue(body, 'version') ?? ''}"` };
+      const update = (changes: SubscriptionsUpdateData['body']): Promise<unknown> =>
+        subscriptionsUpdate({ client, throwOnError: true, path: { id }, headers: ifMatch, body: changes });
       try {
         switch (action) {
           case 'test-event': {
@@ -301,16 +304,10 @@ export class PortalController {
             await subscriptionsEnable({ client, throwOnError: true, path: { id } });
             throw new Redirect(back, { kind: 'ok', text: 'Endpoint enabled.' });
           case 'edit':
-            await subscriptionsUpdate({
-              client,
-              throwOnError: true,
-              path: { id },
-              headers: ifMatch,
-              body: {
-                url: formValue(body, 'url')?.trim() ?? '',
-                description: formValue(body, 'description') ?? '',
-                eventTypes: formValues(body, 'eventTypes'),
-              },
+            await update({
+              url: formValue(body, 'url')?.trim() ?? '',
+              description: formValue(body, 'description') ?? '',
+              eventTypes: formValues(body, 'eventTypes'),
             });
             throw new Redirect(back, { kind: 'ok', text: 'Saved.' });
           case 'pace': {
@@ -318,21 +315,15 @@ export class PortalController {
             // Pointer, a limit out of range) comes back as its notice.
             const orderingKey = formValue(body, 'orderingKey')?.trim() ?? '';
             const perSecond = formValue(body, 'rateLimitPerSecond')?.trim() ?? '';
-            await subscriptionsUpdate({
-              client,
-              throwOnError: true,
-              path: { id },
-              headers: ifMatch,
-              body: {
-                ordering:
-                  orderingKey === ''
-                    ? null
-                    : {
-                        key: orderingKey,
-                        afterFinalFailure: formValue(body, 'afterFinalFailure') === 'hold' ? 'hold' : 'skip',
-                      },
-                rateLimit: perSecond === '' ? null : { perSecond: Number(perSecond) },
-              },
+            await update({
+              ordering:
+                orderingKey === ''
+                  ? null
+                  : {
+                      key: orderingKey,
+                      afterFinalFailure: formValue(body, 'afterFinalFailure') === 'hold' ? 'hold' : 'skip',
+                    },
+              rateLimit: perSecond === '' ? null : { perSecond: Number(perSecond) },
             });
             throw new Redirect(back, { kind: 'ok', text: 'Order and pace saved.' });
           }
